@@ -1,0 +1,114 @@
+/*
+ * config.h - candor.conf: load, validate strictly, print.
+ *
+ * The whole file is checked against a schema before anything is used: an
+ * unknown setting, a wrong type or a bad value is an error that names the
+ * file, the line and the setting. A struct cd_config is immutable once
+ * loaded; a reload builds a new one and swaps it in only if it is valid.
+ * All memory belongs to the config and is released by cd_config_free().
+ */
+#ifndef CANDOR_CONFIG_H
+#define CANDOR_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "candor/error.h"
+#include "candor/units.h"
+
+/* Exit status for a configuration error (sysexits.h EX_CONFIG). */
+#define CD_EXIT_CONFIG 78
+
+enum cd_trigger {
+	CD_TRIGGER_SHIPPED,
+	CD_TRIGGER_DELIVERED,
+	CD_TRIGGER_NEGATIVE_FEEDBACK
+};
+
+enum cd_transport_kind {
+	CD_TRANSPORT_SMTP,
+	CD_TRANSPORT_OUTBOX
+};
+
+enum cd_tls_mode {
+	CD_TLS_AUTO,     /* required, except to a loopback server */
+	CD_TLS_REQUIRED, /* STARTTLS (smtp://) or implicit TLS (smtps://) */
+	CD_TLS_NONE      /* plain text; only sensible on loopback */
+};
+
+struct cd_variant {
+	char *name;
+	char *template;   /* template set name under the templates directory */
+	unsigned weight;
+	int line;         /* where it was set, for later errors */
+};
+
+struct cd_campaign {
+	char *name;
+	enum cd_trigger trigger;
+	int64_t delay;    /* seconds after the trigger */
+	int64_t expire;   /* no mail once the trigger is older than this */
+	struct cd_variant *variants;
+	size_t nvariants;
+	int line;
+};
+
+struct cd_config {
+	char *path;          /* the file it came from */
+	char *database;      /* absolute */
+	char *templates;     /* absolute directory */
+	int log_level;       /* enum cd_log_level */
+	int64_t poll_interval;
+	enum cd_transport_kind transport;
+
+	struct {
+		char *name, *domain, *from, *reply_to, *support, *timezone;
+	} shop;
+
+	struct {
+		char *directory; /* absolute */
+	} outbox;
+
+	struct {
+		char *url, *username, *password_file, *envelope_from;
+		char *password;  /* secret read from password_file, or NULL */
+		enum cd_tls_mode tls;
+		int verify_certificate;
+		int connections;
+		int64_t connect_timeout, timeout;
+	} smtp;
+
+	struct {
+		struct cd_rate global_rate; /* count 0: no limit */
+		int64_t daily_cap;          /* 0: no cap */
+	} limits;
+
+	struct cd_campaign *campaigns;
+	size_t ncampaigns;
+};
+
+/* Load and validate PATH. On success *OUT is a new config and 0 is
+ * returned. On failure every problem found is appended to ERRS (each with
+ * file, line and setting), *OUT is NULL and CD_ECONFIG or CD_ENOMEM is
+ * returned. */
+int cd_config_load(const char *path, struct cd_config **out,
+		   struct cd_errors *errs);
+
+/* Free CFG; NULL is fine. The password is wiped first. */
+void cd_config_free(struct cd_config *cfg);
+
+/* Print the effective configuration, defaults included, in the file's own
+ * syntax, with secrets masked. */
+void cd_config_print(const struct cd_config *cfg, FILE *out);
+
+/* Look up a campaign by name; NULL if absent. Borrowed. */
+const struct cd_campaign *cd_config_campaign(const struct cd_config *cfg,
+					     const char *name);
+
+/* The default configuration file path (SYSCONFDIR/candor/candor.conf). */
+const char *cd_config_default_path(void);
+
+/* Name of a trigger as written in the config file. */
+const char *cd_config_trigger_name(enum cd_trigger trigger);
+
+#endif

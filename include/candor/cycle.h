@@ -1,0 +1,48 @@
+/*
+ * cycle.h - one pass of the pipeline: find what is due, render it, hand
+ * it to the transport, record the outcome. The daemon calls it on a timer;
+ * "candord --once" calls it once.
+ */
+#ifndef CANDOR_CYCLE_H
+#define CANDOR_CYCLE_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "candor/error.h"
+
+struct cd_config;
+struct cd_store;
+struct cd_templates;
+
+struct cd_cycle {
+	const struct cd_config *cfg;       /* borrowed */
+	struct cd_store *store;            /* borrowed */
+	const struct cd_templates *tpl;    /* borrowed */
+	int dry_run;
+	/* Set by a signal handler: finish the current message, then return. */
+	const volatile sig_atomic_t *stop;
+};
+
+struct cd_cycle_stats {
+	int64_t due, sent, held, failed;
+	int64_t next_due; /* epoch seconds of the next due order, 0 if none */
+	int interrupted;  /* stopped early on request */
+};
+
+/* Run one cycle. A bad order or template is logged and counted, never
+ * fatal; a database failure returns CD_ESTORE with ERR filled. */
+int cd_cycle_run(const struct cd_cycle *c, struct cd_cycle_stats *stats,
+		 struct cd_error *err);
+
+/* Epoch seconds at which the next order becomes due under CFG's
+ * campaigns, 0 if none will. One indexed MIN per campaign. */
+int64_t cd_cycle_next_due(const struct cd_config *cfg, struct cd_store *store,
+			  int64_t now);
+
+/* Log and count the messages a crash left in "sending": they are never
+ * sent again on their own. Returns their number, or a negative code. */
+int64_t cd_cycle_report_interrupted(struct cd_store *store,
+				    struct cd_error *err);
+
+#endif

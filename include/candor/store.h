@@ -1,0 +1,72 @@
+/*
+ * store.h - the SQLite database: orders, feedback, messages, events,
+ * suppressions. WAL mode, a busy timeout, prepared statements only, and
+ * migrations applied in order at open (PRAGMA user_version).
+ *
+ * Transactions nest (SAVEPOINTs), so a caller may wrap several store calls
+ * in one cd_store_begin()/cd_store_commit() and each call stays atomic.
+ * Strings returned belong to the caller unless marked borrowed.
+ */
+#ifndef CANDOR_STORE_H
+#define CANDOR_STORE_H
+
+#include <stdint.h>
+
+#include "candor/error.h"
+
+struct cd_store;
+struct sqlite3;
+
+/* The schema version this build writes. */
+#define CD_STORE_SCHEMA_VERSION 1
+
+enum cd_store_flags {
+	CD_STORE_CREATE = 1,   /* create the file if missing (candorctl init) */
+	CD_STORE_READONLY = 2  /* status, report, history */
+};
+
+/* Message life cycle states, in the order DESIGN.md draws them. */
+enum cd_msg_state {
+	CD_MSG_DUE, CD_MSG_RENDERED, CD_MSG_HELD, CD_MSG_QUEUED,
+	CD_MSG_SENDING, CD_MSG_SENT, CD_MSG_DEFERRED, CD_MSG_FAILED,
+	CD_MSG_NSTATES
+};
+
+/* Open PATH, apply pending migrations. Returns 0, CD_ENOTFOUND (no file
+ * and no CD_STORE_CREATE), CD_ESTORE (damaged, newer schema, locked). */
+int cd_store_open(const char *path, int flags, struct cd_store **out,
+		  struct cd_error *err);
+
+/* Close and free; NULL is fine. */
+void cd_store_close(struct cd_store *st);
+
+/* The raw handle, for modules that own their own statements. Borrowed. */
+struct sqlite3 *cd_store_db(struct cd_store *st);
+
+/* Nested transactions. Return 0 or CD_ESTORE. */
+int cd_store_begin(struct cd_store *st, struct cd_error *err);
+int cd_store_commit(struct cd_store *st, struct cd_error *err);
+void cd_store_rollback(struct cd_store *st);
+
+/* Create the token secret if there is none yet. *CREATED tells which. */
+int cd_store_init_secret(struct cd_store *st, int *created,
+			 struct cd_error *err);
+
+/* Copy the 32-byte token secret into OUT. CD_ENOTFOUND before init. */
+int cd_store_secret(struct cd_store *st, unsigned char out[32],
+		    struct cd_error *err);
+
+/* Count messages per state into COUNTS[CD_MSG_NSTATES]. */
+int cd_store_count_states(struct cd_store *st, int64_t *counts,
+			  struct cd_error *err);
+
+/* Name of a state as stored ("sending"). */
+const char *cd_store_state_name(enum cd_msg_state s);
+
+/* Run a statement with no result and no parameters (schema, pragmas). */
+int cd_store_exec(struct cd_store *st, const char *sql, struct cd_error *err);
+
+/* Fill ERR with the database's last message, prefixed by WHAT. */
+int cd_store_fail(struct cd_store *st, struct cd_error *err, const char *what);
+
+#endif

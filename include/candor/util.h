@@ -1,0 +1,33 @@
+/*
+ * util.h - small helpers shared by several modules: paths, memory that
+ * held secrets, time. Every returned string belongs to the caller.
+ */
+#ifndef CANDOR_UTIL_H
+#define CANDOR_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "DIR/NAME", newly allocated; NULL on out of memory. */
+char *cd_util_join_path(const char *dir, const char *name);
+
+/* The directory part of PATH ("." when there is none), newly allocated. */
+char *cd_util_dirname(const char *path);
+
+/* Overwrite LEN bytes at P so a secret does not linger in freed memory. */
+void cd_util_wipe(void *p, size_t len);
+
+/* Seconds since the epoch; CANDOR_NOW in the environment overrides it so
+ * tests and demos can run at a fixed moment. */
+int64_t cd_util_now(void);
+
+/* Monotonic milliseconds, for timers. */
+int64_t cd_util_mono_ms(void);
+
+/* Write N random bytes from the kernel; 0 or CD_EIO. */
+int cd_util_random(void *buf, size_t n);
+
+/* Lower-case hex of LEN bytes into OUT (2*LEN+1 bytes). */
+void cd_util_hex(const unsigned char *in, size_t len, char *out);
+
+#endif

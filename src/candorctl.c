@@ -1,0 +1,227 @@
+/*
+ * candorctl.c - the admin tool: one function per command, each parsing
+ * its own arguments and calling into libcandor.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "candor/config.h"
+#include "candor/cycle.h"
+#include "candor/log.h"
+#include "candor/store.h"
+#include "candor/template.h"
+#include "candor/util.h"
+
+#define EXIT_USAGE 64
+
+struct command {
+	const char *name;
+	const char *args;
+	const char *summary;
+	int (*run)(const char *config, int argc, char **argv);
+};
+
+static void print_errors(const struct cd_errors *errs)
+{
+	char buf[1024];
+
+	for (size_t i = 0; i < errs->count; i++)
+		fprintf(stderr, "candorctl: %s\n", cd_error_format(&errs->items[i], buf, sizeof(buf)));
+}
+
+/* Load the config, printing every problem; returns 0 or the exit code. */
+static int load_config(const char *path, struct cd_config **cfg)
+{
+	struct cd_errors errs = { 0 };
+	int rc = cd_config_load(path, cfg, &errs);
+
+	print_errors(&errs);
+	cd_errors_clear(&errs);
+	return rc < 0 ? CD_EXIT_CONFIG : 0;
+}
+
+static int fail(const struct cd_error *err)
+{
+	char buf[1024];
+
+	fprintf(stderr, "candorctl: %s\n", cd_error_format(err, buf, sizeof(buf)));
+	return 1;
+}
+
+/* Commands take no options of their own yet beyond --help. */
+static int no_args(const char *name, const char *args, int argc, char **argv)
+{
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("Usage: candorctl [-c FILE] %s %s\n", name, args);
+		return 0;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "candorctl %s: unexpected argument '%s'\n", name, argv[1]);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static int cmd_check_config(const char *path, int argc, char **argv)
+{
+	struct cd_errors errs = { 0 };
+	struct cd_config *cfg = NULL;
+	struct cd_templates *tpl = NULL;
+	int rc = no_args("check-config", "", argc, argv);
+
+	if (rc >= 0)
+		return rc;
+	if ((rc = load_config(path, &cfg)) != 0)
+		return rc;
+	if (cd_templates_load(cfg, &tpl, &errs) < 0) {
+		print_errors(&errs);
+		rc = CD_EXIT_CONFIG;
+		goto out;
+	}
+	cd_config_print(cfg, stdout);
+	fprintf(stderr, "candorctl: %s is valid\n", path);
+out:
+	cd_errors_clear(&errs);
+	cd_templates_free(tpl);
+	cd_config_free(cfg);
+	return rc;
+}
+
+static int cmd_init(const char *path, int argc, char **argv)
+{
+	struct cd_config *cfg = NULL;
+	struct cd_store *st = NULL;
+	struct cd_error err;
+	int rc = no_args("init", "", argc, argv), created;
+
+	if (rc >= 0)
+		return rc;
+	if ((rc = load_config(path, &cfg)) != 0)
+		return rc;
+	if (cd_store_open(cfg->database, CD_STORE_CREATE, &st, &err) < 0 ||
+	    cd_store_init_secret(st, &created, &err) < 0) {
+		rc = fail(&err);
+		goto out;
+	}
+	printf("%s: schema version %d, %s\n", cfg->database, CD_STORE_SCHEMA_VERSION,
+	       created ? "new token secret created" : "token secret kept");
+out:
+	cd_store_close(st);
+	cd_config_free(cfg);
+	return rc;
+}
+
+static void print_time(const char *label, int64_t t)
+{
+	char buf[64] = "none";
+
+	if (t > 0) {
+		time_t tt = (time_t)t;
+		struct tm tm;
+
+		localtime_r(&tt, &tm);
+		strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	}
+	printf("%-14s %s\n", label, buf);
+}
+
+static int cmd_status(const char *path, int argc, char **argv)
+{
+	struct cd_config *cfg = NULL;
+	struct cd_store *st = NULL;
+	int64_t counts[CD_MSG_NSTATES];
+	struct cd_error err;
+	int rc = no_args("status", "", argc, argv);
+
+	if (rc >= 0)
+		return rc;
+	if ((rc = load_config(path, &cfg)) != 0)
+		return rc;
+	if (cd_store_open(cfg->database, CD_STORE_READONLY, &st, &err) < 0 ||
+	    cd_store_count_states(st, counts, &err) < 0) {
+		rc = fail(&err);
+		goto out;
+	}
+	printf("%-14s %s\n", "database", cfg->database);
+	for (int i = 0; i < CD_MSG_NSTATES; i++)
+		printf("%-14s %lld\n", cd_store_state_name(i), (long long)counts[i]);
+	if (counts[CD_MSG_SENDING])
+		printf("note: %lld message(s) in 'sending' were interrupted by a crash or are being sent now; candor never sends them again on its own\n",
+		       (long long)counts[CD_MSG_SENDING]);
+	print_time("next due", cd_cycle_next_due(cfg, st, cd_util_now()));
+out:
+	cd_store_close(st);
+	cd_config_free(cfg);
+	return rc;
+}
+
+static const struct command commands[] = {
+	{ "init", "", "create or migrate the database and its token secret", cmd_init },
+	{ "check-config", "", "validate the configuration and templates, print the effective settings", cmd_check_config },
+	{ "status", "", "message counts by state and the next due time", cmd_status },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: candorctl [-c FILE] COMMAND [ARGS]...\n"
+		"Administer candor: database, configuration and messages.\n\n"
+		"Options:\n"
+		"  -c, --config FILE  configuration file (default %s)\n"
+		"  -h, --help         show this help and exit\n"
+		"  -V, --version      show the version and exit\n\n"
+		"Commands:\n", cd_config_default_path());
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'candorctl COMMAND --help' describes one command. See candorctl(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = cd_config_default_path();
+	int c;
+
+	cd_log_init("candorctl", CD_LOG_STDERR, CD_LOG_WARNING);
+	/* "+": stop at the command name; its own options follow it */
+	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("candorctl %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			int sub_argc = argc - optind;
+			char **sub_argv = argv + optind;
+
+			/* -c may also come after the command */
+			if (sub_argc >= 3 && (strcmp(sub_argv[1], "-c") == 0 ||
+					      strcmp(sub_argv[1], "--config") == 0)) {
+				config = sub_argv[2];
+				sub_argv[2] = sub_argv[0];
+				sub_argv += 2;
+				sub_argc -= 2;
+			}
+			return commands[i].run(config, sub_argc, sub_argv);
+		}
+	}
+	fprintf(stderr, "candorctl: unknown command '%s'\n", argv[optind]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,86 @@
+/*
+ * candord.c - the daemon's main(): parse arguments, set up logging, run.
+ */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "candor/config.h"
+#include "candor/daemon.h"
+#include "candor/log.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: candord [OPTION]...\n"
+		"Send honest feedback requests for a shop's orders, and track the answers.\n"
+		"\n"
+		"  -c, --config FILE     configuration file (default %s)\n"
+		"      --once            run one full cycle, then exit\n"
+		"      --dry-run         do everything but hand mail over: messages go to\n"
+		"                        the outbox directory and nothing is recorded\n"
+		"      --log-level LEVEL error, warning, notice, info or debug\n"
+		"                        (default: the config's log_level)\n"
+		"      --syslog          log to syslog instead of standard error\n"
+		"  -h, --help            show this help and exit\n"
+		"  -V, --version         show the version and exit\n"
+		"\n"
+		"Signals: SIGHUP reloads the configuration and templates; SIGTERM and\n"
+		"SIGINT stop after the current message.\n"
+		"Exit status: 0 success, 1 failure, 64 usage error, 78 configuration error.\n"
+		"See candord(8) and candor.conf(5).\n",
+		cd_config_default_path());
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_ONCE = 256, OPT_DRY, OPT_LEVEL, OPT_SYSLOG };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "dry-run", no_argument, NULL, OPT_DRY },
+		{ "log-level", required_argument, NULL, OPT_LEVEL },
+		{ "syslog", no_argument, NULL, OPT_SYSLOG },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cd_daemon_opts o = { .config_path = cd_config_default_path(), .log_level = -1 };
+	enum cd_log_target target = CD_LOG_AUTO;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.config_path = optarg; break;
+		case OPT_ONCE: o.once = 1; break;
+		case OPT_DRY: o.dry_run = 1; break;
+		case OPT_SYSLOG: target = CD_LOG_SYSLOG; break;
+		case OPT_LEVEL:
+			o.log_level = cd_log_level_parse(optarg);
+			if (o.log_level < 0) {
+				fprintf(stderr, "candord: unknown log level '%s' (error, warning, notice, info, debug)\n",
+					optarg);
+				return 64;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("candord %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 64;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "candord: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 64;
+	}
+	cd_log_init("candord", target, o.log_level < 0 ? CD_LOG_INFO : o.log_level);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cd_daemon_run(&o);
+	curl_global_cleanup();
+	cd_log_fini();
+	return rc;
+}

@@ -1,0 +1,163 @@
+/*
+ * compose.c - write the message. Bodies go as base64 so no line of
+ * customer text can exceed a limit or pose as a MIME boundary; headers go
+ * through rfc2047.c so no value can add or break a header.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "candor/buf.h"
+#include "candor/compose.h"
+#include "candor/rfc2047.h"
+#include "candor/util.h"
+
+int cd_compose_address_ok(const char *a)
+{
+	const char *at;
+
+	if (!a || strlen(a) > 254)
+		return 0;
+	at = strchr(a, '@');
+	if (!at || at == a || strchr(at + 1, '@') || !at[1])
+		return 0;
+	for (const char *p = a; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f ||
+		    strchr("<>()[],;:\\\"", *p))
+			return 0;
+	return 1;
+}
+
+static void add_address(struct cd_buf *b, const char *header, const char *name,
+			const char *addr)
+{
+	size_t line_start;
+
+	cd_buf_printf(b, "%s: ", header);
+	line_start = b->len - strlen(header) - 2;
+	if (name && *name) {
+		cd_rfc2047_phrase(b, name, (int)strlen(header) + 2);
+		/* fold before the address when it would not fit the line */
+		for (size_t i = line_start; b->data && i + 1 < b->len; i++)
+			if (b->data[i] == '\r' && b->data[i + 1] == '\n')
+				line_start = i + 2;
+		if (b->len - line_start + strlen(addr) + 3 > 78)
+			cd_buf_adds(b, "\r\n");
+		cd_buf_adds(b, " ");
+	}
+	cd_buf_printf(b, "<%s>\r\n", addr);
+}
+
+static void add_date(struct cd_buf *b, int64_t when)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t t = (time_t)when;
+	struct tm tm;
+
+	/* Spelled out rather than strftime("%a"), which follows the locale. */
+	gmtime_r(&t, &tm);
+	cd_buf_printf(b, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
+		      days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+		      tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* RFC 2045: text is encoded in its canonical form, with CRLF line ends. */
+static void add_part(struct cd_buf *b, const char *type, const char *body)
+{
+	struct cd_buf crlf = { 0 };
+
+	for (const char *p = body; *p; p++) {
+		if (*p == '\n' && (p == body || p[-1] != '\r'))
+			cd_buf_addc(&crlf, '\r');
+		cd_buf_addc(&crlf, *p);
+	}
+	if (crlf.oom)
+		b->oom = 1;
+	cd_buf_printf(b, "Content-Type: %s; charset=UTF-8\r\n"
+		      "Content-Transfer-Encoding: base64\r\n\r\n", type);
+	cd_rfc2047_base64_lines(b, (const unsigned char *)(crlf.data ? crlf.data : ""),
+				crlf.len);
+	cd_buf_free(&crlf);
+}
+
+static int check_addresses(const struct cd_mail *m, struct cd_error *err)
+{
+	const char *which = NULL;
+
+	if (!cd_compose_address_ok(m->from_addr))
+		which = "sender";
+	else if (!cd_compose_address_ok(m->to_addr))
+		which = "recipient";
+	else if (m->reply_to && !cd_compose_address_ok(m->reply_to))
+		which = "Reply-To";
+	else if (m->unsubscribe_mailto && !cd_compose_address_ok(m->unsubscribe_mailto))
+		which = "unsubscribe";
+	if (which)
+		return cd_error_set(err, CD_EINVAL, NULL, 0, "unusable %s address", which);
+	return 0;
+}
+
+static void add_headers(struct cd_buf *b, const struct cd_mail *m)
+{
+	add_address(b, "From", m->from_name, m->from_addr);
+	add_address(b, "To", m->to_name, m->to_addr);
+	if (m->reply_to)
+		cd_buf_printf(b, "Reply-To: <%s>\r\n", m->reply_to);
+	cd_buf_adds(b, "Subject: ");
+	cd_rfc2047_encode(b, m->subject, 9);
+	cd_buf_adds(b, "\r\n");
+	add_date(b, m->date);
+	cd_buf_printf(b, "Message-ID: <%s>\r\n", m->message_id);
+	cd_buf_adds(b, "MIME-Version: 1.0\r\n");
+	/* RFC 3834: vacation responders must not answer this */
+	cd_buf_adds(b, "Auto-Submitted: auto-generated\r\n");
+	if (m->unsubscribe_mailto && m->unsubscribe_url) {
+		cd_buf_printf(b, "List-Unsubscribe: <%s>,\r\n <mailto:%s>\r\n",
+			      m->unsubscribe_url, m->unsubscribe_mailto);
+		cd_buf_adds(b, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+	} else if (m->unsubscribe_mailto) {
+		cd_buf_printf(b, "List-Unsubscribe: <mailto:%s>\r\n", m->unsubscribe_mailto);
+	}
+}
+
+int cd_compose(const struct cd_mail *m, char **out, size_t *len,
+	       struct cd_error *err)
+{
+	struct cd_buf b = { 0 };
+	unsigned char rnd[12];
+	char boundary[64], hex[25];
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_addresses(m, err)) < 0)
+		return rc;
+	if (m->unsubscribe_url && strpbrk(m->unsubscribe_url, "\r\n <>\""))
+		return cd_error_set(err, CD_EINVAL, NULL, 0, "unusable unsubscribe URL");
+	add_headers(&b, m);
+	if (!m->html) {
+		add_part(&b, "text/plain", m->text);
+	} else {
+		if (cd_util_random(rnd, sizeof(rnd)) < 0)
+			memset(rnd, 0x5a, sizeof(rnd));
+		cd_util_hex(rnd, sizeof(rnd), hex);
+		/* "=_" cannot occur in base64, so the boundary is safe */
+		snprintf(boundary, sizeof(boundary), "=_candor_%s", hex);
+		cd_buf_printf(&b, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n\r\n",
+			      boundary);
+		cd_buf_printf(&b, "--%s\r\n", boundary);
+		add_part(&b, "text/plain", m->text);
+		cd_buf_printf(&b, "--%s\r\n", boundary);
+		add_part(&b, "text/html", m->html);
+		cd_buf_printf(&b, "--%s--\r\n", boundary);
+	}
+	*len = b.len;
+	*out = cd_buf_take(&b);
+	if (!*out)
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	return 0;
+}

@@ -1,0 +1,110 @@
+/*
+ * config_print.c - write the effective configuration back out in
+ * candor.conf syntax, so "candorctl check-config" shows the admin exactly
+ * what the daemon would use, defaults included and secrets masked.
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "candor/config.h"
+#include "candor/log.h"
+
+static void put_string(FILE *out, const char *indent, const char *name,
+		       const char *v)
+{
+	fprintf(out, "%s%s = \"", indent, name);
+	for (const char *p = v ? v : ""; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', out);
+		fputc(*p, out);
+	}
+	fputs("\";\n", out);
+}
+
+static void put_duration(FILE *out, const char *indent, const char *name,
+			 int64_t secs)
+{
+	char buf[64];
+
+	fprintf(out, "%s%s = \"%s\";\n", indent, name,
+		cd_units_format_duration(secs, buf, sizeof(buf)));
+}
+
+static void print_smtp(const struct cd_config *c, FILE *out)
+{
+	static const char *const tls[] = { "auto", "required", "none" };
+
+	fputs("smtp = {\n", out);
+	put_string(out, "  ", "url", c->smtp.url);
+	put_string(out, "  ", "username", c->smtp.username);
+	put_string(out, "  ", "password_file", c->smtp.password_file);
+	if (c->smtp.password)
+		fputs("  # password: ******** (read from password_file)\n", out);
+	put_string(out, "  ", "envelope_from", c->smtp.envelope_from);
+	put_string(out, "  ", "tls", tls[c->smtp.tls]);
+	fprintf(out, "  verify_certificate = %s;\n",
+		c->smtp.verify_certificate ? "true" : "false");
+	fprintf(out, "  connections = %d;\n", c->smtp.connections);
+	put_duration(out, "  ", "connect_timeout", c->smtp.connect_timeout);
+	put_duration(out, "  ", "timeout", c->smtp.timeout);
+	fputs("};\n", out);
+}
+
+static void print_campaign(const struct cd_campaign *cp, FILE *out, int last)
+{
+	fputs("  {\n", out);
+	put_string(out, "    ", "name", cp->name);
+	put_string(out, "    ", "trigger", cd_config_trigger_name(cp->trigger));
+	put_duration(out, "    ", "delay", cp->delay);
+	put_duration(out, "    ", "expire", cp->expire);
+	fputs("    variants = (\n", out);
+	for (size_t j = 0; j < cp->nvariants; j++) {
+		const struct cd_variant *v = &cp->variants[j];
+
+		fputs("      { ", out);
+		fprintf(out, "name = \"%s\"; template = \"%s\"; weight = %u; }%s\n",
+			v->name, v->template, v->weight,
+			j + 1 < cp->nvariants ? "," : "");
+	}
+	fputs("    );\n", out);
+	fprintf(out, "  }%s\n", last ? "" : ",");
+}
+
+void cd_config_print(const struct cd_config *c, FILE *out)
+{
+	static const char *const transports[] = { "smtp", "outbox" };
+
+	fprintf(out, "# effective configuration of %s\n", c->path);
+	put_string(out, "", "database", c->database);
+	put_string(out, "", "templates", c->templates);
+	put_string(out, "", "log_level", cd_log_level_name(c->log_level));
+	put_duration(out, "", "poll_interval", c->poll_interval);
+	put_string(out, "", "transport", transports[c->transport]);
+	fputs("shop = {\n", out);
+	put_string(out, "  ", "name", c->shop.name);
+	put_string(out, "  ", "domain", c->shop.domain);
+	put_string(out, "  ", "from", c->shop.from);
+	put_string(out, "  ", "reply_to", c->shop.reply_to);
+	put_string(out, "  ", "support", c->shop.support);
+	put_string(out, "  ", "timezone", c->shop.timezone);
+	fputs("};\noutbox = {\n", out);
+	put_string(out, "  ", "directory", c->outbox.directory);
+	fputs("};\n", out);
+	print_smtp(c, out);
+	fputs("limits = {\n", out);
+	if (c->limits.global_rate.count) {
+		char buf[64];
+
+		put_string(out, "  ", "global_rate",
+			   cd_units_format_rate(&c->limits.global_rate, buf, sizeof(buf)));
+	} else {
+		put_string(out, "  ", "global_rate", "");
+	}
+	fprintf(out, "  daily_cap = %lld;\n", (long long)c->limits.daily_cap);
+	fputs("};\n", out);
+	fputs("campaigns = (\n", out);
+	for (size_t i = 0; i < c->ncampaigns; i++)
+		print_campaign(&c->campaigns[i], out, i + 1 == c->ncampaigns);
+	fputs(");\n", out);
+}

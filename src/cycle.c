@@ -1,0 +1,571 @@
+/*
+ * cycle.c - one pass of the pipeline for the campaigns triggered by
+ * shipping or delivery. Each message is its own short transaction, and the
+ * move to "sending" is committed before the transport sees the message:
+ * a crash can lose a send, never double it.
+ */
+#include "config.h"
+
+#include <gnutls/crypto.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "candor/compose.h"
+#include "candor/config.h"
+#include "candor/cycle.h"
+#include "candor/log.h"
+#include "candor/store.h"
+#include "candor/template.h"
+#include "candor/transport.h"
+#include "candor/util.h"
+
+#define BATCH 500
+
+struct order {
+	char *id, *first_name, *name, *email, *locale, *total, *currency;
+	int64_t purchased;
+};
+
+struct run {
+	const struct cd_cycle *c;
+	struct cd_cycle_stats *stats;
+	struct cd_transport *transport;
+	unsigned char secret[32];
+	int64_t now;
+	int paused;
+	int limited;            /* a sending limit was reached */
+	int64_t window_used;    /* sends in the global rate's window */
+	int64_t today_used;     /* sends since midnight UTC */
+};
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static void order_clear(struct order *o)
+{
+	free(o->id);
+	free(o->first_name);
+	free(o->name);
+	free(o->email);
+	free(o->locale);
+	free(o->total);
+	free(o->currency);
+	memset(o, 0, sizeof(*o));
+}
+
+static const char *trigger_column(enum cd_trigger t)
+{
+	return t == CD_TRIGGER_SHIPPED ? "shipped" : "delivered";
+}
+
+/* The indexed "what is due" query: a range on the trigger column, then
+ * the exclusions. Rows are copied out so the statement is finished before
+ * anything is written. */
+static int due_orders(struct run *r, const struct cd_campaign *cp,
+		      struct order *out, size_t *n, struct cd_error *err)
+{
+	sqlite3 *db = cd_store_db(r->c->store);
+	const char *col = trigger_column(cp->trigger);
+	sqlite3_stmt *s;
+	char sql[1024];
+	int rc;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT order_id, first_name, name, email, locale, total, currency,"
+		 " purchased FROM orders o"
+		 " WHERE %s BETWEEN ?1 AND ?2"
+		 " AND status NOT IN ('returned','refunded','cancelled')"
+		 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
+		 "  AND m.campaign = ?3)"
+		 " AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = o.email)"
+		 " ORDER BY %s LIMIT %d", col, col, BATCH);
+	*n = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return cd_store_fail(r->c->store, err, "cannot query due orders");
+	sqlite3_bind_int64(s, 1, r->now - cp->expire);
+	sqlite3_bind_int64(s, 2, r->now - cp->delay);
+	sqlite3_bind_text(s, 3, cp->name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < BATCH) {
+		struct order *o = &out[(*n)++];
+
+		o->id = col_dup(s, 0);
+		o->first_name = col_dup(s, 1);
+		o->name = col_dup(s, 2);
+		o->email = col_dup(s, 3);
+		o->locale = col_dup(s, 4);
+		o->total = col_dup(s, 5);
+		o->currency = col_dup(s, 6);
+		o->purchased = sqlite3_column_int64(s, 7);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return cd_store_fail(r->c->store, err, "cannot query due orders");
+	return 0;
+}
+
+/* Same order, same campaign, same arm: a restart never moves an order. */
+static const struct cd_variant *pick_variant(const struct cd_campaign *cp,
+					     const char *order_id)
+{
+	uint64_t h = 1469598103934665603ULL, total = 0, x;
+
+	for (const char *p = order_id; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (const char *p = cp->name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (size_t i = 0; i < cp->nvariants; i++)
+		total += cp->variants[i].weight;
+	x = h % total;
+	for (size_t i = 0; i < cp->nvariants; i++) {
+		if (x < cp->variants[i].weight)
+			return &cp->variants[i];
+		x -= cp->variants[i].weight;
+	}
+	return &cp->variants[0];
+}
+
+/* An unguessable token: HMAC of the order and campaign under the secret
+ * from "candorctl init", so a forged reply cannot name another order. */
+static void make_token(const struct run *r, const char *order_id,
+		       const char *campaign, char out[33])
+{
+	unsigned char mac[32];
+	char data[512];
+	int n = snprintf(data, sizeof(data), "%s\n%s\nrequest", order_id, campaign);
+
+	gnutls_hmac_fast(GNUTLS_MAC_SHA256, r->secret, sizeof(r->secret), data,
+			 (size_t)n < sizeof(data) ? (size_t)n : sizeof(data) - 1, mac);
+	cd_util_hex(mac, 16, out);
+}
+
+/* "feedback@shop" + token -> "feedback+TOKEN@shop" */
+static char *tagged_address(const char *addr, const char *tag)
+{
+	const char *at = strchr(addr, '@');
+	char *out;
+
+	if (!at || asprintf(&out, "%.*s+%s%s", (int)(at - addr), addr, tag, at) < 0)
+		return NULL;
+	return out;
+}
+
+static struct cd_tdata *order_data(const struct run *r, const struct order *o,
+				   const char *unsub)
+{
+	const struct cd_config *cfg = r->c->cfg;
+	struct cd_tdata *d = cd_tdata_map(), *m;
+	char date[16] = "";
+	int bad = !d;
+
+	if (o->purchased > 0) {
+		time_t t = (time_t)o->purchased;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	}
+	if (!bad && (m = cd_tdata_set_map(d, "customer")))
+		bad |= cd_tdata_set_string(m, "first_name", o->first_name) |
+		       cd_tdata_set_string(m, "name", o->name);
+	if (!bad && (m = cd_tdata_set_map(d, "order")))
+		bad |= cd_tdata_set_string(m, "id", o->id) |
+		       cd_tdata_set_string(m, "date", date) |
+		       cd_tdata_set_string(m, "total", o->total) |
+		       cd_tdata_set_string(m, "currency", o->currency);
+	if (!bad && (m = cd_tdata_set_map(d, "shop")))
+		bad |= cd_tdata_set_string(m, "name", cfg->shop.name) |
+		       cd_tdata_set_string(m, "support", cfg->shop.support);
+	if (!bad && (m = cd_tdata_set_map(d, "links")))
+		bad |= cd_tdata_set_string(m, "unsubscribe", unsub);
+	if (bad) {
+		cd_tdata_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static int exec_msg(struct run *r, const char *sql, int64_t id, const char *a,
+		    const char *b)
+{
+	sqlite3 *db = cd_store_db(r->c->store);
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return CD_ESTORE;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, a, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, b, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, r->now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : CD_ESTORE;
+}
+
+/* Move message ID to STATE with REASON, and record an event; one
+ * committed transaction. */
+static int set_state(struct run *r, int64_t id, const char *state,
+		     const char *reason, struct cd_error *err)
+{
+	struct cd_store *st = r->c->store;
+
+	if (cd_store_begin(st, err) < 0)
+		return CD_ESTORE;
+	if (exec_msg(r, "UPDATE messages SET state = ?2, reason = ?3, updated = ?4,"
+		     " attempts = attempts + (?2 IN ('sent','deferred','failed')),"
+		     " sent_at = CASE WHEN ?2 = 'sending' THEN ?4 ELSE sent_at END"
+		     " WHERE id = ?1", id, state, reason) < 0 ||
+	    exec_msg(r, "INSERT INTO events(message, order_id, kind, detail, at)"
+		     " SELECT id, order_id, ?2, ?3, ?4 FROM messages WHERE id = ?1",
+		     id, state, reason) < 0) {
+		cd_store_fail(st, err, "cannot record message state");
+		cd_store_rollback(st);
+		return CD_ESTORE;
+	}
+	return cd_store_commit(st, err);
+}
+
+static int insert_message(struct run *r, const struct order *o,
+			  const struct cd_campaign *cp, const struct cd_variant *v,
+			  const char *token, const char *msgid, const char *subject,
+			  int64_t *id, struct cd_error *err)
+{
+	sqlite3 *db = cd_store_db(r->c->store);
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(db,
+			       "INSERT INTO messages(order_id, campaign, variant, state, recipient,"
+			       " message_id, token, subject, created, updated)"
+			       " VALUES (?1, ?2, ?3, 'rendered', ?4, ?5, ?6, ?7, ?8, ?8)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return cd_store_fail(r->c->store, err, "cannot record message");
+	sqlite3_bind_text(s, 1, o->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, cp->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, v->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, o->email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, msgid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, token, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, r->now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return cd_store_fail(r->c->store, err, "cannot record message");
+	*id = sqlite3_last_insert_rowid(db);
+	return 0;
+}
+
+struct prepared {
+	const struct cd_variant *v;
+	char token[33], msgid[128];
+	char *reply_to, *unsub;
+	struct cd_rendered parts;
+	char *mail;
+	size_t len;
+	char reason[512];  /* why it is held, "" when it can go */
+};
+
+static void prepared_clear(struct prepared *p)
+{
+	free(p->reply_to);
+	free(p->unsub);
+	free(p->mail);
+	cd_rendered_clear(&p->parts);
+}
+
+/* Render and compose; a problem with the template or the customer's data
+ * is a reason to hold the message, not an error of the cycle. */
+static int prepare(struct run *r, const struct cd_campaign *cp,
+		   const struct order *o, struct prepared *p)
+{
+	const struct cd_config *cfg = r->c->cfg;
+	struct cd_tdata *data = NULL;
+	unsigned char rnd[12];
+	char hex[25], tag[40];
+	struct cd_error err;
+	int rc = 0;
+
+	p->v = pick_variant(cp, o->id);
+	make_token(r, o->id, cp->name, p->token);
+	if (cd_util_random(rnd, sizeof(rnd)) < 0)
+		return CD_EIO;
+	cd_util_hex(rnd, sizeof(rnd), hex);
+	snprintf(p->msgid, sizeof(p->msgid), "%s.%s@%s", hex, p->token, cfg->shop.domain);
+	snprintf(tag, sizeof(tag), "u-%s", p->token);
+	p->reply_to = tagged_address(cfg->shop.reply_to, p->token);
+	p->unsub = tagged_address(cfg->shop.reply_to, tag);
+	if (!p->reply_to || !p->unsub || !(data = order_data(r, o, p->unsub))) {
+		rc = CD_ENOMEM;
+		goto out;
+	}
+	if (cd_templates_render(r->c->tpl, p->v->template, o->locale, data, &p->parts, &err) < 0) {
+		cd_error_format(&err, p->reason, sizeof(p->reason));
+		goto out;
+	}
+	struct cd_mail m = {
+		.from_name = cfg->shop.name, .from_addr = cfg->shop.from,
+		.to_name = o->name, .to_addr = o->email, .reply_to = p->reply_to,
+		.subject = p->parts.subject, .text = p->parts.text, .html = p->parts.html,
+		.message_id = p->msgid, .unsubscribe_mailto = p->unsub, .date = r->now,
+	};
+	if (cd_compose(&m, &p->mail, &p->len, &err) < 0)
+		snprintf(p->reason, sizeof(p->reason), "cannot compose: %.480s", err.msg);
+out:
+	cd_tdata_free(data);
+	return rc;
+}
+
+static const char *outcome_state(enum cd_send_outcome o)
+{
+	switch (o) {
+	case CD_SEND_SENT: return "sent";
+	case CD_SEND_FAILED: return "failed";
+	case CD_SEND_PAUSED: return "queued";
+	default: return "deferred";
+	}
+}
+
+static int deliver(struct run *r, int64_t id, const struct order *o,
+		   const struct prepared *p, struct cd_error *err)
+{
+	const struct cd_config *cfg = r->c->cfg;
+	struct cd_outgoing out = {
+		.envelope_from = *cfg->smtp.envelope_from ? cfg->smtp.envelope_from
+							   : cfg->shop.from,
+		.recipient = o->email, .message_id = p->msgid,
+		.data = p->mail, .len = p->len,
+	};
+	struct cd_send_result res;
+	int rc;
+
+	if ((rc = set_state(r, id, "queued", NULL, err)) < 0 ||
+	    (rc = set_state(r, id, "sending", NULL, err)) < 0)
+		return rc;
+	cd_transport_send(r->transport, &out, &res);
+	if (res.outcome == CD_SEND_PAUSED) {
+		r->paused = 1;
+		cd_log(CD_LOG_ERR, "sending paused: the server refused our credentials or sender (%s); no message is marked failed for it",
+		       res.reply);
+	}
+	rc = set_state(r, id, outcome_state(res.outcome), res.reply, err);
+	if (rc == 0)
+		cd_log(res.outcome == CD_SEND_SENT ? CD_LOG_INFO : CD_LOG_WARNING,
+		       "order %s: %s <%s> via %s: %s", o->id, outcome_state(res.outcome),
+		       p->msgid, cd_transport_name(r->transport), res.reply);
+	if (res.outcome == CD_SEND_SENT)
+		r->stats->sent++;
+	else if (res.outcome == CD_SEND_FAILED)
+		r->stats->failed++;
+	return rc;
+}
+
+static int64_t count_since(struct run *r, int64_t since, struct cd_error *err)
+{
+	sqlite3_stmt *s;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(cd_store_db(r->c->store),
+			       "SELECT count(*) FROM messages WHERE sent_at >= ?1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return cd_store_fail(r->c->store, err, "cannot count sent messages");
+	sqlite3_bind_int64(s, 1, since);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (n < 0)
+		return cd_store_fail(r->c->store, err, "cannot count sent messages");
+	return n;
+}
+
+/* The limits count what the database says was sent, so they hold across
+ * restarts without any state of their own. */
+static int load_limits(struct run *r, struct cd_error *err)
+{
+	const struct cd_config *cfg = r->c->cfg;
+
+	r->window_used = r->today_used = 0;
+	if (cfg->limits.global_rate.count &&
+	    (r->window_used = count_since(r, r->now - cfg->limits.global_rate.per_seconds + 1,
+					  err)) < 0)
+		return CD_ESTORE;
+	if (cfg->limits.daily_cap &&
+	    (r->today_used = count_since(r, r->now - r->now % 86400, err)) < 0)
+		return CD_ESTORE;
+	return 0;
+}
+
+static int limit_reached(struct run *r)
+{
+	const struct cd_config *cfg = r->c->cfg;
+	const char *which = NULL;
+
+	if (cfg->limits.global_rate.count &&
+	    r->window_used >= cfg->limits.global_rate.count)
+		which = "limits.global_rate";
+	else if (cfg->limits.daily_cap && r->today_used >= cfg->limits.daily_cap)
+		which = "limits.daily_cap";
+	if (which && !r->limited)
+		cd_log(CD_LOG_NOTICE, "%s reached; due orders wait for the next cycle", which);
+	r->limited = which != NULL;
+	return r->limited;
+}
+
+static int process_order(struct run *r, const struct cd_campaign *cp,
+			 const struct order *o, struct cd_error *err)
+{
+	struct prepared p = { 0 };
+	int64_t id = 0;
+	int rc;
+
+	r->stats->due++;
+	if ((rc = prepare(r, cp, o, &p)) < 0) {
+		cd_error_set(err, rc, NULL, 0, "out of memory preparing order %s", o->id);
+		goto out;
+	}
+	rc = insert_message(r, o, cp, p.v, p.token, p.msgid, p.parts.subject, &id, err);
+	if (rc < 0)
+		goto out;
+	if (p.reason[0]) {
+		r->stats->held++;
+		cd_log(CD_LOG_WARNING, "order %s: held: %s", o->id, p.reason);
+		rc = set_state(r, id, "held", p.reason, err);
+		goto out;
+	}
+	if (p.parts.missing)
+		cd_log(CD_LOG_WARNING, "order %s: %zu template value(s) empty in %s/%s",
+		       o->id, p.parts.missing, p.v->template, p.parts.locale);
+	rc = deliver(r, id, o, &p, err);
+	r->window_used++;
+	r->today_used++;
+out:
+	prepared_clear(&p);
+	return rc;
+}
+
+/* Can the cycle go on with the next message? */
+static int may_continue(struct run *r)
+{
+	if (r->c->stop && *r->c->stop)
+		r->stats->interrupted = 1;
+	return !r->paused && !r->stats->interrupted && !limit_reached(r);
+}
+
+/* Work through the due orders a batch at a time, so memory stays flat
+ * however many are due; every handled order gets a message row, so the
+ * next batch query moves on by itself. */
+static int run_campaign(struct run *r, const struct cd_campaign *cp,
+			struct cd_error *err)
+{
+	struct order *orders = calloc(BATCH, sizeof(*orders));
+	size_t n = BATCH;
+	int rc = 0;
+
+	if (!orders)
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	while (rc == 0 && n == BATCH && may_continue(r)) {
+		rc = due_orders(r, cp, orders, &n, err);
+		for (size_t i = 0; rc == 0 && i < n && may_continue(r); i++)
+			rc = process_order(r, cp, &orders[i], err);
+		for (size_t i = 0; i < n; i++)
+			order_clear(&orders[i]);
+	}
+	free(orders);
+	return rc;
+}
+
+/* When will the next order become due? Cheap: one indexed MIN per
+ * campaign. */
+int64_t cd_cycle_next_due(const struct cd_config *cfg, struct cd_store *store,
+			  int64_t now)
+{
+	sqlite3 *db = cd_store_db(store);
+	int64_t next = 0;
+
+	for (size_t i = 0; i < cfg->ncampaigns; i++) {
+		const struct cd_campaign *cp = &cfg->campaigns[i];
+		const char *col = trigger_column(cp->trigger);
+		sqlite3_stmt *s;
+		char sql[256];
+
+		if (cp->trigger == CD_TRIGGER_NEGATIVE_FEEDBACK)
+			continue;
+		snprintf(sql, sizeof(sql), "SELECT min(%s) FROM orders WHERE %s > ?1", col, col);
+		if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+			continue;
+		sqlite3_bind_int64(s, 1, now - cp->delay);
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+			int64_t t = sqlite3_column_int64(s, 0) + cp->delay;
+
+			if (!next || t < next)
+				next = t;
+		}
+		sqlite3_finalize(s);
+	}
+	return next;
+}
+
+int cd_cycle_run(const struct cd_cycle *c, struct cd_cycle_stats *stats,
+		 struct cd_error *err)
+{
+	struct run r = { .c = c, .stats = stats, .now = cd_util_now() };
+	int rc, outer = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	if ((rc = cd_store_secret(c->store, r.secret, err)) < 0)
+		return rc;
+	if ((rc = cd_transport_open(c->cfg, c->dry_run, &r.transport, err)) < 0)
+		goto out;
+	/* A dry run does all the work inside one transaction and throws it
+	 * away, so a real run afterwards still sends everything. */
+	if (c->dry_run) {
+		if ((rc = cd_store_begin(c->store, err)) < 0)
+			goto out;
+		outer = 1;
+	}
+	if ((rc = load_limits(&r, err)) < 0)
+		goto out;
+	for (size_t i = 0; rc == 0 && i < c->cfg->ncampaigns && may_continue(&r); i++)
+		if (c->cfg->campaigns[i].trigger != CD_TRIGGER_NEGATIVE_FEEDBACK)
+			rc = run_campaign(&r, &c->cfg->campaigns[i], err);
+	stats->next_due = cd_cycle_next_due(c->cfg, c->store, r.now);
+out:
+	if (outer)
+		cd_store_rollback(c->store);
+	cd_transport_close(r.transport);
+	cd_util_wipe(r.secret, sizeof(r.secret));
+	return rc;
+}
+
+int64_t cd_cycle_report_interrupted(struct cd_store *store, struct cd_error *err)
+{
+	sqlite3 *db = cd_store_db(store);
+	sqlite3_stmt *s;
+	int64_t n = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT order_id, message_id FROM messages"
+			       " WHERE state = 'sending' ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+		return cd_store_fail(store, err, "cannot look for interrupted sends");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n++ < 20)
+			cd_log(CD_LOG_WARNING,
+			       "order %s: message <%s> was being sent when candord stopped; it is not sent again",
+			       sqlite3_column_text(s, 0), sqlite3_column_text(s, 1));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return cd_store_fail(store, err, "cannot look for interrupted sends");
+	if (n > 20)
+		cd_log(CD_LOG_WARNING, "... and %lld more interrupted sends (see 'candorctl status')",
+		       (long long)(n - 20));
+	return n;
+}

@@ -1,0 +1,278 @@
+/*
+ * daemon.c - the main loop. One thread; signal handlers only set flags;
+ * ppoll() with the signals unblocked only while waiting, so a signal can
+ * never slip in between the flag check and the sleep.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "candor/config.h"
+#include "candor/cycle.h"
+#include "candor/daemon.h"
+#include "candor/instance.h"
+#include "candor/log.h"
+#include "candor/notify.h"
+#include "candor/store.h"
+#include "candor/template.h"
+#include "candor/util.h"
+
+static volatile sig_atomic_t got_stop, got_reload;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	got_stop = 1;
+}
+
+static void on_reload(int sig)
+{
+	(void)sig;
+	got_reload = 1;
+}
+
+struct daemon {
+	const struct cd_daemon_opts *opts;
+	struct cd_config *cfg;
+	struct cd_templates *tpl;
+	struct cd_store *store;
+	struct cd_instance *lock;
+	sigset_t waitmask;    /* the mask while sleeping: signals let in */
+	int64_t next_cycle_ms;
+	struct cd_cycle_stats last;
+};
+
+static void log_errors(const struct cd_errors *errs)
+{
+	char buf[1024];
+
+	for (size_t i = 0; i < errs->count; i++)
+		cd_log(CD_LOG_ERR, "%s", cd_error_format(&errs->items[i], buf, sizeof(buf)));
+}
+
+/* Load config and templates together: a reload takes both or neither. */
+static int load_all(const char *path, struct cd_config **cfg,
+		    struct cd_templates **tpl, struct cd_errors *errs)
+{
+	int rc = cd_config_load(path, cfg, errs);
+
+	if (rc < 0)
+		return rc;
+	rc = cd_templates_load(*cfg, tpl, errs);
+	if (rc < 0) {
+		cd_config_free(*cfg);
+		*cfg = NULL;
+	}
+	return rc;
+}
+
+static void install_signals(struct daemon *d)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_reload;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &d->waitmask);
+	sigdelset(&d->waitmask, SIGTERM);
+	sigdelset(&d->waitmask, SIGINT);
+	sigdelset(&d->waitmask, SIGHUP);
+}
+
+static void describe(const struct daemon *d, char *buf, size_t len)
+{
+	int64_t counts[CD_MSG_NSTATES];
+	int64_t queued = 0;
+	char when[32] = "none";
+
+	if (cd_store_count_states(d->store, counts, NULL) == 0)
+		queued = counts[CD_MSG_QUEUED] + counts[CD_MSG_DEFERRED];
+	if (d->last.next_due > 0) {
+		time_t t = (time_t)d->last.next_due;
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	}
+	snprintf(buf, len, "idle, next due %s, %lld queued, %lld held", when,
+		 (long long)queued, (long long)counts[CD_MSG_HELD]);
+}
+
+static void reload(struct daemon *d)
+{
+	struct cd_errors errs = { 0 };
+	struct cd_config *cfg = NULL;
+	struct cd_templates *tpl = NULL;
+	char status[256];
+
+	cd_notify_reloading();
+	cd_log(CD_LOG_NOTICE, "reloading %s", d->opts->config_path);
+	if (load_all(d->opts->config_path, &cfg, &tpl, &errs) < 0) {
+		log_errors(&errs);
+		cd_log(CD_LOG_ERR, "reload failed with %zu error(s); still running with the previous configuration",
+		       errs.count);
+		snprintf(status, sizeof(status),
+			 "reload failed (%zu error(s) in %s); running with the previous configuration",
+			 errs.count, d->opts->config_path);
+		cd_notify_ready(status);
+		cd_errors_clear(&errs);
+		return;
+	}
+	if (strcmp(cfg->database, d->cfg->database) != 0)
+		cd_log(CD_LOG_WARNING, "database changed to %s; that takes a restart, still using %s",
+		       cfg->database, d->cfg->database);
+	free(cfg->database);
+	cfg->database = strdup(d->cfg->database);
+	cd_templates_free(d->tpl);
+	cd_config_free(d->cfg);
+	d->cfg = cfg;
+	d->tpl = tpl;
+	if (d->opts->log_level < 0)
+		cd_log_set_level(cfg->log_level);
+	d->next_cycle_ms = 0; /* new rules may make something due now */
+	describe(d, status, sizeof(status));
+	cd_log(CD_LOG_NOTICE, "configuration reloaded");
+	cd_notify_ready(status);
+}
+
+static int run_cycle(struct daemon *d)
+{
+	struct cd_cycle c = {
+		.cfg = d->cfg, .store = d->store, .tpl = d->tpl,
+		.dry_run = d->opts->dry_run, .stop = &got_stop,
+	};
+	struct cd_error err;
+	char status[256];
+	int rc;
+
+	cd_notify_status("running a cycle");
+	rc = cd_cycle_run(&c, &d->last, &err);
+	if (rc < 0) {
+		char buf[1024];
+
+		cd_log(CD_LOG_ERR, "cycle failed: %s", cd_error_format(&err, buf, sizeof(buf)));
+		cd_notify_status("cycle failed: %s; retrying in %llds", err.msg,
+				 (long long)d->cfg->poll_interval);
+		return rc;
+	}
+	cd_log(d->last.due ? CD_LOG_NOTICE : CD_LOG_INFO,
+	       "cycle done: %lld due, %lld sent, %lld held, %lld failed%s",
+	       (long long)d->last.due, (long long)d->last.sent,
+	       (long long)d->last.held, (long long)d->last.failed,
+	       d->opts->dry_run ? " (dry run: nothing recorded)" : "");
+	describe(d, status, sizeof(status));
+	cd_notify_status("%s", status);
+	return 0;
+}
+
+/* Sleep until the next cycle, the watchdog or a signal. */
+static void wait_for_work(struct daemon *d, int64_t wd_ms)
+{
+	int64_t now = cd_util_mono_ms();
+	int64_t wait = d->next_cycle_ms - now;
+	struct timespec ts;
+
+	if (wd_ms > 0 && wait > wd_ms)
+		wait = wd_ms;
+	if (wait < 0)
+		wait = 0;
+	ts.tv_sec = wait / 1000;
+	ts.tv_nsec = (wait % 1000) * 1000000;
+	if (ppoll(NULL, 0, &ts, &d->waitmask) < 0 && errno != EINTR)
+		cd_log(CD_LOG_WARNING, "ppoll: %s", strerror(errno));
+}
+
+static int main_loop(struct daemon *d)
+{
+	int64_t wd_ms = cd_notify_watchdog_interval_ms();
+
+	for (;;) {
+		if (wd_ms > 0)
+			cd_notify_watchdog();
+		if (got_stop)
+			break;
+		if (got_reload) {
+			got_reload = 0;
+			reload(d);
+		}
+		if (cd_util_mono_ms() >= d->next_cycle_ms) {
+			int rc = run_cycle(d);
+
+			if (d->opts->once)
+				return rc < 0 ? 1 : 0;
+			d->next_cycle_ms = cd_util_mono_ms() + d->cfg->poll_interval * 1000;
+			continue;
+		}
+		wait_for_work(d, wd_ms);
+	}
+	return 0;
+}
+
+static int start(struct daemon *d)
+{
+	struct cd_errors errs = { 0 };
+	struct cd_error err;
+	char buf[1024];
+	int rc;
+
+	if (load_all(d->opts->config_path, &d->cfg, &d->tpl, &errs) < 0) {
+		log_errors(&errs);
+		cd_errors_clear(&errs);
+		return CD_EXIT_CONFIG;
+	}
+	if (d->opts->log_level < 0)
+		cd_log_set_level(d->cfg->log_level);
+	rc = cd_instance_lock(d->cfg->database, &d->lock, &err);
+	if (rc == 0)
+		rc = cd_store_open(d->cfg->database, 0, &d->store, &err);
+	if (rc == 0 && cd_cycle_report_interrupted(d->store, &err) < 0)
+		rc = -1;
+	if (rc < 0) {
+		cd_log(CD_LOG_ERR, "%s", cd_error_format(&err, buf, sizeof(buf)));
+		return 1;
+	}
+	return 0;
+}
+
+int cd_daemon_run(const struct cd_daemon_opts *opts)
+{
+	struct daemon d = { .opts = opts };
+	char status[256];
+	int rc;
+
+	got_stop = got_reload = 0;
+	install_signals(&d);
+	rc = start(&d);
+	if (rc != 0)
+		goto out;
+	describe(&d, status, sizeof(status));
+	cd_log(CD_LOG_NOTICE, "started (config %s, database %s%s)", opts->config_path,
+	       d.cfg->database, opts->dry_run ? ", dry run" : "");
+	cd_notify_ready(status);
+	rc = main_loop(&d);
+	cd_notify_stopping();
+	cd_log(CD_LOG_NOTICE, "stopped");
+out:
+	cd_store_close(d.store);
+	cd_instance_unlock(d.lock);
+	cd_templates_free(d.tpl);
+	cd_config_free(d.cfg);
+	return rc;
+}

@@ -1,0 +1,71 @@
+/*
+ * error.c - error values that carry a printable message and a location.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "candor/error.h"
+
+void cd_error_clear(struct cd_error *err)
+{
+	if (err)
+		memset(err, 0, sizeof(*err));
+}
+
+int cd_error_set(struct cd_error *err, int code, const char *file, int line,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return code;
+	cd_error_clear(err);
+	err->code = code;
+	if (file)
+		snprintf(err->file, sizeof(err->file), "%s", file);
+	err->line = line;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+const char *cd_error_format(const struct cd_error *err, char *buf, size_t len)
+{
+	char where[300] = "";
+
+	if (err->file[0] && err->line > 0)
+		snprintf(where, sizeof(where), "%s:%d: ", err->file, err->line);
+	else if (err->file[0])
+		snprintf(where, sizeof(where), "%s: ", err->file);
+	if (err->setting[0])
+		snprintf(buf, len, "%s%s: %s", where, err->setting, err->msg);
+	else
+		snprintf(buf, len, "%s%s", where, err->msg);
+	return buf;
+}
+
+int cd_errors_add(struct cd_errors *list, const struct cd_error *err)
+{
+	if (list->count == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 8;
+		struct cd_error *items = realloc(list->items, cap * sizeof(*items));
+
+		if (!items)
+			return CD_ENOMEM;
+		list->items = items;
+		list->cap = cap;
+	}
+	list->items[list->count++] = *err;
+	return 0;
+}
+
+void cd_errors_clear(struct cd_errors *list)
+{
+	free(list->items);
+	memset(list, 0, sizeof(*list));
+}

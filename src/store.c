@@ -1,0 +1,324 @@
+/*
+ * store.c - open the database safely and keep its schema current. The
+ * schema is the contract with the shop's own systems (README documents
+ * it), so it changes only through numbered migrations.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "candor/store.h"
+#include "candor/util.h"
+
+struct cd_store {
+	sqlite3 *db;
+	char *path;
+	int depth; /* open savepoints */
+};
+
+static const char *const state_names[CD_MSG_NSTATES] = {
+	"due", "rendered", "held", "queued", "sending", "sent", "deferred", "failed",
+};
+
+/* Migration N brings user_version from N-1 to N. Never edit a shipped
+ * one; add the next. */
+static const char *const migrations[] = {
+	/* 1: the initial schema */
+	"CREATE TABLE meta ("
+	"  key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+	"CREATE TABLE orders ("
+	"  order_id TEXT PRIMARY KEY,"
+	"  channel TEXT NOT NULL DEFAULT 'web',"
+	"  customer_id TEXT,"
+	"  first_name TEXT, name TEXT,"
+	"  email TEXT NOT NULL,"
+	"  locale TEXT, country TEXT, timezone TEXT,"
+	"  items TEXT NOT NULL DEFAULT '[]',"
+	"  total TEXT, currency TEXT,"
+	"  purchased INTEGER, shipped INTEGER, delivered INTEGER,"
+	"  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN"
+	"   ('open','paid','shipped','delivered','returned','refunded','cancelled')),"
+	"  updated INTEGER NOT NULL DEFAULT (unixepoch()));"
+	"CREATE INDEX orders_shipped ON orders(shipped);"
+	"CREATE INDEX orders_delivered ON orders(delivered);"
+	"CREATE INDEX orders_email ON orders(email COLLATE NOCASE);"
+	"CREATE TABLE feedback ("
+	"  id INTEGER PRIMARY KEY,"
+	"  order_id TEXT NOT NULL,"
+	"  rating INTEGER CHECK (rating BETWEEN 1 AND 5),"
+	"  comment TEXT, source TEXT NOT NULL DEFAULT 'shop',"
+	"  received INTEGER NOT NULL);"
+	"CREATE INDEX feedback_order ON feedback(order_id);"
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  order_id TEXT NOT NULL,"
+	"  campaign TEXT NOT NULL, variant TEXT NOT NULL,"
+	"  kind TEXT NOT NULL DEFAULT 'request' CHECK (kind IN ('request','reminder')),"
+	"  state TEXT NOT NULL CHECK (state IN"
+	"   ('due','rendered','held','queued','sending','sent','deferred','failed')),"
+	"  recipient TEXT NOT NULL,"
+	"  message_id TEXT UNIQUE, token TEXT UNIQUE,"
+	"  subject TEXT,"
+	"  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER,"
+	"  sent_at INTEGER,"
+	"  reason TEXT, server_reply TEXT,"
+	"  UNIQUE (order_id, campaign, kind));"
+	"CREATE INDEX messages_state ON messages(state, next_attempt);"
+	"CREATE INDEX messages_sent_at ON messages(sent_at);"
+	"CREATE INDEX messages_recipient ON messages(recipient COLLATE NOCASE, created);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message INTEGER REFERENCES messages(id),"
+	"  order_id TEXT, kind TEXT NOT NULL, detail TEXT,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX events_order ON events(order_id);"
+	"CREATE INDEX events_message ON events(message);"
+	"CREATE TABLE suppressions ("
+	"  email TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  reason TEXT NOT NULL CHECK (reason IN"
+	"   ('unsubscribed','hard_bounce','soft_bounce','complaint','blocked')),"
+	"  detail TEXT, at INTEGER NOT NULL);",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int cd_store_fail(struct cd_store *st, struct cd_error *err, const char *what)
+{
+	return cd_error_set(err, CD_ESTORE, st->path, 0, "%s: %s", what,
+			    sqlite3_errmsg(st->db));
+}
+
+int cd_store_exec(struct cd_store *st, const char *sql, struct cd_error *err)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return cd_store_fail(st, err, "database error");
+	return 0;
+}
+
+static int user_version(struct cd_store *st, int *v, struct cd_error *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return cd_store_fail(st, err, "cannot read schema version");
+	rc = sqlite3_step(s);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return cd_store_fail(st, err, "cannot read schema version");
+	return 0;
+}
+
+static int migrate(struct cd_store *st, struct cd_error *err)
+{
+	char sql[64];
+	int v, rc;
+
+	if ((rc = user_version(st, &v, err)) < 0)
+		return rc;
+	if (v > NMIGRATIONS)
+		return cd_error_set(err, CD_ESTORE, st->path, 0,
+				    "database schema %d is newer than this candor (%d); upgrade candor",
+				    v, NMIGRATIONS);
+	for (; v < NMIGRATIONS; v++) {
+		if ((rc = cd_store_begin(st, err)) < 0)
+			return rc;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (cd_store_exec(st, migrations[v], err) < 0 ||
+		    cd_store_exec(st, sql, err) < 0) {
+			cd_store_rollback(st);
+			return CD_ESTORE;
+		}
+		if ((rc = cd_store_commit(st, err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int configure(struct cd_store *st, int flags, struct cd_error *err)
+{
+	sqlite3_busy_timeout(st->db, 5000);
+	if (flags & CD_STORE_READONLY)
+		return 0;
+	return cd_store_exec(st, "PRAGMA journal_mode = WAL;"
+			     "PRAGMA synchronous = NORMAL;"
+			     "PRAGMA foreign_keys = ON;", err);
+}
+
+int cd_store_open(const char *path, int flags, struct cd_store **out,
+		  struct cd_error *err)
+{
+	struct cd_store *st;
+	struct stat sb;
+	int oflags, rc;
+
+	*out = NULL;
+	if (!(flags & CD_STORE_CREATE) && stat(path, &sb) < 0)
+		return cd_error_set(err, CD_ENOTFOUND, path, 0,
+				    "database not found (%s); create it with 'candorctl init'",
+				    strerror(errno));
+	st = calloc(1, sizeof(*st));
+	if (!st || !(st->path = strdup(path))) {
+		free(st);
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	}
+	oflags = (flags & CD_STORE_READONLY) ? SQLITE_OPEN_READONLY
+		 : SQLITE_OPEN_READWRITE | ((flags & CD_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = cd_store_fail(st, err, "cannot open database");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	if ((rc = configure(st, flags, err)) < 0)
+		goto fail;
+	if (flags & CD_STORE_READONLY) {
+		int v;
+
+		if ((rc = user_version(st, &v, err)) < 0)
+			goto fail;
+		if (v != NMIGRATIONS) {
+			rc = cd_error_set(err, CD_ESTORE, path, 0,
+					  "database schema is %d, expected %d; run candord or 'candorctl init' once to migrate",
+					  v, NMIGRATIONS);
+			goto fail;
+		}
+	} else if ((rc = migrate(st, err)) < 0) {
+		goto fail;
+	}
+	*out = st;
+	return 0;
+fail:
+	cd_store_close(st);
+	return rc;
+}
+
+void cd_store_close(struct cd_store *st)
+{
+	if (!st)
+		return;
+	sqlite3_close_v2(st->db);
+	free(st->path);
+	free(st);
+}
+
+struct sqlite3 *cd_store_db(struct cd_store *st)
+{
+	return st->db;
+}
+
+int cd_store_begin(struct cd_store *st, struct cd_error *err)
+{
+	/* The outermost level takes the write lock at once (IMMEDIATE), so a
+	 * busy database shows up here and not half-way through. */
+	const char *sql = st->depth ? "SAVEPOINT cd" : "BEGIN IMMEDIATE";
+
+	if (cd_store_exec(st, sql, err) < 0)
+		return CD_ESTORE;
+	st->depth++;
+	return 0;
+}
+
+int cd_store_commit(struct cd_store *st, struct cd_error *err)
+{
+	const char *sql = st->depth > 1 ? "RELEASE cd" : "COMMIT";
+
+	if (cd_store_exec(st, sql, err) < 0) {
+		cd_store_rollback(st);
+		return CD_ESTORE;
+	}
+	st->depth--;
+	return 0;
+}
+
+void cd_store_rollback(struct cd_store *st)
+{
+	if (st->depth == 0)
+		return;
+	if (st->depth > 1)
+		sqlite3_exec(st->db, "ROLLBACK TO cd; RELEASE cd", NULL, NULL, NULL);
+	else
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->depth--;
+}
+
+int cd_store_init_secret(struct cd_store *st, int *created, struct cd_error *err)
+{
+	unsigned char key[32];
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*created = 0;
+	if (cd_util_random(key, sizeof(key)) < 0)
+		return cd_error_set(err, CD_EIO, NULL, 0, "cannot read random bytes from the kernel");
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT OR IGNORE INTO meta(key, value) VALUES ('token_secret', ?)",
+			       -1, &s, NULL) != SQLITE_OK) {
+		rc = cd_store_fail(st, err, "cannot store secret");
+		goto out;
+	}
+	sqlite3_bind_blob(s, 1, key, sizeof(key), SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = cd_store_fail(st, err, "cannot store secret");
+		goto out;
+	}
+	*created = sqlite3_changes(st->db) > 0;
+	rc = 0;
+out:
+	cd_util_wipe(key, sizeof(key));
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int cd_store_secret(struct cd_store *st, unsigned char out[32],
+		    struct cd_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = CD_ENOTFOUND;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = 'token_secret'",
+			       -1, &s, NULL) != SQLITE_OK)
+		return cd_store_fail(st, err, "cannot read secret");
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32) {
+		memcpy(out, sqlite3_column_blob(s, 0), 32);
+		rc = 0;
+	} else {
+		cd_error_set(err, rc, st->path, 0, "no token secret; run 'candorctl init'");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int cd_store_count_states(struct cd_store *st, int64_t *counts,
+			  struct cd_error *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(counts, 0, sizeof(*counts) * CD_MSG_NSTATES);
+	if (sqlite3_prepare_v2(st->db, "SELECT state, count(*) FROM messages GROUP BY state",
+			       -1, &s, NULL) != SQLITE_OK)
+		return cd_store_fail(st, err, "cannot count messages");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 0);
+
+		for (int i = 0; i < CD_MSG_NSTATES; i++)
+			if (name && strcmp(name, state_names[i]) == 0)
+				counts[i] = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return cd_store_fail(st, err, "cannot count messages");
+	return 0;
+}
+
+const char *cd_store_state_name(enum cd_msg_state s)
+{
+	return s < CD_MSG_NSTATES ? state_names[s] : "?";
+}

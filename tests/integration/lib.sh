@@ -1,0 +1,101 @@
+# lib.sh - TAP helpers and fixtures for candor's integration tests.
+# Sourced by each test; needs top_srcdir and top_builddir (set by make).
+
+: "${top_srcdir:=.}"
+: "${top_builddir:=.}"
+CANDORD=$(cd "$top_builddir" && pwd)/candord
+CANDORCTL=$(cd "$top_builddir" && pwd)/candorctl
+SRCDIR=$(cd "$top_srcdir" && pwd)
+export TZ=UTC
+
+tap_n=0
+tap_failed=0
+
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
+# check DESCRIPTION COMMAND...: one test, passing when COMMAND succeeds
+check() {
+	desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+diag() { printf '# %s\n' "$@"; }
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+# A fresh work directory, removed at exit (kept when KEEP=1).
+WORK=$(mktemp -d /tmp/candor-it.XXXXXX)
+BG_PIDS=""
+# bg_started PID: remember a background process so it is killed at exit.
+bg_started() { BG_PIDS="$BG_PIDS $1"; }
+cleanup() {
+	for p in $BG_PIDS; do kill "$p" 2>/dev/null; done
+	[ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# write_config FILE [EXTRA]: a valid config using the outbox transport,
+# no sending limits, and the shipped templates; EXTRA is appended.
+write_config() {
+	cat > "$1" <<EOC
+database = "candor.db";
+templates = "$SRCDIR/templates";
+transport = "outbox";
+poll_interval = "10s";
+log_level = "info";
+shop = {
+  name = "Test Shop";
+  domain = "shop.example";
+  from = "feedback@shop.example";
+};
+outbox = { directory = "outbox"; };
+limits = { global_rate = ""; daily_cap = 0; };
+campaigns = (
+  { name = "review"; trigger = "delivered"; delay = "7d"; expire = "30d";
+    variants = ( { name = "A"; template = "review_request"; } ); }
+);
+${2:-}
+EOC
+}
+
+# add_orders DB FIRST COUNT [DAYS_AGO]: COUNT delivered orders, due now.
+add_orders() {
+	sqlite3 "$1" <<EOS
+WITH RECURSIVE n(i) AS (SELECT $2 UNION ALL SELECT i + 1 FROM n WHERE i < $2 + $3 - 1)
+INSERT INTO orders (order_id, first_name, name, email, delivered, status)
+SELECT 'o' || i, 'Cust' || i, 'Customer ' || i, 'c' || i || '@example.org',
+       unixepoch('now', '-${4:-8} days'), 'delivered' FROM n;
+EOS
+}
+
+count_sql() { sqlite3 "$1" "$2"; }
+
+# wait_for FILE PATTERN [SECONDS]: until PATTERN shows up in FILE.
+wait_for() {
+	i=0
+	while [ $i -lt $((${3:-10} * 10)) ]; do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# wait_exit PID SECONDS: wait for PID to end; its status is in $exit_status.
+wait_exit() {
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		exit_status=timeout
+		return 1
+	fi
+	wait "$1"
+	exit_status=$?
+	return 0
+}

@@ -1,0 +1,172 @@
+/* test_store.c - opening, migrations and the token secret on a real
+ * SQLite file. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "candor/store.h"
+
+static char dir[64], db[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/cd-test-store-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(db, sizeof(db), "%s/candor.db", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static int query_int(struct cd_store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(cd_store_db(st), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void test_missing_database_is_not_created(void **state)
+{
+	struct cd_store *st = NULL;
+	struct cd_error err;
+
+	(void)state;
+	unlink(db);
+	assert_int_equal(cd_store_open(db, 0, &st, &err), CD_ENOTFOUND);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, "candorctl init"));
+	assert_int_not_equal(access(db, F_OK), 0);
+}
+
+static void test_create_migrates_and_uses_wal(void **state)
+{
+	struct cd_store *st = NULL;
+	struct cd_error err;
+	int created;
+
+	(void)state;
+	assert_int_equal(cd_store_open(db, CD_STORE_CREATE, &st, &err), 0);
+	assert_int_equal(query_int(st, "PRAGMA user_version"), CD_STORE_SCHEMA_VERSION);
+	assert_int_equal(query_int(st, "SELECT count(*) FROM sqlite_master WHERE name IN"
+				   " ('orders','feedback','messages','events','suppressions')"), 5);
+	{
+		sqlite3_stmt *s;
+
+		sqlite3_prepare_v2(cd_store_db(st), "PRAGMA journal_mode", -1, &s, NULL);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+		sqlite3_finalize(s);
+	}
+	assert_int_equal(cd_store_init_secret(st, &created, &err), 0);
+	assert_true(created);
+	cd_store_close(st);
+}
+
+static void test_secret_is_kept_on_second_init(void **state)
+{
+	struct cd_store *st = NULL;
+	struct cd_error err;
+	unsigned char a[32], b[32];
+	int created;
+
+	(void)state;
+	assert_int_equal(cd_store_open(db, CD_STORE_CREATE, &st, &err), 0);
+	assert_int_equal(cd_store_secret(st, a, &err), 0);
+	assert_int_equal(cd_store_init_secret(st, &created, &err), 0);
+	assert_false(created);
+	assert_int_equal(cd_store_secret(st, b, &err), 0);
+	assert_memory_equal(a, b, 32);
+	cd_store_close(st);
+}
+
+static void test_newer_schema_is_refused(void **state)
+{
+	struct cd_store *st = NULL;
+	struct cd_error err;
+	sqlite3 *raw;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+	sqlite3_exec(raw, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(raw);
+	assert_int_equal(cd_store_open(db, 0, &st, &err), CD_ESTORE);
+	assert_non_null(strstr(err.msg, "newer than this candor"));
+	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+	sqlite3_exec(raw, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	sqlite3_close(raw);
+}
+
+static void test_nested_transactions_roll_back_inner_only(void **state)
+{
+	struct cd_store *st = NULL;
+	struct cd_error err;
+
+	(void)state;
+	assert_int_equal(cd_store_open(db, 0, &st, &err), 0);
+	assert_int_equal(cd_store_begin(st, &err), 0);
+	assert_int_equal(cd_store_exec(st, "INSERT INTO suppressions VALUES ('a@x.example','blocked',NULL,1)", &err), 0);
+	assert_int_equal(cd_store_begin(st, &err), 0);
+	assert_int_equal(cd_store_exec(st, "INSERT INTO suppressions VALUES ('b@x.example','blocked',NULL,1)", &err), 0);
+	cd_store_rollback(st);
+	assert_int_equal(cd_store_commit(st, &err), 0);
+	assert_int_equal(query_int(st, "SELECT count(*) FROM suppressions"), 1);
+	/* the CHECK constraints guard what a shop's system writes directly */
+	assert_int_equal(cd_store_exec(st, "INSERT INTO orders(order_id, email, status)"
+				       " VALUES ('x', 'x@y.example', 'lost')", &err), CD_ESTORE);
+	assert_non_null(strstr(err.msg, "CHECK"));
+	cd_store_close(st);
+}
+
+static void test_damaged_file_is_an_error(void **state)
+{
+	struct cd_store *st = NULL;
+	struct cd_error err;
+	char bad[160];
+	FILE *fp;
+
+	(void)state;
+	snprintf(bad, sizeof(bad), "%s/garbage.db", dir);
+	fp = fopen(bad, "w");
+	fputs("this is not a database, just text that goes on and on and on\n", fp);
+	fclose(fp);
+	assert_int_equal(cd_store_open(bad, 0, &st, &err), CD_ESTORE);
+	assert_null(st);
+	assert_string_equal(err.file, bad);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_missing_database_is_not_created),
+		cmocka_unit_test(test_create_migrates_and_uses_wal),
+		cmocka_unit_test(test_secret_is_kept_on_second_init),
+		cmocka_unit_test(test_newer_schema_is_refused),
+		cmocka_unit_test(test_nested_transactions_roll_back_inner_only),
+		cmocka_unit_test(test_damaged_file_is_an_error),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
