@@ -497,8 +497,8 @@ static void load_smtp(struct loader *ld, struct cd_config *c,
 	c->smtp.tls = tls < 0 ? CD_TLS_REQUIRED : (enum cd_tls_mode)tls;
 	c->smtp.verify_certificate = get_bool(g, "verify_certificate", 1);
 	c->smtp.connections = (int)get_int(ld, g, "smtp", "connections", 2, 1, 64);
-	c->smtp.connect_timeout = get_duration(ld, g, "smtp", "connect_timeout", "30s");
-	c->smtp.timeout = get_duration(ld, g, "smtp", "timeout", "2m");
+	c->smtp.connect_timeout = get_duration(ld, g, "smtp", "connect_timeout", "20s");
+	c->smtp.timeout = get_duration(ld, g, "smtp", "timeout", "60s");
 	load_password(ld, c, g);
 }
 

@@ -473,8 +473,11 @@ static int run_campaign(struct run *r, const struct cd_campaign *cp,
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	while (rc == 0 && n == BATCH && may_continue(r)) {
 		rc = due_orders(r, cp, orders, &n, err);
-		for (size_t i = 0; rc == 0 && i < n && may_continue(r); i++)
+		for (size_t i = 0; rc == 0 && i < n && may_continue(r); i++) {
 			rc = process_order(r, cp, &orders[i], err);
+			if (r->c->tick)
+				r->c->tick(r->c->tick_arg);
+		}
 		for (size_t i = 0; i < n; i++)
 			order_clear(&orders[i]);
 	}

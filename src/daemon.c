@@ -1,7 +1,9 @@
 /*
- * daemon.c - the main loop. One thread; signal handlers only set flags;
- * ppoll() with the signals unblocked only while waiting, so a signal can
- * never slip in between the flag check and the sleep.
+ * daemon.c - the main loop. One thread; signal handlers only set flags.
+ * The signals are blocked while the loop checks its flags and unblocked
+ * atomically by ppoll() while it sleeps, so none can slip in between the
+ * check and the sleep; they are also unblocked while a cycle runs, so a
+ * stop request is seen between two messages.
  */
 #include "config.h"
 
@@ -44,9 +46,23 @@ struct daemon {
 	struct cd_store *store;
 	struct cd_instance *lock;
 	sigset_t waitmask;    /* the mask while sleeping: signals let in */
+	sigset_t loopmask;    /* the mask while checking flags: blocked */
 	int64_t next_cycle_ms;
+	int64_t wd_ms;        /* watchdog ping interval, 0 when off */
+	int64_t wd_last_ms;   /* when WATCHDOG=1 was last sent */
 	struct cd_cycle_stats last;
 };
+
+static void feed_watchdog(void *arg)
+{
+	struct daemon *d = arg;
+	int64_t now = cd_util_mono_ms();
+
+	if (d->wd_ms > 0 && now - d->wd_last_ms >= d->wd_ms) {
+		cd_notify_watchdog();
+		d->wd_last_ms = now;
+	}
+}
 
 static void log_errors(const struct cd_errors *errs)
 {
@@ -79,6 +95,9 @@ static void install_signals(struct daemon *d)
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
+	/* restart interrupted I/O inside SQLite and libcurl; ppoll() is
+	 * never restarted, which is what wakes the loop */
+	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -91,6 +110,10 @@ static void install_signals(struct daemon *d)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &d->waitmask);
+	d->loopmask = d->waitmask;
+	sigaddset(&d->loopmask, SIGTERM);
+	sigaddset(&d->loopmask, SIGINT);
+	sigaddset(&d->loopmask, SIGHUP);
 	sigdelset(&d->waitmask, SIGTERM);
 	sigdelset(&d->waitmask, SIGINT);
 	sigdelset(&d->waitmask, SIGHUP);
@@ -157,13 +180,16 @@ static int run_cycle(struct daemon *d)
 	struct cd_cycle c = {
 		.cfg = d->cfg, .store = d->store, .tpl = d->tpl,
 		.dry_run = d->opts->dry_run, .stop = &got_stop,
+		.tick = feed_watchdog, .tick_arg = d,
 	};
 	struct cd_error err;
 	char status[256];
 	int rc;
 
 	cd_notify_status("running a cycle");
+	sigprocmask(SIG_SETMASK, &d->waitmask, NULL);
 	rc = cd_cycle_run(&c, &d->last, &err);
+	sigprocmask(SIG_SETMASK, &d->loopmask, NULL);
 	if (rc < 0) {
 		char buf[1024];
 
@@ -173,7 +199,8 @@ static int run_cycle(struct daemon *d)
 		return rc;
 	}
 	cd_log(d->last.due ? CD_LOG_NOTICE : CD_LOG_INFO,
-	       "cycle done: %lld due, %lld sent, %lld held, %lld failed%s",
+	       "cycle %s: %lld due, %lld sent, %lld held, %lld failed%s",
+	       d->last.interrupted ? "stopped early" : "done",
 	       (long long)d->last.due, (long long)d->last.sent,
 	       (long long)d->last.held, (long long)d->last.failed,
 	       d->opts->dry_run ? " (dry run: nothing recorded)" : "");
@@ -201,11 +228,8 @@ static void wait_for_work(struct daemon *d, int64_t wd_ms)
 
 static int main_loop(struct daemon *d)
 {
-	int64_t wd_ms = cd_notify_watchdog_interval_ms();
-
 	for (;;) {
-		if (wd_ms > 0)
-			cd_notify_watchdog();
+		feed_watchdog(d);
 		if (got_stop)
 			break;
 		if (got_reload) {
@@ -220,7 +244,7 @@ static int main_loop(struct daemon *d)
 			d->next_cycle_ms = cd_util_mono_ms() + d->cfg->poll_interval * 1000;
 			continue;
 		}
-		wait_for_work(d, wd_ms);
+		wait_for_work(d, d->wd_ms);
 	}
 	return 0;
 }
@@ -239,6 +263,14 @@ static int start(struct daemon *d)
 	}
 	if (d->opts->log_level < 0)
 		cd_log_set_level(d->cfg->log_level);
+	d->wd_ms = cd_notify_watchdog_interval_ms();
+	/* wd_ms is half the unit's WatchdogSec: one SMTP transaction must
+	 * fit in it, or a slow server gets the daemon killed. */
+	if (d->wd_ms > 0 &&
+	    (d->cfg->smtp.connect_timeout + d->cfg->smtp.timeout) * 1000 >= d->wd_ms)
+		cd_log(CD_LOG_WARNING, "smtp.connect_timeout + smtp.timeout (%llds) should stay under half of WatchdogSec (%llds)",
+		       (long long)(d->cfg->smtp.connect_timeout + d->cfg->smtp.timeout),
+		       (long long)(d->wd_ms / 1000));
 	rc = cd_instance_lock(d->cfg->database, &d->lock, &err);
 	if (rc == 0)
 		rc = cd_store_open(d->cfg->database, 0, &d->store, &err);

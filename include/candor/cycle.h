@@ -22,6 +22,10 @@ struct cd_cycle {
 	int dry_run;
 	/* Set by a signal handler: finish the current message, then return. */
 	const volatile sig_atomic_t *stop;
+	/* Called after every message, so a long cycle can keep the systemd
+	 * watchdog fed; may be NULL. */
+	void (*tick)(void *arg);
+	void *tick_arg;
 };
 
 struct cd_cycle_stats {

@@ -48,7 +48,7 @@ write_config good.conf
 "$CANDORCTL" -c good.conf check-config >eff.conf 2>check.err
 check "check-config accepts a good file" [ $? -eq 0 ]
 check "... says it is valid" grep -q "good.conf is valid" check.err
-check "... prints the effective configuration with defaults" grep -q 'connect_timeout = "30s";' eff.conf
+check "... prints the effective configuration with defaults" grep -q 'connect_timeout = "20s";' eff.conf
 check "the printed configuration is valid itself" sh -c "'$CANDORCTL' -c eff.conf check-config >/dev/null 2>&1"
 
 expect78 "a missing file" "nope.conf: cannot read: No such file or directory" nope.conf

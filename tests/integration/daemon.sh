@@ -117,10 +117,15 @@ kill -TERM $dpid
 wait_exit $dpid 5
 check "SIGTERM during a cycle exits 0 within 5 s" [ "$exit_status" = 0 ]
 sent=$(count_sql candor.db "SELECT count(*) FROM messages WHERE order_id >= 'o1000' AND order_id < 'o2500' AND length(order_id) = 5")
-check "the cycle stopped early ($sent of 1500 sent)" [ "$sent" -gt 0 ] && [ "$sent" -lt 1500 ]
+check "the cycle stopped early ($sent of 1500 sent)" between 0 "$sent" 1500
+check "... and said so" grep -q "cycle stopped early" busy.log
 check "no message is left half-done" [ "$(count_sql candor.db "SELECT count(*) FROM messages WHERE state <> 'sent'")" -eq 0 ]
 check "every recorded send has its file" [ "$(ls outbox | wc -l)" -eq "$sent" ]
-"$CANDORD" -c candor.conf --once 2>/dev/null
+wd_before=$(grep -c '^WATCHDOG=1' notify.log)
+NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=100000 "$CANDORD" -c candor.conf --once 2>/dev/null
+sleep 0.2
+wd_during=$(($(grep -c '^WATCHDOG=1' notify.log) - wd_before))
+check "a long cycle keeps feeding the watchdog ($wd_during pings)" [ "$wd_during" -ge 3 ]
 check "the next cycle sends the rest, none twice" \
 	[ "$(count_sql candor.db "SELECT count(*) FROM messages WHERE length(order_id) = 5")" -eq 1500 ]
 check "... one file per message" [ "$(ls outbox | wc -l)" -eq 1500 ]

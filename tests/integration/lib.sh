@@ -19,6 +19,8 @@ check() {
 	shift
 	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
 }
+# between LOW VALUE HIGH: LOW < VALUE < HIGH
+between() { [ "$1" -lt "$2" ] && [ "$2" -lt "$3" ]; }
 diag() { printf '# %s\n' "$@"; }
 done_testing() {
 	echo "1..$tap_n"
