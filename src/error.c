@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "candor/error.h"
+#include "candor/util.h"
 
 void cd_error_clear(struct cd_error *err)
 {
@@ -51,15 +52,8 @@ const char *cd_error_format(const struct cd_error *err, char *buf, size_t len)
 
 int cd_errors_add(struct cd_errors *list, const struct cd_error *err)
 {
-	if (list->count == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 8;
-		struct cd_error *items = realloc(list->items, cap * sizeof(*items));
-
-		if (!items)
-			return CD_ENOMEM;
-		list->items = items;
-		list->cap = cap;
-	}
+	if (CD_GROW(list->items, list->count, list->cap) < 0)
+		return CD_ENOMEM;
 	list->items[list->count++] = *err;
 	return 0;
 }

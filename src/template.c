@@ -10,6 +10,7 @@
 
 #include "candor/buf.h"
 #include "candor/template.h"
+#include "candor/util.h"
 
 #define MAX_DEPTH 64
 
@@ -138,15 +139,8 @@ struct parser {
 
 static int push(struct parser *p, struct token t)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 32;
-		struct token *nt = realloc(p->toks, cap * sizeof(*nt));
-
-		if (!nt)
-			return CD_ENOMEM;
-		p->toks = nt;
-		p->cap = cap;
-	}
+	if (CD_GROW(p->toks, p->n, p->cap) < 0)
+		return CD_ENOMEM;
 	p->toks[p->n++] = t;
 	return 0;
 }

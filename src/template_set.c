@@ -29,12 +29,12 @@ struct tlocale {
 struct tset {
 	char *name;
 	struct tlocale *locales;
-	size_t n;
+	size_t n, cap;
 };
 
 struct cd_templates {
 	struct tset *sets;
-	size_t n;
+	size_t n, cap;
 };
 
 static void add_error(struct cd_errors *errs, int code, const char *file,
@@ -169,18 +169,13 @@ static int load_set(struct tset *set, const char *root, const char *name,
 		goto out;
 	}
 	while ((de = readdir(dh)) != NULL) {
-		struct tlocale *nl;
-
 		if (de->d_name[0] == '.' || !locale_name_ok(de->d_name))
 			continue;
-		nl = realloc(set->locales, (set->n + 1) * sizeof(*nl));
-		if (!nl) {
+		if (CD_GROW(set->locales, set->n, set->cap) < 0) {
 			rc = CD_ENOMEM;
 			goto out;
 		}
-		set->locales = nl;
-		memset(&nl[set->n], 0, sizeof(*nl));
-		if (load_locale(&nl[set->n++], dir, de->d_name, errs) < 0)
+		if (load_locale(&set->locales[set->n++], dir, de->d_name, errs) < 0)
 			rc = CD_ETEMPLATE;
 		has_default |= strcmp(de->d_name, "default") == 0;
 	}
@@ -219,19 +214,15 @@ int cd_templates_load(const struct cd_config *cfg, struct cd_templates **out,
 
 		for (size_t j = 0; j < cp->nvariants; j++) {
 			const struct cd_variant *v = &cp->variants[j];
-			struct tset *ns;
 			int r;
 
 			if (find_set(t, v->template))
 				continue;
-			ns = realloc(t->sets, (t->n + 1) * sizeof(*ns));
-			if (!ns) {
+			if (CD_GROW(t->sets, t->n, t->cap) < 0) {
 				rc = CD_ENOMEM;
 				goto out;
 			}
-			t->sets = ns;
-			memset(&ns[t->n], 0, sizeof(*ns));
-			r = load_set(&ns[t->n++], cfg->templates, v->template, cfg->path,
+			r = load_set(&t->sets[t->n++], cfg->templates, v->template, cfg->path,
 				     v->line, errs);
 			if (r < 0 && rc == 0)
 				rc = r;

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -34,6 +35,25 @@ char *cd_util_dirname(const char *path)
 	if (slash == path)
 		return strdup("/");
 	return strndup(path, (size_t)(slash - path));
+}
+
+int cd_util_grow(void **items, size_t *cap, size_t count, size_t size)
+{
+	size_t ncap;
+	unsigned char *p;
+
+	if (count < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 8;
+	if (ncap > SIZE_MAX / size)
+		return CD_ENOMEM;
+	p = realloc(*items, ncap * size);
+	if (!p)
+		return CD_ENOMEM;
+	memset(p + *cap * size, 0, (ncap - *cap) * size);
+	*items = p;
+	*cap = ncap;
+	return 0;
 }
 
 void cd_util_wipe(void *p, size_t len)

@@ -14,6 +14,15 @@ char *cd_util_join_path(const char *dir, const char *name);
 /* The directory part of PATH ("." when there is none), newly allocated. */
 char *cd_util_dirname(const char *path);
 
+/* Make room for element COUNT in the array *ITEMS of *CAP elements of
+ * SIZE bytes, doubling the allocation when full; the new room is zeroed.
+ * Returns 0 or CD_ENOMEM (the array is then unchanged). */
+int cd_util_grow(void **items, size_t *cap, size_t count, size_t size);
+
+/* cd_util_grow() for a typed pointer ITEMS with COUNT and CAP beside it. */
+#define CD_GROW(items, count, cap) \
+	cd_util_grow((void **)&(items), &(cap), (count), sizeof(*(items)))
+
 /* Overwrite LEN bytes at P so a secret does not linger in freed memory. */
 void cd_util_wipe(void *p, size_t len);
 
