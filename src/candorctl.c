@@ -9,15 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "candor/config.h"
 #include "candor/cycle.h"
+#include "candor/history.h"
+#include "candor/import.h"
 #include "candor/log.h"
 #include "candor/store.h"
 #include "candor/template.h"
 #include "candor/util.h"
 
 #define EXIT_USAGE 64
+#define EXIT_DATAERR 65
+#define MAX_REPORTED 50
 
 struct command {
 	const char *name;
@@ -160,10 +165,112 @@ out:
 	return rc;
 }
 
+struct import_report {
+	int64_t shown;
+};
+
+static void report_bad_row(void *arg, const struct cd_error *e)
+{
+	struct import_report *r = arg;
+	char buf[1024];
+
+	if (r->shown++ < MAX_REPORTED)
+		fprintf(stderr, "candorctl: %s\n", cd_error_format(e, buf, sizeof(buf)));
+}
+
+static int import_usage(FILE *out)
+{
+	fprintf(out, "Usage: candorctl [-c FILE] import orders|feedback [--skip-bad REJECTS] FILE\n"
+		"Import CSV (candor's columns, or a Shopify orders export) or JSON Lines;\n"
+		"FILE \"-\" reads standard input. Orders already in the database are\n"
+		"updated in place. By default a single bad row imports nothing;\n"
+		"--skip-bad imports the good rows and writes the bad ones to REJECTS.\n");
+	return out == stdout ? 0 : EXIT_USAGE;
+}
+
+static int cmd_import(const char *path, int argc, char **argv)
+{
+	struct cd_import_opts o = { .progress = isatty(STDERR_FILENO) };
+	struct cd_import_stats stats;
+	struct import_report rep = { 0 };
+	struct cd_config *cfg = NULL;
+	struct cd_store *st = NULL;
+	struct cd_error err;
+	int rc, i = 1;
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		return import_usage(stdout);
+	if (argc < 3 || (strcmp(argv[1], "orders") != 0 && strcmp(argv[1], "feedback") != 0))
+		return import_usage(stderr);
+	o.kind = strcmp(argv[i++], "orders") == 0 ? CD_IMPORT_ORDERS : CD_IMPORT_FEEDBACK;
+	if (strcmp(argv[i], "--skip-bad") == 0) {
+		if (argc != 5)
+			return import_usage(stderr);
+		o.reject = argv[i + 1];
+		i += 2;
+	}
+	if (i != argc - 1)
+		return import_usage(stderr);
+	o.path = argv[i];
+	if ((rc = load_config(path, &cfg)) != 0)
+		return rc;
+	if (cd_store_open(cfg->database, 0, &st, &err) < 0) {
+		rc = fail(&err);
+		goto out;
+	}
+	rc = cd_import_run(st, &o, report_bad_row, &rep, &stats, &err);
+	if (rep.shown > MAX_REPORTED)
+		fprintf(stderr, "candorctl: ... and %lld more bad rows\n",
+			(long long)(rep.shown - MAX_REPORTED));
+	if (rc < 0) {
+		fail(&err);
+		rc = rc == CD_EINVAL ? EXIT_DATAERR : 1;
+		goto out;
+	}
+	printf("%s: %lld rows (%s): %lld %s written, %lld new", o.path, (long long)stats.rows,
+	       stats.format, (long long)stats.records,
+	       o.kind == CD_IMPORT_ORDERS ? "orders" : "feedback entries", (long long)stats.added);
+	if (o.reject)
+		printf(", %lld rows rejected to %s", (long long)stats.rejected, o.reject);
+	printf("\n");
+out:
+	cd_store_close(st);
+	cd_config_free(cfg);
+	return rc;
+}
+
+static int cmd_history(const char *path, int argc, char **argv)
+{
+	struct cd_config *cfg = NULL;
+	struct cd_store *st = NULL;
+	struct cd_error err;
+	int rc;
+
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("Usage: candorctl [-c FILE] history ORDER\n"
+		       "Everything candor knows and did about one order.\n");
+		return 0;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "Usage: candorctl [-c FILE] history ORDER\n");
+		return EXIT_USAGE;
+	}
+	if ((rc = load_config(path, &cfg)) != 0)
+		return rc;
+	if (cd_store_open(cfg->database, CD_STORE_READONLY, &st, &err) < 0 ||
+	    cd_history_print(st, argv[1], stdout, &err) < 0)
+		rc = fail(&err);
+	cd_store_close(st);
+	cd_config_free(cfg);
+	return rc;
+}
+
 static const struct command commands[] = {
 	{ "init", "", "create or migrate the database and its token secret", cmd_init },
 	{ "check-config", "", "validate the configuration and templates, print the effective settings", cmd_check_config },
 	{ "status", "", "message counts by state and the next due time", cmd_status },
+	{ "import", "", "import orders or feedback (CSV, Shopify CSV, JSON Lines)", cmd_import },
+	{ "history", "", "everything that happened to one order", cmd_history },
 };
 
 static void usage(FILE *out)

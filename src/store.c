@@ -53,7 +53,7 @@ static const char *const migrations[] = {
 	"  rating INTEGER CHECK (rating BETWEEN 1 AND 5),"
 	"  comment TEXT, source TEXT NOT NULL DEFAULT 'shop',"
 	"  received INTEGER NOT NULL);"
-	"CREATE INDEX feedback_order ON feedback(order_id);"
+	"CREATE UNIQUE INDEX feedback_once ON feedback(order_id, source, received);"
 	"CREATE TABLE messages ("
 	"  id INTEGER PRIMARY KEY,"
 	"  order_id TEXT NOT NULL,"

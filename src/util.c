@@ -74,6 +74,122 @@ int64_t cd_util_now(void)
 	return (int64_t)time(NULL);
 }
 
+static int digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+static int parse_zone(const char *p, int *offset)
+{
+	int h, m, sign;
+
+	*offset = 0;
+	while (*p == ' ')
+		p++;
+	if (!*p || strcmp(p, "Z") == 0 || strcmp(p, "UTC") == 0 || strcmp(p, "GMT") == 0)
+		return 0;
+	if (*p != '+' && *p != '-')
+		return -1;
+	sign = *p++ == '-' ? -1 : 1;
+	if (digits(&p, 2, &h) < 0)
+		return -1;
+	if (*p == ':')
+		p++;
+	if (digits(&p, 2, &m) < 0 || *p || h > 14 || m > 59)
+		return -1;
+	*offset = sign * (h * 3600 + m * 60);
+	return 0;
+}
+
+int cd_util_parse_time(const char *s, int64_t *out)
+{
+	struct tm tm = { 0 };
+	const char *p = s;
+	int y, mo, d, h = 0, mi = 0, se = 0, off;
+	time_t t;
+
+	if (*p && strspn(p, "0123456789") == strlen(p) && strlen(p) <= 12) {
+		*out = strtoll(p, NULL, 10);
+		return 0;
+	}
+	if (digits(&p, 4, &y) < 0 || *p++ != '-' || digits(&p, 2, &mo) < 0 ||
+	    *p++ != '-' || digits(&p, 2, &d) < 0)
+		return CD_EINVAL;
+	if (*p == 'T' || (*p == ' ' && p[1] >= '0' && p[1] <= '9')) {
+		p++;
+		if (digits(&p, 2, &h) < 0 || *p++ != ':' || digits(&p, 2, &mi) < 0)
+			return CD_EINVAL;
+		if (*p == ':' && (p++, digits(&p, 2, &se) < 0))
+			return CD_EINVAL;
+		if (*p == '.')
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				;
+	}
+	if (parse_zone(p, &off) < 0 || y < 1970 || y > 2200 || mo < 1 || mo > 12 ||
+	    d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return CD_EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	t = timegm(&tm);
+	/* timegm normalises 31 February into March: refuse such dates */
+	if (tm.tm_mday != d || tm.tm_mon != mo - 1)
+		return CD_EINVAL;
+	*out = (int64_t)t - off;
+	return 0;
+}
+
+int cd_util_utf8_ok(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		unsigned c = *p;
+		size_t n;
+		unsigned cp;
+
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
+				return 0;
+			p++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			n = 1, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			n = 2, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			n = 3, cp = c & 0x07;
+		else
+			return 0;
+		if ((size_t)(end - p) <= n)
+			return 0;
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i] & 0x3F);
+		}
+		/* overlong forms, surrogates, past U+10FFFF */
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
 int64_t cd_util_mono_ms(void)
 {
 	struct timespec ts;

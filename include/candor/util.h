@@ -30,6 +30,16 @@ void cd_util_wipe(void *p, size_t len);
  * tests and demos can run at a fixed moment. */
 int64_t cd_util_now(void);
 
+/* Parse a time as shops export it: Unix seconds, "2026-11-20",
+ * "2026-11-20 14:05[:09]" or "2026-11-20T14:05:09" with an optional
+ * fraction and zone ("Z", "UTC", "+01:00", "-0400"); no zone means UTC.
+ * Returns 0 or CD_EINVAL. */
+int cd_util_parse_time(const char *s, int64_t *out);
+
+/* Is S (LEN bytes) valid UTF-8 without NUL or other C0 controls except
+ * TAB, CR and LF? */
+int cd_util_utf8_ok(const char *s, size_t len);
+
 /* Monotonic milliseconds, for timers. */
 int64_t cd_util_mono_ms(void);
 

@@ -1,0 +1,712 @@
+/*
+ * import.c - read order and feedback files into the store. Every format
+ * is turned into the same array of field values per order, validated by
+ * one function and written by one prepared upsert, so the formats differ
+ * only in how a row becomes values.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include "candor/buf.h"
+#include "candor/compose.h"
+#include "candor/csv.h"
+#include "candor/import.h"
+#include "candor/store.h"
+#include "candor/util.h"
+
+enum { F_ORDER_ID, F_CHANNEL, F_CUSTOMER_ID, F_FIRST_NAME, F_NAME, F_EMAIL,
+       F_LOCALE, F_COUNTRY, F_TIMEZONE, F_ITEMS, F_TOTAL, F_CURRENCY,
+       F_PURCHASED, F_SHIPPED, F_DELIVERED, F_STATUS, NF_ORDER };
+enum { FB_ORDER_ID, FB_RATING, FB_COMMENT, FB_SOURCE, FB_RECEIVED, NF_FEEDBACK };
+#define NF_MAX NF_ORDER
+
+static const char *const order_fields[NF_ORDER] = {
+	"order_id", "channel", "customer_id", "first_name", "name", "email",
+	"locale", "country", "timezone", "items", "total", "currency",
+	"purchased", "shipped", "delivered", "status",
+};
+static const char *const feedback_fields[NF_FEEDBACK] = {
+	"order_id", "rating", "comment", "source", "received",
+};
+static const char *const statuses[] = {
+	"open", "paid", "shipped", "delivered", "returned", "refunded", "cancelled",
+};
+
+/* Shopify columns beyond the one-to-one ones. */
+enum { S_FIN, S_FUL, S_CANCEL, S_LINAME, S_LIQTY, S_SHIPNAME, S_BILLNAME,
+       S_SHIPCOUNTRY, S_BILLCOUNTRY, S_SOURCE, NS };
+static const char *const shopify_cols[NS] = {
+	"Financial Status", "Fulfillment Status", "Cancelled at", "Lineitem name",
+	"Lineitem quantity", "Shipping Name", "Billing Name", "Shipping Country",
+	"Billing Country", "Source",
+};
+
+enum format { FMT_GENERIC, FMT_SHOPIFY, FMT_JSONL };
+static const char *const format_names[] = { "generic CSV", "Shopify CSV", "JSON Lines" };
+
+struct group {            /* the Shopify rows of one order */
+	char *v[NF_ORDER];    /* order-level values, copied from its first row */
+	json_object *items;
+	struct cd_buf raw;    /* the rows as read, for the reject file */
+	size_t line;
+	int bad;
+};
+
+struct importer {
+	struct cd_store *st;
+	const struct cd_import_opts *o;
+	cd_import_report_fn report;
+	void *arg;
+	struct cd_import_stats *stats;
+	const char *name;
+	enum format fmt;
+	int col[NF_MAX];
+	int scol[NS];
+	sqlite3_stmt *write, *exists;
+	FILE *reject;
+	struct group g;
+	int64_t last_progress_ms, start_ms;
+};
+
+static int nfields(const struct importer *im)
+{
+	return im->o->kind == CD_IMPORT_ORDERS ? NF_ORDER : NF_FEEDBACK;
+}
+
+static int bad_row(struct importer *im, size_t line, const char *raw, size_t rawlen,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Report a bad row and, with a reject file, keep it there untouched. */
+static int bad_row(struct importer *im, size_t line, const char *raw, size_t rawlen,
+		   const char *fmt, ...)
+{
+	struct cd_error e;
+	va_list ap;
+
+	cd_error_clear(&e);
+	e.code = CD_EINVAL;
+	snprintf(e.file, sizeof(e.file), "%s", im->name);
+	e.line = (int)line;
+	va_start(ap, fmt);
+	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
+	va_end(ap);
+	im->stats->rejected++;
+	if (im->report)
+		im->report(im->arg, &e);
+	if (im->reject && raw && fwrite(raw, 1, rawlen, im->reject) != rawlen)
+		return CD_EIO;
+	return 0;
+}
+
+/* ---- validation ---------------------------------------------------------- */
+
+static int tz_exists(const char *tz)
+{
+	const char *dir = getenv("TZDIR");
+	char path[512];
+	struct stat st;
+
+	if (tz[0] == '/' || strstr(tz, "..") || strlen(tz) > 64)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int plain_token(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return 0;
+	return 1;
+}
+
+static const char *check_items(const char *s)
+{
+	json_object *j = json_tokener_parse(s);
+	const char *why = NULL;
+
+	if (!j || !json_object_is_type(j, json_type_array))
+		why = "items is not a JSON array like [{\"name\":\"Tea\",\"quantity\":1}]";
+	json_object_put(j);
+	return why;
+}
+
+/* Why V (an order) cannot be imported, or NULL. */
+static const char *check_order(const char *const *v, char *why, size_t len)
+{
+	static const int dates[] = { F_PURCHASED, F_SHIPPED, F_DELIVERED };
+	int64_t t;
+
+	if (!v[F_ORDER_ID] || !*v[F_ORDER_ID])
+		return "missing order_id";
+	if (strlen(v[F_ORDER_ID]) > 200)
+		return "order_id longer than 200 characters";
+	if (!v[F_EMAIL] || !*v[F_EMAIL])
+		return "missing email";
+	if (!cd_compose_address_ok(v[F_EMAIL]) || !strchr(strchr(v[F_EMAIL], '@'), '.')) {
+		snprintf(why, len, "invalid email \"%.100s\"", v[F_EMAIL]);
+		return why;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		const char *d = v[dates[i]];
+
+		if (d && *d && cd_util_parse_time(d, &t) < 0) {
+			snprintf(why, len, "bad date in %s: \"%.60s\" (use 2026-11-20, "
+				 "2026-11-20 14:05:00 +0100 or Unix seconds)",
+				 order_fields[dates[i]], d);
+			return why;
+		}
+	}
+	if (v[F_STATUS] && *v[F_STATUS]) {
+		size_t i = 0;
+
+		while (i < 7 && strcmp(v[F_STATUS], statuses[i]) != 0)
+			i++;
+		if (i == 7) {
+			snprintf(why, len, "unknown status \"%.40s\" (open, paid, shipped, delivered, "
+				 "returned, refunded, cancelled)", v[F_STATUS]);
+			return why;
+		}
+	}
+	if (v[F_LOCALE] && *v[F_LOCALE] && !plain_token(v[F_LOCALE], 35))
+		return "bad locale (write e.g. de-DE or zh-Hant-TW)";
+	if (v[F_COUNTRY] && *v[F_COUNTRY] && !plain_token(v[F_COUNTRY], 56))
+		return "bad country";
+	if (v[F_TIMEZONE] && *v[F_TIMEZONE] && !tz_exists(v[F_TIMEZONE])) {
+		snprintf(why, len, "unknown time zone \"%.60s\"", v[F_TIMEZONE]);
+		return why;
+	}
+	if (v[F_ITEMS] && *v[F_ITEMS])
+		return check_items(v[F_ITEMS]);
+	return NULL;
+}
+
+static const char *check_feedback(struct importer *im, const char *const *v,
+				  char *why, size_t len)
+{
+	int64_t t;
+	char *end;
+	long r;
+
+	if (!v[FB_ORDER_ID] || !*v[FB_ORDER_ID])
+		return "missing order_id";
+	r = v[FB_RATING] ? strtol(v[FB_RATING], &end, 10) : 0;
+	if (!v[FB_RATING] || !*v[FB_RATING] || *end || r < 1 || r > 5)
+		return "rating must be a whole number from 1 to 5";
+	if (!v[FB_RECEIVED] || !*v[FB_RECEIVED] || cd_util_parse_time(v[FB_RECEIVED], &t) < 0)
+		return "missing or bad received date";
+	sqlite3_reset(im->exists);
+	sqlite3_bind_text(im->exists, 1, v[FB_ORDER_ID], -1, SQLITE_STATIC);
+	if (sqlite3_step(im->exists) != SQLITE_ROW) {
+		snprintf(why, len, "unknown order \"%.100s\"", v[FB_ORDER_ID]);
+		return why;
+	}
+	return NULL;
+}
+
+/* ---- writing --------------------------------------------------------------- */
+
+static void bind_value(sqlite3_stmt *s, int i, const char *v, int is_date)
+{
+	int64_t t;
+
+	if (!v || !*v)
+		sqlite3_bind_null(s, i);
+	else if (is_date && cd_util_parse_time(v, &t) == 0)
+		sqlite3_bind_int64(s, i, t);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+static int write_values(struct importer *im, const char *const *v, struct cd_error *err)
+{
+	int n = nfields(im), rc;
+
+	sqlite3_reset(im->write);
+	for (int i = 0; i < n; i++) {
+		int is_date = im->o->kind == CD_IMPORT_ORDERS
+			? (i == F_PURCHASED || i == F_SHIPPED || i == F_DELIVERED)
+			: i == FB_RECEIVED;
+
+		bind_value(im->write, i + 1, v[i], is_date);
+	}
+	if (im->o->kind == CD_IMPORT_ORDERS)
+		sqlite3_bind_int64(im->write, n + 1, cd_util_now());
+	rc = sqlite3_step(im->write);
+	if (rc != SQLITE_DONE)
+		return cd_store_fail(im->st, err, "cannot write");
+	im->stats->records++;
+	return 0;
+}
+
+/* Validate V and write it, or report the row. */
+static int take(struct importer *im, const char *const *v, size_t line,
+		const char *raw, size_t rawlen, struct cd_error *err)
+{
+	char whybuf[256];
+	const char *why = im->o->kind == CD_IMPORT_ORDERS
+		? check_order(v, whybuf, sizeof(whybuf))
+		: check_feedback(im, v, whybuf, sizeof(whybuf));
+
+	if (why)
+		return bad_row(im, line, raw, rawlen, "%s", why);
+	return write_values(im, v, err);
+}
+
+static const char *const sql_upsert_order =
+	"INSERT INTO orders(order_id, channel, customer_id, first_name, name, email,"
+	" locale, country, timezone, items, total, currency, purchased, shipped,"
+	" delivered, status, updated) VALUES (?1, coalesce(?2, 'web'), ?3, ?4, ?5, ?6,"
+	" ?7, ?8, ?9, coalesce(?10, '[]'), ?11, ?12, ?13, ?14, ?15, coalesce(?16, 'open'), ?17)"
+	" ON CONFLICT(order_id) DO UPDATE SET channel = coalesce(?2, channel),"
+	" customer_id = coalesce(?3, customer_id), first_name = coalesce(?4, first_name),"
+	" name = coalesce(?5, name), email = coalesce(?6, email), locale = coalesce(?7, locale),"
+	" country = coalesce(?8, country), timezone = coalesce(?9, timezone),"
+	" items = coalesce(?10, items), total = coalesce(?11, total),"
+	" currency = coalesce(?12, currency), purchased = coalesce(?13, purchased),"
+	" shipped = coalesce(?14, shipped), delivered = coalesce(?15, delivered),"
+	" status = coalesce(?16, status), updated = ?17";
+
+static const char *const sql_insert_feedback =
+	"INSERT OR IGNORE INTO feedback(order_id, rating, comment, source, received)"
+	" VALUES (?1, ?2, ?3, coalesce(?4, 'shop'), ?5)";
+
+
+static void progress(struct importer *im, int final)
+{
+	int64_t now = cd_util_mono_ms();
+	double secs;
+
+	if (!im->o->progress || (!final && now - im->last_progress_ms < 500))
+		return;
+	im->last_progress_ms = now;
+	secs = (double)(now - im->start_ms) / 1000.0;
+	fprintf(stderr, "\r%lld rows, %.0f rows/s%s", (long long)im->stats->rows,
+		secs > 0 ? (double)im->stats->rows / secs : 0.0, final ? "\n" : "");
+}
+
+/* ---- CSV ------------------------------------------------------------------- */
+
+static int find_col(const struct cd_csv_record *h, const char *name)
+{
+	for (size_t i = 0; i < h->nfields; i++)
+		if (strcmp(h->fields[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int map_generic(struct importer *im, const struct cd_csv_record *h,
+		       struct cd_error *err)
+{
+	const char *const *names = im->o->kind == CD_IMPORT_ORDERS ? order_fields : feedback_fields;
+	int n = nfields(im);
+
+	for (int f = 0; f < n; f++)
+		im->col[f] = find_col(h, names[f]);
+	for (size_t i = 0; i < h->nfields; i++) {
+		int known = 0;
+
+		for (int f = 0; f < n; f++)
+			known |= strcmp(h->fields[i], names[f]) == 0;
+		if (!known)
+			return cd_error_set(err, CD_EINVAL, im->name, (int)h->line,
+					    "unknown column \"%.60s\" in the header", h->fields[i]);
+	}
+	return 0;
+}
+
+static int map_header(struct importer *im, const struct cd_csv_record *h,
+		      struct cd_error *err)
+{
+	if (im->o->kind == CD_IMPORT_ORDERS && find_col(h, "Name") >= 0 &&
+	    find_col(h, "Lineitem name") >= 0) {
+		im->fmt = FMT_SHOPIFY;
+		for (int f = 0; f < NF_ORDER; f++)
+			im->col[f] = -1;
+		im->col[F_ORDER_ID] = find_col(h, "Name");
+		im->col[F_EMAIL] = find_col(h, "Email");
+		im->col[F_TOTAL] = find_col(h, "Total");
+		im->col[F_CURRENCY] = find_col(h, "Currency");
+		im->col[F_PURCHASED] = find_col(h, "Created at");
+		im->col[F_SHIPPED] = find_col(h, "Fulfilled at");
+		for (int s = 0; s < NS; s++)
+			im->scol[s] = find_col(h, shopify_cols[s]);
+		return 0;
+	}
+	if (find_col(h, "order_id") < 0)
+		return cd_error_set(err, CD_EINVAL, im->name, (int)h->line,
+				    "unknown header: expected candor's columns (order_id,email,...; "
+				    "see README) or a Shopify orders export");
+	im->fmt = FMT_GENERIC;
+	return map_generic(im, h, err);
+}
+
+static const char *cell(const struct cd_csv_record *r, int col)
+{
+	return col >= 0 && (size_t)col < r->nfields ? r->fields[col] : NULL;
+}
+
+static void group_clear(struct group *g)
+{
+	for (int i = 0; i < NF_ORDER; i++) {
+		free(g->v[i]);
+		g->v[i] = NULL;
+	}
+	json_object_put(g->items);
+	g->items = NULL;
+	g->raw.len = 0;
+	g->bad = 0;
+}
+
+/* Shopify spreads an order over its line items: status from Financial,
+ * Fulfillment and Cancelled columns of the first row. */
+static const char *shopify_status(const struct importer *im, const struct cd_csv_record *r)
+{
+	const char *fin = cell(r, im->scol[S_FIN]), *ful = cell(r, im->scol[S_FUL]);
+	const char *cancel = cell(r, im->scol[S_CANCEL]);
+
+	if (cancel && *cancel)
+		return "cancelled";
+	if (fin && (strcmp(fin, "refunded") == 0 || strcmp(fin, "voided") == 0))
+		return "refunded";
+	if (ful && strcmp(ful, "fulfilled") == 0)
+		return "shipped";
+	if (fin && strcmp(fin, "paid") == 0)
+		return "paid";
+	return "open";
+}
+
+static void add_item(struct group *g, const char *name, const char *qty)
+{
+	json_object *it;
+
+	if (!name || !*name)
+		return;
+	if (!g->items)
+		g->items = json_object_new_array();
+	it = json_object_new_object();
+	json_object_object_add(it, "name", json_object_new_string(name));
+	json_object_object_add(it, "quantity", json_object_new_int(qty && *qty ? atoi(qty) : 1));
+	json_object_array_add(g->items, it);
+}
+
+static int flush_group(struct importer *im, struct cd_error *err)
+{
+	struct group *g = &im->g;
+	const char *v[NF_ORDER];
+	int rc = 0;
+
+	if (!g->v[F_ORDER_ID])
+		return 0;
+	for (int i = 0; i < NF_ORDER; i++)
+		v[i] = g->v[i];
+	if (g->items)
+		v[F_ITEMS] = json_object_to_json_string_ext(g->items, JSON_C_TO_STRING_PLAIN);
+	if (g->bad)
+		rc = im->reject && fwrite(g->raw.data, 1, g->raw.len, im->reject) != g->raw.len
+		     ? CD_EIO : 0;
+	else
+		rc = take(im, v, g->line, g->raw.data, g->raw.len, err);
+	group_clear(g);
+	return rc;
+}
+
+/* First row of a Shopify order: copy its order-level values. */
+static int start_group(struct importer *im, const struct cd_csv_record *r)
+{
+	struct group *g = &im->g;
+	const char *name = cell(r, im->scol[S_SHIPNAME]);
+	const char *country = cell(r, im->scol[S_SHIPCOUNTRY]);
+
+	if (!name || !*name)
+		name = cell(r, im->scol[S_BILLNAME]);
+	if (!country || !*country)
+		country = cell(r, im->scol[S_BILLCOUNTRY]);
+	for (int f = 0; f < NF_ORDER; f++)
+		g->v[f] = cell(r, im->col[f]) ? strdup(cell(r, im->col[f])) : NULL;
+	g->v[F_NAME] = name && *name ? strdup(name) : NULL;
+	g->v[F_FIRST_NAME] = name && *name ? strndup(name, strcspn(name, " ")) : NULL;
+	g->v[F_COUNTRY] = country && *country ? strdup(country) : NULL;
+	g->v[F_STATUS] = strdup(shopify_status(im, r));
+	g->v[F_CHANNEL] = strdup("shopify");
+	g->line = r->line;
+	return g->v[F_ORDER_ID] && g->v[F_STATUS] && g->v[F_CHANNEL] ? 0 : CD_ENOMEM;
+}
+
+static int shopify_row(struct importer *im, const struct cd_csv_record *r,
+		       struct cd_error *err)
+{
+	const char *id = cell(r, im->col[F_ORDER_ID]);
+	int rc = 0;
+
+	if (!id || !*id)
+		return bad_row(im, r->line, r->raw, r->rawlen, "missing order number (Name)");
+	if (!im->g.v[F_ORDER_ID] || strcmp(im->g.v[F_ORDER_ID], id) != 0) {
+		if ((rc = flush_group(im, err)) < 0)
+			return rc;
+		if (start_group(im, r) < 0)
+			return cd_error_set(err, CD_ENOMEM, im->name, (int)r->line, "out of memory");
+	}
+	cd_buf_add(&im->g.raw, r->raw, r->rawlen);
+	add_item(&im->g, cell(r, im->scol[S_LINAME]), cell(r, im->scol[S_LIQTY]));
+	return 0;
+}
+
+static int generic_row(struct importer *im, const struct cd_csv_record *r,
+		       struct cd_error *err)
+{
+	const char *v[NF_MAX] = { 0 };
+	int n = nfields(im);
+
+	for (int f = 0; f < n; f++)
+		v[f] = cell(r, im->col[f]);
+	return take(im, v, r->line, r->raw, r->rawlen, err);
+}
+
+/* A row's bytes must be UTF-8 before any of it is looked at. */
+static int csv_row(struct importer *im, struct cd_csv_record *r, size_t ncols,
+		   struct cd_error *err)
+{
+	if (!cd_util_utf8_ok(r->raw, r->rawlen)) {
+		if (im->fmt == FMT_SHOPIFY && im->g.v[F_ORDER_ID] &&
+		    cell(r, im->col[F_ORDER_ID]) &&
+		    strcmp(cell(r, im->col[F_ORDER_ID]), im->g.v[F_ORDER_ID]) == 0) {
+			im->g.bad = 1;
+			cd_buf_add(&im->g.raw, r->raw, r->rawlen);
+		}
+		return bad_row(im, r->line, im->g.bad ? NULL : r->raw, r->rawlen,
+			       "not valid UTF-8 text");
+	}
+	if (r->nfields != ncols)
+		return bad_row(im, r->line, r->raw, r->rawlen,
+			       "%zu fields, but the header has %zu", r->nfields, ncols);
+	return im->fmt == FMT_SHOPIFY ? shopify_row(im, r, err) : generic_row(im, r, err);
+}
+
+static int import_csv(struct importer *im, FILE *fp, struct cd_error *err)
+{
+	struct cd_csv *csv = NULL;
+	struct cd_csv_record rec, hdr;
+	char **header = NULL;
+	size_t ncols = 0;
+	int rc;
+
+	if (cd_csv_open(fp, im->name, &csv) < 0)
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	rc = cd_csv_next(csv, &hdr, err);
+	if (rc == 0)
+		rc = cd_error_set(err, CD_EINVAL, im->name, 1, "empty file: no header line");
+	if (rc < 0)
+		goto out;
+	ncols = hdr.nfields;
+	if ((rc = map_header(im, &hdr, err)) < 0)
+		goto out;
+	if (im->reject && fwrite(hdr.raw, 1, hdr.rawlen, im->reject) != hdr.rawlen) {
+		rc = cd_error_set(err, CD_EIO, im->o->reject, 0, "cannot write: %s", strerror(errno));
+		goto out;
+	}
+	while ((rc = cd_csv_next(csv, &rec, err)) != 0) {
+		im->stats->rows++;
+		if (rc == CD_EINVAL)
+			rc = bad_row(im, rec.line, rec.raw, rec.rawlen, "%s", err->msg);
+		else if (rc > 0)
+			rc = csv_row(im, &rec, ncols, err);
+		if (rc < 0)
+			goto out;
+		progress(im, 0);
+	}
+	rc = flush_group(im, err);
+out:
+	free(header);
+	cd_csv_close(csv);
+	return rc;
+}
+
+/* ---- JSON Lines ---------------------------------------------------------- */
+
+static int json_field(const struct importer *im, const char *key)
+{
+	const char *const *names = im->o->kind == CD_IMPORT_ORDERS ? order_fields : feedback_fields;
+
+	for (int f = 0; f < nfields(im); f++)
+		if (strcmp(key, names[f]) == 0)
+			return f;
+	return -1;
+}
+
+static int json_row(struct importer *im, const char *line, size_t len, size_t lineno,
+		    struct cd_error *err)
+{
+	const char *v[NF_MAX] = { 0 };
+	enum json_tokener_error jerr;
+	json_object *obj;
+	int rc;
+
+	if (!cd_util_utf8_ok(line, len))
+		return bad_row(im, lineno, line, len, "not valid UTF-8 text");
+	obj = json_tokener_parse_verbose(line, &jerr);
+	if (!obj || !json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return bad_row(im, lineno, line, len, "not a JSON object%s%s",
+			       obj ? "" : ": ", obj ? "" : json_tokener_error_desc(jerr));
+	}
+	json_object_object_foreach(obj, key, val) {
+		int f = json_field(im, key);
+
+		if (f < 0) {
+			rc = bad_row(im, lineno, line, len, "unknown key \"%.60s\"", key);
+			goto out;
+		}
+		if (val && !json_object_is_type(val, json_type_null))
+			v[f] = json_object_is_type(val, json_type_string)
+				? json_object_get_string(val)
+				: json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN);
+	}
+	rc = take(im, v, lineno, line, len, err);
+out:
+	json_object_put(obj);
+	return rc;
+}
+
+static int import_jsonl(struct importer *im, FILE *fp, struct cd_error *err)
+{
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+	int rc = 0;
+
+	while (rc == 0 && (n = getline(&line, &cap, fp)) > 0) {
+		lineno++;
+		if (strspn(line, " \t\r\n") == (size_t)n)
+			continue;
+		im->stats->rows++;
+		if (lineno == 1 && n >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0)
+			memmove(line, line + 3, (size_t)(n -= 3) + 1);
+		rc = json_row(im, line, (size_t)n, lineno, err);
+		progress(im, 0);
+	}
+	free(line);
+	return rc;
+}
+
+/* ---- the whole import ------------------------------------------------------ */
+
+static int detect_jsonl(const char *path, FILE *fp)
+{
+	const char *dot = strrchr(path, '.');
+	int c;
+
+	if (dot && (strcmp(dot, ".jsonl") == 0 || strcmp(dot, ".ndjson") == 0))
+		return 1;
+	while ((c = getc(fp)) == ' ' || c == '\n' || c == '\r' || c == '\t' ||
+	       c == 0xEF || c == 0xBB || c == 0xBF)
+		;
+	if (c != EOF)
+		ungetc(c, fp);
+	return c == '{';
+}
+
+static int64_t count_rows(struct cd_store *st, const char *table)
+{
+	char sql[64];
+	sqlite3_stmt *s;
+	int64_t n = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	if (sqlite3_prepare_v2(cd_store_db(st), sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+static int prepare(struct importer *im, struct cd_error *err)
+{
+	sqlite3 *db = cd_store_db(im->st);
+	const char *sql = im->o->kind == CD_IMPORT_ORDERS ? sql_upsert_order : sql_insert_feedback;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &im->write, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT 1 FROM orders WHERE order_id = ?1", -1,
+			       &im->exists, NULL) != SQLITE_OK)
+		return cd_store_fail(im->st, err, "cannot prepare import");
+	return 0;
+}
+
+static int run(struct importer *im, FILE *fp, struct cd_error *err)
+{
+	const char *table = im->o->kind == CD_IMPORT_ORDERS ? "orders" : "feedback";
+	int64_t before = count_rows(im->st, table);
+	int rc;
+
+	if ((rc = cd_store_begin(im->st, err)) < 0)
+		return rc;
+	im->fmt = detect_jsonl(im->o->path, fp) ? FMT_JSONL : FMT_GENERIC;
+	rc = im->fmt == FMT_JSONL ? import_jsonl(im, fp, err) : import_csv(im, fp, err);
+	im->stats->format = format_names[im->fmt];
+	if (rc == 0 && ferror(fp))
+		rc = cd_error_set(err, CD_EIO, im->name, 0, "read error: %s", strerror(errno));
+	if (rc == 0 && im->stats->rejected && !im->reject)
+		rc = cd_error_set(err, CD_EINVAL, im->name, 0,
+				  "%lld bad row(s); nothing was imported (use --skip-bad FILE to import the good rows)",
+				  (long long)im->stats->rejected);
+	if (rc < 0) {
+		cd_store_rollback(im->st);
+		im->stats->records = 0;
+		return rc;
+	}
+	if ((rc = cd_store_commit(im->st, err)) < 0)
+		return rc;
+	im->stats->added = count_rows(im->st, table) - before;
+	return 0;
+}
+
+int cd_import_run(struct cd_store *st, const struct cd_import_opts *opts,
+		  cd_import_report_fn report, void *arg,
+		  struct cd_import_stats *stats, struct cd_error *err)
+{
+	struct importer im = {
+		.st = st, .o = opts, .report = report, .arg = arg, .stats = stats,
+		.name = strcmp(opts->path, "-") == 0 ? "<stdin>" : opts->path,
+	};
+	FILE *fp;
+	int rc;
+
+	memset(stats, 0, sizeof(*stats));
+	stats->format = "unknown";
+	fp = strcmp(opts->path, "-") == 0 ? stdin : fopen(opts->path, "rb");
+	if (!fp)
+		return cd_error_set(err, CD_EIO, opts->path, 0, "cannot read: %s", strerror(errno));
+	if (opts->reject && !(im.reject = fopen(opts->reject, "wb"))) {
+		rc = cd_error_set(err, CD_EIO, opts->reject, 0, "cannot create: %s", strerror(errno));
+		goto out;
+	}
+	im.start_ms = cd_util_mono_ms();
+	rc = prepare(&im, err);
+	if (rc == 0)
+		rc = run(&im, fp, err);
+	progress(&im, 1);
+	if (im.reject && fclose(im.reject) != 0 && rc == 0)
+		rc = cd_error_set(err, CD_EIO, opts->reject, 0, "cannot write: %s", strerror(errno));
+out:
+	group_clear(&im.g);
+	cd_buf_free(&im.g.raw);
+	sqlite3_finalize(im.write);
+	sqlite3_finalize(im.exists);
+	if (fp != stdin)
+		fclose(fp);
+	return rc;
+}

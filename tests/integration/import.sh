@@ -1,0 +1,90 @@
+#!/bin/sh
+# import.sh - candorctl import on real files into a real database:
+# candor's CSV, a Shopify export, JSON Lines, feedback; re-import updates
+# in place; a bad row changes nothing unless --skip-bad, which writes the
+# rejected rows untouched; history shows the result.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+
+command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI not installed"
+cd "$WORK" || exit 1
+DATA="$SRCDIR/tests/data"
+write_config candor.conf
+"$CANDORCTL" -c candor.conf init >/dev/null
+q() { sqlite3 candor.db "$1"; }
+
+check "import --help explains --skip-bad" sh -c "'$CANDORCTL' import --help | grep -q -- --skip-bad"
+"$CANDORCTL" -c candor.conf import orders >/dev/null 2>&1
+check "import without a file is a usage error (64)" [ $? -eq 64 ]
+"$CANDORCTL" -c candor.conf import orders "$WORK/none.csv" 2>err.txt
+check "a missing file exits 1 with its name" sh -c "[ $? -eq 1 ] && grep -q 'none.csv: cannot read: No such file' err.txt"
+
+"$CANDORCTL" -c candor.conf import orders "$DATA/orders-generic.csv" >out.txt
+check "candor's CSV imports" grep -q "3 rows (generic CSV): 3 orders written, 3 new" out.txt
+check "quoted commas and quotes survive" [ "$(q "SELECT name FROM orders WHERE order_id='A-3'")" = 'Иван "Ваня" Петров' ]
+check "items are stored as JSON" [ "$(q "SELECT json_extract(items, '\$[0].name') FROM orders WHERE order_id='A-1'")" = "Sencha, 100 g" ]
+check "dates with zones become UTC seconds" [ "$(q "SELECT delivered FROM orders WHERE order_id='A-1'")" = 1793871000 ]
+"$CANDORCTL" -c candor.conf import orders "$DATA/orders-generic.csv" >out.txt
+check "re-importing updates, never duplicates" sh -c "grep -q '3 orders written, 0 new' out.txt && [ \$(sqlite3 candor.db 'SELECT count(*) FROM orders') -eq 3 ]"
+printf 'order_id,email,status,delivered\nA-2,wei@example.org,delivered,2026-11-20\n' > update.csv
+"$CANDORCTL" -c candor.conf import orders update.csv >/dev/null
+check "a re-import changes status and dates in place" [ "$(q "SELECT status || ',' || delivered || ',' || name FROM orders WHERE order_id='A-2'")" = "delivered,1795132800,王伟" ]
+
+"$CANDORCTL" -c candor.conf import orders "$DATA/orders-shopify.csv" >out.txt 2>err.txt
+check "a Shopify export with a bad order imports nothing (65)" [ $? -eq 65 ]
+check "... and names the line and the reason" grep -q "orders-shopify.csv:7: missing email" err.txt
+check "... and says nothing was imported" grep -q "nothing was imported" err.txt
+check "... and wrote nothing" [ "$(q "SELECT count(*) FROM orders WHERE channel='shopify'")" -eq 0 ]
+"$CANDORCTL" -c candor.conf import orders --skip-bad rejected.csv "$DATA/orders-shopify.csv" >out.txt 2>/dev/null
+check "--skip-bad imports the good Shopify orders" grep -q "5 rows (Shopify CSV): 3 orders written, 3 new, 1 rows rejected" out.txt
+check "line items of one order are merged" [ "$(q "SELECT json_array_length(items) FROM orders WHERE order_id='#1001'")" -eq 2 ]
+check "Shopify status: fulfilled -> shipped" [ "$(q "SELECT status FROM orders WHERE order_id='#1001'")" = shipped ]
+check "Shopify status: refunded" [ "$(q "SELECT status FROM orders WHERE order_id='#1003'")" = refunded ]
+check "the first name comes from the shipping name" [ "$(q "SELECT first_name FROM orders WHERE order_id='#1002'")" = Ayumu ]
+sed -n 1p "$DATA/orders-shopify.csv" | sed '1s/^\xEF\xBB\xBF//' > want.csv
+sed -n 7p "$DATA/orders-shopify.csv" >> want.csv
+check "the rejected file has the header and the bad row, byte for byte" cmp -s want.csv rejected.csv
+
+"$CANDORCTL" -c candor.conf import orders "$DATA/orders-bad.csv" >/dev/null 2>err.txt
+check "bad rows exit 65" [ $? -eq 65 ]
+for want in "orders-bad.csv:3: invalid email" "orders-bad.csv:4: missing order_id" \
+	    "orders-bad.csv:5: unknown status \"lost\"" "orders-bad.csv:6: bad date in delivered" \
+	    "orders-bad.csv:7: 3 fields, but the header has 4" "orders-bad.csv:9: not valid UTF-8" \
+	    "orders-bad.csv:10: a quoted field is never closed"; do
+	check "reported: $want" grep -qF "$want" err.txt
+done
+check "and nothing of that file was imported" [ "$(q "SELECT count(*) FROM orders WHERE order_id LIKE 'B-%'")" -eq 0 ]
+"$CANDORCTL" -c candor.conf import orders --skip-bad rej.csv "$DATA/orders-bad.csv" >/dev/null 2>&1
+check "--skip-bad imports the 2 good rows" [ "$(q "SELECT count(*) FROM orders WHERE order_id LIKE 'B-%'")" -eq 2 ]
+check "--skip-bad writes the 7 bad rows and the header" [ "$(wc -l < rej.csv)" -eq 8 ]
+check "... byte for byte (the broken UTF-8 row too)" sh -c "grep -c \"\$(printf 'bad\\377\\376utf8')\" rej.csv | grep -q 1"
+
+"$CANDORCTL" -c candor.conf import orders "$DATA/orders.jsonl" >out.txt
+check "JSON Lines import" grep -q "2 rows (JSON Lines): 2 orders written, 2 new" out.txt
+check "JSON items and numeric dates" [ "$(q "SELECT json_extract(items,'\$[0].name') || ',' || (SELECT delivered FROM orders WHERE order_id='J-2') FROM orders WHERE order_id='J-1'")" = "Tea,1794000000" ]
+printf '{"order_id":"J-3","email":"a@example.org","colour":"red"}\nnot json\n' > bad.jsonl
+"$CANDORCTL" -c candor.conf import orders bad.jsonl 2>err.txt
+check "bad JSON Lines exit 65 with line numbers" sh -c "[ $? -eq 65 ] && grep -q 'bad.jsonl:1: unknown key \"colour\"' err.txt && grep -q 'bad.jsonl:2: not a JSON object' err.txt"
+cat "$DATA/orders.jsonl" | "$CANDORCTL" -c candor.conf import orders - >out.txt
+check "standard input works" grep -q "<stdin>\|^-: 2 rows" out.txt
+
+"$CANDORCTL" -c candor.conf import feedback "$DATA/feedback.csv" >out.txt
+check "feedback imports, with a comment spanning lines" sh -c "grep -q '2 feedback entries written, 2 new' out.txt && [ \"\$(sqlite3 candor.db \"SELECT comment FROM feedback WHERE order_id='A-2'\")\" = \"\$(printf 'Arrived broken,\\nbox crushed')\" ]"
+"$CANDORCTL" -c candor.conf import feedback "$DATA/feedback.csv" >out.txt
+check "re-importing feedback adds nothing" grep -q "0 new" out.txt
+printf 'order_id,rating,received\nA-1,6,2026-11-12\nZZZ,3,2026-11-12\n' > badfb.csv
+"$CANDORCTL" -c candor.conf import feedback badfb.csv 2>err.txt
+check "feedback rating and unknown orders are checked" sh -c "[ $? -eq 65 ] && grep -q 'badfb.csv:2: rating must be' err.txt && grep -q 'badfb.csv:3: unknown order \"ZZZ\"' err.txt"
+
+printf 'order_id,emial\n1,a@example.org\n' > typo.csv
+"$CANDORCTL" -c candor.conf import orders typo.csv 2>err.txt
+check "an unknown column is named" sh -c "[ $? -eq 65 ] && grep -q 'typo.csv:1: unknown column \"emial\"' err.txt"
+: > empty.csv
+"$CANDORCTL" -c candor.conf import orders empty.csv 2>err.txt
+check "an empty file is an error" grep -q "empty file" err.txt
+
+"$CANDORCTL" -c candor.conf history A-2 >hist.txt
+check "history shows the order and its feedback" sh -c "grep -q 'order A-2 (amazon)' hist.txt && grep -q '1/5 from amazon: Arrived broken' hist.txt"
+"$CANDORCTL" -c candor.conf history NOPE 2>err.txt
+check "history of an unknown order says so" sh -c "[ $? -eq 1 ] && grep -q 'no order \"NOPE\"' err.txt"
+
+done_testing
