@@ -56,12 +56,25 @@ static const struct field schema[] = {
 	{ "limits", K_GROUP },
 	{ "limits.global_rate", K_STRING },
 	{ "limits.daily_cap", K_INT },
+	{ "limits.domain_rate", K_STRING },
+	{ "limits.per_customer", K_INT },
+	{ "limits.per_customer_period", K_STRING },
+	{ "send_window", K_GROUP },
+	{ "send_window.start", K_STRING },
+	{ "send_window.end", K_STRING },
+	{ "send_window.weekdays", K_LIST },
+	{ "send_window.weekdays.*", K_STRING },
+	{ "send_window.blackout", K_LIST },
+	{ "send_window.blackout.*", K_STRING },
 	{ "campaigns", K_LIST },
 	{ "campaigns.*", K_GROUP },
 	{ "campaigns.*.name", K_STRING },
 	{ "campaigns.*.trigger", K_STRING },
 	{ "campaigns.*.delay", K_STRING },
 	{ "campaigns.*.expire", K_STRING },
+	{ "campaigns.*.reminder", K_STRING },
+	{ "campaigns.*.reminder_template", K_STRING },
+	{ "campaigns.*.max_rating", K_INT },
 	{ "campaigns.*.variants", K_LIST },
 	{ "campaigns.*.variants.*", K_GROUP },
 	{ "campaigns.*.variants.*.name", K_STRING },
@@ -502,19 +515,110 @@ static void load_smtp(struct loader *ld, struct cd_config *c,
 	load_password(ld, c, g);
 }
 
+/* A rate setting; "" means no limit (count 0). */
+static void get_rate(struct loader *ld, const config_setting_t *g, const char *name,
+		     const char *def, struct cd_rate *out)
+{
+	char dp[256], why[160];
+	config_setting_t *s = member(g, "limits", name, dp, sizeof(dp));
+	const char *v = def;
+
+	if (s && config_setting_type(s) == CONFIG_TYPE_STRING)
+		v = config_setting_get_string(s);
+	if (*v && cd_units_rate(v, out, why, sizeof(why)) < 0)
+		report(ld, s, dp, "bad rate \"%s\": %s", v, why);
+}
+
 static void load_limits(struct loader *ld, struct cd_config *c,
 			const config_setting_t *root)
 {
 	config_setting_t *g = config_setting_get_member(root, "limits");
-	config_setting_t *s = g ? config_setting_get_member(g, "global_rate") : NULL;
-	const char *v = "200/hour";
-	char why[160];
+
+	get_rate(ld, g, "global_rate", "200/hour", &c->limits.global_rate);
+	get_rate(ld, g, "domain_rate", "100/hour", &c->limits.domain_rate);
+	c->limits.daily_cap = get_int(ld, g, "limits", "daily_cap", 2000, 0, 100000000);
+	c->limits.per_customer = (int)get_int(ld, g, "limits", "per_customer", 3, 0, 1000);
+	c->limits.per_customer_period = get_duration(ld, g, "limits", "per_customer_period", "90d");
+}
+
+static int get_hhmm(struct loader *ld, const config_setting_t *g, const char *name,
+		    const char *def)
+{
+	char dp[256];
+	config_setting_t *s = member(g, "send_window", name, dp, sizeof(dp));
+	const char *v = def;
+	int m;
 
 	if (s && config_setting_type(s) == CONFIG_TYPE_STRING)
 		v = config_setting_get_string(s);
-	if (*v && cd_units_rate(v, &c->limits.global_rate, why, sizeof(why)) < 0)
-		report(ld, s, "limits.global_rate", "bad rate \"%s\": %s", v, why);
-	c->limits.daily_cap = get_int(ld, g, "limits", "daily_cap", 2000, 0, 100000000);
+	if ((m = cd_schedule_parse_hhmm(v)) < 0)
+		report(ld, s, dp, "bad time \"%s\" (write HH:MM, e.g. \"09:00\")", v);
+	return m;
+}
+
+static void load_weekdays(struct loader *ld, struct cd_window *w,
+			  const config_setting_t *g)
+{
+	config_setting_t *l = g ? config_setting_get_member(g, "weekdays") : NULL;
+	char dp[64];
+
+	w->weekdays = 0x7e; /* Monday to Saturday */
+	if (!l || kind_of(l) != K_LIST)
+		return;
+	w->weekdays = 0;
+	for (int i = 0; i < config_setting_length(l); i++) {
+		config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+		int d = v ? cd_schedule_parse_weekday(v) : -1;
+
+		snprintf(dp, sizeof(dp), "send_window.weekdays[%d]", i);
+		if (d < 0)
+			report(ld, e, dp, "\"%s\" is not a weekday (mon, tue, ... sun)", v ? v : "");
+		else
+			w->weekdays |= 1u << d;
+	}
+	if (!w->weekdays)
+		report(ld, l, "send_window.weekdays", "no weekday left to send on");
+}
+
+static void load_blackout(struct loader *ld, struct cd_window *w,
+			  const config_setting_t *g)
+{
+	config_setting_t *l = g ? config_setting_get_member(g, "blackout") : NULL;
+	char dp[64];
+
+	if (!l || kind_of(l) != K_LIST)
+		return;
+	for (int i = 0; i < config_setting_length(l); i++) {
+		config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+		int y, m, d;
+		char tail;
+
+		snprintf(dp, sizeof(dp), "send_window.blackout[%d]", i);
+		if (!v || sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 ||
+		    d < 1 || d > 31 || strlen(v) != 10)
+			report(ld, e, dp, "\"%s\" is not a date like \"2026-12-25\"", v ? v : "");
+		else if (w->nblackout == CD_MAX_BLACKOUTS)
+			report(ld, e, dp, "at most %d blackout dates", CD_MAX_BLACKOUTS);
+		else
+			w->blackout[w->nblackout++] = y * 10000 + m * 100 + d;
+	}
+}
+
+static void load_window(struct loader *ld, struct cd_config *c,
+			const config_setting_t *root)
+{
+	config_setting_t *g = config_setting_get_member(root, "send_window");
+	struct cd_window *w = &c->window;
+
+	w->start_min = get_hhmm(ld, g, "start", "09:00");
+	w->end_min = get_hhmm(ld, g, "end", "20:00");
+	if (w->start_min >= 0 && w->end_min >= 0 && w->start_min >= w->end_min)
+		report(ld, g ? config_setting_get_member(g, "end") : NULL, "send_window.end",
+		       "must be later than send_window.start");
+	load_weekdays(ld, w, g);
+	load_blackout(ld, w, g);
 }
 
 static void load_variant(struct loader *ld, struct cd_variant *v,
@@ -543,6 +647,15 @@ static void load_campaign(struct loader *ld, struct cd_campaign *cp,
 	cp->trigger = t < 0 ? CD_TRIGGER_DELIVERED : (enum cd_trigger)t;
 	cp->delay = get_duration(ld, g, dp, "delay", "7d");
 	cp->expire = get_duration(ld, g, dp, "expire", "30d");
+	cp->reminder = get_duration(ld, g, dp, "reminder", "0s");
+	cp->reminder_template = get_string(ld, g, dp, "reminder_template", "", 0);
+	cp->max_rating = (int)get_int(ld, g, dp, "max_rating", 2, 1, 5);
+	if (cp->reminder && cp->reminder_template && !*cp->reminder_template)
+		report(ld, config_setting_get_member(g, "reminder"), dp,
+		       "a reminder needs reminder_template");
+	if (cp->reminder && t == CD_TRIGGER_NEGATIVE_FEEDBACK)
+		report(ld, config_setting_get_member(g, "reminder"), dp,
+		       "an apology gets no reminder");
 	if (cp->expire <= cp->delay)
 		report(ld, config_setting_get_member(g, "expire"), dp,
 		       "expire must be longer than delay, or no mail is ever due");
@@ -698,6 +811,7 @@ int cd_config_load(const char *path, struct cd_config **out,
 	load_shop(&ld, c, root);
 	load_smtp(&ld, c, root);
 	load_limits(&ld, c, root);
+	load_window(&ld, c, root);
 	load_campaigns(&ld, c, root);
 	if (ld.oom)
 		rc = CD_ENOMEM;
@@ -720,6 +834,7 @@ static void free_campaign(struct cd_campaign *cp)
 		free(cp->variants[j].template);
 	}
 	free(cp->variants);
+	free(cp->reminder_template);
 	free(cp->name);
 }
 

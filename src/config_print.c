@@ -31,6 +31,34 @@ static void put_duration(FILE *out, const char *indent, const char *name,
 		cd_units_format_duration(secs, buf, sizeof(buf)));
 }
 
+static void put_rate(FILE *out, const char *name, const struct cd_rate *r)
+{
+	char buf[64];
+
+	put_string(out, "  ", name, r->count ? cd_units_format_rate(r, buf, sizeof(buf)) : "");
+}
+
+static void print_window(const struct cd_window *w, FILE *out)
+{
+	static const char *const days[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
+	const char *sep = "";
+
+	fprintf(out, "send_window = {\n  start = \"%02d:%02d\";\n  end = \"%02d:%02d\";\n",
+		w->start_min / 60, w->start_min % 60, w->end_min / 60, w->end_min % 60);
+	fputs("  weekdays = [", out);
+	for (int d = 1; d <= 7; d++) {
+		if (w->weekdays & (1u << (d % 7))) {
+			fprintf(out, "%s\"%s\"", sep, days[d % 7]);
+			sep = ", ";
+		}
+	}
+	fputs("];\n  blackout = [", out);
+	for (int i = 0; i < w->nblackout; i++)
+		fprintf(out, "%s\"%04d-%02d-%02d\"", i ? ", " : "", w->blackout[i] / 10000,
+			w->blackout[i] / 100 % 100, w->blackout[i] % 100);
+	fputs("];\n};\n", out);
+}
+
 static void print_smtp(const struct cd_config *c, FILE *out)
 {
 	static const char *const tls[] = { "auto", "required", "none" };
@@ -58,6 +86,12 @@ static void print_campaign(const struct cd_campaign *cp, FILE *out, int last)
 	put_string(out, "    ", "trigger", cd_config_trigger_name(cp->trigger));
 	put_duration(out, "    ", "delay", cp->delay);
 	put_duration(out, "    ", "expire", cp->expire);
+	if (cp->reminder) {
+		put_duration(out, "    ", "reminder", cp->reminder);
+		put_string(out, "    ", "reminder_template", cp->reminder_template);
+	}
+	if (cp->trigger == CD_TRIGGER_NEGATIVE_FEEDBACK)
+		fprintf(out, "    max_rating = %d;\n", cp->max_rating);
 	fputs("    variants = (\n", out);
 	for (size_t j = 0; j < cp->nvariants; j++) {
 		const struct cd_variant *v = &cp->variants[j];
@@ -93,16 +127,13 @@ void cd_config_print(const struct cd_config *c, FILE *out)
 	fputs("};\n", out);
 	print_smtp(c, out);
 	fputs("limits = {\n", out);
-	if (c->limits.global_rate.count) {
-		char buf[64];
-
-		put_string(out, "  ", "global_rate",
-			   cd_units_format_rate(&c->limits.global_rate, buf, sizeof(buf)));
-	} else {
-		put_string(out, "  ", "global_rate", "");
-	}
+	put_rate(out, "global_rate", &c->limits.global_rate);
+	put_rate(out, "domain_rate", &c->limits.domain_rate);
 	fprintf(out, "  daily_cap = %lld;\n", (long long)c->limits.daily_cap);
+	fprintf(out, "  per_customer = %d;\n", c->limits.per_customer);
+	put_duration(out, "  ", "per_customer_period", c->limits.per_customer_period);
 	fputs("};\n", out);
+	print_window(&c->window, out);
 	fputs("campaigns = (\n", out);
 	for (size_t i = 0; i < c->ncampaigns; i++)
 		print_campaign(&c->campaigns[i], out, i + 1 == c->ncampaigns);

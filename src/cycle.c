@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <gnutls/crypto.h>
+#include <json-c/json.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "candor/config.h"
 #include "candor/cycle.h"
 #include "candor/log.h"
+#include "candor/schedule.h"
 #include "candor/store.h"
 #include "candor/template.h"
 #include "candor/transport.h"
@@ -24,9 +26,14 @@
 
 #define BATCH 500
 
+enum kind { K_REQUEST, K_REMINDER, K_APOLOGY };
+static const char *const kind_names[] = { "request", "reminder", "request" };
+
 struct order {
 	char *id, *first_name, *name, *email, *locale, *total, *currency;
-	int64_t purchased;
+	char *country, *timezone, *items, *variant, *comment;
+	int64_t purchased, base;
+	int rating;
 };
 
 struct run {
@@ -39,6 +46,7 @@ struct run {
 	int limited;            /* a sending limit was reached */
 	int64_t window_used;    /* sends in the global rate's window */
 	int64_t today_used;     /* sends since midnight UTC */
+	int64_t next_open;      /* earliest send-window opening seen, 0 none */
 };
 
 static char *col_dup(sqlite3_stmt *s, int i)
@@ -50,63 +58,128 @@ static char *col_dup(sqlite3_stmt *s, int i)
 
 static void order_clear(struct order *o)
 {
-	free(o->id);
-	free(o->first_name);
-	free(o->name);
-	free(o->email);
-	free(o->locale);
-	free(o->total);
-	free(o->currency);
+	char **strs[] = { &o->id, &o->first_name, &o->name, &o->email, &o->locale,
+			  &o->total, &o->currency, &o->country, &o->timezone, &o->items,
+			  &o->variant, &o->comment };
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		free(*strs[i]);
 	memset(o, 0, sizeof(*o));
 }
 
 static const char *trigger_column(enum cd_trigger t)
 {
-	return t == CD_TRIGGER_SHIPPED ? "shipped" : "delivered";
+	return t == CD_TRIGGER_SHIPPED ? "o.shipped" : "o.delivered";
 }
 
-/* The indexed "what is due" query: a range on the trigger column, then
- * the exclusions. Rows are copied out so the statement is finished before
- * anything is written. */
-static int due_orders(struct run *r, const struct cd_campaign *cp,
-		      struct order *out, size_t *n, struct cd_error *err)
+#define ORDER_COLUMNS \
+	"o.order_id, o.first_name, o.name, o.email, o.locale, o.total, o.currency," \
+	" o.purchased, o.country, o.timezone, o.items"
+#define NOT_EXCLUDED \
+	" AND o.status NOT IN ('returned','refunded','cancelled')" \
+	" AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = o.email)"
+
+/* The indexed "what is due" query of each kind. ?1..?2 is the range of
+ * the base time, ?3 the campaign, ?4/?5 the keyset position (base, order
+ * id) after the last batch: orders passed over for the send window or a
+ * cap have no message row, so paging cannot rely on them vanishing. */
+static void due_sql(const struct cd_campaign *cp, enum kind k, char *sql, size_t len)
+{
+	const char *col = trigger_column(cp->trigger);
+
+	if (k == K_APOLOGY)
+		snprintf(sql, len,
+			 "SELECT " ORDER_COLUMNS ", f.received, NULL, f.rating, f.comment"
+			 " FROM feedback f JOIN orders o ON o.order_id = f.order_id"
+			 " WHERE f.received BETWEEN ?1 AND ?2 AND f.rating <= ?6"
+			 " AND f.id = (SELECT min(id) FROM feedback g WHERE g.order_id = f.order_id"
+			 "  AND g.rating <= ?6)"
+			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
+			 "  AND m.campaign = ?3)"
+			 " AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = o.email)"
+			 " AND (f.received > ?4 OR (f.received = ?4 AND o.order_id > ?5))"
+			 " ORDER BY f.received, o.order_id LIMIT %d", BATCH);
+	else if (k == K_REMINDER)
+		snprintf(sql, len,
+			 "SELECT " ORDER_COLUMNS ", m.sent_at, m.variant, NULL, NULL"
+			 " FROM messages m JOIN orders o ON o.order_id = m.order_id"
+			 " WHERE m.sent_at BETWEEN ?1 AND ?2 AND m.campaign = ?3"
+			 " AND m.kind = 'request' AND m.state = 'sent'"
+			 " AND %s >= ?7" NOT_EXCLUDED
+			 " AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.order_id = m.order_id"
+			 "  AND r.campaign = m.campaign AND r.kind = 'reminder')"
+			 " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind IN"
+			 "  ('replied','bounced','unsubscribed','complaint'))"
+			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
+			 " AND (m.sent_at > ?4 OR (m.sent_at = ?4 AND o.order_id > ?5))"
+			 " ORDER BY m.sent_at, o.order_id LIMIT %d", col, BATCH);
+	else
+		snprintf(sql, len,
+			 "SELECT " ORDER_COLUMNS ", %s, NULL, NULL, NULL FROM orders o"
+			 " WHERE %s BETWEEN ?1 AND ?2" NOT_EXCLUDED
+			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
+			 "  AND m.campaign = ?3)"
+			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
+			 " AND (%s > ?4 OR (%s = ?4 AND o.order_id > ?5))"
+			 " ORDER BY %s, o.order_id LIMIT %d", col, col, col, col, col, BATCH);
+}
+
+static void read_order(sqlite3_stmt *s, struct order *o)
+{
+	o->id = col_dup(s, 0);
+	o->first_name = col_dup(s, 1);
+	o->name = col_dup(s, 2);
+	o->email = col_dup(s, 3);
+	o->locale = col_dup(s, 4);
+	o->total = col_dup(s, 5);
+	o->currency = col_dup(s, 6);
+	o->purchased = sqlite3_column_int64(s, 7);
+	o->country = col_dup(s, 8);
+	o->timezone = col_dup(s, 9);
+	o->items = col_dup(s, 10);
+	o->base = sqlite3_column_int64(s, 11);
+	o->variant = col_dup(s, 12);
+	o->rating = sqlite3_column_int(s, 13);
+	o->comment = col_dup(s, 14);
+}
+
+struct page {
+	int64_t base;       /* keyset position after the last row */
+	char last_id[256];
+};
+
+static int due_orders(struct run *r, const struct cd_campaign *cp, enum kind k,
+		      struct page *pg, struct order *out, size_t *n, struct cd_error *err)
 {
 	sqlite3 *db = cd_store_db(r->c->store);
-	const char *col = trigger_column(cp->trigger);
+	int64_t wait = k == K_REMINDER ? cp->reminder : cp->delay;
+	int64_t oldest = r->now - cp->expire;
 	sqlite3_stmt *s;
-	char sql[1024];
+	char sql[2048];
 	int rc;
 
-	snprintf(sql, sizeof(sql),
-		 "SELECT order_id, first_name, name, email, locale, total, currency,"
-		 " purchased FROM orders o"
-		 " WHERE %s BETWEEN ?1 AND ?2"
-		 " AND status NOT IN ('returned','refunded','cancelled')"
-		 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
-		 "  AND m.campaign = ?3)"
-		 " AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = o.email)"
-		 " ORDER BY %s LIMIT %d", col, col, BATCH);
+	due_sql(cp, k, sql, sizeof(sql));
 	*n = 0;
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return cd_store_fail(r->c->store, err, "cannot query due orders");
-	sqlite3_bind_int64(s, 1, r->now - cp->expire);
-	sqlite3_bind_int64(s, 2, r->now - cp->delay);
+	/* a reminder's own clock starts at the request, but the campaign's
+	 * expiry still counts from the trigger (?7) */
+	sqlite3_bind_int64(s, 1, k == K_REMINDER ? INT64_MIN : oldest);
+	sqlite3_bind_int64(s, 2, r->now - wait);
 	sqlite3_bind_text(s, 3, cp->name, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < BATCH) {
-		struct order *o = &out[(*n)++];
-
-		o->id = col_dup(s, 0);
-		o->first_name = col_dup(s, 1);
-		o->name = col_dup(s, 2);
-		o->email = col_dup(s, 3);
-		o->locale = col_dup(s, 4);
-		o->total = col_dup(s, 5);
-		o->currency = col_dup(s, 6);
-		o->purchased = sqlite3_column_int64(s, 7);
-	}
+	sqlite3_bind_int64(s, 4, pg->base);
+	sqlite3_bind_text(s, 5, pg->last_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 6, cp->max_rating);
+	sqlite3_bind_int64(s, 7, oldest);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < BATCH)
+		read_order(s, &out[(*n)++]);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return cd_store_fail(r->c->store, err, "cannot query due orders");
+	if (*n > 0) {
+		pg->base = out[*n - 1].base;
+		snprintf(pg->last_id, sizeof(pg->last_id), "%s", out[*n - 1].id);
+	}
 	return 0;
 }
 
@@ -132,14 +205,16 @@ static const struct cd_variant *pick_variant(const struct cd_campaign *cp,
 	return &cp->variants[0];
 }
 
-/* An unguessable token: HMAC of the order and campaign under the secret
- * from "candorctl init", so a forged reply cannot name another order. */
+/* An unguessable token: HMAC of the order, campaign and kind under the
+ * secret from "candorctl init", so a forged reply cannot name another
+ * order. */
 static void make_token(const struct run *r, const char *order_id,
-		       const char *campaign, char out[33])
+		       const char *campaign, enum kind k, char out[33])
 {
 	unsigned char mac[32];
 	char data[512];
-	int n = snprintf(data, sizeof(data), "%s\n%s\nrequest", order_id, campaign);
+	int n = snprintf(data, sizeof(data), "%s\n%s\n%s", order_id, campaign,
+			 k == K_REMINDER ? "reminder" : "request");
 
 	gnutls_hmac_fast(GNUTLS_MAC_SHA256, r->secret, sizeof(r->secret), data,
 			 (size_t)n < sizeof(data) ? (size_t)n : sizeof(data) - 1, mac);
@@ -157,12 +232,38 @@ static char *tagged_address(const char *addr, const char *tag)
 	return out;
 }
 
+/* order.items from the stored JSON; entries that are not objects with a
+ * name are left out rather than failing the mail. */
+static int add_items(struct cd_tdata *order, const char *json)
+{
+	struct cd_tdata *list = cd_tdata_set_list(order, "items");
+	json_object *arr = json ? json_tokener_parse(json) : NULL;
+	int bad = !list;
+
+	for (size_t i = 0; !bad && arr && json_object_is_type(arr, json_type_array) &&
+			   i < json_object_array_length(arr); i++) {
+		json_object *it = json_object_array_get_idx(arr, i), *name, *qty;
+		struct cd_tdata *m;
+		char q[24];
+
+		if (!json_object_object_get_ex(it, "name", &name))
+			continue;
+		snprintf(q, sizeof(q), "%d", json_object_object_get_ex(it, "quantity", &qty)
+			 ? json_object_get_int(qty) : 1);
+		m = cd_tdata_append_map(list);
+		bad = !m || cd_tdata_set_string(m, "name", json_object_get_string(name)) ||
+		      cd_tdata_set_string(m, "quantity", q);
+	}
+	json_object_put(arr);
+	return bad ? CD_ENOMEM : 0;
+}
+
 static struct cd_tdata *order_data(const struct run *r, const struct order *o,
 				   const char *unsub)
 {
 	const struct cd_config *cfg = r->c->cfg;
 	struct cd_tdata *d = cd_tdata_map(), *m;
-	char date[16] = "";
+	char date[16] = "", rating[8];
 	int bad = !d;
 
 	if (o->purchased > 0) {
@@ -179,12 +280,18 @@ static struct cd_tdata *order_data(const struct run *r, const struct order *o,
 		bad |= cd_tdata_set_string(m, "id", o->id) |
 		       cd_tdata_set_string(m, "date", date) |
 		       cd_tdata_set_string(m, "total", o->total) |
-		       cd_tdata_set_string(m, "currency", o->currency);
+		       cd_tdata_set_string(m, "currency", o->currency) |
+		       add_items(m, o->items);
 	if (!bad && (m = cd_tdata_set_map(d, "shop")))
 		bad |= cd_tdata_set_string(m, "name", cfg->shop.name) |
 		       cd_tdata_set_string(m, "support", cfg->shop.support);
 	if (!bad && (m = cd_tdata_set_map(d, "links")))
 		bad |= cd_tdata_set_string(m, "unsubscribe", unsub);
+	if (!bad && o->rating > 0 && (m = cd_tdata_set_map(d, "feedback"))) {
+		snprintf(rating, sizeof(rating), "%d", o->rating);
+		bad |= cd_tdata_set_string(m, "rating", rating) |
+		       cd_tdata_set_string(m, "comment", o->comment);
+	}
 	if (bad) {
 		cd_tdata_free(d);
 		return NULL;
@@ -233,39 +340,10 @@ static int set_state(struct run *r, int64_t id, const char *state,
 	return cd_store_commit(st, err);
 }
 
-static int insert_message(struct run *r, const struct order *o,
-			  const struct cd_campaign *cp, const struct cd_variant *v,
-			  const char *token, const char *msgid, const char *subject,
-			  int64_t *id, struct cd_error *err)
-{
-	sqlite3 *db = cd_store_db(r->c->store);
-	sqlite3_stmt *s;
-	int rc;
-
-	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO messages(order_id, campaign, variant, state, recipient,"
-			       " message_id, token, subject, created, updated)"
-			       " VALUES (?1, ?2, ?3, 'rendered', ?4, ?5, ?6, ?7, ?8, ?8)",
-			       -1, &s, NULL) != SQLITE_OK)
-		return cd_store_fail(r->c->store, err, "cannot record message");
-	sqlite3_bind_text(s, 1, o->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, cp->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, v->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, o->email, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, msgid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, token, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 7, subject, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 8, r->now);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return cd_store_fail(r->c->store, err, "cannot record message");
-	*id = sqlite3_last_insert_rowid(db);
-	return 0;
-}
-
 struct prepared {
+	enum kind kind;
 	const struct cd_variant *v;
+	const char *template;
 	char token[33], msgid[128];
 	char *reply_to, *unsub;
 	struct cd_rendered parts;
@@ -282,6 +360,48 @@ static void prepared_clear(struct prepared *p)
 	cd_rendered_clear(&p->parts);
 }
 
+static int insert_message(struct run *r, const struct order *o,
+			  const struct cd_campaign *cp, const struct prepared *p,
+			  int64_t *id, struct cd_error *err)
+{
+	sqlite3 *db = cd_store_db(r->c->store);
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(db,
+			       "INSERT INTO messages(order_id, campaign, variant, kind, state, recipient,"
+			       " message_id, token, subject, created, updated)"
+			       " VALUES (?1, ?2, ?3, ?9, 'rendered', ?4, ?5, ?6, ?7, ?8, ?8)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return cd_store_fail(r->c->store, err, "cannot record message");
+	sqlite3_bind_text(s, 1, o->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, cp->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, p->v->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, o->email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, p->msgid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, p->token, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, p->parts.subject, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, r->now);
+	sqlite3_bind_text(s, 9, kind_names[p->kind], -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return cd_store_fail(r->c->store, err, "cannot record message");
+	*id = sqlite3_last_insert_rowid(db);
+	return 0;
+}
+
+/* A reminder keeps the request's variant, so the experiment stays clean;
+ * a variant removed from the config since then falls back to the hash. */
+static const struct cd_variant *variant_for(const struct cd_campaign *cp,
+					    const struct order *o)
+{
+	for (size_t i = 0; o->variant && i < cp->nvariants; i++)
+		if (strcmp(cp->variants[i].name, o->variant) == 0)
+			return &cp->variants[i];
+	return pick_variant(cp, o->id);
+}
+
 /* Render and compose; a problem with the template or the customer's data
  * is a reason to hold the message, not an error of the cycle. */
 static int prepare(struct run *r, const struct cd_campaign *cp,
@@ -294,8 +414,9 @@ static int prepare(struct run *r, const struct cd_campaign *cp,
 	struct cd_error err;
 	int rc = 0;
 
-	p->v = pick_variant(cp, o->id);
-	make_token(r, o->id, cp->name, p->token);
+	p->v = variant_for(cp, o);
+	p->template = p->kind == K_REMINDER ? cp->reminder_template : p->v->template;
+	make_token(r, o->id, cp->name, p->kind, p->token);
 	if (cd_util_random(rnd, sizeof(rnd)) < 0)
 		return CD_EIO;
 	cd_util_hex(rnd, sizeof(rnd), hex);
@@ -307,7 +428,7 @@ static int prepare(struct run *r, const struct cd_campaign *cp,
 		rc = CD_ENOMEM;
 		goto out;
 	}
-	if (cd_templates_render(r->c->tpl, p->v->template, o->locale, data, &p->parts, &err) < 0) {
+	if (cd_templates_render(r->c->tpl, p->template, o->locale, data, &p->parts, &err) < 0) {
 		cd_error_format(&err, p->reason, sizeof(p->reason));
 		goto out;
 	}
@@ -359,8 +480,9 @@ static int deliver(struct run *r, int64_t id, const struct order *o,
 	rc = set_state(r, id, outcome_state(res.outcome), res.reply, err);
 	if (rc == 0)
 		cd_log(res.outcome == CD_SEND_SENT ? CD_LOG_INFO : CD_LOG_WARNING,
-		       "order %s: %s <%s> via %s: %s", o->id, outcome_state(res.outcome),
-		       p->msgid, cd_transport_name(r->transport), res.reply);
+		       "order %s: %s %s <%s> via %s: %s", o->id, kind_names[p->kind],
+		       outcome_state(res.outcome), p->msgid, cd_transport_name(r->transport),
+		       res.reply);
 	if (res.outcome == CD_SEND_SENT)
 		r->stats->sent++;
 	else if (res.outcome == CD_SEND_FAILED)
@@ -368,22 +490,29 @@ static int deliver(struct run *r, int64_t id, const struct order *o,
 	return rc;
 }
 
-static int64_t count_since(struct run *r, int64_t since, struct cd_error *err)
+static int64_t count_query(struct run *r, const char *sql, const char *text,
+			   int64_t since, struct cd_error *err)
 {
 	sqlite3_stmt *s;
 	int64_t n = -1;
 
-	if (sqlite3_prepare_v2(cd_store_db(r->c->store),
-			       "SELECT count(*) FROM messages WHERE sent_at >= ?1",
-			       -1, &s, NULL) != SQLITE_OK)
-		return cd_store_fail(r->c->store, err, "cannot count sent messages");
+	if (sqlite3_prepare_v2(cd_store_db(r->c->store), sql, -1, &s, NULL) != SQLITE_OK)
+		return cd_store_fail(r->c->store, err, "cannot count messages");
 	sqlite3_bind_int64(s, 1, since);
+	if (text)
+		sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	if (n < 0)
-		return cd_store_fail(r->c->store, err, "cannot count sent messages");
+		return cd_store_fail(r->c->store, err, "cannot count messages");
 	return n;
+}
+
+static int64_t count_since(struct run *r, int64_t since, struct cd_error *err)
+{
+	return count_query(r, "SELECT count(*) FROM messages WHERE sent_at >= ?1", NULL,
+			   since, err);
 }
 
 /* The limits count what the database says was sent, so they hold across
@@ -419,19 +548,65 @@ static int limit_reached(struct run *r)
 	return r->limited;
 }
 
-static int process_order(struct run *r, const struct cd_campaign *cp,
+/* Why O must wait (a reason for the debug log), or NULL when it may go
+ * now: the send window in the customer's zone, the per-customer cap and
+ * the per-domain rate. */
+static const char *must_wait(struct run *r, const struct order *o, struct cd_error *err,
+			     int *failed)
+{
+	const struct cd_config *cfg = r->c->cfg;
+	const char *tz = cd_schedule_zone(o->timezone, o->country, cfg->shop.timezone);
+	int64_t open = cd_schedule_next_open(r->now, tz, &cfg->window), n;
+	const char *at = strchr(o->email, '@');
+
+	*failed = 0;
+	if (open != r->now) {
+		if (open > 0 && (!r->next_open || open < r->next_open))
+			r->next_open = open;
+		return "outside the send window";
+	}
+	if (cfg->limits.per_customer) {
+		n = count_query(r, "SELECT count(*) FROM messages WHERE created >= ?1"
+				" AND recipient = ?2 COLLATE NOCASE"
+				" AND state NOT IN ('held','failed')",
+				o->email, r->now - cfg->limits.per_customer_period, err);
+		if (n < 0)
+			return *failed = 1, "";
+		if (n >= cfg->limits.per_customer)
+			return "per-customer cap reached";
+	}
+	if (cfg->limits.domain_rate.count && at) {
+		n = count_query(r, "SELECT count(*) FROM messages WHERE sent_at >= ?1"
+				" AND recipient_domain = lower(?2)", at + 1,
+				r->now - cfg->limits.domain_rate.per_seconds + 1, err);
+		if (n < 0)
+			return *failed = 1, "";
+		if (n >= cfg->limits.domain_rate.count)
+			return "limits.domain_rate reached for the recipient's domain";
+	}
+	return NULL;
+}
+
+static int process_order(struct run *r, const struct cd_campaign *cp, enum kind k,
 			 const struct order *o, struct cd_error *err)
 {
-	struct prepared p = { 0 };
+	struct prepared p = { .kind = k };
+	const char *wait;
 	int64_t id = 0;
-	int rc;
+	int rc, failed;
 
+	if ((wait = must_wait(r, o, err, &failed)) != NULL) {
+		if (!failed)
+			cd_log(CD_LOG_DEBUG, "order %s: %s %s waits: %s", o->id, cp->name,
+			       kind_names[k], wait);
+		return failed ? CD_ESTORE : 0;
+	}
 	r->stats->due++;
 	if ((rc = prepare(r, cp, o, &p)) < 0) {
 		cd_error_set(err, rc, NULL, 0, "out of memory preparing order %s", o->id);
 		goto out;
 	}
-	rc = insert_message(r, o, cp, p.v, p.token, p.msgid, p.parts.subject, &id, err);
+	rc = insert_message(r, o, cp, &p, &id, err);
 	if (rc < 0)
 		goto out;
 	if (p.reason[0]) {
@@ -442,7 +617,7 @@ static int process_order(struct run *r, const struct cd_campaign *cp,
 	}
 	if (p.parts.missing)
 		cd_log(CD_LOG_WARNING, "order %s: %zu template value(s) empty in %s/%s",
-		       o->id, p.parts.missing, p.v->template, p.parts.locale);
+		       o->id, p.parts.missing, p.template, p.parts.locale);
 	rc = deliver(r, id, o, &p, err);
 	r->window_used++;
 	r->today_used++;
@@ -459,34 +634,50 @@ static int may_continue(struct run *r)
 	return !r->paused && !r->stats->interrupted && !limit_reached(r);
 }
 
-/* Work through the due orders a batch at a time, so memory stays flat
- * however many are due; every handled order gets a message row, so the
- * next batch query moves on by itself. */
-static int run_campaign(struct run *r, const struct cd_campaign *cp,
-			struct cd_error *err)
+/* Work through the due orders of one kind a batch at a time, so memory
+ * stays flat however many are due. */
+static int run_kind(struct run *r, const struct cd_campaign *cp, enum kind k,
+		    struct order *orders, struct cd_error *err)
 {
-	struct order *orders = calloc(BATCH, sizeof(*orders));
+	struct page pg = { .base = INT64_MIN };
 	size_t n = BATCH;
 	int rc = 0;
 
-	if (!orders)
-		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	while (rc == 0 && n == BATCH && may_continue(r)) {
-		rc = due_orders(r, cp, orders, &n, err);
+		rc = due_orders(r, cp, k, &pg, orders, &n, err);
 		for (size_t i = 0; rc == 0 && i < n && may_continue(r); i++) {
-			rc = process_order(r, cp, &orders[i], err);
+			rc = process_order(r, cp, k, &orders[i], err);
 			if (r->c->tick)
 				r->c->tick(r->c->tick_arg);
 		}
 		for (size_t i = 0; i < n; i++)
 			order_clear(&orders[i]);
 	}
+	return rc;
+}
+
+static int run_campaign(struct run *r, const struct cd_campaign *cp,
+			struct cd_error *err)
+{
+	struct order *orders = calloc(BATCH, sizeof(*orders));
+	int rc;
+
+	if (!orders)
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	if (cp->trigger == CD_TRIGGER_NEGATIVE_FEEDBACK) {
+		rc = run_kind(r, cp, K_APOLOGY, orders, err);
+	} else {
+		rc = run_kind(r, cp, K_REQUEST, orders, err);
+		if (rc == 0 && cp->reminder)
+			rc = run_kind(r, cp, K_REMINDER, orders, err);
+	}
 	free(orders);
 	return rc;
 }
 
-/* When will the next order become due? Cheap: one indexed MIN per
- * campaign. */
+/* When will the next order become due? One indexed MIN per campaign and
+ * trigger; a due order that waits for its send window counts at the
+ * window's opening. */
 int64_t cd_cycle_next_due(const struct cd_config *cfg, struct cd_store *store,
 			  int64_t now)
 {
@@ -495,13 +686,13 @@ int64_t cd_cycle_next_due(const struct cd_config *cfg, struct cd_store *store,
 
 	for (size_t i = 0; i < cfg->ncampaigns; i++) {
 		const struct cd_campaign *cp = &cfg->campaigns[i];
-		const char *col = trigger_column(cp->trigger);
+		const char *sql = cp->trigger == CD_TRIGGER_NEGATIVE_FEEDBACK
+			? "SELECT min(received) FROM feedback WHERE received > ?1"
+			: cp->trigger == CD_TRIGGER_SHIPPED
+			? "SELECT min(shipped) FROM orders WHERE shipped > ?1"
+			: "SELECT min(delivered) FROM orders WHERE delivered > ?1";
 		sqlite3_stmt *s;
-		char sql[256];
 
-		if (cp->trigger == CD_TRIGGER_NEGATIVE_FEEDBACK)
-			continue;
-		snprintf(sql, sizeof(sql), "SELECT min(%s) FROM orders WHERE %s > ?1", col, col);
 		if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 			continue;
 		sqlite3_bind_int64(s, 1, now - cp->delay);
@@ -537,10 +728,12 @@ int cd_cycle_run(const struct cd_cycle *c, struct cd_cycle_stats *stats,
 	if ((rc = load_limits(&r, err)) < 0)
 		goto out;
 	for (size_t i = 0; rc == 0 && i < c->cfg->ncampaigns && may_continue(&r); i++)
-		if (c->cfg->campaigns[i].trigger != CD_TRIGGER_NEGATIVE_FEEDBACK)
-			rc = run_campaign(&r, &c->cfg->campaigns[i], err);
+		rc = run_campaign(&r, &c->cfg->campaigns[i], err);
 	stats->next_due = cd_cycle_next_due(c->cfg, c->store, r.now);
+	if (r.next_open && (!stats->next_due || r.next_open < stats->next_due))
+		stats->next_due = r.next_open;
 out:
+	cd_schedule_restore_zone();
 	if (outer)
 		cd_store_rollback(c->store);
 	cd_transport_close(r.transport);

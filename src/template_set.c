@@ -200,35 +200,40 @@ static const struct tset *find_set(const struct cd_templates *t, const char *nam
 	return NULL;
 }
 
+/* Load set NAME once, however many variants name it. */
+static int need_set(struct cd_templates *t, const struct cd_config *cfg,
+		    const char *name, int line, struct cd_errors *errs)
+{
+	if (find_set(t, name))
+		return 0;
+	if (CD_GROW(t->sets, t->n, t->cap) < 0)
+		return CD_ENOMEM;
+	return load_set(&t->sets[t->n++], cfg->templates, name, cfg->path, line, errs);
+}
+
 int cd_templates_load(const struct cd_config *cfg, struct cd_templates **out,
 		      struct cd_errors *errs)
 {
 	struct cd_templates *t = calloc(1, sizeof(*t));
-	int rc = 0;
+	int rc = 0, r;
 
 	*out = NULL;
 	if (!t)
 		return CD_ENOMEM;
-	for (size_t i = 0; i < cfg->ncampaigns; i++) {
+	for (size_t i = 0; i < cfg->ncampaigns && rc != CD_ENOMEM; i++) {
 		const struct cd_campaign *cp = &cfg->campaigns[i];
 
 		for (size_t j = 0; j < cp->nvariants; j++) {
-			const struct cd_variant *v = &cp->variants[j];
-			int r;
-
-			if (find_set(t, v->template))
-				continue;
-			if (CD_GROW(t->sets, t->n, t->cap) < 0) {
-				rc = CD_ENOMEM;
-				goto out;
-			}
-			r = load_set(&t->sets[t->n++], cfg->templates, v->template, cfg->path,
-				     v->line, errs);
+			r = need_set(t, cfg, cp->variants[j].template, cp->variants[j].line, errs);
+			if (r < 0 && rc == 0)
+				rc = r;
+		}
+		if (cp->reminder && cp->reminder_template && *cp->reminder_template) {
+			r = need_set(t, cfg, cp->reminder_template, cp->line, errs);
 			if (r < 0 && rc == 0)
 				rc = r;
 		}
 	}
-out:
 	if (rc < 0) {
 		cd_templates_free(t);
 		return rc;

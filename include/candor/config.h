@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "candor/error.h"
+#include "candor/schedule.h"
 #include "candor/units.h"
 
 /* Exit status for a configuration error (sysexits.h EX_CONFIG). */
@@ -48,6 +49,9 @@ struct cd_campaign {
 	enum cd_trigger trigger;
 	int64_t delay;    /* seconds after the trigger */
 	int64_t expire;   /* no mail once the trigger is older than this */
+	int64_t reminder; /* one reminder this long after the request; 0: none */
+	char *reminder_template; /* template set of the reminder */
+	int max_rating;   /* negative_feedback: ratings at or below start it */
 	struct cd_variant *variants;
 	size_t nvariants;
 	int line;
@@ -80,8 +84,13 @@ struct cd_config {
 
 	struct {
 		struct cd_rate global_rate; /* count 0: no limit */
+		struct cd_rate domain_rate; /* per recipient domain; 0: none */
 		int64_t daily_cap;          /* 0: no cap */
+		int per_customer;           /* mails per customer per period */
+		int64_t per_customer_period;
 	} limits;
+
+	struct cd_window window;        /* send window, customer's local time */
 
 	struct cd_campaign *campaigns;
 	size_t ncampaigns;

@@ -64,25 +64,25 @@ as_nobody "$CANDORCTL" -c "$WORK/secret.conf" check-config >/dev/null 2>unread.e
 check "an unreadable file exits 78" [ $? -eq 78 ]
 check "... saying permission denied" grep -q "secret.conf: cannot read: Permission denied" unread.err
 
-bad "an unknown setting, with a suggestion" "bad.conf:18: databse: unknown setting (did you mean 'database'?)" 'databse = "x.db";'
+bad "an unknown setting, with a suggestion" "bad.conf:20: databse: unknown setting (did you mean 'database'?)" 'databse = "x.db";'
 bad "an unknown nested setting" "bad.conf:8: shop.domian: unknown setting (did you mean 'domain'?)" 's/domain =/domian =/'
 bad "a wrong type" "bad.conf:4: poll_interval: expected a string" 's/poll_interval = "10s"/poll_interval = 10/'
-bad "a bad duration" "bad.conf:14: campaigns\[0\].delay: bad duration \"7 days\"" 's/delay = "7d"/delay = "7 days"/'
+bad "a bad duration" "bad.conf:16: campaigns\[0\].delay: bad duration \"7 days\"" 's/delay = "7d"/delay = "7 days"/'
 bad "a bad rate" "bad.conf:12: limits.global_rate: bad rate \"200/hr\"" 's|global_rate = ""|global_rate = "200/hr"|'
 bad "a bad choice" "bad.conf:3: transport: \"carrier-pigeon\" is not one of" 's/transport = "outbox"/transport = "carrier-pigeon"/'
-bad "a syntax error" "bad.conf:18: syntax error" 'smtp = { url = = 1; };'
+bad "a syntax error" "bad.conf:20: syntax error" 'smtp = { url = = 1; };'
 bad "an unknown time zone" "bad.conf:9: shop.timezone: unknown time zone" 's|from = "feedback@shop.example";|& timezone = "Moon/Tranquility";|'
 
 printf 's3cret\n' > pw.txt
 chmod 644 pw.txt
-bad "a world-readable password_file" "bad.conf:18: smtp.password_file: .*pw.txt is readable by every user" "smtp = { username = \"u\"; password_file = \"$WORK/pw.txt\"; };"
-bad "a missing password_file" "bad.conf:18: smtp.password_file: cannot read .*nothing.txt: No such file" "smtp = { password_file = \"$WORK/nothing.txt\"; };"
+bad "a world-readable password_file" "bad.conf:20: smtp.password_file: .*pw.txt is readable by every user" "smtp = { username = \"u\"; password_file = \"$WORK/pw.txt\"; };"
+bad "a missing password_file" "bad.conf:20: smtp.password_file: cannot read .*nothing.txt: No such file" "smtp = { password_file = \"$WORK/nothing.txt\"; };"
 chmod 600 pw.txt
 write_config pwok.conf "smtp = { username = \"u\"; password_file = \"$WORK/pw.txt\"; };"
 chmod 644 pwok.conf
 as_nobody "$CANDORCTL" -c "$WORK/pwok.conf" check-config >/dev/null 2>pw.err
 check "an unreadable password_file exits 78" [ $? -eq 78 ]
-check "... naming file, line and setting" grep -q "pwok.conf:17: smtp.password_file: cannot read .*pw.txt: Permission denied" pw.err
+check "... naming file, line and setting" grep -q "pwok.conf:19: smtp.password_file: cannot read .*pw.txt: Permission denied" pw.err
 chmod 640 pw.txt
 "$CANDORCTL" -c pwok.conf check-config >pw.out 2>&1
 check "a private password_file is accepted" [ $? -eq 0 ]
@@ -90,7 +90,7 @@ check "... and the password is masked" sh -c "! grep -q s3cret pw.out && grep -q
 
 write_config tpl.conf
 sed -i 's/template = "review_request"/template = "no_such_set"/' tpl.conf
-expect78 "a missing template set names the config line" "tpl.conf:15: template set \"no_such_set\" not found" tpl.conf
+expect78 "a missing template set names the config line" "tpl.conf:17: template set \"no_such_set\" not found" tpl.conf
 mkdir -p t/broken/default
 printf 'Hi {{name}\n' > t/broken/default/subject.mustache
 printf 'Body {{#a}}\n' > t/broken/default/text.mustache

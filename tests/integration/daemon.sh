@@ -41,7 +41,7 @@ check "returned, expired, suppressed and early orders got nothing" \
 	[ "$(count_sql candor.db "SELECT count(*) FROM messages WHERE order_id IN ('ret','old','sup','o100')")" -eq 0 ]
 check "each message has its life cycle in events" \
 	[ "$(count_sql candor.db "SELECT count(*) FROM events WHERE kind IN ('queued','sending','sent')")" -eq 9 ]
-check "the log names order and Message-ID" grep -q "order o1: sent <" once.log
+check "the log names order and Message-ID" grep -q "order o1: request sent <" once.log
 "$CANDORD" -c candor.conf --once 2>/dev/null
 check "a second --once sends nothing again" [ "$(ls outbox | wc -l)" -eq 3 ]
 check "status counts by state" sh -c "'$CANDORCTL' -c candor.conf status | grep -q '^sent  *3'"
@@ -87,18 +87,18 @@ cp candor.conf good.conf
 sed -i 's/delay = "7d"/delay = "7 days"/' candor.conf
 printf 'poll_intervl = "1m";\n' >> candor.conf
 kill -HUP $dpid
-check "a broken reload is logged with file and line" wait_for daemon.log "candor.conf:18: poll_intervl: unknown setting (did you mean 'poll_interval'?)" 5
-check "... every error of it" grep -q "candor.conf:14: campaigns\[0\].delay: bad duration" daemon.log
+check "a broken reload is logged with file and line" wait_for daemon.log "candor.conf:20: poll_intervl: unknown setting (did you mean 'poll_interval'?)" 5
+check "... every error of it" grep -q "candor.conf:16: campaigns\[0\].delay: bad duration" daemon.log
 check "... and says the old configuration stays" grep -q "still running with the previous configuration" daemon.log
 check "... and STATUS says so" wait_for notify.log "STATUS=reload failed" 5
 check "the daemon still runs after a broken reload" kill -0 $dpid
 add_orders candor.db 20 1
-write_config candor.conf 'limits = { global_rate = "100/hour"; };'
-sed -i 's/^limits = { global_rate = ""; daily_cap = 0; };$//' candor.conf
+write_config candor.conf 'limits = { global_rate = "100/hour"; domain_rate = ""; };'
+sed -i 's/^limits = { global_rate = ""; daily_cap = 0; domain_rate = ""; };$//' candor.conf
 kill -HUP $dpid
 check "a good reload is applied" wait_for daemon.log "configuration reloaded" 5
 check "RELOADING=1 then READY=1 is sent" wait_for notify.log "^RELOADING=1" 5
-check "the reloaded daemon runs a cycle and sends" wait_for daemon.log "order o20: sent" 5
+check "the reloaded daemon runs a cycle and sends" wait_for daemon.log "order o20: request sent" 5
 kill -TERM $dpid
 wait_exit $dpid 5
 check "SIGTERM when idle exits 0 within 5 s" [ "$exit_status" = 0 ]
@@ -112,7 +112,7 @@ rm -f outbox/*
 "$CANDORD" -c candor.conf 2>busy.log &
 dpid=$!
 bg_started $dpid
-wait_for busy.log "order o10[0-9][0-9]: sent" 10
+wait_for busy.log "order o10[0-9][0-9]: request sent" 10
 kill -TERM $dpid
 wait_exit $dpid 5
 check "SIGTERM during a cycle exits 0 within 5 s" [ "$exit_status" = 0 ]
@@ -131,8 +131,8 @@ check "the next cycle sends the rest, none twice" \
 check "... one file per message" [ "$(ls outbox | wc -l)" -eq 1500 ]
 
 # ---- rate limits persist across restarts -------------------------------------------
-write_config limited.conf 'limits = { global_rate = "2/hour"; daily_cap = 0; };'
-sed -i 's/^limits = { global_rate = ""; daily_cap = 0; };$//; s/candor.db/limited.db/; s/directory = "outbox"/directory = "outbox-limited"/' limited.conf
+write_config limited.conf 'limits = { global_rate = "2/hour"; daily_cap = 0; domain_rate = ""; };'
+sed -i 's/^limits = { global_rate = ""; daily_cap = 0; domain_rate = ""; };$//; s/candor.db/limited.db/; s/directory = "outbox"/directory = "outbox-limited"/' limited.conf
 "$CANDORCTL" -c limited.conf init >/dev/null
 add_orders limited.db 1 5
 "$CANDORD" -c limited.conf --once 2>limit.log

@@ -54,7 +54,9 @@ shop = {
   from = "feedback@shop.example";
 };
 outbox = { directory = "outbox"; };
-limits = { global_rate = ""; daily_cap = 0; };
+limits = { global_rate = ""; daily_cap = 0; domain_rate = ""; };
+send_window = { start = "00:00"; end = "24:00";
+  weekdays = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]; };
 campaigns = (
   { name = "review"; trigger = "delivered"; delay = "7d"; expire = "30d";
     variants = ( { name = "A"; template = "review_request"; } ); }

@@ -1,0 +1,42 @@
+/*
+ * schedule.h - when may a due mail go out? The send window is read in
+ * the customer's local time: the order's time zone, else a default zone
+ * for the shipping country, else the shop's. Local times that do not
+ * exist (a spring-forward gap) move to the first moment that does.
+ */
+#ifndef CANDOR_SCHEDULE_H
+#define CANDOR_SCHEDULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CD_MAX_BLACKOUTS 64
+
+struct cd_window {
+	int start_min, end_min;  /* minutes after local midnight; start < end */
+	unsigned weekdays;       /* bit 0 = Sunday ... bit 6 = Saturday */
+	int nblackout;
+	int blackout[CD_MAX_BLACKOUTS]; /* local dates as YYYYMMDD */
+};
+
+/* The earliest moment at or after T (epoch seconds) that lies inside W in
+ * time zone TZ (a tz database name). Returns -1 when no moment in the
+ * next 60 days qualifies (every weekday off, say). */
+int64_t cd_schedule_next_open(int64_t t, const char *tz, const struct cd_window *w);
+
+/* Put TZ back as it was before the first cd_schedule_next_open(), so the
+ * daemon's own messages use the server's zone again. */
+void cd_schedule_restore_zone(void);
+
+/* The zone to use for an order: its own TIMEZONE if set, else a default
+ * for COUNTRY (ISO 3166 alpha-2), else SHOP_TZ. Borrowed strings. */
+const char *cd_schedule_zone(const char *timezone, const char *country,
+			     const char *shop_tz);
+
+/* Parse "HH:MM" into minutes; -1 if malformed. */
+int cd_schedule_parse_hhmm(const char *s);
+
+/* Parse a weekday name ("mon", "Monday", ...) into 0..6 (Sunday 0); -1. */
+int cd_schedule_parse_weekday(const char *s);
+
+#endif
