@@ -1,0 +1,103 @@
+#!/bin/sh
+# rules.sh - the scheduling rules end to end, through candord --once on a
+# real database with a fixed clock (CANDOR_NOW): the send window in each
+# customer's zone, the country's zone as fallback, weekdays, the
+# per-customer cap, the per-domain rate, no request after feedback, the
+# apology after negative feedback, one reminder and when it is not sent.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+
+command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI not installed"
+cd "$WORK" || exit 1
+at() { date -u -d "$1" +%s; }
+q() { sqlite3 candor.db "$1"; }
+sent_to() { q "SELECT count(*) FROM messages WHERE order_id = '$1' AND kind = '${2:-request}' AND state = 'sent'"; }
+
+write_config candor.conf
+# the real default window (09:00-20:00, Monday to Saturday) and real caps
+sed -i '/^send_window = {/,/weekdays = .*};$/d' candor.conf
+sed -i 's/^limits = .*$/limits = { global_rate = ""; daily_cap = 0; domain_rate = "2\/hour"; per_customer = 2; };/' candor.conf
+sed -i 's/^campaigns = ($/campaigns = (\n  { name = "apology"; trigger = "negative_feedback"; delay = "0s"; expire = "60d";\n    variants = ( { name = "A"; template = "apology"; } ); },/' candor.conf
+sed -i 's/delay = "7d"; expire = "30d";/delay = "7d"; expire = "30d"; reminder = "3d"; reminder_template = "review_reminder";/' candor.conf
+"$CANDORCTL" -c candor.conf check-config >/dev/null 2>check.err
+check "the rules configuration is valid" [ $? -eq 0 ]
+"$CANDORCTL" -c candor.conf init >/dev/null
+
+# Wednesday 2026-06-10 03:00 UTC: 11:00 in Shanghai, 05:00 in Berlin,
+# 23:00 (Tuesday) in New York.
+NOW=$(at "2026-06-10 03:00")
+D=$(at "2026-06-02 12:00")   # delivered 7.6 days earlier
+sqlite3 candor.db <<EOS
+INSERT INTO orders(order_id, email, timezone, country, delivered, status) VALUES
+ ('sh', 'sh@a.example', 'Asia/Shanghai', 'CN', $D, 'delivered'),
+ ('ny', 'ny@b.example', 'America/New_York', 'US', $D, 'delivered'),
+ ('de', 'de@c.example', NULL, 'DE', $D, 'delivered'),
+ ('cap1', 'same@d.example', 'Asia/Shanghai', NULL, $D, 'delivered'),
+ ('cap2', 'SAME@d.example', 'Asia/Shanghai', NULL, $D, 'delivered'),
+ ('cap3', 'same@d.example', 'Asia/Shanghai', NULL, $D, 'delivered'),
+ ('dom1', 'a@e.example', 'Asia/Shanghai', NULL, $D, 'delivered'),
+ ('dom2', 'b@e.example', 'Asia/Shanghai', NULL, $D, 'delivered'),
+ ('dom3', 'c@e.example', 'Asia/Shanghai', NULL, $D, 'delivered'),
+ ('fb', 'fb@f.example', 'Asia/Shanghai', NULL, $D, 'delivered'),
+ ('bad', 'bad@g.example', 'Asia/Shanghai', NULL, $D, 'delivered'),
+ ('good', 'good@h.example', 'Asia/Shanghai', NULL, $D, 'delivered');
+INSERT INTO feedback(order_id, rating, comment, source, received) VALUES
+ ('fb', 5, 'Great', 'shop', $D + 3600),
+ ('bad', 1, 'The tin arrived dented', 'amazon', $(at "2026-06-09 20:00")),
+ ('good', 4, 'Fine', 'amazon', $(at "2026-06-09 20:00"));
+EOS
+
+CANDOR_NOW=$NOW "$CANDORD" -c candor.conf --once --log-level debug 2>run1.log
+check "one cycle at a fixed time exits 0" [ $? -eq 0 ]
+check "inside the window in Shanghai: sent" [ "$(sent_to sh)" -eq 1 ]
+check "23:00 in New York: waits" [ "$(q "SELECT count(*) FROM messages WHERE order_id='ny'")" -eq 0 ]
+check "... and the log says why" grep -q "order ny: review request waits: outside the send window" run1.log
+check "no time zone, country DE: 05:00 in Berlin, waits" [ "$(q "SELECT count(*) FROM messages WHERE order_id='de'")" -eq 0 ]
+check "per-customer cap 2: two of three orders of one customer" \
+	[ "$(q "SELECT count(*) FROM messages WHERE order_id LIKE 'cap%'")" -eq 2 ]
+check "... counted whatever the address's case" grep -q "per-customer cap reached" run1.log
+check "domain rate 2/hour: two of three mails to one domain" \
+	[ "$(q "SELECT count(*) FROM messages WHERE recipient LIKE '%@e.example'")" -eq 2 ]
+CANDOR_NOW=$((NOW + 3600)) "$CANDORD" -c candor.conf --once 2>run1b.log
+check "an hour on, the domain rate lets the third through" [ "$(sent_to dom3)" -eq 1 ]
+check "an order with feedback gets no request" [ "$(q "SELECT count(*) FROM messages WHERE order_id='fb' AND campaign='review'")" -eq 0 ]
+check "negative feedback starts the apology" [ "$(q "SELECT count(*) FROM messages WHERE order_id='bad' AND campaign='apology' AND state='sent'")" -eq 1 ]
+check "... and the apology quotes the customer's words" \
+	sh -c "grep -l 'apology' /dev/null >/dev/null; python3 -c \"
+import email,email.policy,glob,sys
+for f in glob.glob('outbox/*.eml'):
+    m=email.message_from_bytes(open(f,'rb').read(),policy=email.policy.default)
+    if 'we are sorry' in m['Subject']:
+        sys.exit(0 if 'The tin arrived dented' in m.get_body().get_content() else 1)
+sys.exit(1)\""
+check "a rating of 4 gets no apology" [ "$(q "SELECT count(*) FROM messages WHERE order_id='good' AND campaign='apology'")" -eq 0 ]
+check "a negative feedback also stops the review request" [ "$(q "SELECT count(*) FROM messages WHERE order_id='bad' AND campaign='review'")" -eq 0 ]
+
+# 10 hours later: 13:00 UTC is 09:00 in New York, 15:00 in Berlin
+CANDOR_NOW=$((NOW + 36000)) "$CANDORD" -c candor.conf --once 2>run2.log
+check "09:00 in New York: now sent" [ "$(sent_to ny)" -eq 1 ]
+check "the country's zone: sent in Berlin's daytime" [ "$(sent_to de)" -eq 1 ]
+check "the third order of the capped customer still waits" \
+	[ "$(q "SELECT count(*) FROM messages WHERE order_id LIKE 'cap%'")" -eq 2 ]
+
+# Reminders: three days after the requests, Saturday 2026-06-13 06:00 UTC
+# (14:00 in Shanghai). 'sh' replied; 'dom1' left feedback.
+q "INSERT INTO events(message, order_id, kind, at) SELECT id, order_id, 'replied', $NOW FROM messages WHERE order_id='sh'"
+q "INSERT INTO feedback(order_id, rating, source, received) VALUES ('dom1', 5, 'amazon', $NOW)"
+CANDOR_NOW=$(at "2026-06-13 06:00") "$CANDORD" -c candor.conf --once 2>run3.log
+check "one reminder after the delay" [ "$(sent_to dom2 reminder)" -eq 1 ]
+check "a reminder counts against the per-customer cap" [ "$(q "SELECT count(*) FROM messages WHERE order_id='cap1' AND kind='reminder'")" -eq 0 ]
+check "no reminder after a reply" [ "$(q "SELECT count(*) FROM messages WHERE order_id='sh' AND kind='reminder'")" -eq 0 ]
+check "no reminder after feedback" [ "$(q "SELECT count(*) FROM messages WHERE order_id='dom1' AND kind='reminder'")" -eq 0 ]
+check "the reminder keeps the request's variant" \
+	[ "$(q "SELECT count(DISTINCT variant) FROM messages WHERE order_id='dom2'")" -eq 1 ]
+CANDOR_NOW=$(at "2026-06-15 06:00") "$CANDORD" -c candor.conf --once 2>run4.log
+check "never a second reminder" [ "$(q "SELECT count(*) FROM messages WHERE order_id='dom2'")" -eq 2 ]
+# Sunday is not a sending day: 2026-06-14 10:00 in Shanghai
+before=$(q "SELECT count(*) FROM messages")
+sqlite3 candor.db "INSERT INTO orders(order_id, email, timezone, delivered, status) VALUES ('sun', 'sun@i.example', 'Asia/Shanghai', $(at "2026-06-05 00:00"), 'delivered')"
+CANDOR_NOW=$(at "2026-06-14 02:00") "$CANDORD" -c candor.conf --once 2>run5.log
+check "no mail on a Sunday in the customer's zone" [ "$(q "SELECT count(*) FROM messages WHERE order_id='sun'")" -eq 0 ]
+CANDOR_NOW=$(at "2026-06-15 01:00") "$CANDORD" -c candor.conf --once 2>run6.log
+check "... and it goes at 09:00 Monday in Shanghai" [ "$(sent_to sun)" -eq 1 ]
+
+done_testing
