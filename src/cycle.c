@@ -602,6 +602,8 @@ static int process_order(struct run *r, const struct cd_campaign *cp, enum kind 
 		return failed ? CD_ESTORE : 0;
 	}
 	r->stats->due++;
+	if (r->c->plan_only)
+		return 0;
 	if ((rc = prepare(r, cp, o, &p)) < 0) {
 		cd_error_set(err, rc, NULL, 0, "out of memory preparing order %s", o->id);
 		goto out;
@@ -716,7 +718,8 @@ int cd_cycle_run(const struct cd_cycle *c, struct cd_cycle_stats *stats,
 	memset(stats, 0, sizeof(*stats));
 	if ((rc = cd_store_secret(c->store, r.secret, err)) < 0)
 		return rc;
-	if ((rc = cd_transport_open(c->cfg, c->dry_run, &r.transport, err)) < 0)
+	if (!c->plan_only &&
+	    (rc = cd_transport_open(c->cfg, c->dry_run, &r.transport, err)) < 0)
 		goto out;
 	/* A dry run does all the work inside one transaction and throws it
 	 * away, so a real run afterwards still sends everything. */

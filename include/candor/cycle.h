@@ -20,6 +20,9 @@ struct cd_cycle {
 	struct cd_store *store;            /* borrowed */
 	const struct cd_templates *tpl;    /* borrowed */
 	int dry_run;
+	/* Only find what is due now (queries, send window, caps) and count
+	 * it in stats.due; render, send and record nothing. */
+	int plan_only;
 	/* Set by a signal handler: finish the current message, then return. */
 	const volatile sig_atomic_t *stop;
 	/* Called after every message, so a long cycle can keep the systemd
