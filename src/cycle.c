@@ -47,6 +47,10 @@ struct run {
 	int64_t window_used;    /* sends in the global rate's window */
 	int64_t today_used;     /* sends since midnight UTC */
 	int64_t next_open;      /* earliest send-window opening seen, 0 none */
+	sqlite3_stmt *cap_q;    /* prepared once per cycle: run per due order */
+	sqlite3_stmt *domain_q;
+	int64_t seen_changes;   /* order_changes every request pass has read */
+	int changes_unread;     /* some request pass did not complete */
 };
 
 static char *col_dup(sqlite3_stmt *s, int i)
@@ -69,7 +73,7 @@ static void order_clear(struct order *o)
 
 static const char *trigger_column(enum cd_trigger t)
 {
-	return t == CD_TRIGGER_SHIPPED ? "o.shipped" : "o.delivered";
+	return t == CD_TRIGGER_SHIPPED ? "shipped" : "delivered";
 }
 
 #define ORDER_COLUMNS \
@@ -79,18 +83,28 @@ static const char *trigger_column(enum cd_trigger t)
 	" AND o.status NOT IN ('returned','refunded','cancelled')" \
 	" AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = o.email)"
 
-/* The indexed "what is due" query of each kind. ?1..?2 is the range of
- * the base time, ?3 the campaign, ?4/?5 the keyset position (base, order
- * id) after the last batch: orders passed over for the send window or a
- * cap have no message row, so paging cannot rely on them vanishing. */
+/* The "what is due" query of each kind. It costs what is due, not what
+ * is stored: the candidates (CTE c) are only what crossed its delay
+ * since the last complete pass (?8 .. ?2, an index range), what changed
+ * since then (?9: order_changes or feedback ids), and what was waiting
+ * for its send window or a cap. The full rules then apply to those:
+ * ?1..?2 the range of the base time, ?3 the campaign, ?4/?5 the keyset
+ * position after the last batch, ?6 max_rating, ?7 the oldest trigger.
+ * CROSS JOIN keeps SQLite from driving the join from the big table. */
 static void due_sql(const struct cd_campaign *cp, enum kind k, char *sql, size_t len)
 {
 	const char *col = trigger_column(cp->trigger);
 
 	if (k == K_APOLOGY)
 		snprintf(sql, len,
-			 "SELECT " ORDER_COLUMNS ", f.received, NULL, f.rating, f.comment"
-			 " FROM feedback f JOIN orders o ON o.order_id = f.order_id"
+			 "WITH c(id) AS ("
+			 " SELECT id FROM feedback WHERE received > ?8 AND received <= ?2"
+			 " UNION SELECT id FROM feedback WHERE id > ?9"
+			 " UNION SELECT g.id FROM waiting w JOIN feedback g ON g.order_id = w.order_id"
+			 "  WHERE w.campaign = ?3 AND w.kind = 'request')"
+			 " SELECT " ORDER_COLUMNS ", f.received, NULL, f.rating, f.comment"
+			 " FROM c CROSS JOIN feedback f ON f.id = c.id"
+			 " JOIN orders o ON o.order_id = f.order_id"
 			 " WHERE f.received BETWEEN ?1 AND ?2 AND f.rating <= ?6"
 			 " AND f.id = (SELECT min(id) FROM feedback g WHERE g.order_id = f.order_id"
 			 "  AND g.rating <= ?6)"
@@ -98,30 +112,42 @@ static void due_sql(const struct cd_campaign *cp, enum kind k, char *sql, size_t
 			 "  AND m.campaign = ?3)"
 			 " AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = o.email)"
 			 " AND (f.received > ?4 OR (f.received = ?4 AND o.order_id > ?5))"
-			 " ORDER BY f.received, o.order_id LIMIT %d", BATCH);
+			 " ORDER BY f.received, o.order_id LIMIT %d", BATCH + 1);
 	else if (k == K_REMINDER)
 		snprintf(sql, len,
-			 "SELECT " ORDER_COLUMNS ", m.sent_at, m.variant, NULL, NULL"
-			 " FROM messages m JOIN orders o ON o.order_id = m.order_id"
+			 "WITH c(id) AS ("
+			 " SELECT id FROM messages WHERE sent_at > ?8 AND sent_at <= ?2"
+			 " UNION SELECT r.id FROM waiting w JOIN messages r ON r.order_id = w.order_id"
+			 "  AND r.campaign = w.campaign AND r.kind = 'request'"
+			 "  WHERE w.campaign = ?3 AND w.kind = 'reminder')"
+			 " SELECT " ORDER_COLUMNS ", m.sent_at, m.variant, NULL, NULL"
+			 " FROM c CROSS JOIN messages m ON m.id = c.id"
+			 " JOIN orders o ON o.order_id = m.order_id"
 			 " WHERE m.sent_at BETWEEN ?1 AND ?2 AND m.campaign = ?3"
 			 " AND m.kind = 'request' AND m.state = 'sent'"
-			 " AND %s >= ?7" NOT_EXCLUDED
+			 " AND o.%s >= ?7" NOT_EXCLUDED
 			 " AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.order_id = m.order_id"
 			 "  AND r.campaign = m.campaign AND r.kind = 'reminder')"
 			 " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind IN"
 			 "  ('replied','bounced','unsubscribed','complaint'))"
 			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
 			 " AND (m.sent_at > ?4 OR (m.sent_at = ?4 AND o.order_id > ?5))"
-			 " ORDER BY m.sent_at, o.order_id LIMIT %d", col, BATCH);
+			 " ORDER BY m.sent_at, o.order_id LIMIT %d", col, BATCH + 1);
 	else
 		snprintf(sql, len,
-			 "SELECT " ORDER_COLUMNS ", %s, NULL, NULL, NULL FROM orders o"
-			 " WHERE %s BETWEEN ?1 AND ?2" NOT_EXCLUDED
+			 "WITH c(id) AS ("
+			 " SELECT order_id FROM orders WHERE %s > ?8 AND %s <= ?2"
+			 " UNION SELECT order_id FROM order_changes WHERE seq > ?9"
+			 " UNION SELECT order_id FROM waiting WHERE campaign = ?3 AND kind = 'request')"
+			 " SELECT " ORDER_COLUMNS ", o.%s, NULL, NULL, NULL"
+			 " FROM c CROSS JOIN orders o ON o.order_id = c.id"
+			 " WHERE o.%s BETWEEN ?1 AND ?2" NOT_EXCLUDED
 			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
 			 "  AND m.campaign = ?3)"
 			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
-			 " AND (%s > ?4 OR (%s = ?4 AND o.order_id > ?5))"
-			 " ORDER BY %s, o.order_id LIMIT %d", col, col, col, col, col, BATCH);
+			 " AND (o.%s > ?4 OR (o.%s = ?4 AND o.order_id > ?5))"
+			 " ORDER BY o.%s, o.order_id LIMIT %d", col, col, col, col, col, col, col,
+			 BATCH + 1);
 }
 
 static void read_order(sqlite3_stmt *s, struct order *o)
@@ -148,14 +174,125 @@ struct page {
 	char last_id[256];
 };
 
-static int due_orders(struct run *r, const struct cd_campaign *cp, enum kind k,
-		      struct page *pg, struct order *out, size_t *n, struct cd_error *err)
+/* Where the last complete pass of one campaign and kind stopped. */
+struct scan {
+	int64_t hwm;        /* base times up to here were all seen */
+	int64_t mark;       /* changes up to here were all seen */
+	int64_t new_mark;   /* the change sequence as this pass starts */
+	char params[160];   /* the rules the state was made under */
+};
+
+static int64_t wait_of(const struct cd_campaign *cp, enum kind k)
+{
+	return k == K_REMINDER ? cp->reminder : cp->delay;
+}
+
+static int64_t query_int(sqlite3 *db, const char *sql, int64_t def)
+{
+	sqlite3_stmt *s;
+	int64_t v = def;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Load the scan state; with none, or one made under other rules (a
+ * changed delay, say), the pass reads the whole range once. */
+static void load_scan(struct run *r, const struct cd_campaign *cp, enum kind k,
+		      struct scan *sc)
 {
 	sqlite3 *db = cd_store_db(r->c->store);
-	int64_t wait = k == K_REMINDER ? cp->reminder : cp->delay;
+	sqlite3_stmt *s;
+	int found = 0;
+
+	snprintf(sc->params, sizeof(sc->params), "%s %lld %lld %d %lld",
+		 cd_config_trigger_name(cp->trigger), (long long)cp->delay,
+		 (long long)cp->expire, cp->max_rating, (long long)cp->reminder);
+	sc->new_mark = k == K_APOLOGY
+		? query_int(db, "SELECT coalesce(max(id), 0) FROM feedback", 0)
+		: query_int(db, "SELECT coalesce(max(seq), 0) FROM order_changes", 0);
+	if (sqlite3_prepare_v2(db, "SELECT params, hwm, mark FROM scan_state"
+			       " WHERE campaign = ?1 AND kind = ?2", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, cp->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, kind_names[k == K_REMINDER], -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW &&
+		    strcmp((const char *)sqlite3_column_text(s, 0), sc->params) == 0) {
+			sc->hwm = sqlite3_column_int64(s, 1);
+			sc->mark = sqlite3_column_int64(s, 2);
+			found = 1;
+		}
+	}
+	sqlite3_finalize(s);
+	if (!found) {
+		sc->hwm = INT64_MIN;   /* the whole range ... */
+		sc->mark = INT64_MAX;  /* ... covers every change too */
+	}
+}
+
+/* A complete pass moves the state on and forgets waiting orders it no
+ * longer saw (sent, expired or excluded since). */
+static int save_scan(struct run *r, const struct cd_campaign *cp, enum kind k,
+		     const struct scan *sc, struct cd_error *err)
+{
+	sqlite3 *db = cd_store_db(r->c->store);
+	sqlite3_stmt *s = NULL, *w = NULL;
+	int ok;
+
+	ok = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO scan_state(campaign, kind, params,"
+				" hwm, mark) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &s, NULL) == SQLITE_OK &&
+	     sqlite3_prepare_v2(db, "DELETE FROM waiting WHERE campaign = ?1 AND kind = ?2"
+				" AND seen < ?3", -1, &w, NULL) == SQLITE_OK;
+	if (ok) {
+		sqlite3_bind_text(s, 1, cp->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, kind_names[k == K_REMINDER], -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, sc->params, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, r->now - wait_of(cp, k));
+		sqlite3_bind_int64(s, 5, sc->new_mark);
+		sqlite3_bind_text(w, 1, cp->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(w, 2, kind_names[k == K_REMINDER], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(w, 3, r->now);
+		ok = sqlite3_step(s) == SQLITE_DONE && sqlite3_step(w) == SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	sqlite3_finalize(w);
+	return ok ? 0 : cd_store_fail(r->c->store, err, "cannot save the scheduler's position");
+}
+
+/* Remember an order that is due but must wait, so the next pass finds it
+ * without reading the whole range. */
+static int remember_waiting(struct run *r, const struct cd_campaign *cp, enum kind k,
+			    const struct order *o)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(cd_store_db(r->c->store),
+			       "INSERT INTO waiting(campaign, kind, order_id, seen) VALUES (?1, ?2, ?3, ?4)"
+			       " ON CONFLICT DO UPDATE SET seen = excluded.seen", -1, &s, NULL) != SQLITE_OK)
+		return CD_ESTORE;
+	sqlite3_bind_text(s, 1, cp->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, kind_names[k == K_REMINDER], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, o->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, r->now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : CD_ESTORE;
+}
+
+/* Read the next batch into OUT; *MORE tells whether another follows (the
+ * query asks for one row beyond the batch, so the last page costs no
+ * extra query). */
+static int due_orders(struct run *r, const struct cd_campaign *cp, enum kind k,
+		      const struct scan *sc, struct page *pg, struct order *out,
+		      size_t *n, int *more, struct cd_error *err)
+{
+	sqlite3 *db = cd_store_db(r->c->store);
 	int64_t oldest = r->now - cp->expire;
 	sqlite3_stmt *s;
-	char sql[2048];
+	char sql[3072];
 	int rc;
 
 	due_sql(cp, k, sql, sizeof(sql));
@@ -165,14 +302,22 @@ static int due_orders(struct run *r, const struct cd_campaign *cp, enum kind k,
 	/* a reminder's own clock starts at the request, but the campaign's
 	 * expiry still counts from the trigger (?7) */
 	sqlite3_bind_int64(s, 1, k == K_REMINDER ? INT64_MIN : oldest);
-	sqlite3_bind_int64(s, 2, r->now - wait);
+	sqlite3_bind_int64(s, 2, r->now - wait_of(cp, k));
 	sqlite3_bind_text(s, 3, cp->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, pg->base);
 	sqlite3_bind_text(s, 5, pg->last_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 6, cp->max_rating);
 	sqlite3_bind_int64(s, 7, oldest);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < BATCH)
+	sqlite3_bind_int64(s, 8, sc->hwm);
+	sqlite3_bind_int64(s, 9, sc->mark);
+	*more = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == BATCH) {
+			*more = 1;
+			break;
+		}
 		read_order(s, &out[(*n)++]);
+	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return cd_store_fail(r->c->store, err, "cannot query due orders");
@@ -490,20 +635,29 @@ static int deliver(struct run *r, int64_t id, const struct order *o,
 	return rc;
 }
 
-static int64_t count_query(struct run *r, const char *sql, const char *text,
-			   int64_t since, struct cd_error *err)
+/* Run a count with ?1 = SINCE and ?2 = TEXT. *CACHE (may be NULL) keeps
+ * the statement for the rest of the cycle: these run once per due order. */
+static int64_t count_query(struct run *r, sqlite3_stmt **cache, const char *sql,
+			   const char *text, int64_t since, struct cd_error *err)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = cache ? *cache : NULL;
 	int64_t n = -1;
 
-	if (sqlite3_prepare_v2(cd_store_db(r->c->store), sql, -1, &s, NULL) != SQLITE_OK)
+	if (!s && sqlite3_prepare_v3(cd_store_db(r->c->store), sql, -1,
+				     cache ? SQLITE_PREPARE_PERSISTENT : 0, &s, NULL) != SQLITE_OK)
 		return cd_store_fail(r->c->store, err, "cannot count messages");
 	sqlite3_bind_int64(s, 1, since);
 	if (text)
 		sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	if (cache) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		*cache = s;
+	} else {
+		sqlite3_finalize(s);
+	}
 	if (n < 0)
 		return cd_store_fail(r->c->store, err, "cannot count messages");
 	return n;
@@ -511,7 +665,7 @@ static int64_t count_query(struct run *r, const char *sql, const char *text,
 
 static int64_t count_since(struct run *r, int64_t since, struct cd_error *err)
 {
-	return count_query(r, "SELECT count(*) FROM messages WHERE sent_at >= ?1", NULL,
+	return count_query(r, NULL, "SELECT count(*) FROM messages WHERE sent_at >= ?1", NULL,
 			   since, err);
 }
 
@@ -566,7 +720,7 @@ static const char *must_wait(struct run *r, const struct order *o, struct cd_err
 		return "outside the send window";
 	}
 	if (cfg->limits.per_customer) {
-		n = count_query(r, "SELECT count(*) FROM messages WHERE created >= ?1"
+		n = count_query(r, &r->cap_q, "SELECT count(*) FROM messages WHERE created >= ?1"
 				" AND recipient = ?2 COLLATE NOCASE"
 				" AND state NOT IN ('held','failed')",
 				o->email, r->now - cfg->limits.per_customer_period, err);
@@ -576,7 +730,7 @@ static const char *must_wait(struct run *r, const struct order *o, struct cd_err
 			return "per-customer cap reached";
 	}
 	if (cfg->limits.domain_rate.count && at) {
-		n = count_query(r, "SELECT count(*) FROM messages WHERE sent_at >= ?1"
+		n = count_query(r, &r->domain_q, "SELECT count(*) FROM messages WHERE sent_at >= ?1"
 				" AND recipient_domain = lower(?2)", at + 1,
 				r->now - cfg->limits.domain_rate.per_seconds + 1, err);
 		if (n < 0)
@@ -596,10 +750,13 @@ static int process_order(struct run *r, const struct cd_campaign *cp, enum kind 
 	int rc, failed;
 
 	if ((wait = must_wait(r, o, err, &failed)) != NULL) {
-		if (!failed)
-			cd_log(CD_LOG_DEBUG, "order %s: %s %s waits: %s", o->id, cp->name,
-			       kind_names[k], wait);
-		return failed ? CD_ESTORE : 0;
+		if (failed)
+			return CD_ESTORE;
+		cd_log(CD_LOG_DEBUG, "order %s: %s %s waits: %s", o->id, cp->name,
+		       kind_names[k], wait);
+		if (!r->c->plan_only && remember_waiting(r, cp, k, o) < 0)
+			return cd_store_fail(r->c->store, err, "cannot remember a waiting order");
+		return 0;
 	}
 	r->stats->due++;
 	if (r->c->plan_only)
@@ -642,19 +799,35 @@ static int run_kind(struct run *r, const struct cd_campaign *cp, enum kind k,
 		    struct order *orders, struct cd_error *err)
 {
 	struct page pg = { .base = INT64_MIN };
-	size_t n = BATCH;
-	int rc = 0;
+	struct scan sc;
+	size_t n = 0;
+	int rc = 0, complete = 1, more = 1;
 
-	while (rc == 0 && n == BATCH && may_continue(r)) {
-		rc = due_orders(r, cp, k, &pg, orders, &n, err);
-		for (size_t i = 0; rc == 0 && i < n && may_continue(r); i++) {
+	load_scan(r, cp, k, &sc);
+	while (rc == 0 && more && complete) {
+		size_t i = 0;
+
+		if (!(complete = may_continue(r)))
+			break;
+		rc = due_orders(r, cp, k, &sc, &pg, orders, &n, &more, err);
+		for (; rc == 0 && i < n; i++) {
+			if (!(complete = may_continue(r)))
+				break;
 			rc = process_order(r, cp, k, &orders[i], err);
 			if (r->c->tick)
 				r->c->tick(r->c->tick_arg);
 		}
-		for (size_t i = 0; i < n; i++)
+		for (i = 0; i < n; i++)
 			order_clear(&orders[i]);
 	}
+	/* Only a pass that saw everything may move the state on; otherwise
+	 * the next one reads the same range again. */
+	if (rc == 0 && complete && !r->stats->interrupted && !r->paused && !r->c->plan_only)
+		rc = save_scan(r, cp, k, &sc, err);
+	else if (k == K_REQUEST)
+		r->changes_unread = 1;
+	if (k == K_REQUEST && (!r->seen_changes || sc.new_mark < r->seen_changes))
+		r->seen_changes = sc.new_mark;
 	return rc;
 }
 
@@ -727,18 +900,36 @@ int cd_cycle_run(const struct cd_cycle *c, struct cd_cycle_stats *stats,
 		if ((rc = cd_store_begin(c->store, err)) < 0)
 			goto out;
 		outer = 1;
+	} else if (c->plan_only) {
+		/* one read snapshot for the whole plan, not a lock per query */
+		if ((rc = cd_store_exec(c->store, "BEGIN", err)) < 0)
+			goto out;
+		outer = 2;
 	}
 	if ((rc = load_limits(&r, err)) < 0)
 		goto out;
-	for (size_t i = 0; rc == 0 && i < c->cfg->ncampaigns && may_continue(&r); i++)
+	size_t i = 0;
+
+	for (; rc == 0 && i < c->cfg->ncampaigns && may_continue(&r); i++)
 		rc = run_campaign(&r, &c->cfg->campaigns[i], err);
+	if (i < c->cfg->ncampaigns)
+		r.changes_unread = 1; /* a campaign that did not run has not read them */
+	/* every request campaign has read the change log this far */
+	if (rc == 0 && !r.changes_unread && r.seen_changes && !c->plan_only)
+		rc = exec_msg(&r, "DELETE FROM order_changes WHERE seq < ?1", r.seen_changes,
+			      NULL, NULL) < 0 ? cd_store_fail(c->store, err, "cannot trim order_changes")
+					       : 0;
 	stats->next_due = cd_cycle_next_due(c->cfg, c->store, r.now);
 	if (r.next_open && (!stats->next_due || r.next_open < stats->next_due))
 		stats->next_due = r.next_open;
 out:
+	sqlite3_finalize(r.cap_q);
+	sqlite3_finalize(r.domain_q);
 	cd_schedule_restore_zone();
-	if (outer)
+	if (outer == 1)
 		cd_store_rollback(c->store);
+	else if (outer == 2)
+		cd_store_exec(c->store, "COMMIT", NULL);
 	cd_transport_close(r.transport);
 	cd_util_wipe(r.secret, sizeof(r.secret));
 	return rc;

@@ -58,6 +58,31 @@ static int64_t local_at(const struct tm *day, int minutes)
 	return (int64_t)mktime(&tm);
 }
 
+/* The window of one local day, remembered: a cycle asks for the same
+ * zone and day once per order, and mktime() is not cheap. */
+static struct {
+	const struct cd_window *w;
+	char tz[128];
+	int ymd;
+	int64_t open, close;
+} last_day;
+
+static void day_window(const struct cd_window *w, const struct tm *day,
+		       int64_t *open, int64_t *close)
+{
+	int ymd = (day->tm_year + 1900) * 10000 + (day->tm_mon + 1) * 100 + day->tm_mday;
+
+	if (last_day.w != w || last_day.ymd != ymd || strcmp(last_day.tz, current_tz) != 0) {
+		last_day.w = w;
+		last_day.ymd = ymd;
+		snprintf(last_day.tz, sizeof(last_day.tz), "%s", current_tz);
+		last_day.open = local_at(day, w->start_min);
+		last_day.close = local_at(day, w->end_min);
+	}
+	*open = last_day.open;
+	*close = last_day.close;
+}
+
 int64_t cd_schedule_next_open(int64_t t, const char *tz, const struct cd_window *w)
 {
 	time_t now = (time_t)t;
@@ -67,8 +92,9 @@ int64_t cd_schedule_next_open(int64_t t, const char *tz, const struct cd_window 
 	localtime_r(&now, &day);
 	for (int i = 0; i < 60; i++) {
 		if ((w->weekdays & (1u << day.tm_wday)) && !blacked_out(w, &day)) {
-			int64_t open = local_at(&day, w->start_min);
-			int64_t close = local_at(&day, w->end_min);
+			int64_t open, close;
+
+			day_window(w, &day, &open, &close);
 
 			if (t < open)
 				return open;
@@ -98,6 +124,7 @@ void cd_schedule_restore_zone(void)
 	tzset();
 	saved = 0;
 	current_tz[0] = '\0';
+	last_day.w = NULL; /* a new cycle may bring a new configuration */
 }
 
 /* Countries that span several zones get the zone most of their people

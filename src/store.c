@@ -83,6 +83,26 @@ static const char *const migrations[] = {
 	"  at INTEGER NOT NULL);"
 	"CREATE INDEX events_order ON events(order_id);"
 	"CREATE INDEX events_message ON events(message);"
+	/* Every insert or update of an order, in commit order (SQLite has one
+	 * writer at a time), so the scheduler can find orders that changed
+	 * without reading them all. Purged once every campaign has seen them,
+	 * always keeping the newest row so a new rowid is never reused. */
+	"CREATE TABLE order_changes ("
+	"  seq INTEGER PRIMARY KEY, order_id TEXT NOT NULL);"
+	"CREATE TRIGGER orders_inserted AFTER INSERT ON orders BEGIN"
+	"  INSERT INTO order_changes(order_id) VALUES (NEW.order_id); END;"
+	"CREATE TRIGGER orders_updated AFTER UPDATE ON orders BEGIN"
+	"  INSERT INTO order_changes(order_id) VALUES (NEW.order_id); END;"
+	/* Where each campaign's last complete pass stopped. */
+	"CREATE TABLE scan_state ("
+	"  campaign TEXT NOT NULL, kind TEXT NOT NULL, params TEXT NOT NULL,"
+	"  hwm INTEGER NOT NULL, mark INTEGER NOT NULL,"
+	"  PRIMARY KEY (campaign, kind)) WITHOUT ROWID;"
+	/* Due orders held back by the send window or a cap. */
+	"CREATE TABLE waiting ("
+	"  campaign TEXT NOT NULL, kind TEXT NOT NULL, order_id TEXT NOT NULL,"
+	"  seen INTEGER NOT NULL,"
+	"  PRIMARY KEY (campaign, kind, order_id)) WITHOUT ROWID;"
 	"CREATE TABLE suppressions ("
 	"  email TEXT PRIMARY KEY COLLATE NOCASE,"
 	"  reason TEXT NOT NULL CHECK (reason IN"
@@ -149,6 +169,11 @@ static int migrate(struct cd_store *st, struct cd_error *err)
 static int configure(struct cd_store *st, int flags, struct cd_error *err)
 {
 	sqlite3_busy_timeout(st->db, 5000);
+	/* Index lookups in a large store read pages through mmap rather than
+	 * a pread() each; the pages are the kernel's cache, shared and
+	 * reclaimable, not the daemon's heap. */
+	if (cd_store_exec(st, "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;", err) < 0)
+		return CD_ESTORE;
 	if (flags & CD_STORE_READONLY)
 		return 0;
 	return cd_store_exec(st, "PRAGMA journal_mode = WAL;"

@@ -100,4 +100,24 @@ check "no mail on a Sunday in the customer's zone" [ "$(q "SELECT count(*) FROM 
 CANDOR_NOW=$(at "2026-06-15 01:00") "$CANDORD" -c candor.conf --once 2>run6.log
 check "... and it goes at 09:00 Monday in Shanghai" [ "$(sent_to sun)" -eq 1 ]
 
+# The pass reads only what is new since the last complete pass; orders
+# that arrive late with old dates, or that waited, must still be found.
+check "a complete pass leaves its position" [ "$(q "SELECT count(*) FROM scan_state WHERE campaign='review'")" -eq 2 ]
+LATE=$(at "2026-06-15 02:00")
+sqlite3 candor.db "INSERT INTO orders(order_id, email, timezone, delivered, status) VALUES ('late', 'late@j.example', 'Asia/Shanghai', $(at "2026-05-25 00:00"), 'delivered')"
+CANDOR_NOW=$LATE "$CANDORD" -c candor.conf --once 2>run7.log
+check "an order written later with an old delivery date is still found" [ "$(sent_to late)" -eq 1 ]
+sqlite3 candor.db "INSERT INTO orders(order_id, email, timezone, delivered, status) VALUES ('old2', 'old2@k.example', 'Asia/Shanghai', $(at "2026-05-28 00:00"), 'open')"
+CANDOR_NOW=$((LATE + 60)) "$CANDORD" -c candor.conf --once 2>/dev/null
+sqlite3 candor.db "UPDATE orders SET status = 'delivered' WHERE order_id = 'old2'"
+CANDOR_NOW=$((LATE + 120)) "$CANDORD" -c candor.conf --once 2>/dev/null
+check "an order updated in place is seen again" [ "$(sent_to old2)" -eq 1 ]
+check "the change log is trimmed once every campaign has seen it" \
+	[ "$(q "SELECT count(*) FROM order_changes")" -le 2 ]
+sqlite3 candor.db "INSERT INTO orders(order_id, email, timezone, delivered, status) VALUES ('d20', 'd20@l.example', 'Asia/Shanghai', $(at "2026-06-05 00:00"), 'delivered');
+  DELETE FROM order_changes"
+sed -i 's/delay = "7d"; expire = "30d"; reminder/delay = "8d"; expire = "30d"; reminder/' candor.conf
+CANDOR_NOW=$((LATE + 180)) "$CANDORD" -c candor.conf --once 2>/dev/null
+check "changed rules read the whole range again" [ "$(sent_to d20)" -eq 1 ]
+
 done_testing
