@@ -24,7 +24,7 @@
 #include "candor/transport.h"
 #include "candor/util.h"
 
-#define BATCH 500
+#define BATCH 1000
 
 enum kind { K_REQUEST, K_REMINDER, K_APOLOGY };
 static const char *const kind_names[] = { "request", "reminder", "request" };
@@ -90,7 +90,8 @@ static const char *trigger_column(enum cd_trigger t)
  * for its send window or a cap. The full rules then apply to those:
  * ?1..?2 the range of the base time, ?3 the campaign, ?4/?5 the keyset
  * position after the last batch, ?6 max_rating, ?7 the oldest trigger.
- * CROSS JOIN keeps SQLite from driving the join from the big table. */
+ * CROSS JOIN keeps SQLite from driving the join from the big table, and
+ * candidates are integer rowids, which join and sort faster than ids. */
 static void due_sql(const struct cd_campaign *cp, enum kind k, char *sql, size_t len)
 {
 	const char *col = trigger_column(cp->trigger);
@@ -136,11 +137,13 @@ static void due_sql(const struct cd_campaign *cp, enum kind k, char *sql, size_t
 	else
 		snprintf(sql, len,
 			 "WITH c(id) AS ("
-			 " SELECT order_id FROM orders WHERE %s > ?8 AND %s <= ?2"
-			 " UNION SELECT order_id FROM order_changes WHERE seq > ?9"
-			 " UNION SELECT order_id FROM waiting WHERE campaign = ?3 AND kind = 'request')"
+			 " SELECT rowid FROM orders WHERE %s > ?8 AND %s <= ?2"
+			 " UNION SELECT o.rowid FROM order_changes ch JOIN orders o"
+			 "  ON o.order_id = ch.order_id WHERE ch.seq > ?9"
+			 " UNION SELECT o.rowid FROM waiting w JOIN orders o ON o.order_id = w.order_id"
+			 "  WHERE w.campaign = ?3 AND w.kind = 'request')"
 			 " SELECT " ORDER_COLUMNS ", o.%s, NULL, NULL, NULL"
-			 " FROM c CROSS JOIN orders o ON o.order_id = c.id"
+			 " FROM c CROSS JOIN orders o ON o.rowid = c.id"
 			 " WHERE o.%s BETWEEN ?1 AND ?2" NOT_EXCLUDED
 			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
 			 "  AND m.campaign = ?3)"
