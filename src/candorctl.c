@@ -58,6 +58,21 @@ static int fail(const struct cd_error *err)
 	return 1;
 }
 
+/* Load the config and open its database (FLAGS as cd_store_open); returns
+ * 0, or the exit code after printing why. The caller frees both. */
+static int open_store(const char *path, int flags, struct cd_config **cfg,
+		      struct cd_store **st)
+{
+	struct cd_error err;
+	int rc = load_config(path, cfg);
+
+	if (rc != 0)
+		return rc;
+	if (cd_store_open((*cfg)->database, flags, st, &err) < 0)
+		return fail(&err);
+	return 0;
+}
+
 /* Commands take no options of their own yet beyond --help. */
 static int no_args(const char *name, const char *args, int argc, char **argv)
 {
@@ -106,10 +121,9 @@ static int cmd_init(const char *path, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = load_config(path, &cfg)) != 0)
-		return rc;
-	if (cd_store_open(cfg->database, CD_STORE_CREATE, &st, &err) < 0 ||
-	    cd_store_init_secret(st, &created, &err) < 0) {
+	if ((rc = open_store(path, CD_STORE_CREATE, &cfg, &st)) != 0)
+		goto out;
+	if (cd_store_init_secret(st, &created, &err) < 0) {
 		rc = fail(&err);
 		goto out;
 	}
@@ -145,10 +159,9 @@ static int cmd_status(const char *path, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = load_config(path, &cfg)) != 0)
-		return rc;
-	if (cd_store_open(cfg->database, CD_STORE_READONLY, &st, &err) < 0 ||
-	    cd_store_count_states(st, counts, &err) < 0) {
+	if ((rc = open_store(path, CD_STORE_READONLY, &cfg, &st)) != 0)
+		goto out;
+	if (cd_store_count_states(st, counts, &err) < 0) {
 		rc = fail(&err);
 		goto out;
 	}
@@ -212,12 +225,8 @@ static int cmd_import(const char *path, int argc, char **argv)
 	if (i != argc - 1)
 		return import_usage(stderr);
 	o.path = argv[i];
-	if ((rc = load_config(path, &cfg)) != 0)
-		return rc;
-	if (cd_store_open(cfg->database, 0, &st, &err) < 0) {
-		rc = fail(&err);
+	if ((rc = open_store(path, 0, &cfg, &st)) != 0)
 		goto out;
-	}
 	rc = cd_import_run(st, &o, report_bad_row, &rep, &stats, &err);
 	if (rep.shown > MAX_REPORTED)
 		fprintf(stderr, "candorctl: ... and %lld more bad rows\n",
@@ -255,9 +264,7 @@ static int cmd_history(const char *path, int argc, char **argv)
 		fprintf(stderr, "Usage: candorctl [-c FILE] history ORDER\n");
 		return EXIT_USAGE;
 	}
-	if ((rc = load_config(path, &cfg)) != 0)
-		return rc;
-	if (cd_store_open(cfg->database, CD_STORE_READONLY, &st, &err) < 0 ||
+	if ((rc = open_store(path, CD_STORE_READONLY, &cfg, &st)) == 0 &&
 	    cd_history_print(st, argv[1], stdout, &err) < 0)
 		rc = fail(&err);
 	cd_store_close(st);
