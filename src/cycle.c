@@ -221,8 +221,11 @@ static void load_scan(struct run *r, const struct cd_campaign *cp, enum kind k,
 			       " WHERE campaign = ?1 AND kind = ?2", -1, &s, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(s, 1, cp->name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, kind_names[k == K_REMINDER], -1, SQLITE_STATIC);
+		/* a mark ahead of now means the clock went back: trust
+		 * nothing and read the whole range */
 		if (sqlite3_step(s) == SQLITE_ROW &&
-		    strcmp((const char *)sqlite3_column_text(s, 0), sc->params) == 0) {
+		    strcmp((const char *)sqlite3_column_text(s, 0), sc->params) == 0 &&
+		    sqlite3_column_int64(s, 1) <= r->now - wait_of(cp, k)) {
 			sc->hwm = sqlite3_column_int64(s, 1);
 			sc->mark = sqlite3_column_int64(s, 2);
 			found = 1;

@@ -447,14 +447,18 @@ static int start_group(struct importer *im, const struct cd_csv_record *r)
 	return g->v[F_ORDER_ID] && g->v[F_STATUS] && g->v[F_CHANNEL] ? 0 : CD_ENOMEM;
 }
 
+/* One row of a Shopify order. WHY, when set, says the row is bad: the
+ * whole order is then rejected, all its rows together, so no order is
+ * imported without the row that carried its status and totals. */
 static int shopify_row(struct importer *im, const struct cd_csv_record *r,
-		       struct cd_error *err)
+		       const char *why, struct cd_error *err)
 {
 	const char *id = cell(r, im->col[F_ORDER_ID]);
 	int rc = 0;
 
 	if (!id || !*id)
-		return bad_row(im, r->line, r->raw, r->rawlen, "missing order number (Name)");
+		return bad_row(im, r->line, r->raw, r->rawlen, "%s",
+			       why ? why : "missing order number (Name)");
 	if (!im->g.v[F_ORDER_ID] || strcmp(im->g.v[F_ORDER_ID], id) != 0) {
 		if ((rc = flush_group(im, err)) < 0)
 			return rc;
@@ -462,6 +466,10 @@ static int shopify_row(struct importer *im, const struct cd_csv_record *r,
 			return cd_error_set(err, CD_ENOMEM, im->name, (int)r->line, "out of memory");
 	}
 	cd_buf_add(&im->g.raw, r->raw, r->rawlen);
+	if (why) {
+		im->g.bad = 1;
+		return bad_row(im, r->line, NULL, 0, "%s", why);
+	}
 	add_item(&im->g, cell(r, im->scol[S_LINAME]), cell(r, im->scol[S_LIQTY]));
 	return 0;
 }
@@ -481,20 +489,17 @@ static int generic_row(struct importer *im, const struct cd_csv_record *r,
 static int csv_row(struct importer *im, struct cd_csv_record *r, size_t ncols,
 		   struct cd_error *err)
 {
-	if (!cd_util_utf8_ok(r->raw, r->rawlen)) {
-		if (im->fmt == FMT_SHOPIFY && im->g.v[F_ORDER_ID] &&
-		    cell(r, im->col[F_ORDER_ID]) &&
-		    strcmp(cell(r, im->col[F_ORDER_ID]), im->g.v[F_ORDER_ID]) == 0) {
-			im->g.bad = 1;
-			cd_buf_add(&im->g.raw, r->raw, r->rawlen);
-		}
-		return bad_row(im, r->line, im->g.bad ? NULL : r->raw, r->rawlen,
-			       "not valid UTF-8 text");
-	}
-	if (r->nfields != ncols)
-		return bad_row(im, r->line, r->raw, r->rawlen,
-			       "%zu fields, but the header has %zu", r->nfields, ncols);
-	return im->fmt == FMT_SHOPIFY ? shopify_row(im, r, err) : generic_row(im, r, err);
+	char why[96] = "";
+
+	if (!cd_util_utf8_ok(r->raw, r->rawlen))
+		snprintf(why, sizeof(why), "not valid UTF-8 text");
+	else if (r->nfields != ncols)
+		snprintf(why, sizeof(why), "%zu fields, but the header has %zu", r->nfields, ncols);
+	if (im->fmt == FMT_SHOPIFY)
+		return shopify_row(im, r, *why ? why : NULL, err);
+	if (*why)
+		return bad_row(im, r->line, r->raw, r->rawlen, "%s", why);
+	return generic_row(im, r, err);
 }
 
 static int import_csv(struct importer *im, FILE *fp, struct cd_error *err)

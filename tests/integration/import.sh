@@ -44,6 +44,24 @@ sed -n 1p "$DATA/orders-shopify.csv" | sed '1s/^\xEF\xBB\xBF//' > want.csv
 sed -n 7p "$DATA/orders-shopify.csv" >> want.csv
 check "the rejected file has the header and the bad row, byte for byte" cmp -s want.csv rejected.csv
 
+# a Shopify order whose first row is broken is rejected with all its rows
+python3 - "$DATA/orders-shopify.csv" <<'PY'
+import sys
+header = open(sys.argv[1], 'rb').read().split(b'\r\n')[0].lstrip(b'\xef\xbb\xbf')
+n = header.count(b',') + 1
+def row(*cells):
+    cells = list(cells) + [b''] * (n - len(cells))
+    return b','.join(cells) + b'\r\n'
+first = row(b'#2001', b'bad@example.com', b'paid', b'', b'fulfilled', b'', b'', b'USD', b'', b'',
+            b'', b'5.00', b'', b'', b'', b'2025-05-15 12:00:00 -0400', b'1', b'Bad \xff tea')
+cont = row(b'#2001', b'bad@example.com', b'', b'', b'', b'', b'', b'', b'', b'', b'', b'', b'', b'',
+           b'', b'', b'1', b'Extra tea')
+open('split.csv', 'wb').write(header + b'\r\n' + first + cont)
+PY
+"$CANDORCTL" -c candor.conf import orders --skip-bad split-rej.csv split.csv >out.txt 2>err.txt
+check "a Shopify order with a broken first row is not imported in part" \
+	sh -c "grep -q '0 orders written' out.txt && [ \$(wc -l < split-rej.csv) -eq 3 ] && grep -q 'split.csv:2: not valid UTF-8' err.txt && [ \$(sqlite3 candor.db \"SELECT count(*) FROM orders WHERE order_id='#2001'\") -eq 0 ]"
+
 "$CANDORCTL" -c candor.conf import orders "$DATA/orders-bad.csv" >/dev/null 2>err.txt
 check "bad rows exit 65" [ $? -eq 65 ]
 for want in "orders-bad.csv:3: invalid email" "orders-bad.csv:4: missing order_id" \
