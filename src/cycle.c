@@ -33,7 +33,9 @@ struct order {
 	char *id, *first_name, *name, *email, *locale, *total, *currency;
 	char *country, *timezone, *items, *variant, *comment;
 	int64_t purchased, base;
+	int64_t key;    /* the candidate id, for paging */
 	int rating;
+	char *strings;  /* one block holding every string above */
 };
 
 struct run {
@@ -53,21 +55,9 @@ struct run {
 	int changes_unread;     /* some request pass did not complete */
 };
 
-static char *col_dup(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? strdup((const char *)t) : NULL;
-}
-
 static void order_clear(struct order *o)
 {
-	char **strs[] = { &o->id, &o->first_name, &o->name, &o->email, &o->locale,
-			  &o->total, &o->currency, &o->country, &o->timezone, &o->items,
-			  &o->variant, &o->comment };
-
-	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-		free(*strs[i]);
+	free(o->strings);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -88,8 +78,10 @@ static const char *trigger_column(enum cd_trigger t)
  * since the last complete pass (?8 .. ?2, an index range), what changed
  * since then (?9: order_changes or feedback ids), and what was waiting
  * for its send window or a cap. The full rules then apply to those:
- * ?1..?2 the range of the base time, ?3 the campaign, ?4/?5 the keyset
- * position after the last batch, ?6 max_rating, ?7 the oldest trigger.
+ * ?1..?2 the range of the base time, ?3 the campaign, ?4 the candidate
+ * after which the next batch starts (candidates are integer ids, in the
+ * order the union already yields them, so no sort of whole rows is
+ * needed), ?6 max_rating, ?7 the oldest trigger.
  * CROSS JOIN keeps SQLite from driving the join from the big table, and
  * candidates are integer rowids, which join and sort faster than ids. */
 static void due_sql(const struct cd_campaign *cp, enum kind k, char *sql, size_t len)
@@ -103,7 +95,7 @@ static void due_sql(const struct cd_campaign *cp, enum kind k, char *sql, size_t
 			 " UNION SELECT id FROM feedback WHERE id > ?9"
 			 " UNION SELECT g.id FROM waiting w JOIN feedback g ON g.order_id = w.order_id"
 			 "  WHERE w.campaign = ?3 AND w.kind = 'request')"
-			 " SELECT " ORDER_COLUMNS ", f.received, NULL, f.rating, f.comment"
+			 " SELECT " ORDER_COLUMNS ", f.received, NULL, f.rating, f.comment, c.id"
 			 " FROM c CROSS JOIN feedback f ON f.id = c.id"
 			 " JOIN orders o ON o.order_id = f.order_id"
 			 " WHERE f.received BETWEEN ?1 AND ?2 AND f.rating <= ?6"
@@ -112,8 +104,7 @@ static void due_sql(const struct cd_campaign *cp, enum kind k, char *sql, size_t
 			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
 			 "  AND m.campaign = ?3)"
 			 " AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = o.email)"
-			 " AND (f.received > ?4 OR (f.received = ?4 AND o.order_id > ?5))"
-			 " ORDER BY f.received, o.order_id LIMIT %d", BATCH + 1);
+			 " AND c.id > ?4 ORDER BY c.id LIMIT %d", BATCH + 1);
 	else if (k == K_REMINDER)
 		snprintf(sql, len,
 			 "WITH c(id) AS ("
@@ -121,7 +112,7 @@ static void due_sql(const struct cd_campaign *cp, enum kind k, char *sql, size_t
 			 " UNION SELECT r.id FROM waiting w JOIN messages r ON r.order_id = w.order_id"
 			 "  AND r.campaign = w.campaign AND r.kind = 'request'"
 			 "  WHERE w.campaign = ?3 AND w.kind = 'reminder')"
-			 " SELECT " ORDER_COLUMNS ", m.sent_at, m.variant, NULL, NULL"
+			 " SELECT " ORDER_COLUMNS ", m.sent_at, m.variant, NULL, NULL, c.id"
 			 " FROM c CROSS JOIN messages m ON m.id = c.id"
 			 " JOIN orders o ON o.order_id = m.order_id"
 			 " WHERE m.sent_at BETWEEN ?1 AND ?2 AND m.campaign = ?3"
@@ -132,8 +123,7 @@ static void due_sql(const struct cd_campaign *cp, enum kind k, char *sql, size_t
 			 " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind IN"
 			 "  ('replied','bounced','unsubscribed','complaint'))"
 			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
-			 " AND (m.sent_at > ?4 OR (m.sent_at = ?4 AND o.order_id > ?5))"
-			 " ORDER BY m.sent_at, o.order_id LIMIT %d", col, BATCH + 1);
+			 " AND c.id > ?4 ORDER BY c.id LIMIT %d", col, BATCH + 1);
 	else
 		snprintf(sql, len,
 			 "WITH c(id) AS ("
@@ -142,39 +132,48 @@ static void due_sql(const struct cd_campaign *cp, enum kind k, char *sql, size_t
 			 "  ON o.order_id = ch.order_id WHERE ch.seq > ?9"
 			 " UNION SELECT o.rowid FROM waiting w JOIN orders o ON o.order_id = w.order_id"
 			 "  WHERE w.campaign = ?3 AND w.kind = 'request')"
-			 " SELECT " ORDER_COLUMNS ", o.%s, NULL, NULL, NULL"
+			 " SELECT " ORDER_COLUMNS ", o.%s, NULL, NULL, NULL, c.id"
 			 " FROM c CROSS JOIN orders o ON o.rowid = c.id"
 			 " WHERE o.%s BETWEEN ?1 AND ?2" NOT_EXCLUDED
 			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
 			 "  AND m.campaign = ?3)"
 			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
-			 " AND (o.%s > ?4 OR (o.%s = ?4 AND o.order_id > ?5))"
-			 " ORDER BY o.%s, o.order_id LIMIT %d", col, col, col, col, col, col, col,
-			 BATCH + 1);
+			 " AND c.id > ?4 ORDER BY c.id LIMIT %d", col, col, col, col, BATCH + 1);
 }
 
-static void read_order(sqlite3_stmt *s, struct order *o)
+/* Copy a row's strings into one block: a due order costs one malloc,
+ * not twelve. NULL columns stay NULL. Returns 0 or CD_ENOMEM. */
+static int read_order(sqlite3_stmt *s, struct order *o)
 {
-	o->id = col_dup(s, 0);
-	o->first_name = col_dup(s, 1);
-	o->name = col_dup(s, 2);
-	o->email = col_dup(s, 3);
-	o->locale = col_dup(s, 4);
-	o->total = col_dup(s, 5);
-	o->currency = col_dup(s, 6);
+	static const int cols[] = { 0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 14 };
+	char **dst[] = { &o->id, &o->first_name, &o->name, &o->email, &o->locale,
+			 &o->total, &o->currency, &o->country, &o->timezone, &o->items,
+			 &o->variant, &o->comment };
+	size_t total = 0, off = 0;
+
+	for (size_t i = 0; i < 12; i++)
+		total += (size_t)sqlite3_column_bytes(s, cols[i]) + 1;
+	if (!(o->strings = malloc(total)))
+		return CD_ENOMEM;
+	for (size_t i = 0; i < 12; i++) {
+		const unsigned char *t = sqlite3_column_text(s, cols[i]);
+		size_t n = (size_t)sqlite3_column_bytes(s, cols[i]);
+
+		*dst[i] = NULL;
+		if (!t)
+			continue;
+		*dst[i] = memcpy(o->strings + off, t, n + 1);
+		off += n + 1;
+	}
 	o->purchased = sqlite3_column_int64(s, 7);
-	o->country = col_dup(s, 8);
-	o->timezone = col_dup(s, 9);
-	o->items = col_dup(s, 10);
 	o->base = sqlite3_column_int64(s, 11);
-	o->variant = col_dup(s, 12);
 	o->rating = sqlite3_column_int(s, 13);
-	o->comment = col_dup(s, 14);
+	o->key = sqlite3_column_int64(s, 15);
+	return 0;
 }
 
 struct page {
-	int64_t base;       /* keyset position after the last row */
-	char last_id[256];
+	int64_t key;        /* the last candidate of the previous batch */
 };
 
 /* Where the last complete pass of one campaign and kind stopped. */
@@ -310,8 +309,7 @@ static int due_orders(struct run *r, const struct cd_campaign *cp, enum kind k,
 	sqlite3_bind_int64(s, 1, k == K_REMINDER ? INT64_MIN : oldest);
 	sqlite3_bind_int64(s, 2, r->now - wait_of(cp, k));
 	sqlite3_bind_text(s, 3, cp->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, pg->base);
-	sqlite3_bind_text(s, 5, pg->last_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, pg->key);
 	sqlite3_bind_int(s, 6, cp->max_rating);
 	sqlite3_bind_int64(s, 7, oldest);
 	sqlite3_bind_int64(s, 8, sc->hwm);
@@ -322,15 +320,17 @@ static int due_orders(struct run *r, const struct cd_campaign *cp, enum kind k,
 			*more = 1;
 			break;
 		}
-		read_order(s, &out[(*n)++]);
+		if (read_order(s, &out[*n]) < 0) {
+			sqlite3_finalize(s);
+			return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory reading due orders");
+		}
+		(*n)++;
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return cd_store_fail(r->c->store, err, "cannot query due orders");
-	if (*n > 0) {
-		pg->base = out[*n - 1].base;
-		snprintf(pg->last_id, sizeof(pg->last_id), "%s", out[*n - 1].id);
-	}
+	if (*n > 0)
+		pg->key = out[*n - 1].key;
 	return 0;
 }
 
@@ -804,7 +804,7 @@ static int may_continue(struct run *r)
 static int run_kind(struct run *r, const struct cd_campaign *cp, enum kind k,
 		    struct order *orders, struct cd_error *err)
 {
-	struct page pg = { .base = INT64_MIN };
+	struct page pg = { .key = INT64_MIN };
 	struct scan sc;
 	size_t n = 0;
 	int rc = 0, complete = 1, more = 1;

@@ -172,7 +172,7 @@ static int configure(struct cd_store *st, int flags, struct cd_error *err)
 	/* Index lookups in a large store read pages through mmap rather than
 	 * a pread() each; the pages are the kernel's cache, shared and
 	 * reclaimable, not the daemon's heap. */
-	if (cd_store_exec(st, "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;", err) < 0)
+	if (cd_store_exec(st, "PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;", err) < 0)
 		return CD_ESTORE;
 	if (flags & CD_STORE_READONLY)
 		return 0;
