@@ -1,0 +1,86 @@
+/*
+ * due.h - which orders are due for a campaign, at the cost of what is
+ * due rather than of what is stored. A pass reads only the candidates:
+ * orders whose trigger crossed the delay since the last complete pass,
+ * orders written since (order_changes), and orders that were waiting for
+ * their send window or a cap. The full rules then apply to those.
+ *
+ * Strings in a struct cd_due_order belong to it until cd_due_order_clear.
+ */
+#ifndef CANDOR_DUE_H
+#define CANDOR_DUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "candor/error.h"
+
+struct cd_campaign;
+struct cd_store;
+
+/* How many due orders one batch reads. */
+#define CD_DUE_BATCH 1000
+
+enum cd_due_kind {
+	CD_DUE_REQUEST,   /* shipped / delivered campaigns */
+	CD_DUE_REMINDER,  /* the one reminder of a request */
+	CD_DUE_APOLOGY    /* negative_feedback campaigns */
+};
+
+struct cd_due_order {
+	char *id, *first_name, *name, *email, *locale, *total, *currency;
+	char *country, *timezone, *items;
+	char *variant;    /* reminders: the request's variant */
+	char *comment;    /* apologies: the feedback's comment */
+	int64_t purchased;
+	int64_t base;     /* the time the campaign counts from */
+	int64_t key;      /* the candidate's id, for paging */
+	int rating;       /* apologies: the feedback's rating */
+	char *strings;    /* one block holding every string above */
+};
+
+/* Where the last complete pass of one campaign and kind stopped. */
+struct cd_due_scan {
+	int64_t hwm;      /* base times up to here were all seen */
+	int64_t mark;     /* changes up to here were all seen */
+	int64_t new_mark; /* the change sequence as this pass starts */
+	char params[160]; /* the rules the position was made under */
+};
+
+struct cd_due_page {
+	int64_t key;      /* the last candidate of the previous batch */
+};
+
+/* The messages.kind a due order of kind K is stored under. */
+const char *cd_due_kind_name(enum cd_due_kind k);
+
+/* How long after its base time an order of kind K becomes due. */
+int64_t cd_due_wait(const struct cd_campaign *cp, enum cd_due_kind k);
+
+/* Load the position of CP's passes of kind K. With none, one made under
+ * other rules (a changed delay) or one ahead of NOW (the clock went
+ * back), the pass reads the whole range once. */
+void cd_due_load_scan(struct cd_store *st, const struct cd_campaign *cp,
+		      enum cd_due_kind k, int64_t now, struct cd_due_scan *sc);
+
+/* After a pass that saw everything: move the position on and forget
+ * waiting orders it no longer saw. Returns 0 or CD_ESTORE. */
+int cd_due_save_scan(struct cd_store *st, const struct cd_campaign *cp,
+		     enum cd_due_kind k, int64_t now, const struct cd_due_scan *sc,
+		     struct cd_error *err);
+
+/* Note that ORDER_ID is due but must wait. Returns 0 or CD_ESTORE. */
+int cd_due_remember_waiting(struct cd_store *st, const struct cd_campaign *cp,
+			    enum cd_due_kind k, const char *order_id, int64_t now);
+
+/* Read the next batch (at most CD_DUE_BATCH) into OUT; *MORE says whether
+ * another follows. Returns 0, CD_ENOMEM or CD_ESTORE. */
+int cd_due_next_batch(struct cd_store *st, const struct cd_campaign *cp,
+		      enum cd_due_kind k, int64_t now, const struct cd_due_scan *sc,
+		      struct cd_due_page *pg, struct cd_due_order *out, size_t *n,
+		      int *more, struct cd_error *err);
+
+/* Free an order's strings and zero it. */
+void cd_due_order_clear(struct cd_due_order *o);
+
+#endif

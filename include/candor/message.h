@@ -1,0 +1,51 @@
+/*
+ * message.h - one outgoing mail, from a due order: the variant, the
+ * per-message token (HMAC under the store's secret, so a forged reply
+ * cannot name another order), the Message-ID, the template data, the
+ * rendered parts and the composed bytes. Strings belong to the message
+ * until cd_message_clear; the variant and template name are borrowed
+ * from the configuration.
+ */
+#ifndef CANDOR_MESSAGE_H
+#define CANDOR_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "candor/due.h"
+#include "candor/template.h"
+
+struct cd_campaign;
+struct cd_config;
+struct cd_variant;
+
+struct cd_message {
+	enum cd_due_kind kind;        /* set by the caller before preparing */
+	const struct cd_variant *v;   /* borrowed */
+	const char *template;         /* borrowed: the set rendered */
+	char token[33], msgid[128];
+	char *reply_to, *unsub;       /* feedback+TOKEN@..., feedback+u-TOKEN@... */
+	struct cd_rendered parts;
+	char *mail;                   /* the composed message */
+	size_t len;
+	char reason[512];             /* why it must be held; "" when it can go */
+};
+
+/* Prepare P for order O of campaign CP at time NOW. Returns 0 (check
+ * P->reason: a template or data problem holds the message), CD_ENOMEM or
+ * CD_EIO (no random bytes). */
+int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
+		       const struct cd_templates *tpl, const unsigned char secret[32],
+		       int64_t now, const struct cd_campaign *cp,
+		       const struct cd_due_order *o);
+
+/* Free what P holds; P may be prepared again afterwards. */
+void cd_message_clear(struct cd_message *p);
+
+/* The variant of CP for ORDER_ID: a hash of the order and the campaign
+ * against the weights, so a restart never moves an order to another arm.
+ * Borrowed. */
+const struct cd_variant *cd_message_pick_variant(const struct cd_campaign *cp,
+						 const char *order_id);
+
+#endif
