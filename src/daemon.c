@@ -158,11 +158,21 @@ static void reload(struct daemon *d)
 		cd_errors_clear(&errs);
 		return;
 	}
-	if (strcmp(cfg->database, d->cfg->database) != 0)
+	if (strcmp(cfg->database, d->cfg->database) != 0) {
+		char *same = strdup(d->cfg->database);
+
+		if (!same) {
+			cd_log(CD_LOG_ERR, "reload failed: out of memory; still running with the previous configuration");
+			cd_notify_ready("reload failed (out of memory); running with the previous configuration");
+			cd_templates_free(tpl);
+			cd_config_free(cfg);
+			return;
+		}
 		cd_log(CD_LOG_WARNING, "database changed to %s; that takes a restart, still using %s",
 		       cfg->database, d->cfg->database);
-	free(cfg->database);
-	cfg->database = strdup(d->cfg->database);
+		free(cfg->database);
+		cfg->database = same;
+	}
 	cd_templates_free(d->tpl);
 	cd_config_free(d->cfg);
 	d->cfg = cfg;

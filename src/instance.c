@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "candor/instance.h"
+#include "candor/log.h"
 
 struct cd_instance {
 	int fd;
@@ -56,8 +57,9 @@ int cd_instance_lock(const char *database, struct cd_instance **out,
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	/* the pid is a courtesy for the message above, not the lock itself,
 	 * so failing to write it is not an error */
-	if (ftruncate(inst->fd, 0) == 0 && pwrite(inst->fd, pid, (size_t)n, 0) != n)
-		cd_error_clear(err);
+	if (ftruncate(inst->fd, 0) < 0 || pwrite(inst->fd, pid, (size_t)n, 0) != n)
+		cd_log(CD_LOG_DEBUG, "cannot write the pid to %s: %s", inst->path,
+		       strerror(errno));
 	*out = inst;
 	return 0;
 fail:
