@@ -5,12 +5,14 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "candor/compose.h"
 #include "candor/config.h"
 #include "candor/cycle.h"
 #include "candor/history.h"
@@ -272,12 +274,85 @@ static int cmd_history(const char *path, int argc, char **argv)
 	return rc;
 }
 
+static int suppress_usage(FILE *out)
+{
+	fprintf(out, "Usage: candorctl [-c FILE] suppress [--reason R] [--detail TEXT] ADDRESS\n"
+		"       candorctl [-c FILE] suppress --remove ADDRESS\n"
+		"       candorctl [-c FILE] suppress --list\n"
+		"Never mail ADDRESS again (compared without case). R is blocked (the\n"
+		"default: the shop blocks an abusive customer), unsubscribed, complaint,\n"
+		"hard_bounce or soft_bounce.\n");
+	return out == stdout ? 0 : EXIT_USAGE;
+}
+
+static int list_suppressions(struct cd_store *st)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(cd_store_db(st), "SELECT email, reason, coalesce(detail, ''),"
+			       " datetime(at, 'unixepoch') FROM suppressions ORDER BY at, email",
+			       -1, &s, NULL) != SQLITE_OK)
+		return 1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		printf("%s\t%s\t%s\t%s\n", sqlite3_column_text(s, 0), sqlite3_column_text(s, 1),
+		       sqlite3_column_text(s, 3), sqlite3_column_text(s, 2));
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : 1;
+}
+
+static int cmd_suppress(const char *path, int argc, char **argv)
+{
+	const char *reason = "blocked", *detail = NULL, *address = NULL;
+	struct cd_config *cfg = NULL;
+	struct cd_store *st = NULL;
+	struct cd_error err;
+	int rc, remove = 0, list = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return suppress_usage(stdout);
+		else if (strcmp(argv[i], "--remove") == 0)
+			remove = 1;
+		else if (strcmp(argv[i], "--list") == 0)
+			list = 1;
+		else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
+			reason = argv[++i];
+		else if (strcmp(argv[i], "--detail") == 0 && i + 1 < argc)
+			detail = argv[++i];
+		else if (argv[i][0] != '-' && !address)
+			address = argv[i];
+		else
+			return suppress_usage(stderr);
+	}
+	if (list ? (address || remove) : !address)
+		return suppress_usage(stderr);
+	if (address && !cd_compose_address_ok(address)) {
+		fprintf(stderr, "candorctl: \"%s\" is not an address\n", address);
+		return EXIT_USAGE;
+	}
+	if ((rc = open_store(path, list ? CD_STORE_READONLY : 0, &cfg, &st)) != 0)
+		goto out;
+	if (list)
+		rc = list_suppressions(st);
+	else if ((remove ? cd_store_unsuppress(st, address, &err)
+			 : cd_store_suppress(st, address, reason, detail, cd_util_now(), &err)) < 0)
+		rc = err.code == CD_EINVAL ? (fail(&err), EXIT_USAGE) : fail(&err);
+	else
+		printf("%s: %s\n", address, remove ? "may be mailed again" : reason);
+out:
+	cd_store_close(st);
+	cd_config_free(cfg);
+	return rc;
+}
+
 static const struct command commands[] = {
 	{ "init", "", "create or migrate the database and its token secret", cmd_init },
 	{ "check-config", "", "validate the configuration and templates, print the effective settings", cmd_check_config },
 	{ "status", "", "message counts by state and the next due time", cmd_status },
 	{ "import", "", "import orders or feedback (CSV, Shopify CSV, JSON Lines)", cmd_import },
 	{ "history", "", "everything that happened to one order", cmd_history },
+	{ "suppress", "", "never mail an address again (or --remove, --list)", cmd_suppress },
 };
 
 static void usage(FILE *out)

@@ -347,6 +347,69 @@ int cd_store_count_states(struct cd_store *st, int64_t *counts,
 	return 0;
 }
 
+int cd_store_suppress(struct cd_store *st, const char *email, const char *reason,
+		      const char *detail, int64_t at, struct cd_error *err)
+{
+	static const char *const reasons[] = {
+		"unsubscribed", "hard_bounce", "soft_bounce", "complaint", "blocked",
+	};
+	sqlite3_stmt *s;
+	size_t i = 0;
+	int rc;
+
+	while (i < 5 && strcmp(reason, reasons[i]) != 0)
+		i++;
+	if (i == 5)
+		return cd_error_set(err, CD_EINVAL, NULL, 0,
+				    "unknown reason \"%s\" (unsubscribed, hard_bounce, soft_bounce, complaint, blocked)",
+				    reason);
+	if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO suppressions(email, reason, detail, at)"
+			       " VALUES (?1, ?2, ?3, ?4)", -1, &s, NULL) != SQLITE_OK)
+		return cd_store_fail(st, err, "cannot suppress");
+	sqlite3_bind_text(s, 1, email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, detail, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, at);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : cd_store_fail(st, err, "cannot suppress");
+}
+
+static int run_on_email(struct cd_store *st, const char *sql, const char *email)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, email, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? sqlite3_changes(st->db) : -1;
+}
+
+int cd_store_unsuppress(struct cd_store *st, const char *email, struct cd_error *err)
+{
+	int n, rc;
+
+	if ((rc = cd_store_begin(st, err)) < 0)
+		return rc;
+	n = run_on_email(st, "DELETE FROM suppressions WHERE email = ?1", email);
+	/* The scheduler passed over this customer's orders while the address
+	 * was suppressed; touching them puts them in order_changes, so the
+	 * next pass looks at them again (those still inside their window). */
+	if (n < 0 || (n > 0 && run_on_email(st, "UPDATE orders SET updated = updated"
+					    " WHERE email = ?1 COLLATE NOCASE", email) < 0)) {
+		cd_store_rollback(st);
+		return cd_store_fail(st, err, "cannot lift the suppression");
+	}
+	if ((rc = cd_store_commit(st, err)) < 0)
+		return rc;
+	if (n == 0)
+		return cd_error_set(err, CD_ENOTFOUND, NULL, 0, "%s is not suppressed", email);
+	return 0;
+}
+
 const char *cd_store_state_name(enum cd_msg_state s)
 {
 	return s < CD_MSG_NSTATES ? state_names[s] : "?";

@@ -60,6 +60,16 @@ int cd_store_secret(struct cd_store *st, unsigned char out[32],
 int cd_store_count_states(struct cd_store *st, int64_t *counts,
 			  struct cd_error *err);
 
+/* Suppress EMAIL (compared without case) for REASON: "unsubscribed",
+ * "hard_bounce", "soft_bounce", "complaint" or "blocked". An address
+ * already suppressed keeps its first reason. Returns 0, CD_EINVAL (bad
+ * reason) or CD_ESTORE. */
+int cd_store_suppress(struct cd_store *st, const char *email, const char *reason,
+		      const char *detail, int64_t at, struct cd_error *err);
+
+/* Lift the suppression of EMAIL. Returns 0, CD_ENOTFOUND or CD_ESTORE. */
+int cd_store_unsuppress(struct cd_store *st, const char *email, struct cd_error *err);
+
 /* Name of a state as stored ("sending"). */
 const char *cd_store_state_name(enum cd_msg_state s);
 

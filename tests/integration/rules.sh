@@ -100,6 +100,22 @@ check "no mail on a Sunday in the customer's zone" [ "$(q "SELECT count(*) FROM 
 CANDOR_NOW=$(at "2026-06-15 01:00") "$CANDORD" -c candor.conf --once 2>run6.log
 check "... and it goes at 09:00 Monday in Shanghai" [ "$(sent_to sun)" -eq 1 ]
 
+# Suppressions: blocked by the shop, whatever the case of the address;
+# lifting the block lets the order through on the next pass.
+"$CANDORCTL" -c candor.conf suppress --reason blocked --detail "abusive" Rude@M.example >sup.txt
+check "candorctl suppress blocks an address" grep -q "Rude@M.example: blocked" sup.txt
+check "... and lists it" sh -c "'$CANDORCTL' -c candor.conf suppress --list | grep -q 'Rude@M.example	blocked'"
+"$CANDORCTL" -c candor.conf suppress --reason spite x@y.example 2>/dev/null
+check "an unknown reason is a usage error" [ $? -eq 64 ]
+sqlite3 candor.db "INSERT INTO orders(order_id, email, timezone, delivered, status) VALUES ('rude', 'rude@m.example', 'Asia/Shanghai', $(at "2026-06-05 00:00"), 'delivered')"
+CANDOR_NOW=$(at "2026-06-15 03:00") "$CANDORD" -c candor.conf --once 2>/dev/null
+check "a blocked customer is never mailed" [ "$(q "SELECT count(*) FROM messages WHERE order_id='rude'")" -eq 0 ]
+"$CANDORCTL" -c candor.conf suppress --remove RUDE@m.example >/dev/null
+CANDOR_NOW=$(at "2026-06-15 03:10") "$CANDORD" -c candor.conf --once 2>/dev/null
+check "after --remove the waiting order goes out" [ "$(sent_to rude)" -eq 1 ]
+"$CANDORCTL" -c candor.conf suppress --remove nobody@m.example 2>err.txt
+check "removing an address that is not suppressed says so" sh -c "[ $? -eq 1 ] && grep -q 'is not suppressed' err.txt"
+
 # The pass reads only what is new since the last complete pass; orders
 # that arrive late with old dates, or that waited, must still be found.
 check "a complete pass leaves its position" [ "$(q "SELECT count(*) FROM scan_state WHERE campaign='review'")" -eq 2 ]
