@@ -381,7 +381,6 @@ static int run_campaign(struct run *r, const struct cd_campaign *cp,
 int64_t cd_cycle_next_due(const struct cd_config *cfg, struct cd_store *store,
 			  int64_t now)
 {
-	sqlite3 *db = cd_store_db(store);
 	int64_t next = 0;
 
 	for (size_t i = 0; i < cfg->ncampaigns; i++) {
@@ -391,18 +390,10 @@ int64_t cd_cycle_next_due(const struct cd_config *cfg, struct cd_store *store,
 			: cp->trigger == CD_TRIGGER_SHIPPED
 			? "SELECT min(shipped) FROM orders WHERE shipped > ?1"
 			: "SELECT min(delivered) FROM orders WHERE delivered > ?1";
-		sqlite3_stmt *s;
+		int64_t first = cd_store_int(store, sql, now - cp->delay, INT64_MAX);
 
-		if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-			continue;
-		sqlite3_bind_int64(s, 1, now - cp->delay);
-		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
-			int64_t t = sqlite3_column_int64(s, 0) + cp->delay;
-
-			if (!next || t < next)
-				next = t;
-		}
-		sqlite3_finalize(s);
+		if (first != INT64_MAX && (!next || first + cp->delay < next))
+			next = first + cp->delay;
 	}
 	return next;
 }

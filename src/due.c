@@ -143,18 +143,6 @@ int64_t cd_due_wait(const struct cd_campaign *cp, enum cd_due_kind k)
 	return k == CD_DUE_REMINDER ? cp->reminder : cp->delay;
 }
 
-static int64_t query_int(sqlite3 *db, const char *sql, int64_t def)
-{
-	sqlite3_stmt *s;
-	int64_t v = def;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
 /* Load the scan state; with none, or one made under other rules (a
  * changed delay, say), the pass reads the whole range once. */
 void cd_due_load_scan(struct cd_store *st, const struct cd_campaign *cp,
@@ -168,8 +156,8 @@ void cd_due_load_scan(struct cd_store *st, const struct cd_campaign *cp,
 		 cd_config_trigger_name(cp->trigger), (long long)cp->delay,
 		 (long long)cp->expire, cp->max_rating, (long long)cp->reminder);
 	sc->new_mark = k == CD_DUE_APOLOGY
-		? query_int(db, "SELECT coalesce(max(id), 0) FROM feedback", 0)
-		: query_int(db, "SELECT coalesce(max(seq), 0) FROM order_changes", 0);
+		? cd_store_int(st, "SELECT max(id) FROM feedback", 0, 0)
+		: cd_store_int(st, "SELECT max(seq) FROM order_changes", 0, 0);
 	if (sqlite3_prepare_v2(db, "SELECT params, hwm, mark FROM scan_state"
 			       " WHERE campaign = ?1 AND kind = ?2", -1, &s, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(s, 1, cp->name, -1, SQLITE_STATIC);

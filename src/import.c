@@ -625,20 +625,6 @@ static int detect_jsonl(const char *path, FILE *fp)
 	return c == '{';
 }
 
-static int64_t count_rows(struct cd_store *st, const char *table)
-{
-	char sql[64];
-	sqlite3_stmt *s;
-	int64_t n = 0;
-
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-	if (sqlite3_prepare_v2(cd_store_db(st), sql, -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return n;
-}
-
 static int prepare(struct importer *im, struct cd_error *err)
 {
 	sqlite3 *db = cd_store_db(im->st);
@@ -653,8 +639,9 @@ static int prepare(struct importer *im, struct cd_error *err)
 
 static int run(struct importer *im, FILE *fp, struct cd_error *err)
 {
-	const char *table = im->o->kind == CD_IMPORT_ORDERS ? "orders" : "feedback";
-	int64_t before = count_rows(im->st, table);
+	const char *count = im->o->kind == CD_IMPORT_ORDERS ? "SELECT count(*) FROM orders"
+							   : "SELECT count(*) FROM feedback";
+	int64_t before = cd_store_int(im->st, count, 0, 0);
 	int rc;
 
 	if ((rc = cd_store_begin(im->st, err)) < 0)
@@ -675,7 +662,7 @@ static int run(struct importer *im, FILE *fp, struct cd_error *err)
 	}
 	if ((rc = cd_store_commit(im->st, err)) < 0)
 		return rc;
-	im->stats->added = count_rows(im->st, table) - before;
+	im->stats->added = cd_store_int(im->st, count, 0, 0) - before;
 	return 0;
 }
 

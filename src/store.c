@@ -125,6 +125,21 @@ int cd_store_exec(struct cd_store *st, const char *sql, struct cd_error *err)
 	return 0;
 }
 
+int64_t cd_store_int(struct cd_store *st, const char *sql, int64_t arg, int64_t def)
+{
+	sqlite3_stmt *s;
+	int64_t v = def;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return def;
+	if (sqlite3_bind_parameter_count(s) > 0)
+		sqlite3_bind_int64(s, 1, arg);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
 static int user_version(struct cd_store *st, int *v, struct cd_error *err)
 {
 	sqlite3_stmt *s;

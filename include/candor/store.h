@@ -76,6 +76,11 @@ const char *cd_store_state_name(enum cd_msg_state s);
 /* Run a statement with no result and no parameters (schema, pragmas). */
 int cd_store_exec(struct cd_store *st, const char *sql, struct cd_error *err);
 
+/* The first column of the first row of SQL, with ?1 bound to ARG when
+ * SQL has a parameter; DEF when there is no row, the value is NULL or the
+ * query fails. For counts, marks and minimums, where DEF reads as "none". */
+int64_t cd_store_int(struct cd_store *st, const char *sql, int64_t arg, int64_t def);
+
 /* Fill ERR with the database's last message, prefixed by WHAT. */
 int cd_store_fail(struct cd_store *st, struct cd_error *err, const char *what);
 
