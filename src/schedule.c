@@ -108,7 +108,6 @@ int64_t cd_schedule_next_open(int64_t t, const char *tz, const struct cd_window 
 		day.tm_isdst = -1;
 		now = mktime(&day);
 		localtime_r(&now, &day);
-		t = local_at(&day, 0) > t ? local_at(&day, 0) : t;
 	}
 	return -1;
 }
@@ -178,11 +177,14 @@ int cd_schedule_parse_hhmm(const char *s)
 
 int cd_schedule_parse_weekday(const char *s)
 {
-	static const char *const names[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
+	static const char *const names[] = {
+		"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+	};
 
+	/* "mon" or "monday", in any case */
 	for (int i = 0; i < 7; i++)
-		if (strncasecmp(s, names[i], 3) == 0 &&
-		    (s[3] == '\0' || strlen(s) >= 6)) /* "mon" or "monday" */
+		if (strcasecmp(s, names[i]) == 0 ||
+		    (strlen(s) == 3 && strncasecmp(s, names[i], 3) == 0))
 			return i;
 	return -1;
 }

@@ -184,9 +184,9 @@ static int migrate(struct cd_store *st, struct cd_error *err)
 static int configure(struct cd_store *st, int flags, struct cd_error *err)
 {
 	sqlite3_busy_timeout(st->db, 5000);
-	/* Index lookups in a large store read pages through mmap rather than
-	 * a pread() each; the pages are the kernel's cache, shared and
-	 * reclaimable, not the daemon's heap. */
+	/* An 8 MB page cache keeps memory bounded. Statement journals, which
+	 * every upsert needs once the order_changes trigger exists, stay in
+	 * memory instead of costing a temporary file write per statement. */
 	if (cd_store_exec(st, "PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;", err) < 0)
 		return CD_ESTORE;
 	if (flags & CD_STORE_READONLY)

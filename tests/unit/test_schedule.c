@@ -187,6 +187,9 @@ static void test_parsers(void **state)
 	assert_int_equal(cd_schedule_parse_weekday("mon"), 1);
 	assert_int_equal(cd_schedule_parse_weekday("Sunday"), 0);
 	assert_int_equal(cd_schedule_parse_weekday("xyz"), -1);
+	assert_int_equal(cd_schedule_parse_weekday("Wednesday"), 3);
+	assert_int_equal(cd_schedule_parse_weekday("monxyz"), -1);
+	assert_int_equal(cd_schedule_parse_weekday("mo"), -1);
 }
 
 int main(void)
