@@ -398,25 +398,14 @@ static void check_address(struct loader *ld, const config_setting_t *group,
 static void check_timezone(struct loader *ld, const config_setting_t *group,
 			   const char *v)
 {
-	char dp[256], *path;
+	char dp[256];
 	config_setting_t *s = member(group, "shop", "timezone", dp, sizeof(dp));
-	const char *dir = getenv("TZDIR");
-	struct stat st;
+	int known = v ? cd_schedule_zone_known(v) : 1;
 
-	if (!v)
-		return;
-	if (v[0] == '/' || strstr(v, "..") || !*v) {
+	if (known < 0)
 		report(ld, s, dp, "\"%s\" is not a time zone name like Europe/Berlin", v);
-		return;
-	}
-	path = cd_util_join_path(dir && *dir ? dir : "/usr/share/zoneinfo", v);
-	if (!path) {
-		ld->oom = ld->failed = 1;
-		return;
-	}
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+	else if (!known)
 		report(ld, s, dp, "unknown time zone \"%s\" (not in the tz database)", v);
-	free(path);
 }
 
 static void load_shop(struct loader *ld, struct cd_config *c,

@@ -15,12 +15,12 @@
 #include <string.h>
 #include <strings.h>
 #include <stdarg.h>
-#include <sys/stat.h>
 
 #include "candor/buf.h"
 #include "candor/compose.h"
 #include "candor/csv.h"
 #include "candor/import.h"
+#include "candor/schedule.h"
 #include "candor/store.h"
 #include "candor/util.h"
 
@@ -110,18 +110,6 @@ static int bad_row(struct importer *im, size_t line, const char *raw, size_t raw
 
 /* ---- validation ---------------------------------------------------------- */
 
-static int tz_exists(const char *tz)
-{
-	const char *dir = getenv("TZDIR");
-	char path[512];
-	struct stat st;
-
-	if (tz[0] == '/' || strstr(tz, "..") || strlen(tz) > 64)
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static int plain_token(const char *s, size_t max)
 {
 	size_t n = strlen(s);
@@ -186,7 +174,7 @@ static const char *check_order(const char *const *v, char *why, size_t len)
 		return "bad locale (write e.g. de-DE or zh-Hant-TW)";
 	if (v[F_COUNTRY] && *v[F_COUNTRY] && !plain_token(v[F_COUNTRY], 56))
 		return "bad country";
-	if (v[F_TIMEZONE] && *v[F_TIMEZONE] && !tz_exists(v[F_TIMEZONE])) {
+	if (v[F_TIMEZONE] && *v[F_TIMEZONE] && cd_schedule_zone_known(v[F_TIMEZONE]) != 1) {
 		snprintf(why, len, "unknown time zone \"%.60s\"", v[F_TIMEZONE]);
 		return why;
 	}

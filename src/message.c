@@ -138,6 +138,9 @@ void cd_message_clear(struct cd_message *p)
 	free(p->unsub);
 	free(p->mail);
 	cd_rendered_clear(&p->parts);
+	p->reply_to = p->unsub = p->mail = NULL;
+	p->len = 0;
+	p->reason[0] = '\0';
 }
 
 /* A reminder keeps the request's variant, so the experiment stays clean;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "candor/schedule.h"
@@ -161,6 +162,18 @@ const char *cd_schedule_zone(const char *timezone, const char *country,
 				return country_zones[i].tz;
 	}
 	return shop_tz;
+}
+
+int cd_schedule_zone_known(const char *tz)
+{
+	const char *dir = getenv("TZDIR");
+	char path[512];
+	struct stat st;
+
+	if (!*tz || tz[0] == '/' || strstr(tz, "..") || strlen(tz) > 64)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 int cd_schedule_parse_hhmm(const char *s)

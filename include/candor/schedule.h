@@ -33,6 +33,11 @@ void cd_schedule_restore_zone(void);
 const char *cd_schedule_zone(const char *timezone, const char *country,
 			     const char *shop_tz);
 
+/* Is TZ a zone of the tz database ($TZDIR or /usr/share/zoneinfo)?
+ * 1 yes, 0 no, -1 not even a zone name (empty, absolute, "..", over 64
+ * characters), so no name can reach outside the database. */
+int cd_schedule_zone_known(const char *tz);
+
 /* Parse "HH:MM" into minutes; -1 if malformed. */
 int cd_schedule_parse_hhmm(const char *s);
 
