@@ -22,8 +22,8 @@
 #include "candor/template.h"
 #include "candor/util.h"
 
-#define EXIT_USAGE 64
-#define EXIT_DATAERR 65
+#include "ctl.h"
+
 #define MAX_REPORTED 50
 
 struct command {
@@ -33,7 +33,7 @@ struct command {
 	int (*run)(const char *config, int argc, char **argv);
 };
 
-static void print_errors(const struct cd_errors *errs)
+void ctl_print_errors(const struct cd_errors *errs)
 {
 	char buf[1024];
 
@@ -42,17 +42,17 @@ static void print_errors(const struct cd_errors *errs)
 }
 
 /* Load the config, printing every problem; returns 0 or the exit code. */
-static int load_config(const char *path, struct cd_config **cfg)
+int ctl_load_config(const char *path, struct cd_config **cfg)
 {
 	struct cd_errors errs = { 0 };
 	int rc = cd_config_load(path, cfg, &errs);
 
-	print_errors(&errs);
+	ctl_print_errors(&errs);
 	cd_errors_clear(&errs);
 	return rc < 0 ? CD_EXIT_CONFIG : 0;
 }
 
-static int fail(const struct cd_error *err)
+int ctl_fail(const struct cd_error *err)
 {
 	char buf[1024];
 
@@ -62,17 +62,22 @@ static int fail(const struct cd_error *err)
 
 /* Load the config and open its database (FLAGS as cd_store_open); returns
  * 0, or the exit code after printing why. The caller frees both. */
-static int open_store(const char *path, int flags, struct cd_config **cfg,
-		      struct cd_store **st)
+int ctl_open_store(const char *path, int flags, struct cd_config **cfg,
+		   struct cd_store **st)
 {
 	struct cd_error err;
-	int rc = load_config(path, cfg);
+	int rc = ctl_load_config(path, cfg);
 
 	if (rc != 0)
 		return rc;
 	if (cd_store_open((*cfg)->database, flags, st, &err) < 0)
-		return fail(&err);
+		return ctl_fail(&err);
 	return 0;
+}
+
+int ctl_is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
 /* Commands take no options of their own yet beyond --help. */
@@ -98,10 +103,10 @@ static int cmd_check_config(const char *path, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = load_config(path, &cfg)) != 0)
+	if ((rc = ctl_load_config(path, &cfg)) != 0)
 		return rc;
 	if (cd_templates_load(cfg, &tpl, &errs) < 0) {
-		print_errors(&errs);
+		ctl_print_errors(&errs);
 		rc = CD_EXIT_CONFIG;
 		goto out;
 	}
@@ -123,10 +128,10 @@ static int cmd_init(const char *path, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = open_store(path, CD_STORE_CREATE, &cfg, &st)) != 0)
+	if ((rc = ctl_open_store(path, CD_STORE_CREATE, &cfg, &st)) != 0)
 		goto out;
 	if (cd_store_init_secret(st, &created, &err) < 0) {
-		rc = fail(&err);
+		rc = ctl_fail(&err);
 		goto out;
 	}
 	printf("%s: schema version %d, %s\n", cfg->database, CD_STORE_SCHEMA_VERSION,
@@ -161,10 +166,10 @@ static int cmd_status(const char *path, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = open_store(path, CD_STORE_READONLY, &cfg, &st)) != 0)
+	if ((rc = ctl_open_store(path, CD_STORE_READONLY, &cfg, &st)) != 0)
 		goto out;
 	if (cd_store_count_states(st, counts, &err) < 0) {
-		rc = fail(&err);
+		rc = ctl_fail(&err);
 		goto out;
 	}
 	printf("%-14s %s\n", "database", cfg->database);
@@ -227,14 +232,14 @@ static int cmd_import(const char *path, int argc, char **argv)
 	if (i != argc - 1)
 		return import_usage(stderr);
 	o.path = argv[i];
-	if ((rc = open_store(path, 0, &cfg, &st)) != 0)
+	if ((rc = ctl_open_store(path, 0, &cfg, &st)) != 0)
 		goto out;
 	rc = cd_import_run(st, &o, report_bad_row, &rep, &stats, &err);
 	if (rep.shown > MAX_REPORTED)
 		fprintf(stderr, "candorctl: ... and %lld more bad rows\n",
 			(long long)(rep.shown - MAX_REPORTED));
 	if (rc < 0) {
-		fail(&err);
+		ctl_fail(&err);
 		rc = rc == CD_EINVAL ? EXIT_DATAERR : 1;
 		goto out;
 	}
@@ -266,9 +271,9 @@ static int cmd_history(const char *path, int argc, char **argv)
 		fprintf(stderr, "Usage: candorctl [-c FILE] history ORDER\n");
 		return EXIT_USAGE;
 	}
-	if ((rc = open_store(path, CD_STORE_READONLY, &cfg, &st)) == 0 &&
+	if ((rc = ctl_open_store(path, CD_STORE_READONLY, &cfg, &st)) == 0 &&
 	    cd_history_print(st, argv[1], stdout, &err) < 0)
-		rc = fail(&err);
+		rc = ctl_fail(&err);
 	cd_store_close(st);
 	cd_config_free(cfg);
 	return rc;
@@ -331,13 +336,13 @@ static int cmd_suppress(const char *path, int argc, char **argv)
 		fprintf(stderr, "candorctl: \"%s\" is not an address\n", address);
 		return EXIT_USAGE;
 	}
-	if ((rc = open_store(path, list ? CD_STORE_READONLY : 0, &cfg, &st)) != 0)
+	if ((rc = ctl_open_store(path, list ? CD_STORE_READONLY : 0, &cfg, &st)) != 0)
 		goto out;
 	if (list)
 		rc = list_suppressions(st);
 	else if ((remove ? cd_store_unsuppress(st, address, &err)
 			 : cd_store_suppress(st, address, reason, detail, cd_util_now(), &err)) < 0)
-		rc = err.code == CD_EINVAL ? (fail(&err), EXIT_USAGE) : fail(&err);
+		rc = err.code == CD_EINVAL ? (ctl_fail(&err), EXIT_USAGE) : ctl_fail(&err);
 	else
 		printf("%s: %s\n", address, remove ? "may be mailed again" : reason);
 out:
@@ -353,6 +358,7 @@ static const struct command commands[] = {
 	{ "import", "", "import orders or feedback (CSV, Shopify CSV, JSON Lines)", cmd_import },
 	{ "history", "", "everything that happened to one order", cmd_history },
 	{ "suppress", "", "never mail an address again (or --remove, --list)", cmd_suppress },
+	{ "render", "", "render one Mustache template with JSON data", ctl_cmd_render },
 };
 
 static void usage(FILE *out)

@@ -22,8 +22,8 @@
 
 struct tlocale {
 	char name[32];
-	char *subject, *text, *html;
-	char *dir;
+	struct cd_template *subject, *text, *html;
+	struct cd_partials *partials;
 };
 
 struct tset {
@@ -37,6 +37,10 @@ struct cd_templates {
 	size_t n, cap;
 };
 
+/* Values candor itself puts in the data as HTML (written by the shop's
+ * admin in the config, never by a customer). */
+static const char *const safe_names[] = { "shop.footer_html", NULL };
+
 static void add_error(struct cd_errors *errs, int code, const char *file,
 		      int line, const char *msg)
 {
@@ -46,93 +50,84 @@ static void add_error(struct cd_errors *errs, int code, const char *file,
 	cd_errors_add(errs, &e);
 }
 
-/* Read a whole template file; NULL with a message in ERRS on failure. A
- * missing optional file is not an error. */
-static char *read_template(const char *dir, const char *name, int required,
-			   struct cd_errors *errs)
+/* Read, compile and check one part; a missing optional part leaves *OUT
+ * NULL. Problems go to ERRS. */
+static void load_part(struct tlocale *l, const char *dir, const char *file,
+		      int required, enum cd_escape esc, struct cd_template **out,
+		      struct cd_errors *errs)
 {
-	char *path = cd_util_join_path(dir, name), *text = NULL;
-	struct cd_error e;
-	FILE *fp = NULL;
-	long size;
-
-	if (!path)
-		return NULL;
-	fp = fopen(path, "rb");
-	if (!fp) {
-		if (required || errno != ENOENT) {
-			cd_error_set(&e, CD_ETEMPLATE, path, 0, "cannot read template: %s",
-				     strerror(errno));
-			cd_errors_add(errs, &e);
-		}
-		goto out;
-	}
-	if (fseek(fp, 0, SEEK_END) < 0 || (size = ftell(fp)) < 0 ||
-	    size > MAX_TEMPLATE_BYTES || fseek(fp, 0, SEEK_SET) < 0) {
-		add_error(errs, CD_ETEMPLATE, path, 0, "template is larger than 1 MB or unreadable");
-		goto out;
-	}
-	text = malloc((size_t)size + 1);
-	if (!text || fread(text, 1, (size_t)size, fp) != (size_t)size) {
-		add_error(errs, CD_ETEMPLATE, path, 0, "cannot read template");
-		free(text);
-		text = NULL;
-		goto out;
-	}
-	text[size] = '\0';
-	if (strlen(text) != (size_t)size) {
-		add_error(errs, CD_ETEMPLATE, path, 0, "template contains a NUL byte");
-		free(text);
-		text = NULL;
-	}
-out:
-	if (fp)
-		fclose(fp);
-	free(path);
-	return text;
-}
-
-/* Parse-check TEXT by rendering it with no data. */
-static int check_syntax(const char *dir, const char *file, const char *text,
-			struct cd_errors *errs)
-{
-	struct cd_tdata *empty = cd_tdata_map();
-	char *path = cd_util_join_path(dir, file), *out = NULL;
+	char *path = cd_util_join_path(dir, file), *text = NULL;
 	struct cd_error e;
 	int rc;
 
-	if (!empty || !path) {
-		rc = CD_ENOMEM;
-		goto out;
+	*out = NULL;
+	if (!path) {
+		add_error(errs, CD_ENOMEM, NULL, 0, "out of memory");
+		return;
 	}
-	rc = cd_template_render(path, text, empty, CD_ESCAPE_HTML, &out, NULL, &e);
+	rc = cd_util_read_file(path, MAX_TEMPLATE_BYTES, &text, NULL, &e);
+	if (rc == CD_ENOTFOUND && !required)
+		goto out;
+	if (rc == 0 && !cd_util_utf8_ok(text, strlen(text)))
+		rc = cd_error_set(&e, CD_ETEMPLATE, path, 0, "template is not valid UTF-8");
+	if (rc == 0 && (rc = cd_template_compile(path, text, out, &e)) == 0 &&
+	    (rc = cd_template_check(*out, l->partials, esc, safe_names, &e)) < 0) {
+		cd_template_free(*out);
+		*out = NULL;
+	}
 	if (rc < 0)
 		cd_errors_add(errs, &e);
 out:
-	free(out);
+	free(text);
 	free(path);
-	cd_tdata_free(empty);
+}
+
+/* Partials: this locale, the set's default, then the shared ones. */
+static int make_partials(struct tlocale *l, const char *setdir, const char *root)
+{
+	const char *names[2] = { l->name, "default" };
+	char *dirs[4] = { 0 };
+	size_t n = 0;
+	int rc = CD_ENOMEM;
+
+	for (int i = 0; i < 2; i++) {
+		if (i == 1 && strcmp(l->name, "default") == 0)
+			break;
+		if (!(dirs[n++] = cd_util_join_path(setdir, names[i])))
+			goto out;
+	}
+	for (int i = 0; i < 2; i++) {
+		char shared[64];
+
+		if (i == 1 && strcmp(l->name, "default") == 0)
+			break;
+		snprintf(shared, sizeof(shared), "_shared/%s", names[i]);
+		if (!(dirs[n++] = cd_util_join_path(root, shared)))
+			goto out;
+	}
+	if ((l->partials = cd_partials_new((const char *const *)dirs, n)))
+		rc = 0;
+out:
+	for (size_t i = 0; i < 4; i++)
+		free(dirs[i]);
 	return rc;
 }
 
-static int load_locale(struct tlocale *l, const char *setdir, const char *name,
-		       struct cd_errors *errs)
+static int load_locale(struct tlocale *l, const char *root, const char *setdir,
+		       const char *name, struct cd_errors *errs)
 {
 	size_t before = errs->count;
+	char *dir;
 
 	snprintf(l->name, sizeof(l->name), "%s", name);
-	l->dir = cd_util_join_path(setdir, name);
-	if (!l->dir)
+	if (!(dir = cd_util_join_path(setdir, name)) || make_partials(l, setdir, root) < 0) {
+		free(dir);
 		return CD_ENOMEM;
-	l->subject = read_template(l->dir, "subject.mustache", 1, errs);
-	l->text = read_template(l->dir, "text.mustache", 1, errs);
-	l->html = read_template(l->dir, "html.mustache", 0, errs);
-	if (l->subject)
-		check_syntax(l->dir, "subject.mustache", l->subject, errs);
-	if (l->text)
-		check_syntax(l->dir, "text.mustache", l->text, errs);
-	if (l->html)
-		check_syntax(l->dir, "html.mustache", l->html, errs);
+	}
+	load_part(l, dir, "subject.mustache", 1, CD_ESCAPE_NONE, &l->subject, errs);
+	load_part(l, dir, "text.mustache", 1, CD_ESCAPE_NONE, &l->text, errs);
+	load_part(l, dir, "html.mustache", 0, CD_ESCAPE_HTML, &l->html, errs);
+	free(dir);
 	return errs->count > before ? CD_ETEMPLATE : 0;
 }
 
@@ -175,7 +170,7 @@ static int load_set(struct tset *set, const char *root, const char *name,
 			rc = CD_ENOMEM;
 			goto out;
 		}
-		if (load_locale(&set->locales[set->n++], dir, de->d_name, errs) < 0)
+		if (load_locale(&set->locales[set->n++], root, dir, de->d_name, errs) < 0)
 			rc = CD_ETEMPLATE;
 		has_default |= strcmp(de->d_name, "default") == 0;
 	}
@@ -250,10 +245,10 @@ void cd_templates_free(struct cd_templates *t)
 		for (size_t j = 0; j < t->sets[i].n; j++) {
 			struct tlocale *l = &t->sets[i].locales[j];
 
-			free(l->subject);
-			free(l->text);
-			free(l->html);
-			free(l->dir);
+			cd_template_free(l->subject);
+			cd_template_free(l->text);
+			cd_template_free(l->html);
+			cd_partials_free(l->partials);
 		}
 		free(t->sets[i].locales);
 		free(t->sets[i].name);
@@ -306,20 +301,19 @@ static const struct tlocale *pick_locale(const struct tset *s, const char *local
 	return find_locale(s, "default", 7);
 }
 
-static int render_part(const struct tlocale *l, const char *file,
-		       const char *text, const struct cd_tdata *data,
-		       enum cd_escape esc, char **out, size_t *missing,
-		       struct cd_error *err)
+static int render_part(const struct tlocale *l, const struct cd_template *t,
+		       const struct cd_tdata *data, enum cd_escape esc, char **out,
+		       size_t *missing, struct cd_error *err)
 {
-	char *path = cd_util_join_path(l->dir, file);
+	struct cd_buf b = { 0 };
 	size_t m = 0;
 	int rc;
 
-	if (!path)
-		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
-	rc = cd_template_render(path, text, data, esc, out, &m, err);
+	rc = cd_template_render(t, data, esc, l->partials, &b, &m, err);
 	*missing += m;
-	free(path);
+	if (rc == 0 && !(*out = cd_buf_take(&b)))
+		rc = cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	cd_buf_free(&b);
 	return rc;
 }
 
@@ -352,16 +346,13 @@ int cd_templates_render(const struct cd_templates *t, const char *set,
 	if (!s || !(l = pick_locale(s, locale)))
 		return cd_error_set(err, CD_ENOTFOUND, NULL, 0, "template set \"%s\" is not loaded", set);
 	snprintf(r->locale, sizeof(r->locale), "%s", l->name);
-	rc = render_part(l, "subject.mustache", l->subject, data, CD_ESCAPE_NONE,
-			 &r->subject, &r->missing, err);
+	rc = render_part(l, l->subject, data, CD_ESCAPE_NONE, &r->subject, &r->missing, err);
 	if (rc == 0)
 		one_line(r->subject);
 	if (rc == 0)
-		rc = render_part(l, "text.mustache", l->text, data, CD_ESCAPE_NONE,
-				 &r->text, &r->missing, err);
+		rc = render_part(l, l->text, data, CD_ESCAPE_NONE, &r->text, &r->missing, err);
 	if (rc == 0 && l->html)
-		rc = render_part(l, "html.mustache", l->html, data, CD_ESCAPE_HTML,
-				 &r->html, &r->missing, err);
+		rc = render_part(l, l->html, data, CD_ESCAPE_HTML, &r->html, &r->missing, err);
 	if (rc < 0)
 		cd_rendered_clear(r);
 	return rc;

@@ -4,12 +4,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
+#include "candor/buf.h"
 #include "candor/error.h"
 #include "candor/util.h"
 
@@ -224,4 +226,44 @@ void cd_util_hex(const unsigned char *in, size_t len, char *out)
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[2 * len] = '\0';
+}
+
+int cd_util_read_file(const char *path, size_t max, char **out, size_t *len,
+		      struct cd_error *err)
+{
+	int is_stdin = strcmp(path, "-") == 0;
+	FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+	struct cd_buf b = { 0 };
+	char chunk[65536];
+	size_t n;
+	int rc = 0;
+
+	*out = NULL;
+	if (!fp)
+		return cd_error_set(err, errno == ENOENT ? CD_ENOTFOUND : CD_EIO, path, 0,
+				    "cannot open: %s", strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+		if (b.len + n > max) {
+			rc = cd_error_set(err, CD_EINVAL, path, 0, "larger than %zu bytes", max);
+			goto out;
+		}
+		cd_buf_add(&b, chunk, n);
+	}
+	if (ferror(fp)) {
+		rc = cd_error_set(err, CD_EIO, path, 0, "cannot read: %s", strerror(errno));
+		goto out;
+	}
+	if (b.len && memchr(b.data, '\0', b.len)) {
+		rc = cd_error_set(err, CD_EINVAL, path, 0, "contains a NUL byte");
+		goto out;
+	}
+	if (len)
+		*len = b.len;
+	if (!(*out = cd_buf_take(&b)))
+		rc = cd_error_set(err, CD_ENOMEM, path, 0, "out of memory");
+out:
+	cd_buf_free(&b);
+	if (!is_stdin)
+		fclose(fp);
+	return rc;
 }

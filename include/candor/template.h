@@ -1,58 +1,96 @@
 /*
- * template.h - Mustache templates and the template sets campaigns use.
+ * template.h - the Mustache engine (the official spec: variables,
+ * sections, inverted sections, comments, partials with indentation,
+ * changed delimiters, and dynamic partial names) and the template sets
+ * campaigns use.
+ *
+ * A template is compiled once and rendered many times. A value is printed,
+ * never evaluated, so "{{" inside customer data is harmless. In HTML mode
+ * every value is escaped; {{{x}}} and {{&x}} print a value unescaped only
+ * when it is marked safe (see tdata.h), and cd_template_check refuses
+ * them at load time unless the name is one candor marks safe.
  *
  * A template set lives in TEMPLATES/<set>/<locale>/ with subject.mustache,
  * text.mustache and optionally html.mustache; <locale> "default" is the
  * last step of the fallback chain (zh-Hant-TW -> zh-Hant -> zh -> default).
- *
- * Rendering covers variables ({{x}}, {{{x}}}, {{&x}}, dotted names),
- * sections over lists, maps and booleans, inverted sections and comments.
- * A value is printed, never evaluated, so "{{" inside data is harmless.
+ * Partials ({{>name}}) are looked up in the locale's directory, then the
+ * set's default/, then TEMPLATES/_shared/<locale>/ and _shared/default/.
  */
 #ifndef CANDOR_TEMPLATE_H
 #define CANDOR_TEMPLATE_H
 
 #include <stddef.h>
 
+#include "candor/buf.h"
 #include "candor/error.h"
+#include "candor/tdata.h"
 
 struct cd_config;
+struct cd_template;
+struct cd_partials;
 
-/* ---- data given to templates ----------------------------------------- */
+enum cd_escape {
+	CD_ESCAPE_NONE,     /* plain text: values printed as they are */
+	CD_ESCAPE_HTML,     /* mail HTML: escaped; raw tags only for safe values */
+	CD_ESCAPE_MUSTACHE  /* plain Mustache: escaped; raw tags print anything */
+};
 
-struct cd_tdata; /* a tree of maps, lists, strings and booleans */
+/* ---- one template ---------------------------------------------------- */
 
-/* A new empty map; NULL on out of memory. */
-struct cd_tdata *cd_tdata_map(void);
+/* Compile TEXT (copied); NAME (usually the file) is used in errors, which
+ * carry line and column. Returns 0, CD_ETEMPLATE or CD_ENOMEM. */
+int cd_template_compile(const char *name, const char *text,
+			struct cd_template **out, struct cd_error *err);
 
-/* Add KEY (copied) to MAP with a copy of the string VALUE (NULL or "" is
- * falsy). Returns 0 or CD_ENOMEM. */
-int cd_tdata_set_string(struct cd_tdata *map, const char *key, const char *value);
+void cd_template_free(struct cd_template *t);
 
-/* Add KEY with a boolean. */
-int cd_tdata_set_bool(struct cd_tdata *map, const char *key, int value);
+/* Append the rendering of T with DATA to OUT. PARTIALS may be NULL (every
+ * partial is then empty). Names with no value render empty and are
+ * counted in *MISSING (may be NULL). Returns 0, CD_ETEMPLATE (a partial
+ * does not compile, recursion too deep, an unsafe value in a raw HTML
+ * tag) or CD_ENOMEM. */
+int cd_template_render(const struct cd_template *t, const struct cd_tdata *data,
+		       enum cd_escape esc, struct cd_partials *partials,
+		       struct cd_buf *out, size_t *missing, struct cd_error *err);
 
-/* Add KEY with a new map or list and return it (owned by MAP). */
-struct cd_tdata *cd_tdata_set_map(struct cd_tdata *map, const char *key);
-struct cd_tdata *cd_tdata_set_list(struct cd_tdata *map, const char *key);
+/* Compile TEXT, render it without partials into a new string *OUT, free
+ * the compiled form. For tests, fuzzing and one-off use. */
+int cd_template_render_text(const char *name, const char *text,
+			    const struct cd_tdata *data, enum cd_escape esc,
+			    char **out, size_t *missing, struct cd_error *err);
 
-/* Append a new map to LIST and return it (owned by LIST). */
-struct cd_tdata *cd_tdata_append_map(struct cd_tdata *list);
+/* Check T before it is used for mail: every partial it names exists and
+ * compiles (recursively), and, when ESC is HTML, every raw tag names one
+ * of SAFE_NAMES (NULL-terminated; may be NULL). Returns 0, CD_ETEMPLATE
+ * or CD_ENOMEM. */
+int cd_template_check(const struct cd_template *t, struct cd_partials *partials,
+		      enum cd_escape esc, const char *const *safe_names,
+		      struct cd_error *err);
 
-/* Free a tree; NULL is fine. */
-void cd_tdata_free(struct cd_tdata *d);
+/* ---- partials -------------------------------------------------------- */
 
-/* ---- rendering -------------------------------------------------------- */
+/* A store of partials read from DIRS (searched in order; copied) and
+ * compiled on first use. Returns NULL on out of memory. */
+struct cd_partials *cd_partials_new(const char *const *dirs, size_t ndirs);
 
-enum cd_escape { CD_ESCAPE_NONE, CD_ESCAPE_HTML };
+void cd_partials_free(struct cd_partials *p);
 
-/* Render the template TEXT (NAME is used in errors) with DATA. On success
- * *OUT is a new NUL-terminated string. Names with no value render empty
- * and are counted in *MISSING (may be NULL). Returns 0, CD_ETEMPLATE (ERR
- * has file, line and column) or CD_ENOMEM. */
-int cd_template_render(const char *name, const char *text,
-		       const struct cd_tdata *data, enum cd_escape esc,
-		       char **out, size_t *missing, struct cd_error *err);
+/* Add partial NAME with TEXT (both copied), ahead of any file. Returns 0,
+ * CD_EINVAL (not a valid partial name) or CD_ENOMEM. */
+int cd_partials_add(struct cd_partials *p, const char *name, const char *text);
+
+/* Is NAME usable as a partial name: letters, digits, '-', '_' and '/'
+ * between parts, no part starting with '.' - so it stays inside the
+ * template directory. */
+int cd_partials_name_ok(const char *name, size_t len);
+
+/* The partial NAME compiled with every line indented by INDENT; *T is
+ * NULL when there is no such partial. Borrowed from P. Returns 0,
+ * CD_ETEMPLATE (bad name when STRICT, unreadable, or does not compile)
+ * or CD_ENOMEM. */
+int cd_partials_get(struct cd_partials *p, const char *name, size_t len,
+		    const char *indent, size_t ilen, int strict,
+		    const struct cd_template **t, struct cd_error *err);
 
 /* ---- template sets ---------------------------------------------------- */
 
@@ -72,7 +110,8 @@ int cd_templates_load(const struct cd_config *cfg, struct cd_templates **out,
 
 void cd_templates_free(struct cd_templates *t);
 
-/* Render set SET for LOCALE (may be NULL) with DATA into R. */
+/* Render set SET for LOCALE (may be NULL) with DATA into R. Returns 0,
+ * CD_ENOTFOUND (set not loaded), CD_ETEMPLATE or CD_ENOMEM. */
 int cd_templates_render(const struct cd_templates *t, const char *set,
 			const char *locale, const struct cd_tdata *data,
 			struct cd_rendered *r, struct cd_error *err);

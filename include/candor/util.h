@@ -46,6 +46,14 @@ int64_t cd_util_mono_ms(void);
 /* Write N random bytes from the kernel; 0 or CD_EIO. */
 int cd_util_random(void *buf, size_t n);
 
+/* Read the whole file PATH ("-" is standard input) into *OUT (NUL-
+ * terminated; *LEN bytes, may be NULL). Returns 0, CD_ENOTFOUND (no such
+ * file), CD_EINVAL (larger than MAX bytes, or holds a NUL byte) or
+ * CD_EIO; ERR names the file. */
+struct cd_error;
+int cd_util_read_file(const char *path, size_t max, char **out, size_t *len,
+		      struct cd_error *err);
+
 /* Lower-case hex of LEN bytes into OUT (2*LEN+1 bytes). */
 void cd_util_hex(const unsigned char *in, size_t len, char *out);
 

@@ -27,10 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	l = cd_tdata_set_list(d, "items");
 	for (int i = 0; i < 3; i++)
 		cd_tdata_set_string(cd_tdata_append_map(l), "name", "x{{#items}}");
-	cd_template_render("fuzz", text, d, CD_ESCAPE_HTML, &out, &missing, &err);
+	cd_template_render_text("fuzz", text, d, CD_ESCAPE_HTML, &out, &missing, &err);
 	free(out);
 	out = NULL;
-	cd_template_render("fuzz", text, d, CD_ESCAPE_NONE, &out, &missing, &err);
+	cd_template_render_text("fuzz", text, d, CD_ESCAPE_NONE, &out, &missing, &err);
 out:
 	free(out);
 	free(text);
