@@ -66,6 +66,19 @@ void cd_buf_printf(struct cd_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+char *cd_buf_space(struct cd_buf *b, size_t n)
+{
+	return grow(b, n) < 0 ? NULL : b->data + b->len;
+}
+
+void cd_buf_commit(struct cd_buf *b, size_t n)
+{
+	if (b->oom)
+		return;
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
 char *cd_buf_take(struct cd_buf *b)
 {
 	char *p;

@@ -1,7 +1,8 @@
 /*
- * compose.c - write the message. Bodies go as base64 so no line of
- * customer text can exceed a limit or pose as a MIME boundary; headers go
- * through rfc2047.c so no value can add or break a header.
+ * compose.c - write the message. Bodies go as quoted-printable or base64,
+ * so no line of customer text can exceed a limit or pose as a MIME
+ * boundary ("=_" never occurs in either encoding); headers go through
+ * rfc2047.c so no value can add or break a header.
  */
 #include "config.h"
 
@@ -66,23 +67,104 @@ static void add_date(struct cd_buf *b, int64_t when)
 		      tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* RFC 2045: text is encoded in its canonical form, with CRLF line ends. */
-static void add_part(struct cd_buf *b, const char *type, const char *body)
+/* Quoted-printable (RFC 2045 6.7) of BODY with its line ends made CRLF.
+ * Lines stay under 76 characters; trailing blanks, '=', controls and
+ * 8-bit bytes are escaped; so are a leading '.' and "From ", which some
+ * relays and mbox files would otherwise mangle. */
+static void put_qp(struct cd_buf *b, const char *body, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	/* worst case: every byte escaped, plus a soft break per 24 bytes */
+	char *out = cd_buf_space(b, n * 3 + (n / 24 + 2) * 3 + 2), *o = out;
+	size_t col = 0;
+
+	if (!out)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)body[i];
+		int esc;
+
+		if (c == '\n' || (c == '\r' && i + 1 < n && body[i + 1] == '\n')) {
+			i += c == '\r';
+			*o++ = '\r';
+			*o++ = '\n';
+			col = 0;
+			continue;
+		}
+		if (col > 72) {
+			memcpy(o, "=\r\n", 3);
+			o += 3;
+			col = 0;
+		}
+		if (c == ' ' || c == '\t')
+			esc = i + 1 == n || body[i + 1] == '\n' || body[i + 1] == '\r';
+		else
+			esc = c < 32 || c > 126 || c == '=' || (col == 0 && c == '.') ||
+			      (col == 0 && c == 'F' && strncmp(body + i, "From ", 5) == 0);
+		if (esc) {
+			*o++ = '=';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+			col += 3;
+		} else {
+			*o++ = (char)c;
+			col++;
+		}
+	}
+	if (col) {
+		*o++ = '\r';
+		*o++ = '\n';
+	}
+	cd_buf_commit(b, (size_t)(o - out));
+}
+
+/* Base64 of BODY in canonical form (CRLF line ends), 76 columns. */
+static void put_base64(struct cd_buf *b, const char *body, size_t n)
 {
 	struct cd_buf crlf = { 0 };
+	char *o = cd_buf_space(&crlf, n * 2);
 
-	for (const char *p = body; *p; p++) {
-		if (*p == '\n' && (p == body || p[-1] != '\r'))
-			cd_buf_addc(&crlf, '\r');
-		cd_buf_addc(&crlf, *p);
+	if (o) {
+		char *start = o;
+
+		for (size_t i = 0; i < n; i++) {
+			if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r'))
+				*o++ = '\r';
+			*o++ = body[i];
+		}
+		cd_buf_commit(&crlf, (size_t)(o - start));
 	}
 	if (crlf.oom)
 		b->oom = 1;
-	cd_buf_printf(b, "Content-Type: %s; charset=UTF-8\r\n"
-		      "Content-Transfer-Encoding: base64\r\n\r\n", type);
 	cd_rfc2047_base64_lines(b, (const unsigned char *)(crlf.data ? crlf.data : ""),
 				crlf.len);
 	cd_buf_free(&crlf);
+}
+
+/* Mostly ASCII (English, German, French, Spanish) reads best and is
+ * smallest as quoted-printable; Cyrillic or CJK text, where nearly every
+ * byte would be escaped three times over, goes as base64. */
+static int wants_base64(const char *body, size_t n)
+{
+	size_t high = 0;
+
+	for (size_t i = 0; i < n; i++)
+		high += (unsigned char)body[i] >= 0x80;
+	return high * 6 > n;
+}
+
+static void add_part(struct cd_buf *b, const char *type, const char *body)
+{
+	size_t n = strlen(body);
+	int b64 = wants_base64(body, n);
+
+	cd_buf_printf(b, "Content-Type: %s; charset=UTF-8\r\n"
+		      "Content-Transfer-Encoding: %s\r\n\r\n", type,
+		      b64 ? "base64" : "quoted-printable");
+	if (b64)
+		put_base64(b, body, n);
+	else
+		put_qp(b, body, n);
 }
 
 static int check_addresses(const struct cd_mail *m, struct cd_error *err)
@@ -145,15 +227,17 @@ int cd_compose(const struct cd_mail *m, char **out, size_t *len,
 		if (cd_util_random(rnd, sizeof(rnd)) < 0)
 			memset(rnd, 0x5a, sizeof(rnd));
 		cd_util_hex(rnd, sizeof(rnd), hex);
-		/* "=_" cannot occur in base64, so the boundary is safe */
+		/* "=_" cannot occur in base64 or quoted-printable output */
 		snprintf(boundary, sizeof(boundary), "=_candor_%s", hex);
 		cd_buf_printf(&b, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n\r\n",
 			      boundary);
 		cd_buf_printf(&b, "--%s\r\n", boundary);
 		add_part(&b, "text/plain", m->text);
-		cd_buf_printf(&b, "--%s\r\n", boundary);
+		/* the CRLF before a boundary belongs to the boundary (RFC 2046
+		 * 5.1.1): one more keeps the part's own last line break */
+		cd_buf_printf(&b, "\r\n--%s\r\n", boundary);
 		add_part(&b, "text/html", m->html);
-		cd_buf_printf(&b, "--%s--\r\n", boundary);
+		cd_buf_printf(&b, "\r\n--%s--\r\n", boundary);
 	}
 	*len = b.len;
 	*out = cd_buf_take(&b);

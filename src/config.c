@@ -41,6 +41,14 @@ static const struct field schema[] = {
 	{ "shop.reply_to", K_STRING },
 	{ "shop.support", K_STRING },
 	{ "shop.timezone", K_STRING },
+	{ "shop.footer", K_STRING },
+	{ "shop.footer_html", K_STRING },
+	{ "shop.unsubscribe_url", K_STRING },
+	{ "channels", K_LIST },
+	{ "channels.*", K_GROUP },
+	{ "channels.*.name", K_STRING },
+	{ "channels.*.feedback_url", K_STRING },
+	{ "channels.*.review_url", K_STRING },
 	{ "outbox", K_GROUP },
 	{ "outbox.directory", K_STRING },
 	{ "smtp", K_GROUP },
@@ -408,6 +416,9 @@ static void check_timezone(struct loader *ld, const config_setting_t *group,
 		report(ld, s, dp, "unknown time zone \"%s\" (not in the tz database)", v);
 }
 
+static char *get_url(struct loader *ld, const config_setting_t *g, const char *dp,
+		     const char *name, const char *placeholder);
+
 static void load_shop(struct loader *ld, struct cd_config *c,
 		      const config_setting_t *root)
 {
@@ -432,6 +443,62 @@ static void load_shop(struct loader *ld, struct cd_config *c,
 	if (c->shop.domain && !strchr(c->shop.domain, '.'))
 		report(ld, config_setting_get_member(g, "domain"), "shop.domain",
 		       "\"%s\" is not a domain name like shop.example", c->shop.domain);
+	c->shop.footer = get_string(ld, g, "shop", "footer", "", 0);
+	c->shop.footer_html = get_string(ld, g, "shop", "footer_html", "", 0);
+	c->shop.unsubscribe_url = get_url(ld, g, "shop", "unsubscribe_url", "{token}");
+}
+
+/* An https URL with PLACEHOLDER in it (if not NULL), or "" when unset.
+ * RFC 8058 one-click unsubscribe wants https; so do marketplaces. */
+static char *get_url(struct loader *ld, const config_setting_t *g, const char *dp,
+		     const char *name, const char *placeholder)
+{
+	char *v = get_string(ld, g, dp, name, "", 0), path[256];
+	config_setting_t *s = member(g, dp, name, path, sizeof(path));
+
+	if (!v || !*v)
+		return v;
+	if (strncmp(v, "https://", 8) != 0 || strpbrk(v, " \t\r\n<>\"") || !v[8])
+		report(ld, s, path, "\"%s\" is not an https:// URL", v);
+	else if (placeholder && !strstr(v, placeholder))
+		report(ld, s, path, "the URL must contain %s", placeholder);
+	return v;
+}
+
+static void load_channel(struct loader *ld, struct cd_channel *ch,
+			 const config_setting_t *g, const char *dp)
+{
+	ch->name = get_string(ld, g, dp, "name", NULL, 1);
+	ch->feedback_url = get_url(ld, g, dp, "feedback_url", NULL);
+	ch->review_url = get_url(ld, g, dp, "review_url", "{product}");
+}
+
+static void load_channels(struct loader *ld, struct cd_config *c,
+			  const config_setting_t *root)
+{
+	config_setting_t *l = config_setting_get_member(root, "channels");
+	char dp[64];
+
+	if (!l || kind_of(l) != K_LIST)
+		return;
+	c->nchannels = (size_t)config_setting_length(l);
+	c->channels = calloc(c->nchannels ? c->nchannels : 1, sizeof(*c->channels));
+	if (!c->channels) {
+		ld->oom = ld->failed = 1;
+		c->nchannels = 0;
+		return;
+	}
+	for (size_t i = 0; i < c->nchannels; i++) {
+		config_setting_t *g = config_setting_get_elem(l, (unsigned)i);
+
+		snprintf(dp, sizeof(dp), "channels[%zu]", i);
+		load_channel(ld, &c->channels[i], g, dp);
+		for (size_t j = 0; j < i; j++)
+			if (c->channels[i].name && c->channels[j].name &&
+			    strcmp(c->channels[i].name, c->channels[j].name) == 0)
+				report(ld, g, dp, "channel name \"%s\" used twice",
+				       c->channels[i].name);
+	}
 }
 
 /* The secret must be readable by us and by nobody else: a world-readable
@@ -802,6 +869,7 @@ int cd_config_load(const char *path, struct cd_config **out,
 	load_limits(&ld, c, root);
 	load_window(&ld, c, root);
 	load_campaigns(&ld, c, root);
+	load_channels(&ld, c, root);
 	if (ld.oom)
 		rc = CD_ENOMEM;
 	else if (!ld.failed)
@@ -838,6 +906,15 @@ void cd_config_free(struct cd_config *c)
 	for (size_t i = 0; i < c->ncampaigns; i++)
 		free_campaign(&c->campaigns[i]);
 	free(c->campaigns);
+	for (size_t i = 0; i < c->nchannels; i++) {
+		free(c->channels[i].name);
+		free(c->channels[i].feedback_url);
+		free(c->channels[i].review_url);
+	}
+	free(c->channels);
+	free(c->shop.footer);
+	free(c->shop.footer_html);
+	free(c->shop.unsubscribe_url);
 	free(c->smtp.url);
 	free(c->smtp.username);
 	free(c->smtp.password_file);
@@ -861,6 +938,15 @@ const struct cd_campaign *cd_config_campaign(const struct cd_config *cfg,
 	for (size_t i = 0; i < cfg->ncampaigns; i++)
 		if (strcmp(cfg->campaigns[i].name, name) == 0)
 			return &cfg->campaigns[i];
+	return NULL;
+}
+
+const struct cd_channel *cd_config_channel(const struct cd_config *cfg,
+					   const char *name)
+{
+	for (size_t i = 0; name && i < cfg->nchannels; i++)
+		if (strcmp(cfg->channels[i].name, name) == 0)
+			return &cfg->channels[i];
 	return NULL;
 }
 

@@ -15,6 +15,10 @@ static void put_string(FILE *out, const char *indent, const char *name,
 {
 	fprintf(out, "%s%s = \"", indent, name);
 	for (const char *p = v ? v : ""; *p; p++) {
+		if (*p == '\n' || *p == '\r' || *p == '\t') {
+			fputs(*p == '\n' ? "\\n" : *p == '\r' ? "\\r" : "\\t", out);
+			continue;
+		}
 		if (*p == '"' || *p == '\\')
 			fputc('\\', out);
 		fputc(*p, out);
@@ -122,6 +126,9 @@ void cd_config_print(const struct cd_config *c, FILE *out)
 	put_string(out, "  ", "reply_to", c->shop.reply_to);
 	put_string(out, "  ", "support", c->shop.support);
 	put_string(out, "  ", "timezone", c->shop.timezone);
+	put_string(out, "  ", "footer", c->shop.footer);
+	put_string(out, "  ", "footer_html", c->shop.footer_html);
+	put_string(out, "  ", "unsubscribe_url", c->shop.unsubscribe_url);
 	fputs("};\noutbox = {\n", out);
 	put_string(out, "  ", "directory", c->outbox.directory);
 	fputs("};\n", out);
@@ -137,5 +144,13 @@ void cd_config_print(const struct cd_config *c, FILE *out)
 	fputs("campaigns = (\n", out);
 	for (size_t i = 0; i < c->ncampaigns; i++)
 		print_campaign(&c->campaigns[i], out, i + 1 == c->ncampaigns);
+	fputs(");\nchannels = (\n", out);
+	for (size_t i = 0; i < c->nchannels; i++) {
+		fputs("  {\n", out);
+		put_string(out, "    ", "name", c->channels[i].name);
+		put_string(out, "    ", "feedback_url", c->channels[i].feedback_url);
+		put_string(out, "    ", "review_url", c->channels[i].review_url);
+		fputs(i + 1 == c->nchannels ? "  }\n" : "  },\n", out);
+	}
 	fputs(");\n", out);
 }

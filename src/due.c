@@ -61,7 +61,7 @@ static void due_sql(const struct cd_campaign *cp, enum cd_due_kind k, char *sql,
 			 " UNION SELECT id FROM feedback WHERE id > ?9"
 			 " UNION SELECT g.id FROM waiting w JOIN feedback g ON g.order_id = w.order_id"
 			 "  WHERE w.campaign = ?3 AND w.kind = 'request')"
-			 " SELECT " ORDER_COLUMNS ", f.received, NULL, f.rating, f.comment, c.id"
+			 " SELECT " ORDER_COLUMNS ", f.received, NULL, f.rating, f.comment, c.id, o.channel"
 			 " FROM c CROSS JOIN feedback f ON f.id = c.id"
 			 " JOIN orders o ON o.order_id = f.order_id"
 			 " WHERE f.received BETWEEN ?1 AND ?2 AND f.rating <= ?6"
@@ -78,7 +78,7 @@ static void due_sql(const struct cd_campaign *cp, enum cd_due_kind k, char *sql,
 			 " UNION SELECT r.id FROM waiting w JOIN messages r ON r.order_id = w.order_id"
 			 "  AND r.campaign = w.campaign AND r.kind = 'request'"
 			 "  WHERE w.campaign = ?3 AND w.kind = 'reminder')"
-			 " SELECT " ORDER_COLUMNS ", m.sent_at, m.variant, NULL, NULL, c.id"
+			 " SELECT " ORDER_COLUMNS ", m.sent_at, m.variant, NULL, NULL, c.id, o.channel"
 			 " FROM c CROSS JOIN messages m ON m.id = c.id"
 			 " JOIN orders o ON o.order_id = m.order_id"
 			 " WHERE m.sent_at BETWEEN ?1 AND ?2 AND m.campaign = ?3"
@@ -98,7 +98,7 @@ static void due_sql(const struct cd_campaign *cp, enum cd_due_kind k, char *sql,
 			 "  ON o.order_id = ch.order_id WHERE ch.seq > ?9"
 			 " UNION SELECT o.rowid FROM waiting w JOIN orders o ON o.order_id = w.order_id"
 			 "  WHERE w.campaign = ?3 AND w.kind = 'request')"
-			 " SELECT " ORDER_COLUMNS ", o.%s, NULL, NULL, NULL, c.id"
+			 " SELECT " ORDER_COLUMNS ", o.%s, NULL, NULL, NULL, c.id, o.channel"
 			 " FROM c CROSS JOIN orders o ON o.rowid = c.id"
 			 " WHERE o.%s BETWEEN ?1 AND ?2" NOT_EXCLUDED
 			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
@@ -111,25 +111,25 @@ static void due_sql(const struct cd_campaign *cp, enum cd_due_kind k, char *sql,
  * not twelve. NULL columns stay NULL. Returns 0 or CD_ENOMEM. */
 static int read_order(sqlite3_stmt *s, struct cd_due_order *o)
 {
-	static const int cols[] = { 0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 14 };
+	static const int cols[] = { 0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 14, 16 };
 	char **dst[] = { &o->id, &o->first_name, &o->name, &o->email, &o->locale,
 			 &o->total, &o->currency, &o->country, &o->timezone, &o->items,
-			 &o->variant, &o->comment };
-	size_t total = 0, off = 0;
+			 &o->variant, &o->comment, &o->channel };
+	size_t total = 0, off = 0, n = sizeof(cols) / sizeof(cols[0]);
 
-	for (size_t i = 0; i < 12; i++)
+	for (size_t i = 0; i < n; i++)
 		total += (size_t)sqlite3_column_bytes(s, cols[i]) + 1;
 	if (!(o->strings = malloc(total)))
 		return CD_ENOMEM;
-	for (size_t i = 0; i < 12; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const unsigned char *t = sqlite3_column_text(s, cols[i]);
-		size_t n = (size_t)sqlite3_column_bytes(s, cols[i]);
+		size_t len = (size_t)sqlite3_column_bytes(s, cols[i]);
 
 		*dst[i] = NULL;
 		if (!t)
 			continue;
-		*dst[i] = memcpy(o->strings + off, t, n + 1);
-		off += n + 1;
+		*dst[i] = memcpy(o->strings + off, t, len + 1);
+		off += len + 1;
 	}
 	o->purchased = sqlite3_column_int64(s, 7);
 	o->base = sqlite3_column_int64(s, 11);

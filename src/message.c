@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <gnutls/crypto.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -12,9 +13,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "candor/buf.h"
 #include "candor/compose.h"
 #include "candor/config.h"
 #include "candor/message.h"
+#include "candor/reason.h"
 #include "candor/util.h"
 
 /* Same order, same campaign, same arm: a restart never moves an order. */
@@ -66,9 +69,65 @@ static char *tagged_address(const char *addr, const char *tag)
 	return out;
 }
 
+/* Percent-encode S for a URL query or path: customer-supplied order
+ * ids and SKUs cannot add parameters or break out of the URL. */
+static void put_url_value(struct cd_buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (isalnum(c) || strchr("-._~", c))
+			cd_buf_addc(b, (char)c);
+		else
+			cd_buf_printf(b, "%%%02X", c);
+	}
+}
+
+/* A channel URL with {order}, {product} and {token} filled in; NULL (no
+ * link) when the template is empty or needs a product it lacks. */
+static char *fill_url(const char *tpl, const char *order, const char *product,
+		      const char *token)
+{
+	static const char *const keys[] = { "{order}", "{product}", "{token}" };
+	const char *vals[] = { order, product, token };
+	struct cd_buf b = { 0 };
+
+	if (!tpl || !*tpl)
+		return NULL;
+	while (*tpl) {
+		int k = -1;
+
+		for (int i = 0; i < 3 && k < 0; i++)
+			if (strncmp(tpl, keys[i], strlen(keys[i])) == 0)
+				k = i;
+		if (k < 0) {
+			cd_buf_addc(&b, *tpl++);
+			continue;
+		}
+		if (!vals[k] || !*vals[k]) {
+			cd_buf_free(&b);
+			return NULL;
+		}
+		put_url_value(&b, vals[k]);
+		tpl += strlen(keys[k]);
+	}
+	return cd_buf_take(&b);
+}
+
+static int set_url(struct cd_tdata *m, const char *key, const char *tpl,
+		   const char *order, const char *product, const char *token)
+{
+	char *url = fill_url(tpl, order, product, token);
+	int rc = cd_tdata_set_string(m, key, url);
+
+	free(url);
+	return rc;
+}
+
 /* order.items from the stored JSON; entries that are not objects with a
  * name are left out rather than failing the mail. */
-static int add_items(struct cd_tdata *order, const char *json)
+static int add_items(struct cd_tdata *order, const char *json,
+		     const struct cd_channel *ch, const char *order_id, const char *token)
 {
 	struct cd_tdata *list = cd_tdata_set_list(order, "items");
 	json_object *arr = json ? json_tokener_parse(json) : NULL;
@@ -76,36 +135,69 @@ static int add_items(struct cd_tdata *order, const char *json)
 
 	for (size_t i = 0; !bad && arr && json_object_is_type(arr, json_type_array) &&
 			   i < json_object_array_length(arr); i++) {
-		json_object *it = json_object_array_get_idx(arr, i), *name, *qty;
+		json_object *it = json_object_array_get_idx(arr, i), *name, *qty, *sku;
+		const char *product = NULL;
 		struct cd_tdata *m;
 		char q[24];
 
 		if (!json_object_object_get_ex(it, "name", &name))
 			continue;
+		if (json_object_object_get_ex(it, "sku", &sku))
+			product = json_object_get_string(sku);
 		snprintf(q, sizeof(q), "%d", json_object_object_get_ex(it, "quantity", &qty)
 			 ? json_object_get_int(qty) : 1);
 		m = cd_tdata_append_map(list);
 		bad = !m || cd_tdata_set_string(m, "name", json_object_get_string(name)) ||
-		      cd_tdata_set_string(m, "quantity", q);
+		      cd_tdata_set_string(m, "quantity", q) ||
+		      cd_tdata_set_string(m, "sku", product) ||
+		      set_url(m, "review_url", ch ? ch->review_url : NULL, order_id, product,
+			      token);
 	}
 	json_object_put(arr);
 	return bad ? CD_ENOMEM : 0;
 }
 
-static struct cd_tdata *order_data(const struct cd_config *cfg, const struct cd_due_order *o,
-				   const char *unsub)
+/* feedback.rating, .comment, .reason and one true flag per reason, so a
+ * template can say {{#feedback.is_shipping}}...{{/feedback.is_shipping}}. */
+static int add_feedback(struct cd_tdata *d, const struct cd_due_order *o)
 {
+	enum cd_reason r = cd_reason_classify(o->comment);
+	struct cd_tdata *m = cd_tdata_set_map(d, "feedback");
+	char rating[8], flag[48];
+	int bad = !m;
+
+	snprintf(rating, sizeof(rating), "%d", o->rating);
+	if (!bad)
+		bad = cd_tdata_set_string(m, "rating", rating) |
+		      cd_tdata_set_string(m, "comment", o->comment) |
+		      cd_tdata_set_string(m, "reason", cd_reason_name(r));
+	snprintf(flag, sizeof(flag), "is_%s", cd_reason_name(r));
+	if (!bad)
+		bad = cd_tdata_set_bool(m, flag, 1);
+	return bad ? CD_ENOMEM : 0;
+}
+
+static void format_date(int64_t when, char out[16])
+{
+	time_t t = (time_t)when;
+	struct tm tm;
+
+	out[0] = '\0';
+	if (when <= 0)
+		return;
+	gmtime_r(&t, &tm);
+	strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+static struct cd_tdata *order_data(const struct cd_config *cfg, const struct cd_due_order *o,
+				   const struct cd_message *p)
+{
+	const struct cd_channel *ch = cd_config_channel(cfg, o->channel ? o->channel : "web");
 	struct cd_tdata *d = cd_tdata_map(), *m;
-	char date[16] = "", rating[8];
+	char date[16];
 	int bad = !d;
 
-	if (o->purchased > 0) {
-		time_t t = (time_t)o->purchased;
-		struct tm tm;
-
-		gmtime_r(&t, &tm);
-		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-	}
+	format_date(o->purchased, date);
 	if (!bad && (m = cd_tdata_set_map(d, "customer")))
 		bad |= cd_tdata_set_string(m, "first_name", o->first_name) |
 		       cd_tdata_set_string(m, "name", o->name);
@@ -114,17 +206,20 @@ static struct cd_tdata *order_data(const struct cd_config *cfg, const struct cd_
 		       cd_tdata_set_string(m, "date", date) |
 		       cd_tdata_set_string(m, "total", o->total) |
 		       cd_tdata_set_string(m, "currency", o->currency) |
-		       add_items(m, o->items);
+		       cd_tdata_set_string(m, "channel", o->channel) |
+		       add_items(m, o->items, ch, o->id, p->token);
 	if (!bad && (m = cd_tdata_set_map(d, "shop")))
 		bad |= cd_tdata_set_string(m, "name", cfg->shop.name) |
-		       cd_tdata_set_string(m, "support", cfg->shop.support);
+		       cd_tdata_set_string(m, "support", cfg->shop.support) |
+		       cd_tdata_set_string(m, "footer", cfg->shop.footer) |
+		       cd_tdata_set_safe_string(m, "footer_html", cfg->shop.footer_html);
 	if (!bad && (m = cd_tdata_set_map(d, "links")))
-		bad |= cd_tdata_set_string(m, "unsubscribe", unsub);
-	if (!bad && o->rating > 0 && (m = cd_tdata_set_map(d, "feedback"))) {
-		snprintf(rating, sizeof(rating), "%d", o->rating);
-		bad |= cd_tdata_set_string(m, "rating", rating) |
-		       cd_tdata_set_string(m, "comment", o->comment);
-	}
+		bad |= set_url(m, "feedback", ch ? ch->feedback_url : NULL, o->id, NULL,
+			       p->token) |
+		       cd_tdata_set_string(m, "unsubscribe", p->unsub_url ? p->unsub_url : p->unsub_uri) |
+		       cd_tdata_set_string(m, "unsubscribe_email", p->unsub);
+	if (!bad && o->rating > 0)
+		bad |= add_feedback(d, o);
 	if (bad) {
 		cd_tdata_free(d);
 		return NULL;
@@ -136,9 +231,11 @@ void cd_message_clear(struct cd_message *p)
 {
 	free(p->reply_to);
 	free(p->unsub);
+	free(p->unsub_uri);
+	free(p->unsub_url);
 	free(p->mail);
 	cd_rendered_clear(&p->parts);
-	p->reply_to = p->unsub = p->mail = NULL;
+	p->reply_to = p->unsub = p->unsub_uri = p->unsub_url = p->mail = NULL;
 	p->len = 0;
 	p->reason[0] = '\0';
 }
@@ -176,7 +273,13 @@ int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
 	snprintf(tag, sizeof(tag), "u-%s", p->token);
 	p->reply_to = tagged_address(cfg->shop.reply_to, p->token);
 	p->unsub = tagged_address(cfg->shop.reply_to, tag);
-	if (!p->reply_to || !p->unsub || !(data = order_data(cfg, o, p->unsub))) {
+	if (!p->reply_to || !p->unsub || asprintf(&p->unsub_uri, "mailto:%s", p->unsub) < 0) {
+		p->unsub_uri = NULL;
+		rc = CD_ENOMEM;
+		goto out;
+	}
+	p->unsub_url = fill_url(cfg->shop.unsubscribe_url, o->id, NULL, p->token);
+	if ((*cfg->shop.unsubscribe_url && !p->unsub_url) || !(data = order_data(cfg, o, p))) {
 		rc = CD_ENOMEM;
 		goto out;
 	}
@@ -188,7 +291,8 @@ int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
 		.from_name = cfg->shop.name, .from_addr = cfg->shop.from,
 		.to_name = o->name, .to_addr = o->email, .reply_to = p->reply_to,
 		.subject = p->parts.subject, .text = p->parts.text, .html = p->parts.html,
-		.message_id = p->msgid, .unsubscribe_mailto = p->unsub, .date = now,
+		.message_id = p->msgid, .unsubscribe_mailto = p->unsub,
+		.unsubscribe_url = p->unsub_url, .date = now,
 	};
 	if (cd_compose(&m, &p->mail, &p->len, &err) < 0)
 		snprintf(p->reason, sizeof(p->reason), "cannot compose: %.480s", err.msg);

@@ -20,6 +20,13 @@ void cd_buf_addc(struct cd_buf *b, char c);
 void cd_buf_printf(struct cd_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Room for N more bytes at the end, to be filled by the caller and then
+ * claimed with cd_buf_commit; NULL after an allocation failure. */
+char *cd_buf_space(struct cd_buf *b, size_t n);
+
+/* Claim N bytes written into the room cd_buf_space gave. */
+void cd_buf_commit(struct cd_buf *b, size_t n);
+
 /* Hand the contents to the caller (never NULL unless out of memory) and
  * reset B. */
 char *cd_buf_take(struct cd_buf *b);

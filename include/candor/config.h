@@ -57,6 +57,14 @@ struct cd_campaign {
 	int line;
 };
 
+/* Where a sales channel (marketplace, or the shop's own site "web") takes
+ * feedback: URLs with {order}, {product} and {token} filled in per mail. */
+struct cd_channel {
+	char *name;
+	char *feedback_url;  /* seller/order feedback; "" when none */
+	char *review_url;    /* product review, with {product}; "" when none */
+};
+
 struct cd_config {
 	char *path;          /* the file it came from */
 	char *database;      /* absolute */
@@ -67,6 +75,9 @@ struct cd_config {
 
 	struct {
 		char *name, *domain, *from, *reply_to, *support, *timezone;
+		char *footer;          /* plain text for every mail; "" */
+		char *footer_html;     /* the same as HTML, written by the admin */
+		char *unsubscribe_url; /* https one-click URL with {token}; "" */
 	} shop;
 
 	struct {
@@ -94,6 +105,9 @@ struct cd_config {
 
 	struct cd_campaign *campaigns;
 	size_t ncampaigns;
+
+	struct cd_channel *channels;
+	size_t nchannels;
 };
 
 /* Load and validate PATH. On success *OUT is a new config and 0 is
@@ -113,6 +127,10 @@ void cd_config_print(const struct cd_config *cfg, FILE *out);
 /* Look up a campaign by name; NULL if absent. Borrowed. */
 const struct cd_campaign *cd_config_campaign(const struct cd_config *cfg,
 					     const char *name);
+
+/* Look up a channel by name (NULL is fine); NULL if absent. Borrowed. */
+const struct cd_channel *cd_config_channel(const struct cd_config *cfg,
+					   const char *name);
 
 /* The default configuration file path (SYSCONFDIR/candor/candor.conf). */
 const char *cd_config_default_path(void);

@@ -29,7 +29,7 @@ enum cd_due_kind {
 
 struct cd_due_order {
 	char *id, *first_name, *name, *email, *locale, *total, *currency;
-	char *country, *timezone, *items;
+	char *country, *timezone, *items, *channel;
 	char *variant;    /* reminders: the request's variant */
 	char *comment;    /* apologies: the feedback's comment */
 	int64_t purchased;

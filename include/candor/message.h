@@ -25,6 +25,8 @@ struct cd_message {
 	const char *template;         /* borrowed: the set rendered */
 	char token[33], msgid[128];
 	char *reply_to, *unsub;       /* feedback+TOKEN@..., feedback+u-TOKEN@... */
+	char *unsub_uri;              /* "mailto:" + unsub */
+	char *unsub_url;              /* https one-click URL, or NULL */
 	struct cd_rendered parts;
 	char *mail;                   /* the composed message */
 	size_t len;

@@ -202,31 +202,138 @@ static void test_unicode_subject_round_trips(void **state)
 	}
 }
 
-static void test_body_decodes_to_text(void **state)
+/* The body of single part PART decoded by libetpan the way its own
+ * Content-Transfer-Encoding says. */
+static char *decode_part(struct mailmime *part, size_t *dlen, int *mechanism)
+{
+	struct mailmime_data *d = part->mm_data.mm_single;
+	size_t idx = 0;
+	char *dec = NULL;
+
+	*mechanism = mailmime_transfer_encoding_get(part->mm_mime_fields);
+	assert_int_equal(mailmime_part_parse(d->dt_data.dt_text.dt_data,
+					     d->dt_data.dt_text.dt_length, &idx, *mechanism,
+					     &dec, dlen), MAILIMF_NO_ERROR);
+	return dec;
+}
+
+/* No line of the message is longer than 78 characters plus CRLF. */
+static void assert_lines_fit(const char *out)
+{
+	for (const char *line = out; *line;) {
+		const char *end = strstr(line, "\r\n");
+
+		assert_non_null(end);
+		if (end - line > 78)
+			fail_msg("line of %d characters: %.40s...", (int)(end - line), line);
+		line = end + 2;
+	}
+}
+
+static void expect_body(const char *text, int want_mechanism)
 {
 	struct cd_mail m = base();
-	struct mailmime *mime = NULL;
+	struct mailmime *mime = NULL, *part;
+	struct cd_buf want = { 0 };
 	size_t len, idx = 0, dlen = 0;
-	char *out, *dec = NULL;
-	struct mailmime *text;
+	char *out, *dec;
+	int mech;
 
-	(void)state;
 	m.html = NULL;
-	m.text = "Hello\n--=_candor_x\n.\nÜnïcödé\n";
+	m.text = text;
 	out = compose(&m, &len);
+	assert_lines_fit(out);
+	for (const char *p = text; *p; p++) {
+		if (*p == '\n' && (p == text || p[-1] != '\r'))
+			cd_buf_addc(&want, '\r');
+		cd_buf_addc(&want, *p);
+	}
 	assert_int_equal(mailmime_parse(out, len, &idx, &mime), MAILIMF_NO_ERROR);
-	text = mime->mm_data.mm_message.mm_msg_mime;
-	assert_non_null(text);
-	assert_int_equal(text->mm_type, MAILMIME_SINGLE);
-	idx = 0;
-	assert_int_equal(mailmime_part_parse(text->mm_data.mm_single->dt_data.dt_text.dt_data,
-					     text->mm_data.mm_single->dt_data.dt_text.dt_length,
-					     &idx, MAILMIME_MECHANISM_BASE64, &dec, &dlen),
-			 MAILIMF_NO_ERROR);
-	assert_int_equal(dlen, strlen("Hello\r\n--=_candor_x\r\n.\r\nÜnïcödé\r\n"));
-	assert_memory_equal(dec, "Hello\r\n--=_candor_x\r\n.\r\nÜnïcödé\r\n", dlen);
+	part = mime->mm_data.mm_message.mm_msg_mime;
+	assert_non_null(part);
+	assert_int_equal(part->mm_type, MAILMIME_SINGLE);
+	dec = decode_part(part, &dlen, &mech);
+	assert_int_equal(mech, want_mechanism);
+	/* quoted-printable may drop a final line break the text lacked */
+	assert_int_equal(dlen, want.len);
+	assert_memory_equal(dec, want.data, dlen);
 	mailmime_decoded_part_free(dec);
 	mailmime_free(mime);
+	cd_buf_free(&want);
+	free(out);
+}
+
+static void test_body_decodes_to_text(void **state)
+{
+	char longline[2000] = "";
+
+	(void)state;
+	/* mostly ASCII: quoted-printable, with the tricky lines */
+	expect_body("Hello\n--=_candor_x\n.\nFrom here\ntrailing  \n= sign\tend\t\nGrüße\n",
+		    MAILMIME_MECHANISM_QUOTED_PRINTABLE);
+	for (int i = 0; i < 150; i++)
+		strcat(longline, "abcdefghij=");
+	strcat(longline, " \n");
+	expect_body(longline, MAILMIME_MECHANISM_QUOTED_PRINTABLE);
+	/* CJK and Cyrillic: base64 */
+	expect_body("您好，您的订单怎么样？\n", MAILMIME_MECHANISM_BASE64);
+	expect_body("Здравствуйте, Анна!\r\nКак вам заказ?\n", MAILMIME_MECHANISM_BASE64);
+}
+
+static void test_multipart_alternative_round_trips(void **state)
+{
+	struct cd_mail m = base();
+	struct mailmime *mime = NULL, *alt;
+	size_t len, idx = 0, dlen;
+	const char *want[] = { "Hello Anna,\r\nhow was it?\r\n", "<p>Hello Anna</p>\r\n" };
+	const char *types[] = { "plain", "html" };
+	clistiter *it;
+	char *out, *dec;
+	int mech, i = 0;
+
+	(void)state;
+	m.html = "<p>Hello Anna</p>\n";
+	out = compose(&m, &len);
+	assert_lines_fit(out);
+	assert_int_equal(mailmime_parse(out, len, &idx, &mime), MAILIMF_NO_ERROR);
+	alt = mime->mm_data.mm_message.mm_msg_mime;
+	assert_int_equal(alt->mm_type, MAILMIME_MULTIPLE);
+	assert_string_equal(alt->mm_content_type->ct_subtype, "alternative");
+	for (it = clist_begin(alt->mm_data.mm_multipart.mm_mp_list); it; it = clist_next(it), i++) {
+		struct mailmime *part = clist_content(it);
+
+		assert_true(i < 2);
+		assert_string_equal(part->mm_content_type->ct_subtype, types[i]);
+		dec = decode_part(part, &dlen, &mech);
+		assert_int_equal(dlen, strlen(want[i]));
+		assert_memory_equal(dec, want[i], dlen);
+		mailmime_decoded_part_free(dec);
+	}
+	assert_int_equal(i, 2);
+	mailmime_free(mime);
+	free(out);
+}
+
+static void test_one_click_unsubscribe(void **state)
+{
+	struct cd_mail m = base();
+	struct cd_error err;
+	size_t len;
+	char *out;
+
+	(void)state;
+	m.unsubscribe_url = "https://tea.example/unsubscribe?t=abc";
+	out = compose(&m, &len);
+	assert_non_null(strstr(out, "List-Unsubscribe: <https://tea.example/unsubscribe?t=abc>,\r\n"
+				    " <mailto:feedback+u-tok@tea.example>\r\n"));
+	assert_non_null(strstr(out, "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
+	free(out);
+	m.unsubscribe_url = "https://tea.example/u?t=a>\r\nBcc: x@evil.example";
+	assert_int_equal(cd_compose(&m, &out, &len, &err), CD_EINVAL);
+	/* without a URL there is no one-click header (RFC 8058 needs https) */
+	m = base();
+	out = compose(&m, &len);
+	assert_null(strstr(out, "List-Unsubscribe-Post"));
 	free(out);
 }
 
@@ -264,6 +371,8 @@ int main(void)
 		cmocka_unit_test(test_bad_addresses_are_refused),
 		cmocka_unit_test(test_unicode_subject_round_trips),
 		cmocka_unit_test(test_body_decodes_to_text),
+		cmocka_unit_test(test_multipart_alternative_round_trips),
+		cmocka_unit_test(test_one_click_unsubscribe),
 		cmocka_unit_test(test_encoded_words_never_split_characters),
 	};
 
