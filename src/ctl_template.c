@@ -1,6 +1,7 @@
 /*
- * ctl_template.c - "candorctl render": one Mustache template with JSON
- * data, the way the official spec is run and marketers try a template.
+ * ctl_template.c - "candorctl render" (one Mustache template with JSON
+ * data, the way the official spec is run and marketers try a template)
+ * and "candorctl preview" (the whole mail one order would get).
  */
 #include "config.h"
 
@@ -9,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "candor/due.h"
+#include "candor/message.h"
 #include "candor/template.h"
 #include "candor/util.h"
 #include "ctl.h"
@@ -104,5 +107,170 @@ out:
 	cd_partials_free(parts);
 	free(json);
 	free(text);
+	return rc;
+}
+
+/* ---- preview --------------------------------------------------------- */
+
+static int preview_usage(FILE *out)
+{
+	fprintf(out, "Usage: candorctl [-c FILE] preview --order ID [--campaign C] [--variant V]\n"
+		"                                  [--reminder] [--parts]\n"
+		"Print the complete message candor would send for order ID (with --parts,\n"
+		"its subject, text and HTML as rendered, before encoding), then (on\n"
+		"standard error) the template and locale used, every template value that\n"
+		"came out empty, and whether the message would be sent or held. The\n"
+		"campaign defaults to the first one in the configuration, the variant\n"
+		"to the one the order is assigned to. Nothing is written to the database.\n");
+	return out == stdout ? 0 : EXIT_USAGE;
+}
+
+struct preview_args {
+	const char *order, *campaign, *variant;
+	int reminder, parts;
+};
+
+static int parse_preview_args(int argc, char **argv, struct preview_args *a)
+{
+	static const struct option opts[] = {
+		{ "order", required_argument, NULL, 'o' },
+		{ "campaign", required_argument, NULL, 'C' },
+		{ "variant", required_argument, NULL, 'v' },
+		{ "reminder", no_argument, NULL, 'r' },
+		{ "parts", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:C:v:rph", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': a->order = optarg; break;
+		case 'C': a->campaign = optarg; break;
+		case 'v': a->variant = optarg; break;
+		case 'r': a->reminder = 1; break;
+		case 'p': a->parts = 1; break;
+		case 'h': return preview_usage(stdout);
+		default: return preview_usage(stderr);
+		}
+	}
+	if (optind != argc || !a->order)
+		return preview_usage(stderr);
+	return -1;
+}
+
+/* The campaign and kind asked for; NULL (after saying why) if there is
+ * none such. */
+static const struct cd_campaign *preview_campaign(const struct cd_config *cfg,
+						  const struct preview_args *a,
+						  enum cd_due_kind *k)
+{
+	const struct cd_campaign *cp = a->campaign ? cd_config_campaign(cfg, a->campaign)
+				       : cfg->ncampaigns ? &cfg->campaigns[0] : NULL;
+
+	if (!cp) {
+		fprintf(stderr, "candorctl preview: %s\n", a->campaign
+			? "no such campaign in the configuration" : "the configuration has no campaign");
+		return NULL;
+	}
+	*k = cp->trigger == CD_TRIGGER_NEGATIVE_FEEDBACK ? CD_DUE_APOLOGY : CD_DUE_REQUEST;
+	if (a->reminder) {
+		if (!cp->reminder) {
+			fprintf(stderr, "candorctl preview: campaign %s has no reminder\n", cp->name);
+			return NULL;
+		}
+		*k = CD_DUE_REMINDER;
+	}
+	return cp;
+}
+
+/* The variant asked for replaces the order's own assignment. */
+static int preview_variant(const struct cd_campaign *cp, const char *name,
+			   struct cd_due_order *o)
+{
+	for (size_t i = 0; name && i < cp->nvariants; i++)
+		if (strcmp(cp->variants[i].name, name) == 0) {
+			o->variant = cp->variants[i].name;
+			return 0;
+		}
+	if (!name)
+		return 0;
+	fprintf(stderr, "candorctl preview: campaign %s has no variant \"%s\"\n", cp->name, name);
+	return EXIT_USAGE;
+}
+
+static int show_preview(struct cd_message *p, const struct cd_campaign *cp, int parts)
+{
+	if (parts && p->parts.subject)
+		printf("Subject: %s\n\n%s\n%s%s", p->parts.subject, p->parts.text,
+		       p->parts.html ? "---- HTML ----\n" : "", p->parts.html ? p->parts.html : "");
+	else if (p->mail && fwrite(p->mail, 1, p->len, stdout) != p->len)
+		return 1;
+	fflush(stdout);
+	fprintf(stderr, "\ncampaign:  %s, variant %s\ntemplate:  %s/%s\n", cp->name,
+		p->v->name, p->template, p->parts.locale[0] ? p->parts.locale : "-");
+	if (p->parts.missing.count)
+		fprintf(stderr, "empty:     %s (%zu in all) - check the data or guard them "
+			"with {{#name}}...{{/name}}\n", p->parts.missing.names,
+			p->parts.missing.count);
+	else
+		fprintf(stderr, "empty:     none\n");
+	if (p->reason[0])
+		fprintf(stderr, "verdict:   HELD: %s\n", p->reason);
+	else
+		fprintf(stderr, "verdict:   would be sent\n");
+	return p->reason[0] ? 1 : 0;
+}
+
+int ctl_cmd_preview(const char *config, int argc, char **argv)
+{
+	struct preview_args a = { 0 };
+	struct cd_errors errs = { 0 };
+	struct cd_templates *tpl = NULL;
+	const struct cd_campaign *cp;
+	struct cd_config *cfg = NULL;
+	struct cd_store *st = NULL;
+	struct cd_due_order o = { 0 };
+	unsigned char secret[32];
+	struct cd_message p = { 0 };
+	struct cd_error err;
+	enum cd_due_kind k;
+	int rc;
+
+	if ((rc = parse_preview_args(argc, argv, &a)) >= 0)
+		return rc;
+	if ((rc = ctl_open_store(config, CD_STORE_READONLY, &cfg, &st)) != 0)
+		goto out;
+	if (cd_templates_load(cfg, &tpl, &errs) < 0) {
+		ctl_print_errors(&errs);
+		rc = CD_EXIT_CONFIG;
+		goto out;
+	}
+	if (!(cp = preview_campaign(cfg, &a, &k))) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (cd_store_secret(st, secret, &err) < 0 ||
+	    cd_due_load_order(st, a.order, cp, k, &o, &err) < 0) {
+		rc = ctl_fail(&err);
+		goto out;
+	}
+	if ((rc = preview_variant(cp, a.variant, &o)) != 0)
+		goto out;
+	p.kind = k;
+	if (cd_message_prepare(&p, cfg, tpl, secret, cd_util_now(), cp, &o) < 0) {
+		rc = ctl_fail(&(struct cd_error){ .code = CD_ENOMEM, .msg = "out of memory" });
+		goto out;
+	}
+	rc = show_preview(&p, cp, a.parts);
+out:
+	cd_util_wipe(secret, sizeof(secret));
+	cd_message_clear(&p);
+	cd_due_order_clear(&o);
+	cd_errors_clear(&errs);
+	cd_templates_free(tpl);
+	cd_store_close(st);
+	cd_config_free(cfg);
 	return rc;
 }

@@ -299,9 +299,9 @@ static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_du
 		rc = set_state(r, id, "held", p.reason, err);
 		goto out;
 	}
-	if (p.parts.missing)
-		cd_log(CD_LOG_WARNING, "order %s: %zu template value(s) empty in %s/%s",
-		       o->id, p.parts.missing, p.template, p.parts.locale);
+	if (p.parts.missing.count)
+		cd_log(CD_LOG_WARNING, "order %s: template values empty in %s/%s: %s",
+		       o->id, p.template, p.parts.locale, p.parts.missing.names);
 	rc = deliver(r, id, o, &p, err);
 	r->window_used++;
 	r->today_used++;

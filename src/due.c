@@ -276,3 +276,39 @@ int cd_due_next_batch(struct cd_store *st, const struct cd_campaign *cp, enum cd
 	return 0;
 }
 
+
+int cd_due_load_order(struct cd_store *st, const char *order_id, const struct cd_campaign *cp,
+		      enum cd_due_kind k, struct cd_due_order *out, struct cd_error *err)
+{
+	/* the same columns as the due queries, for one order whatever its
+	 * state; apologies take its worst feedback, reminders its request's
+	 * variant */
+	static const char sql[] =
+		"SELECT " ORDER_COLUMNS ", 0,"
+		" (SELECT variant FROM messages m WHERE m.order_id = o.order_id"
+		"   AND m.campaign = ?2 AND m.kind = 'request'),"
+		" f.rating, f.comment, 0, o.channel"
+		" FROM orders o LEFT JOIN feedback f ON f.id = (SELECT id FROM feedback g"
+		"   WHERE g.order_id = o.order_id AND ?3 ORDER BY rating, id LIMIT 1)"
+		" WHERE o.order_id = ?1";
+	sqlite3 *db = cd_store_db(st);
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return cd_store_fail(st, err, "cannot read the order");
+	sqlite3_bind_text(s, 1, order_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, cp->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, k == CD_DUE_APOLOGY);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = read_order(s, out) < 0
+			? cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory") : 0;
+	else if (rc == SQLITE_DONE)
+		rc = cd_error_set(err, CD_ENOTFOUND, NULL, 0, "no order \"%s\"", order_id);
+	else
+		rc = cd_store_fail(st, err, "cannot read the order");
+	sqlite3_finalize(s);
+	return rc;
+}

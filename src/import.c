@@ -44,11 +44,11 @@ static const char *const statuses[] = {
 
 /* Shopify columns beyond the one-to-one ones. */
 enum { S_FIN, S_FUL, S_CANCEL, S_LINAME, S_LIQTY, S_SHIPNAME, S_BILLNAME,
-       S_SHIPCOUNTRY, S_BILLCOUNTRY, S_SOURCE, NS };
+       S_SHIPCOUNTRY, S_BILLCOUNTRY, S_SOURCE, S_LISKU, NS };
 static const char *const shopify_cols[NS] = {
 	"Financial Status", "Fulfillment Status", "Cancelled at", "Lineitem name",
 	"Lineitem quantity", "Shipping Name", "Billing Name", "Shipping Country",
-	"Billing Country", "Source",
+	"Billing Country", "Source", "Lineitem sku",
 };
 
 enum format { FMT_GENERIC, FMT_SHOPIFY, FMT_JSONL };
@@ -378,7 +378,8 @@ static const char *shopify_status(const struct importer *im, const struct cd_csv
 	return "open";
 }
 
-static void add_item(struct group *g, const char *name, const char *qty)
+static void add_item(struct group *g, const char *name, const char *qty,
+		     const char *sku)
 {
 	json_object *it;
 
@@ -389,6 +390,8 @@ static void add_item(struct group *g, const char *name, const char *qty)
 	it = json_object_new_object();
 	json_object_object_add(it, "name", json_object_new_string(name));
 	json_object_object_add(it, "quantity", json_object_new_int(qty && *qty ? atoi(qty) : 1));
+	if (sku && *sku)
+		json_object_object_add(it, "sku", json_object_new_string(sku));
 	json_object_array_add(g->items, it);
 }
 
@@ -458,7 +461,8 @@ static int shopify_row(struct importer *im, const struct cd_csv_record *r,
 		im->g.bad = 1;
 		return bad_row(im, r->line, NULL, 0, "%s", why);
 	}
-	add_item(&im->g, cell(r, im->scol[S_LINAME]), cell(r, im->scol[S_LIQTY]));
+	add_item(&im->g, cell(r, im->scol[S_LINAME]), cell(r, im->scol[S_LIQTY]),
+		 cell(r, im->scol[S_LISKU]));
 	return 0;
 }
 

@@ -27,7 +27,7 @@ static const char *const quality[] = {
 static const char *const shipping[] = {
 	"late", "delay", "took weeks", "never arrived", "never received", "not arrived",
 	"shipping", "delivery", "courier", "damaged in transit", "damaged box", "crushed",
-	"lost in", "package", "parcel",
+	"lost in", "package", "parcel", "dented", "damaged", "arrived broken",
 	"物流", "快递", "发货", "送货", "太慢", "延迟", "没收到", "包裹", "運送", "快遞", "發貨", "沒收到",
 	"доставк", "опозд", "задерж", "курьер", "посылк", "не пришл", "не получил",
 	"lieferung", "versand", "verspät", "zu spät", "paket", "nicht angekommen",

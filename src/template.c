@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -348,7 +349,7 @@ struct render {
 	enum cd_escape esc;
 	struct cd_partials *partials;
 	struct cd_buf *out;
-	size_t missing;
+	struct cd_missing *missing;
 	struct cd_error *err;
 };
 
@@ -432,13 +433,35 @@ static int render_section(struct render *r, const struct cd_template *t, size_t 
 	return rc;
 }
 
+static void note_missing(struct cd_missing *m, const char *name, size_t len)
+{
+	size_t used = strlen(m->names), room = sizeof(m->names) - used;
+	const char *p = m->names;
+
+	m->count++;
+	/* the names already noted, as ", "-separated whole words */
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && memcmp(p, name, len) == 0)
+			return;
+		p += n;
+		p += strspn(p, ", ");
+	}
+	if (used + len + 6 < sizeof(m->names))
+		snprintf(m->names + used, room, "%s%.*s", used ? ", " : "", (int)len, name);
+	else if (used + 4 < sizeof(m->names) && !strstr(m->names, "..."))
+		snprintf(m->names + used, room, "...");
+}
+
 static int render_var(struct render *r, const struct cd_template *t,
 		      const struct token *k)
 {
 	const struct cd_tdata *d = lookup(r, k->s, k->len);
 
 	if (!d || d->kind == CD_TD_NULL || (d->kind == CD_TD_STRING && !d->str[0])) {
-		r->missing++;
+		if (r->missing)
+			note_missing(r->missing, k->s, k->len);
 		return 0;
 	}
 	if (d->kind == CD_TD_BOOL) {
@@ -529,17 +552,16 @@ static int render_range(struct render *r, const struct cd_template *t,
 
 int cd_template_render(const struct cd_template *t, const struct cd_tdata *data,
 		       enum cd_escape esc, struct cd_partials *partials,
-		       struct cd_buf *out, size_t *missing, struct cd_error *err)
+		       struct cd_buf *out, struct cd_missing *missing, struct cd_error *err)
 {
-	struct render r = { .esc = esc, .partials = partials, .out = out, .err = err };
+	struct render r = { .esc = esc, .partials = partials, .out = out, .err = err,
+			    .missing = missing };
 	int rc;
 
 	r.stack[r.depth++] = data;
 	rc = render_range(&r, t, 0, t->n);
 	if (rc == 0 && out->oom)
 		rc = cd_error_set(err, CD_ENOMEM, t->name, 0, "out of memory");
-	if (missing)
-		*missing = r.missing;
 	return rc;
 }
 
@@ -547,6 +569,7 @@ int cd_template_render_text(const char *name, const char *text,
 			    const struct cd_tdata *data, enum cd_escape esc,
 			    char **out, size_t *missing, struct cd_error *err)
 {
+	struct cd_missing m = { 0 };
 	struct cd_template *t = NULL;
 	struct cd_buf b = { 0 };
 	int rc;
@@ -554,7 +577,9 @@ int cd_template_render_text(const char *name, const char *text,
 	*out = NULL;
 	if ((rc = cd_template_compile(name, text, &t, err)) < 0)
 		return rc;
-	rc = cd_template_render(t, data, esc, NULL, &b, missing, err);
+	rc = cd_template_render(t, data, esc, NULL, &b, &m, err);
+	if (missing)
+		*missing = m.count;
 	if (rc == 0 && !(*out = cd_buf_take(&b)))
 		rc = cd_error_set(err, CD_ENOMEM, name, 0, "out of memory");
 	cd_buf_free(&b);

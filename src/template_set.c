@@ -303,14 +303,12 @@ static const struct tlocale *pick_locale(const struct tset *s, const char *local
 
 static int render_part(const struct tlocale *l, const struct cd_template *t,
 		       const struct cd_tdata *data, enum cd_escape esc, char **out,
-		       size_t *missing, struct cd_error *err)
+		       struct cd_missing *missing, struct cd_error *err)
 {
 	struct cd_buf b = { 0 };
-	size_t m = 0;
 	int rc;
 
-	rc = cd_template_render(t, data, esc, l->partials, &b, &m, err);
-	*missing += m;
+	rc = cd_template_render(t, data, esc, l->partials, &b, missing, err);
 	if (rc == 0 && !(*out = cd_buf_take(&b)))
 		rc = cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	cd_buf_free(&b);

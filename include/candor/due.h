@@ -80,6 +80,13 @@ int cd_due_next_batch(struct cd_store *st, const struct cd_campaign *cp,
 		      struct cd_due_page *pg, struct cd_due_order *out, size_t *n,
 		      int *more, struct cd_error *err);
 
+/* Read order ORDER_ID as a due order of CP and kind K would be read,
+ * whether or not it is due (for previews). Returns 0, CD_ENOTFOUND,
+ * CD_ENOMEM or CD_ESTORE. */
+int cd_due_load_order(struct cd_store *st, const char *order_id,
+		      const struct cd_campaign *cp, enum cd_due_kind k,
+		      struct cd_due_order *out, struct cd_error *err);
+
 /* Free an order's strings and zero it. */
 void cd_due_order_clear(struct cd_due_order *o);
 

@@ -35,6 +35,13 @@ enum cd_escape {
 	CD_ESCAPE_MUSTACHE  /* plain Mustache: escaped; raw tags print anything */
 };
 
+/* Values a rendering asked for but the data lacked (or held empty): how
+ * many, and the distinct names, for "candorctl preview" to show. */
+struct cd_missing {
+	size_t count;
+	char names[256];  /* "customer.first_name, order.date"; may end "..." */
+};
+
 /* ---- one template ---------------------------------------------------- */
 
 /* Compile TEXT (copied); NAME (usually the file) is used in errors, which
@@ -46,12 +53,13 @@ void cd_template_free(struct cd_template *t);
 
 /* Append the rendering of T with DATA to OUT. PARTIALS may be NULL (every
  * partial is then empty). Names with no value render empty and are
- * counted in *MISSING (may be NULL). Returns 0, CD_ETEMPLATE (a partial
+ * added to *MISSING (may be NULL; not reset). Returns 0, CD_ETEMPLATE (a partial
  * does not compile, recursion too deep, an unsafe value in a raw HTML
  * tag) or CD_ENOMEM. */
 int cd_template_render(const struct cd_template *t, const struct cd_tdata *data,
 		       enum cd_escape esc, struct cd_partials *partials,
-		       struct cd_buf *out, size_t *missing, struct cd_error *err);
+		       struct cd_buf *out, struct cd_missing *missing,
+		       struct cd_error *err);
 
 /* Compile TEXT, render it without partials into a new string *OUT, free
  * the compiled form. For tests, fuzzing and one-off use. */
@@ -99,7 +107,7 @@ struct cd_templates;
 struct cd_rendered {
 	char *subject, *text, *html; /* html may be NULL */
 	char locale[32];             /* the locale actually used */
-	size_t missing;              /* values the templates asked for but lacked */
+	struct cd_missing missing;   /* values the templates asked for but lacked */
 };
 
 /* Load and check every template set the configured campaigns name.

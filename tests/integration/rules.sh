@@ -66,8 +66,17 @@ check "... and the apology quotes the customer's words" \
 import email,email.policy,glob,sys
 for f in glob.glob('outbox/*.eml'):
     m=email.message_from_bytes(open(f,'rb').read(),policy=email.policy.default)
-    if 'we are sorry' in m['Subject']:
+    if 'sorry' in m['Subject'].lower():
         sys.exit(0 if 'The tin arrived dented' in m.get_body().get_content() else 1)
+sys.exit(1)\""
+check "... and speaks to its reason (a dented tin: shipping)" \
+	sh -c "python3 -c \"
+import email,email.policy,glob,sys
+for f in glob.glob('outbox/*.eml'):
+    m=email.message_from_bytes(open(f,'rb').read(),policy=email.policy.default)
+    if 'sorry' in m['Subject'].lower():
+        t=m.get_body(preferencelist=('plain',)).get_content()
+        sys.exit(0 if 'arrived late or damaged' in t and 'the carrier' in t else 1)
 sys.exit(1)\""
 check "a rating of 4 gets no apology" [ "$(q "SELECT count(*) FROM messages WHERE order_id='good' AND campaign='apology'")" -eq 0 ]
 check "a negative feedback also stops the review request" [ "$(q "SELECT count(*) FROM messages WHERE order_id='bad' AND campaign='review'")" -eq 0 ]
