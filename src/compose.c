@@ -67,13 +67,42 @@ static void add_date(struct cd_buf *b, int64_t when)
 		      tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/* Bytes quoted-printable passes as they are (blanks need a look ahead). */
+static int qp_plain(unsigned char c)
+{
+	return c > 32 && c < 127 && c != '=';
+}
+
+/* One byte at column *COL that is not a line end, escaped as needed. */
+static char *qp_byte(char *o, const char *body, size_t i, size_t n, size_t *col)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c = (unsigned char)body[i];
+	int esc;
+
+	if (c == ' ' || c == '\t')
+		esc = i + 1 == n || body[i + 1] == '\n' || body[i + 1] == '\r';
+	else
+		esc = !qp_plain(c) || (*col == 0 && c == '.') ||
+		      (*col == 0 && c == 'F' && strncmp(body + i, "From ", 5) == 0);
+	if (!esc) {
+		*o++ = (char)c;
+		(*col)++;
+		return o;
+	}
+	*o++ = '=';
+	*o++ = hex[c >> 4];
+	*o++ = hex[c & 15];
+	*col += 3;
+	return o;
+}
+
 /* Quoted-printable (RFC 2045 6.7) of BODY with its line ends made CRLF.
  * Lines stay under 76 characters; trailing blanks, '=', controls and
  * 8-bit bytes are escaped; so are a leading '.' and "From ", which some
  * relays and mbox files would otherwise mangle. */
 static void put_qp(struct cd_buf *b, const char *body, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	/* worst case: every byte escaped, plus a soft break per 24 bytes */
 	char *out = cd_buf_space(b, n * 3 + (n / 24 + 2) * 3 + 2), *o = out;
 	size_t col = 0;
@@ -82,7 +111,6 @@ static void put_qp(struct cd_buf *b, const char *body, size_t n)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)body[i];
-		int esc;
 
 		if (c == '\n' || (c == '\r' && i + 1 < n && body[i + 1] == '\n')) {
 			i += c == '\r';
@@ -96,24 +124,28 @@ static void put_qp(struct cd_buf *b, const char *body, size_t n)
 			o += 3;
 			col = 0;
 		}
-		if (c == ' ' || c == '\t')
-			esc = i + 1 == n || body[i + 1] == '\n' || body[i + 1] == '\r';
-		else
-			esc = c < 32 || c > 126 || c == '=' || (col == 0 && c == '.') ||
-			      (col == 0 && c == 'F' && strncmp(body + i, "From ", 5) == 0);
-		if (esc) {
-			*o++ = '=';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-			col += 3;
-		} else {
+		/* most text is a run of plain bytes and inner blanks */
+		while (col > 0 && col < 73 && i + 1 < n &&
+		       (qp_plain(c) || (c == ' ' && body[i + 1] != '\n' && body[i + 1] != '\r'))) {
 			*o++ = (char)c;
 			col++;
+			c = (unsigned char)body[++i];
 		}
+		if (c == '\n' || (c == '\r' && i + 1 < n && body[i + 1] == '\n')) {
+			i--;
+			continue;
+		}
+		if (col > 72) {
+			memcpy(o, "=\r\n", 3);
+			o += 3;
+			col = 0;
+		}
+		o = qp_byte(o, body, i, n, &col);
 	}
+	/* text without a final line break keeps none: a soft break ends it */
 	if (col) {
-		*o++ = '\r';
-		*o++ = '\n';
+		memcpy(o, "=\r\n", 3);
+		o += 3;
 	}
 	cd_buf_commit(b, (size_t)(o - out));
 }
@@ -224,7 +256,7 @@ int cd_compose(const struct cd_mail *m, char **out, size_t *len,
 	if (!m->html) {
 		add_part(&b, "text/plain", m->text);
 	} else {
-		if (cd_util_random(rnd, sizeof(rnd)) < 0)
+		if (cd_util_random_id(rnd, sizeof(rnd)) < 0)
 			memset(rnd, 0x5a, sizeof(rnd));
 		cd_util_hex(rnd, sizeof(rnd), hex);
 		/* "=_" cannot occur in base64 or quoted-printable output */

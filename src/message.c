@@ -266,7 +266,7 @@ int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
 	p->v = variant_for(cp, o);
 	p->template = p->kind == CD_DUE_REMINDER ? cp->reminder_template : p->v->template;
 	make_token(secret, o->id, cp->name, p->kind, p->token);
-	if (cd_util_random(rnd, sizeof(rnd)) < 0)
+	if (cd_util_random_id(rnd, sizeof(rnd)) < 0)
 		return CD_EIO;
 	cd_util_hex(rnd, sizeof(rnd), hex);
 	snprintf(p->msgid, sizeof(p->msgid), "%s.%s@%s", hex, p->token, cfg->shop.domain);

@@ -214,8 +214,10 @@ int cd_partials_get(struct cd_partials *p, const char *name, size_t len,
 	if (!cd_partials_name_ok(name, len))
 		return strict ? cd_error_set(err, CD_ETEMPLATE, NULL, 0,
 					     "bad partial name \"%.*s\"", (int)len, name) : 0;
-	if (!indent)
+	if (!indent) {
+		indent = "";
 		ilen = 0;
+	}
 	for (size_t i = 0; i < p->ntpl; i++) {
 		const struct compiled *c = &p->tpl[i];
 
@@ -232,5 +234,5 @@ int cd_partials_get(struct cd_partials *p, const char *name, size_t len,
 	/* compile it plain first, so errors point at the file's own columns */
 	if (ilen && (rc = cd_partials_get(p, name, len, NULL, 0, strict, t, err)) < 0)
 		return rc;
-	return compile(p, s, indent ? indent : "", ilen, t, err);
+	return compile(p, s, indent, ilen, t, err);
 }

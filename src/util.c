@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -214,6 +215,38 @@ int cd_util_random(void *buf, size_t n)
 		p += r;
 		n -= (size_t)r;
 	}
+	return 0;
+}
+
+/* Identifiers come from a pool refilled 4 KB at a time: two getrandom
+ * calls per mail were a tenth of composing it. A child of fork() must not
+ * reuse its parent's pool, or both would hand out the same ids. */
+static unsigned char id_pool[4096];
+static size_t id_left;
+static int id_atfork;
+
+static void id_pool_forget(void)
+{
+	id_left = 0;
+}
+
+int cd_util_random_id(void *buf, size_t n)
+{
+	if (n > sizeof(id_pool))
+		return cd_util_random(buf, n);
+	if (!id_atfork) {
+		pthread_atfork(NULL, NULL, id_pool_forget);
+		id_atfork = 1;
+	}
+	if (id_left < n) {
+		if (cd_util_random(id_pool, sizeof(id_pool)) < 0)
+			return CD_EIO;
+		id_left = sizeof(id_pool);
+	}
+	memcpy(buf, id_pool + sizeof(id_pool) - id_left, n);
+	/* used bytes are wiped so they cannot be handed out twice */
+	memset(id_pool + sizeof(id_pool) - id_left, 0, n);
+	id_left -= n;
 	return 0;
 }
 

@@ -54,6 +54,11 @@ struct cd_error;
 int cd_util_read_file(const char *path, size_t max, char **out, size_t *len,
 		      struct cd_error *err);
 
+/* N random bytes for identifiers (Message-IDs, MIME boundaries): from
+ * the same kernel source, but served from a pool. Not for secrets.
+ * Returns 0 or CD_EIO. */
+int cd_util_random_id(void *buf, size_t n);
+
 /* Lower-case hex of LEN bytes into OUT (2*LEN+1 bytes). */
 void cd_util_hex(const unsigned char *in, size_t len, char *out);
 

@@ -31,6 +31,8 @@ static size_t mutate(uint8_t *buf, size_t len, size_t cap)
 	static const char *const tokens[] = {
 		"\"", "\"\"", ",", "\r\n", "\n", "{{", "}}", "{{#a}}", "{{/a}}", "{{{",
 		"\xEF\xBB\xBF", "\xff", "\xc3", "\xe6\xbc\xa2", "\0", "=?", "?=",
+		"{{>p}}", "{{=<% %>=}}", "<%", "%>", "{{>*a}}", "{{^a}}", "{{!", "[", "]",
+		"{", "}", ":", "\\u00", "null", "1e999", "{\"a\":",
 	};
 	int n = 1 + (int)(next() % 8);
 
