@@ -358,6 +358,7 @@ static const struct command commands[] = {
 	{ "import", "", "import orders or feedback (CSV, Shopify CSV, JSON Lines)", cmd_import },
 	{ "history", "", "everything that happened to one order", cmd_history },
 	{ "suppress", "", "never mail an address again (or --remove, --list)", cmd_suppress },
+	{ "lint", "", "check wording for bought, gated or pressured reviews", ctl_cmd_lint },
 	{ "preview", "", "show the complete mail an order would get, and its verdict", ctl_cmd_preview },
 	{ "render", "", "render one Mustache template with JSON data", ctl_cmd_render },
 };

@@ -1,0 +1,688 @@
+/*
+ * compliance.c - find every term of every rule in one pass (an
+ * Aho-Corasick automaton over the normalized bytes, its alphabet folded
+ * to the bytes the terms use), then judge the rules on the few matches.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "candor/compliance_impl.h"
+#include "candor/normalize.h"
+#include "candor/util.h"
+
+#define SENTENCE_MAX 400  /* characters two terms of one sentence may be apart */
+
+int cc_list(struct cd_compliance *c, const char *name)
+{
+	for (size_t i = 0; i < c->nlists; i++)
+		if (strcmp(c->lists[i].name, name) == 0)
+			return (int)i;
+	if (CD_GROW(c->lists, c->nlists, c->caplists) < 0 ||
+	    !(c->lists[c->nlists].name = strdup(name)))
+		return -1;
+	return (int)c->nlists++;
+}
+
+/* ---- the automaton ----------------------------------------------------- */
+
+static int alloc_states(struct cd_compliance *c, size_t max)
+{
+	c->delta = calloc(max * c->nclasses, sizeof(*c->delta));
+	c->out = malloc(max * sizeof(*c->out));
+	c->dict = calloc(max, sizeof(*c->dict));
+	c->hasout = calloc(max, 1);
+	if (!c->delta || !c->out || !c->dict || !c->hasout)
+		return CD_ENOMEM;
+	for (size_t i = 0; i < max; i++)
+		c->out[i] = -1;
+	return 0;
+}
+
+/* The trie of all terms; state 0 is the root, and 0 as a target means
+ * "no edge yet" (nothing leads back to the root in a trie). */
+static void build_trie(struct cd_compliance *c)
+{
+	c->nstates = 1;
+	for (size_t t = 0; t < c->nterms; t++) {
+		const unsigned char *s = (const unsigned char *)c->terms[t].text;
+		uint32_t st = 0;
+
+		for (size_t i = 0; i < c->terms[t].len; i++) {
+			uint32_t *e = &c->delta[st * c->nclasses + c->classes[s[i]]];
+
+			if (!*e)
+				*e = (uint32_t)c->nstates++;
+			st = *e;
+		}
+		c->terms[t].next = c->out[st];
+		c->out[st] = (int32_t)t;
+	}
+}
+
+/* Breadth first: each state's failure link, missing edges filled from
+ * it (so matching is one table lookup per byte), and the nearest state
+ * with output down the failure chain. */
+static int link_states(struct cd_compliance *c)
+{
+	uint32_t *queue = malloc(c->nstates * sizeof(*queue));
+	uint32_t *fail = calloc(c->nstates, sizeof(*fail));
+	size_t head = 0, tail = 0, k = c->nclasses;
+
+	if (!queue || !fail) {
+		free(queue);
+		free(fail);
+		return CD_ENOMEM;
+	}
+	for (size_t a = 1; a < k; a++)
+		if (c->delta[a])
+			queue[tail++] = c->delta[a];
+	while (head < tail) {
+		uint32_t s = queue[head++], f = fail[s];
+
+		c->dict[s] = c->out[f] >= 0 ? f : c->dict[f];
+		c->hasout[s] = c->out[s] >= 0 || c->hasout[f];
+		for (size_t a = 1; a < k; a++) {
+			uint32_t *e = &c->delta[s * k + a];
+
+			if (*e) {
+				fail[*e] = c->delta[f * k + a];
+				if (fail[*e] == *e)
+					fail[*e] = 0;
+				queue[tail++] = *e;
+			} else {
+				*e = c->delta[f * k + a];
+			}
+		}
+	}
+	free(queue);
+	free(fail);
+	return 0;
+}
+
+int cc_build(struct cd_compliance *c)
+{
+	size_t max = 1;
+
+	memset(c->classes, 0, sizeof(c->classes));
+	c->nclasses = 1; /* class 0: bytes no term uses */
+	for (size_t t = 0; t < c->nterms; t++) {
+		for (size_t i = 0; i < c->terms[t].len; i++) {
+			unsigned char b = (unsigned char)c->terms[t].text[i];
+
+			if (!c->classes[b])
+				c->classes[b] = (uint8_t)c->nclasses++;
+		}
+		max += c->terms[t].len;
+	}
+	if (alloc_states(c, max) < 0)
+		return CD_ENOMEM;
+	build_trie(c);
+	return link_states(c);
+}
+
+/* ---- matching ---------------------------------------------------------- */
+
+struct match {
+	uint32_t start, end;   /* normalized byte offsets, end exclusive */
+	int list;
+};
+
+struct matches {
+	struct match *m;
+	size_t n, cap;
+};
+
+/* A letter or digit of a script that writes spaces between words. */
+static int word_char(const char *s, size_t len, size_t at)
+{
+	utf8proc_int32_t cp;
+	utf8proc_category_t cat;
+
+	if (at >= len)
+		return 0;
+	if ((unsigned char)s[at] < 0x80)
+		return (s[at] >= 'a' && s[at] <= 'z') || (s[at] >= '0' && s[at] <= '9');
+	if (utf8proc_iterate((const uint8_t *)s + at, (utf8proc_ssize_t)(len - at), &cp) <= 0 ||
+	    cp >= 0x2E80)
+		return 0;
+	cat = utf8proc_category(cp);
+	return cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_NO &&
+	       cat != UTF8PROC_CATEGORY_MN && cat != UTF8PROC_CATEGORY_MC &&
+	       cat != UTF8PROC_CATEGORY_ME;
+}
+
+/* The start of the character before byte AT. */
+static size_t prev_char(const char *s, size_t at)
+{
+	while (at > 0 && ((unsigned char)s[--at] & 0xC0) == 0x80)
+		;
+	return at;
+}
+
+static int bounded(const struct cc_term *t, const char *s, size_t len, size_t start,
+		   size_t end)
+{
+	if (!(t->flags & TERM_OPEN_START) && start > 0 && word_char(t->text, t->len, 0) &&
+	    word_char(s, len, prev_char(s, start)))
+		return 0;
+	if (!(t->flags & TERM_OPEN_END) && word_char(t->text, t->len, prev_char(t->text, t->len)) &&
+	    word_char(s, len, end))
+		return 0;
+	return 1;
+}
+
+static int scan(const struct cd_compliance *c, const char *s, size_t len, struct matches *ms)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const uint32_t *delta = c->delta;
+	size_t k = c->nclasses;
+	uint32_t st = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		st = delta[st * k + c->classes[p[i]]];
+		if (!c->hasout[st])
+			continue;
+		for (uint32_t o = st; o; o = c->dict[o]) {
+			for (int32_t t = c->out[o]; t >= 0; t = c->terms[t].next) {
+				const struct cc_term *term = &c->terms[t];
+				size_t start = i + 1 - term->len;
+
+				if (!bounded(term, s, len, start, i + 1))
+					continue;
+				if (CD_GROW(ms->m, ms->n, ms->cap) < 0)
+					return CD_ENOMEM;
+				ms->m[ms->n++] = (struct match){ (uint32_t)start, (uint32_t)(i + 1), term->list };
+			}
+			if (!c->dict[o])
+				break;
+		}
+	}
+	return 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct match *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->end > y->end ? -1 : x->end < y->end;
+}
+
+/* Drop matches lying inside a match of a shadowing list ("happy" in "not
+ * happy"). MS is sorted by start. */
+static void shadow(const struct cd_compliance *c, struct matches *ms)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < ms->n; i++) {
+		const struct match *m = &ms->m[i];
+		int hidden = 0;
+
+		for (size_t j = i; j-- > 0 && !hidden && ms->m[j].start + 256 > m->start;) {
+			const struct match *o = &ms->m[j];
+
+			hidden = c->lists[o->list].shadows && o->list != m->list &&
+				 o->start <= m->start && o->end >= m->end &&
+				 o->end - o->start > m->end - m->start;
+		}
+		for (size_t j = i + 1; j < ms->n && !hidden && ms->m[j].start == m->start; j++) {
+			const struct match *o = &ms->m[j];
+
+			hidden = c->lists[o->list].shadows && o->list != m->list && o->end >= m->end &&
+				 o->end - o->start > m->end - m->start;
+		}
+		if (!hidden)
+			ms->m[w++] = *m;
+	}
+	ms->n = w;
+}
+
+/* ---- judging the rules ---------------------------------------------------- */
+
+struct doc {
+	const char *orig;
+	size_t olen;
+	const struct cd_normtext *n;
+	const struct matches *ms;
+	size_t *bounds;       /* sentence ends, sorted */
+	size_t nbounds;
+};
+
+static int is_boundary(const char *s, size_t len, size_t i)
+{
+	unsigned char c = (unsigned char)s[i];
+
+	if (c == '!' || c == '?' || c == '\n' || c == ';')
+		return 1;
+	if (c == '.')
+		return i + 1 >= len || s[i + 1] == ' ' || s[i + 1] == '\n';
+	/* 。！？ that NFKC leaves alone: U+3002 */
+	return c == 0xE3 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
+	       (unsigned char)s[i + 2] == 0x82;
+}
+
+static int find_bounds(struct doc *d)
+{
+	size_t cap = 0;
+
+	for (size_t i = 0; i < d->n->len; i++) {
+		if (!is_boundary(d->n->s, d->n->len, i))
+			continue;
+		if (CD_GROW(d->bounds, d->nbounds, cap) < 0)
+			return CD_ENOMEM;
+		d->bounds[d->nbounds++] = i;
+	}
+	return 0;
+}
+
+/* How many sentence ends lie before byte AT. */
+static size_t sentence_of(const struct doc *d, size_t at)
+{
+	size_t lo = 0, hi = d->nbounds;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (d->bounds[mid] < at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Characters from byte A to byte B (A <= B). */
+static size_t chars(const struct doc *d, size_t a, size_t b)
+{
+	size_t n = 0;
+
+	for (; a < b; a++)
+		n += ((unsigned char)d->n->s[a] & 0xC0) != 0x80;
+	return n;
+}
+
+/* The first match (by start) of LIST at or after byte FROM, or NULL. The
+ * matches are sorted by start; this walks from a binary-searched point. */
+static const struct match *first_from(const struct doc *d, size_t from, size_t *idx)
+{
+	size_t lo = 0, hi = d->ms->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (d->ms->m[mid].start < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*idx = lo;
+	return lo < d->ms->n ? &d->ms->m[lo] : NULL;
+}
+
+static int in_lists(int list, const int *lists, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (lists[i] == list)
+			return 1;
+	return 0;
+}
+
+/* Is there a match of one of R's "unless" lists in bytes [A, B)? */
+static int excused(const struct doc *d, const struct cc_rule *r, size_t a, size_t b)
+{
+	size_t i;
+
+	if (!r->nunless)
+		return 0;
+	for (first_from(d, a, &i); i < d->ms->n && d->ms->m[i].start < b; i++)
+		if (in_lists(d->ms->m[i].list, r->unless, r->nunless))
+			return 1;
+	return 0;
+}
+
+/* The bytes of the sentences holding A and B. */
+static void sentence_span(const struct doc *d, size_t a, size_t b, size_t *from, size_t *to)
+{
+	size_t sa = sentence_of(d, a), sb = sentence_of(d, b);
+
+	*from = sa > 0 ? d->bounds[sa - 1] + 1 : 0;
+	*to = sb < d->nbounds ? d->bounds[sb] + 1 : d->n->len;
+}
+
+static size_t back(size_t at, size_t by)
+{
+	return at > by ? at - by : 0;
+}
+
+static void line_col(const char *s, size_t at, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < at; i++) {
+		if (s[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)s[i] & 0xC0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+static int add_finding(const struct doc *d, const struct cc_rule *r, size_t nstart, size_t nend,
+		       struct cd_findings *f)
+{
+	struct cd_finding *x;
+	size_t o_start = d->n->map[nstart], o_end = d->n->map[nend - 1] + 1, n;
+
+	while (o_end < d->olen && ((unsigned char)d->orig[o_end] & 0xC0) == 0x80)
+		o_end++;
+	/* one finding per rule and place */
+	for (size_t i = 0; i < f->count; i++)
+		if (f->items[i].rule == r->id && f->items[i].start < o_end && o_start < f->items[i].end)
+			return 0;
+	if (CD_GROW(f->items, f->count, f->cap) < 0)
+		return CD_ENOMEM;
+	x = &f->items[f->count++];
+	*x = (struct cd_finding){ .rule = r->id, .family = r->family, .severity = r->severity,
+				  .message = r->message, .suggestion = r->suggestion,
+				  .start = o_start, .end = o_end };
+	f->errors += r->error;
+	line_col(d->orig, o_start, &x->line, &x->column);
+	n = o_end - o_start < sizeof(x->excerpt) - 1 ? o_end - o_start : sizeof(x->excerpt) - 1;
+	while (n > 0 && n < o_end - o_start && ((unsigned char)d->orig[o_start + n] & 0xC0) == 0x80)
+		n--;
+	memcpy(x->excerpt, d->orig + o_start, n);
+	x->excerpt[n] = '\0';
+	for (char *p = x->excerpt; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	return 0;
+}
+
+static int judge_any(const struct doc *d, const struct cc_rule *r, struct cd_findings *f)
+{
+	for (size_t i = 0; i < d->ms->n; i++) {
+		const struct match *m = &d->ms->m[i];
+		size_t a, b;
+
+		if (!in_lists(m->list, r->lists, r->nlists))
+			continue;
+		sentence_span(d, m->start, m->start, &a, &b);
+		if (!excused(d, r, a, b) && add_finding(d, r, m->start, m->end, f) < 0)
+			return CD_ENOMEM;
+	}
+	return 0;
+}
+
+/* Do A and B stand close enough for rule R? */
+static int close_enough(const struct doc *d, const struct cc_rule *r, const struct match *a,
+			const struct match *b)
+{
+	const struct match *x = a->start <= b->start ? a : b, *y = x == a ? b : a;
+	size_t gap = y->start > x->end ? chars(d, x->end, y->start) : 0;
+	int same = sentence_of(d, x->start) == sentence_of(d, y->start);
+
+	if (a->start == b->start && a->end == b->end)
+		return 0; /* one word is not two things */
+	if (r->sentence)
+		return same && gap <= (size_t)r->within;
+	return gap <= (size_t)r->within || (same && gap <= SENTENCE_MAX);
+}
+
+static int judge_near(const struct doc *d, const struct cc_rule *r, struct cd_findings *f)
+{
+	size_t reach = (size_t)(r->within > SENTENCE_MAX ? r->within : SENTENCE_MAX) * 4;
+
+	for (size_t i = 0; i < d->ms->n; i++) {
+		const struct match *a = &d->ms->m[i];
+		size_t j;
+
+		if (a->list != r->lists[0])
+			continue;
+		for (first_from(d, back(a->start, reach), &j); j < d->ms->n &&
+		     d->ms->m[j].start <= a->end + reach; j++) {
+			const struct match *b = &d->ms->m[j];
+			size_t s0, s1, lo, hi;
+
+			if (b->list != r->lists[1] || !close_enough(d, r, a, b))
+				continue;
+			lo = a->start < b->start ? a->start : b->start;
+			hi = a->end > b->end ? a->end : b->end;
+			sentence_span(d, lo, hi, &s0, &s1);
+			if (excused(d, r, s0, s1))
+				continue;
+			if (add_finding(d, r, lo, hi, f) < 0)
+				return CD_ENOMEM;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* For ALL: the nearest match of LIST to ANCHOR, not overlapping USED. */
+static const struct match *nearest(const struct doc *d, int list, const struct match *anchor,
+				   size_t reach, const struct match **used, int nused)
+{
+	const struct match *best = NULL;
+	size_t j, bestd = (size_t)-1;
+
+	for (first_from(d, back(anchor->start, reach), &j); j < d->ms->n &&
+	     d->ms->m[j].start <= anchor->end + reach; j++) {
+		const struct match *m = &d->ms->m[j];
+		size_t dist = m->start > anchor->start ? m->start - anchor->start
+						       : anchor->start - m->start;
+		int clash = 0;
+
+		if (m->list != list)
+			continue;
+		for (int u = 0; u < nused && !clash; u++)
+			clash = m->start < used[u]->end && used[u]->start < m->end;
+		if (!clash && dist < bestd) {
+			best = m;
+			bestd = dist;
+		}
+	}
+	return best;
+}
+
+static int judge_all(const struct doc *d, const struct cc_rule *r, struct cd_findings *f)
+{
+	size_t reach = (size_t)r->within * 4;
+
+	for (size_t i = 0; i < d->ms->n; i++) {
+		const struct match *used[RULE_MAX_LISTS] = { &d->ms->m[i] };
+		size_t lo = used[0]->start, hi = used[0]->end;
+		int n = 1;
+
+		if (used[0]->list != r->lists[0])
+			continue;
+		for (; n < r->nlists; n++) {
+			const struct match *m = nearest(d, r->lists[n], used[0], reach, used, n);
+
+			if (!m)
+				break;
+			used[n] = m;
+			lo = m->start < lo ? m->start : lo;
+			hi = m->end > hi ? m->end : hi;
+		}
+		if (n < r->nlists || chars(d, lo, hi) > (size_t)r->within)
+			continue;
+		if (excused(d, r, back(lo, reach), hi + reach))
+			continue;
+		if (add_finding(d, r, lo, hi, f) < 0)
+			return CD_ENOMEM;
+	}
+	return 0;
+}
+
+/* A link to a host none of R's fragments names. */
+static int judge_links(const struct doc *d, const struct cc_rule *r, struct cd_findings *f)
+{
+	static const char *const starts[] = { "http://", "https://", "www." };
+	const char *s = d->n->s;
+
+	for (size_t i = 0; i < d->n->len; i++) {
+		size_t host = 0, end;
+		int allowed = 0;
+
+		for (int k = 0; k < 3 && !host; k++)
+			if (strncmp(s + i, starts[k], strlen(starts[k])) == 0 &&
+			    (i == 0 || !word_char(s, d->n->len, prev_char(s, i)) || s[i - 1] == '/'))
+				host = i + (k == 2 ? 0 : strlen(starts[k]));
+		if (!host)
+			continue;
+		for (end = host; end < d->n->len && !strchr(" \n/?#\"'<>()[]", s[end]); end++)
+			;
+		for (size_t a = 0; a < r->nallow && !allowed; a++)
+			allowed = memmem(s + host, end - host, r->allow[a], strlen(r->allow[a])) != NULL;
+		if (!allowed && end > host && add_finding(d, r, i, end, f) < 0)
+			return CD_ENOMEM;
+		i = end;
+	}
+	return 0;
+}
+
+static int applies(const struct cc_rule *r, const char *channel)
+{
+	if (!r->nchannels)
+		return 1;
+	for (size_t i = 0; channel && i < r->nchannels; i++)
+		if (strcmp(r->channels[i], channel) == 0)
+			return 1;
+	return 0;
+}
+
+static int judge(const struct cd_compliance *c, const struct doc *d,
+		 const struct cd_check_opts *o, struct cd_findings *f)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < c->nrules && rc == 0; i++) {
+		const struct cc_rule *r = &c->rules[i];
+
+		if (!applies(r, o ? o->channel : NULL))
+			continue;
+		switch (r->kind) {
+		case CC_ANY: rc = judge_any(d, r, f); break;
+		case CC_NEAR: rc = judge_near(d, r, f); break;
+		case CC_ALL: rc = judge_all(d, r, f); break;
+		case CC_LINKS: rc = judge_links(d, r, f); break;
+		case CC_REMINDERS: break;
+		}
+	}
+	return rc;
+}
+
+int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t len,
+			const struct cd_check_opts *opts, struct cd_findings *f)
+{
+	struct cd_normtext n = { 0 };
+	struct matches ms = { 0 };
+	struct doc d = { .orig = text, .olen = len, .n = &n, .ms = &ms };
+	int rc;
+
+	if ((rc = cd_normalize(text, len, opts && opts->mustache, &n)) < 0)
+		goto out;
+	if ((rc = scan(c, n.s, n.len, &ms)) < 0 || (rc = find_bounds(&d)) < 0)
+		goto out;
+	if (ms.n == 0)
+		goto out;
+	qsort(ms.m, ms.n, sizeof(*ms.m), by_start);
+	shadow(c, &ms);
+	rc = judge(c, &d, opts, f);
+out:
+	free(d.bounds);
+	free(ms.m);
+	cd_normtext_free(&n);
+	return rc;
+}
+
+int cd_compliance_reminder_allowed(const struct cd_compliance *c, const char *channel,
+				   const char **rule)
+{
+	for (size_t i = 0; c && i < c->nrules; i++)
+		if (c->rules[i].kind == CC_REMINDERS && c->rules[i].nchannels &&
+		    applies(&c->rules[i], channel)) {
+			if (rule)
+				*rule = c->rules[i].id;
+			return 0;
+		}
+	return 1;
+}
+
+size_t cd_compliance_packs(const struct cd_compliance *c, const char *const **names)
+{
+	*names = (const char *const *)c->packs;
+	return c->npacks;
+}
+
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void cd_compliance_free(struct cd_compliance *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nterms; i++)
+		free(c->terms[i].text);
+	for (size_t i = 0; i < c->nlists; i++)
+		free(c->lists[i].name);
+	for (size_t i = 0; i < c->nrules; i++) {
+		struct cc_rule *r = &c->rules[i];
+
+		free(r->id);
+		free(r->family);
+		free(r->severity);
+		free(r->message);
+		free(r->suggestion);
+		free(r->pack);
+		free_strings(r->allow, r->nallow);
+		free_strings(r->channels, r->nchannels);
+	}
+	free_strings(c->packs, c->npacks);
+	free(c->terms);
+	free(c->lists);
+	free(c->rules);
+	free(c->delta);
+	free(c->out);
+	free(c->dict);
+	free(c->hasout);
+	free(c);
+}
+
+void cd_findings_clear(struct cd_findings *f)
+{
+	free(f->items);
+	memset(f, 0, sizeof(*f));
+}
+
+const char *cd_findings_summary(const struct cd_findings *f, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < f->count && used + 1 < len; i++) {
+		const struct cd_finding *x = &f->items[i];
+		int n = snprintf(buf + used, len - used, "%s%s (%d:%d): %s: \"%s\"", i ? "; " : "",
+				 x->rule, x->line, x->column, x->message, x->excerpt);
+
+		if (n < 0)
+			break;
+		used += (size_t)n < len - used ? (size_t)n : len - used - 1;
+	}
+	return buf;
+}
+
+const char *cd_compliance_default_dir(void)
+{
+	return SYSCONFDIR "/candor/packs";
+}

@@ -1,0 +1,200 @@
+/*
+ * ctl_lint.c - "candorctl lint": the compliance checker for marketers,
+ * with the contract of DESIGN.md: exit 0 when clean, 1 on a violation,
+ * 2 on a usage or input error; text or JSON findings.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "candor/compliance.h"
+#include "candor/util.h"
+#include "ctl.h"
+
+#define LINT_USAGE 2
+#define MAX_INPUT (64 * 1024 * 1024)
+
+static int lint_usage(FILE *out)
+{
+	fprintf(out, "Usage: candorctl lint [--format text|json] [--pack NAME]... [--packs-dir DIR]\n"
+		"                      [--channel NAME] [--whole] FILE|-\n"
+		"Check wording for bought, gated or pressured reviews. Each line of a text\n"
+		"file is checked on its own; files ending in .html, .htm or .mustache (or\n"
+		"any file with --whole) are checked as one document, HTML tags and\n"
+		"Mustache tags ignored. --pack limits the check to those packs (default:\n"
+		"all in DIR, default %s); --channel also applies that sales\n"
+		"channel's rules (amazon: only Amazon links).\n"
+		"Exit status: 0 clean, 1 a violation found, 2 usage or input error.\n",
+		cd_compliance_default_dir());
+	return out == stdout ? 0 : LINT_USAGE;
+}
+
+struct lint_args {
+	const char *format, *dir, *channel, *file;
+	const char *packs[32];
+	size_t npacks;
+	int whole;
+};
+
+static int parse_lint_args(int argc, char **argv, struct lint_args *a)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "pack", required_argument, NULL, 'p' },
+		{ "packs-dir", required_argument, NULL, 'd' },
+		{ "channel", required_argument, NULL, 'C' },
+		{ "whole", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	a->format = "text";
+	a->dir = getenv("CANDOR_PACKS") ? getenv("CANDOR_PACKS") : cd_compliance_default_dir();
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:p:d:C:wh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': a->format = optarg; break;
+		case 'p':
+			if (a->npacks == 32)
+				return lint_usage(stderr);
+			a->packs[a->npacks++] = optarg;
+			break;
+		case 'd': a->dir = optarg; break;
+		case 'C': a->channel = optarg; break;
+		case 'w': a->whole = 1; break;
+		case 'h': return lint_usage(stdout);
+		default: return lint_usage(stderr);
+		}
+	}
+	if (optind != argc - 1 || (strcmp(a->format, "text") != 0 && strcmp(a->format, "json") != 0))
+		return lint_usage(stderr);
+	a->file = argv[optind];
+	return -1;
+}
+
+static int is_document(const char *file)
+{
+	static const char *const exts[] = { ".html", ".htm", ".mustache" };
+	size_t n = strlen(file);
+
+	for (size_t i = 0; i < 3; i++)
+		if (n > strlen(exts[i]) && strcmp(file + n - strlen(exts[i]), exts[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Check TEXT line by line (LINE_BY_LINE) or whole; findings' lines are
+ * the file's. */
+static int check_text(const struct cd_compliance *c, const char *text, size_t len,
+		      int line_by_line, const struct cd_check_opts *o, struct cd_findings *f)
+{
+	size_t at = 0;
+	int line = 1;
+
+	if (!line_by_line)
+		return cd_compliance_check(c, text, len, o, f);
+	while (at < len) {
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t n = nl ? (size_t)(nl - (text + at)) : len - at, before = f->count;
+
+		if (cd_compliance_check(c, text + at, n, o, f) < 0)
+			return CD_ENOMEM;
+		for (size_t i = before; i < f->count; i++) {
+			f->items[i].line = line;
+			f->items[i].start += at;
+			f->items[i].end += at;
+		}
+		at += n + 1;
+		line++;
+	}
+	return 0;
+}
+
+static void print_text(const char *file, const struct cd_findings *f)
+{
+	for (size_t i = 0; i < f->count; i++) {
+		const struct cd_finding *x = &f->items[i];
+
+		printf("%s:%d:%d: %s %s: %s: \"%s\"\n", file, x->line, x->column, x->severity,
+		       x->rule, x->message, x->excerpt);
+		if (*x->suggestion)
+			printf("  suggestion: %s\n", x->suggestion);
+	}
+	fprintf(stderr, "%s: %zu finding%s (%zu error%s)\n", file, f->count,
+		f->count == 1 ? "" : "s", f->errors, f->errors == 1 ? "" : "s");
+}
+
+static int print_json(const char *file, const struct cd_findings *f)
+{
+	json_object *root = json_object_new_object(), *arr = json_object_new_array();
+
+	if (!root || !arr)
+		return CD_ENOMEM;
+	json_object_object_add(root, "file", json_object_new_string(file));
+	for (size_t i = 0; i < f->count; i++) {
+		const struct cd_finding *x = &f->items[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "rule", json_object_new_string(x->rule));
+		json_object_object_add(o, "family", json_object_new_string(x->family));
+		json_object_object_add(o, "severity", json_object_new_string(x->severity));
+		json_object_object_add(o, "line", json_object_new_int(x->line));
+		json_object_object_add(o, "column", json_object_new_int(x->column));
+		json_object_object_add(o, "excerpt", json_object_new_string(x->excerpt));
+		json_object_object_add(o, "message", json_object_new_string(x->message));
+		json_object_object_add(o, "suggestion", json_object_new_string(x->suggestion));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(root, "findings", arr);
+	json_object_object_add(root, "errors", json_object_new_int64((int64_t)f->errors));
+	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return 0;
+}
+
+int ctl_cmd_lint(const char *config, int argc, char **argv)
+{
+	struct lint_args a = { 0 };
+	struct cd_errors errs = { 0 };
+	struct cd_compliance *c = NULL;
+	struct cd_findings f = { 0 };
+	struct cd_check_opts o = { 0 };
+	struct cd_error err;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	(void)config;
+	if ((rc = parse_lint_args(argc, argv, &a)) >= 0)
+		return rc;
+	rc = LINT_USAGE;
+	if (cd_compliance_load(a.dir, a.npacks ? a.packs : NULL, a.npacks, &c, &errs) < 0) {
+		ctl_print_errors(&errs);
+		goto out;
+	}
+	if (cd_util_read_file(a.file, MAX_INPUT, &text, &len, &err) < 0) {
+		ctl_fail(&err);
+		goto out;
+	}
+	o.channel = a.channel;
+	o.mustache = is_document(a.file) && strstr(a.file, ".mustache") != NULL;
+	if (check_text(c, text, len, !(a.whole || is_document(a.file)), &o, &f) < 0) {
+		fprintf(stderr, "candorctl lint: out of memory\n");
+		goto out;
+	}
+	if (strcmp(a.format, "json") == 0 ? print_json(a.file, &f) < 0 : (print_text(a.file, &f), 0))
+		goto out;
+	rc = f.errors ? 1 : 0;
+out:
+	cd_findings_clear(&f);
+	cd_errors_clear(&errs);
+	cd_compliance_free(c);
+	free(text);
+	return rc;
+}
