@@ -6,7 +6,10 @@
  * request (partials and all), quoted-printable, multipart/alternative.
  *
  * Last line: msgs_per_s=... msg_bytes=...
- * Usage: compose_bench [TEMPLATES_DIR [SECONDS]]
+ * Every message is also checked against all compliance packs, as the
+ * daemon does before it queues one.
+ *
+ * Usage: compose_bench [SOURCE_DIR [SECONDS]]
  */
 #include "config.h"
 
@@ -30,7 +33,7 @@ static void die(const char *what, const struct cd_error *err)
 	exit(1);
 }
 
-static struct cd_config *load_config(const char *templates)
+static struct cd_config *load_config(const char *top)
 {
 	char path[] = "/tmp/candor-compose-bench.XXXXXX";
 	struct cd_errors errs = { 0 };
@@ -40,7 +43,8 @@ static struct cd_config *load_config(const char *templates)
 
 	if (!fp)
 		die("cannot write a config", NULL);
-	fprintf(fp, "database = \"/tmp/unused.db\";\ntemplates = \"%s\";\n"
+	fprintf(fp, "database = \"/tmp/unused.db\";\ntemplates = \"%s/templates\";\n"
+		"packs = \"%s/etc/packs\";\n"
 		"shop = { name = \"Teehaus Müller\"; domain = \"tee.example\";\n"
 		"  from = \"feedback@tee.example\"; support = \"hilfe@tee.example\";\n"
 		"  footer = \"Teehaus Müller GmbH, Teestraße 1, 10115 Berlin\";\n"
@@ -48,7 +52,7 @@ static struct cd_config *load_config(const char *templates)
 		"  unsubscribe_url = \"https://tee.example/abmelden?t={token}\"; };\n"
 		"channels = ( { name = \"web\"; feedback_url = \"https://tee.example/bewertung?o={order}\"; } );\n"
 		"campaigns = ( { name = \"review\"; variants = (\n"
-		"  { name = \"A\"; template = \"review_request\"; } ); } );\n", templates);
+		"  { name = \"A\"; template = \"review_request\"; } ); } );\n", top, top);
 	fclose(fp);
 	if (cd_config_load(path, &cfg, &errs) < 0)
 		die("config", errs.count ? &errs.items[0] : NULL);
@@ -67,10 +71,10 @@ static double seconds(void)
 
 int main(int argc, char **argv)
 {
-	const char *templates = argc > 1 ? argv[1] : SRC_TEMPLATES;
+	const char *top = argc > 1 ? argv[1] : SRC_TOP;
 	double budget = argc > 2 ? atof(argv[2]) : 3.0, start, elapsed;
 	static unsigned char secret[32] = "bench secret, not a real one...";
-	struct cd_config *cfg = load_config(templates);
+	struct cd_config *cfg = load_config(top);
 	struct cd_templates *tpl = NULL;
 	struct cd_errors errs = { 0 };
 	char id[32], items[512];

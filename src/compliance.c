@@ -547,7 +547,7 @@ static int judge_links(const struct doc *d, const struct cc_rule *r, struct cd_f
 	return 0;
 }
 
-static int applies(const struct cc_rule *r, const char *channel)
+static int in_channel(const struct cc_rule *r, const char *channel)
 {
 	if (!r->nchannels)
 		return 1;
@@ -555,6 +555,15 @@ static int applies(const struct cc_rule *r, const char *channel)
 		if (strcmp(r->channels[i], channel) == 0)
 			return 1;
 	return 0;
+}
+
+static int applies(const struct cc_rule *r, const struct cd_check_opts *o)
+{
+	int pack = !o || !o->packs;
+
+	for (size_t i = 0; !pack && i < o->npacks; i++)
+		pack = strcmp(o->packs[i], r->pack) == 0;
+	return pack && in_channel(r, o ? o->channel : NULL);
 }
 
 static int judge(const struct cd_compliance *c, const struct doc *d,
@@ -565,7 +574,7 @@ static int judge(const struct cd_compliance *c, const struct doc *d,
 	for (size_t i = 0; i < c->nrules && rc == 0; i++) {
 		const struct cc_rule *r = &c->rules[i];
 
-		if (!applies(r, o ? o->channel : NULL))
+		if (!applies(r, o))
 			continue;
 		switch (r->kind) {
 		case CC_ANY: rc = judge_any(d, r, f); break;
@@ -602,23 +611,44 @@ out:
 	return rc;
 }
 
-int cd_compliance_reminder_allowed(const struct cd_compliance *c, const char *channel,
-				   const char **rule)
+const char *cd_compliance_no_reminder(const struct cd_compliance *c, char *const *packs,
+				      size_t npacks, char *buf, size_t len)
 {
-	for (size_t i = 0; c && i < c->nrules; i++)
-		if (c->rules[i].kind == CC_REMINDERS && c->rules[i].nchannels &&
-		    applies(&c->rules[i], channel)) {
-			if (rule)
-				*rule = c->rules[i].id;
-			return 0;
+	size_t used;
+
+	snprintf(buf, len, "[");
+	for (size_t i = 0; c && i < c->nrules; i++) {
+		const struct cc_rule *r = &c->rules[i];
+		struct cd_check_opts o = { .packs = npacks ? packs : NULL, .npacks = npacks,
+					   .channel = r->nchannels ? r->channels[0] : NULL };
+
+		if (r->kind != CC_REMINDERS || !applies(r, &o))
+			continue;
+		for (size_t k = 0; k < r->nchannels; k++) {
+			used = strlen(buf);
+			/* channel names are config words; quotes would break the JSON */
+			if (!strpbrk(r->channels[k], "\"\\") && used + strlen(r->channels[k]) + 4 < len)
+				snprintf(buf + used, len - used, "%s\"%s\"", used > 1 ? "," : "",
+					 r->channels[k]);
 		}
-	return 1;
+	}
+	used = strlen(buf);
+	snprintf(buf + used, len - used, "]");
+	return buf;
 }
 
 size_t cd_compliance_packs(const struct cd_compliance *c, const char *const **names)
 {
 	*names = (const char *const *)c->packs;
 	return c->npacks;
+}
+
+int cd_compliance_has_pack(const struct cd_compliance *c, const char *name)
+{
+	for (size_t i = 0; i < c->npacks; i++)
+		if (strcmp(c->packs[i], name) == 0)
+			return 1;
+	return 0;
 }
 
 static void free_strings(char **v, size_t n)

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "candor/compliance.h"
 #include "candor/config.h"
 #include "candor/log.h"
 #include "candor/util.h"
@@ -31,6 +32,7 @@ struct field {
 static const struct field schema[] = {
 	{ "database", K_STRING },
 	{ "templates", K_STRING },
+	{ "packs", K_STRING },
 	{ "log_level", K_STRING },
 	{ "poll_interval", K_STRING },
 	{ "transport", K_STRING },
@@ -82,6 +84,8 @@ static const struct field schema[] = {
 	{ "campaigns.*.expire", K_STRING },
 	{ "campaigns.*.reminder", K_STRING },
 	{ "campaigns.*.reminder_template", K_STRING },
+	{ "campaigns.*.packs", K_LIST },
+	{ "campaigns.*.packs.*", K_STRING },
 	{ "campaigns.*.max_rating", K_INT },
 	{ "campaigns.*.variants", K_LIST },
 	{ "campaigns.*.variants.*", K_GROUP },
@@ -690,6 +694,34 @@ static void load_variant(struct loader *ld, struct cd_variant *v,
 		       v->template);
 }
 
+/* The compliance packs a campaign's mail is checked against; their
+ * existence is checked when the packs load (templates.c). */
+static void load_packs(struct loader *ld, struct cd_campaign *cp,
+		       const config_setting_t *g, const char *dp)
+{
+	config_setting_t *l = config_setting_get_member(g, "packs");
+	char pdp[256];
+
+	if (!l || kind_of(l) != K_LIST)
+		return;
+	cp->packs = calloc((size_t)config_setting_length(l) + 1, sizeof(*cp->packs));
+	if (!cp->packs) {
+		ld->oom = ld->failed = 1;
+		return;
+	}
+	for (int i = 0; i < config_setting_length(l); i++) {
+		config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+
+		snprintf(pdp, sizeof(pdp), "%s.packs[%d]", dp, i);
+		if (!v || !*v || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(v))
+			report(ld, e, pdp, "\"%s\" is not a pack name (lower-case letters, digits, - and _)",
+			       v ? v : "");
+		else if ((cp->packs[cp->npacks] = dup_or_oom(ld, v)))
+			cp->npacks++;
+	}
+}
+
 static void load_campaign(struct loader *ld, struct cd_campaign *cp,
 			  const config_setting_t *g, const char *dp)
 {
@@ -705,6 +737,7 @@ static void load_campaign(struct loader *ld, struct cd_campaign *cp,
 	cp->expire = get_duration(ld, g, dp, "expire", "30d");
 	cp->reminder = get_duration(ld, g, dp, "reminder", "0s");
 	cp->reminder_template = get_string(ld, g, dp, "reminder_template", "", 0);
+	load_packs(ld, cp, g, dp);
 	cp->max_rating = (int)get_int(ld, g, dp, "max_rating", 2, 1, 5);
 	if (cp->reminder && cp->reminder_template && !*cp->reminder_template)
 		report(ld, config_setting_get_member(g, "reminder"), dp,
@@ -786,6 +819,9 @@ static void load_top(struct loader *ld, struct cd_config *c,
 	free(s);
 	s = get_string(ld, root, "", "templates", "/etc/candor/templates", 1);
 	c->templates = resolve_path(ld, s);
+	free(s);
+	s = get_string(ld, root, "", "packs", cd_compliance_default_dir(), 1);
+	c->packs = resolve_path(ld, s);
 	free(s);
 	t = get_choice(ld, root, "", "log_level", "info", levels, 8);
 	c->log_level = t < 0 ? CD_LOG_INFO : t;
@@ -892,6 +928,9 @@ static void free_campaign(struct cd_campaign *cp)
 	}
 	free(cp->variants);
 	free(cp->reminder_template);
+	for (size_t j = 0; j < cp->npacks; j++)
+		free(cp->packs[j]);
+	free(cp->packs);
 	free(cp->name);
 }
 
@@ -928,6 +967,7 @@ void cd_config_free(struct cd_config *c)
 	free(c->outbox.directory);
 	free(c->database);
 	free(c->templates);
+	free(c->packs);
 	free(c->path);
 	free(c);
 }

@@ -96,6 +96,10 @@ static void print_campaign(const struct cd_campaign *cp, FILE *out, int last)
 	}
 	if (cp->trigger == CD_TRIGGER_NEGATIVE_FEEDBACK)
 		fprintf(out, "    max_rating = %d;\n", cp->max_rating);
+	fputs("    packs = [", out);
+	for (size_t j = 0; j < cp->npacks; j++)
+		fprintf(out, "%s\"%s\"", j ? ", " : "", cp->packs[j]);
+	fputs("];\n", out);
 	fputs("    variants = (\n", out);
 	for (size_t j = 0; j < cp->nvariants; j++) {
 		const struct cd_variant *v = &cp->variants[j];
@@ -116,6 +120,7 @@ void cd_config_print(const struct cd_config *c, FILE *out)
 	fprintf(out, "# effective configuration of %s\n", c->path);
 	put_string(out, "", "database", c->database);
 	put_string(out, "", "templates", c->templates);
+	put_string(out, "", "packs", c->packs);
 	put_string(out, "", "log_level", cd_log_level_name(c->log_level));
 	put_duration(out, "", "poll_interval", c->poll_interval);
 	put_string(out, "", "transport", transports[c->transport]);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "candor/compose.h"
+#include "candor/compliance.h"
 #include "candor/config.h"
 #include "candor/cycle.h"
 #include "candor/due.h"
@@ -328,7 +329,12 @@ static int run_kind(struct run *r, const struct cd_campaign *cp, enum cd_due_kin
 	size_t n = 0;
 	int rc = 0, complete = 1, more = 1;
 
-	cd_due_load_scan(r->c->store, cp, k, r->now, &sc);
+	char no_reminder[160] = "";
+
+	if (k == CD_DUE_REMINDER && r->c->tpl)
+		cd_compliance_no_reminder(cd_templates_compliance(r->c->tpl), cp->packs, cp->npacks,
+					  no_reminder, sizeof(no_reminder));
+	cd_due_load_scan(r->c->store, cp, k, r->now, no_reminder, &sc);
 	while (rc == 0 && more && complete) {
 		size_t i = 0;
 

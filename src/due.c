@@ -89,6 +89,7 @@ static void due_sql(const struct cd_campaign *cp, enum cd_due_kind k, char *sql,
 			 " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind IN"
 			 "  ('replied','bounced','unsubscribed','complaint'))"
 			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
+			 " AND o.channel NOT IN (SELECT value FROM json_each(?10))"
 			 " AND c.id > ?4 ORDER BY c.id LIMIT %d", col, CD_DUE_BATCH + 1);
 	else
 		snprintf(sql, len,
@@ -146,15 +147,19 @@ int64_t cd_due_wait(const struct cd_campaign *cp, enum cd_due_kind k)
 /* Load the scan state; with none, or one made under other rules (a
  * changed delay, say), the pass reads the whole range once. */
 void cd_due_load_scan(struct cd_store *st, const struct cd_campaign *cp,
-		      enum cd_due_kind k, int64_t now, struct cd_due_scan *sc)
+		      enum cd_due_kind k, int64_t now, const char *no_reminder,
+		      struct cd_due_scan *sc)
 {
 	sqlite3 *db = cd_store_db(st);
 	sqlite3_stmt *s;
 	int found = 0;
 
-	snprintf(sc->params, sizeof(sc->params), "%s %lld %lld %d %lld",
+	snprintf(sc->no_reminder, sizeof(sc->no_reminder), "%s",
+		 k == CD_DUE_REMINDER && no_reminder ? no_reminder : "");
+	snprintf(sc->params, sizeof(sc->params), "%s %lld %lld %d %lld %s",
 		 cd_config_trigger_name(cp->trigger), (long long)cp->delay,
-		 (long long)cp->expire, cp->max_rating, (long long)cp->reminder);
+		 (long long)cp->expire, cp->max_rating, (long long)cp->reminder,
+		 sc->no_reminder);
 	sc->new_mark = k == CD_DUE_APOLOGY
 		? cd_store_int(st, "SELECT max(id) FROM feedback", 0, 0)
 		: cd_store_int(st, "SELECT max(seq) FROM order_changes", 0, 0);
@@ -256,6 +261,8 @@ int cd_due_next_batch(struct cd_store *st, const struct cd_campaign *cp, enum cd
 	sqlite3_bind_int64(s, 7, oldest);
 	sqlite3_bind_int64(s, 8, sc->hwm);
 	sqlite3_bind_int64(s, 9, sc->mark);
+	if (k == CD_DUE_REMINDER)
+		sqlite3_bind_text(s, 10, sc->no_reminder[0] ? sc->no_reminder : "[]", -1, SQLITE_STATIC);
 	*more = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (*n == CD_DUE_BATCH) {

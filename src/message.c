@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "candor/buf.h"
+#include "candor/compliance.h"
 #include "candor/compose.h"
 #include "candor/config.h"
 #include "candor/message.h"
@@ -238,6 +239,7 @@ void cd_message_clear(struct cd_message *p)
 	p->reply_to = p->unsub = p->unsub_uri = p->unsub_url = p->mail = NULL;
 	p->len = 0;
 	p->reason[0] = '\0';
+	p->findings = 0;
 }
 
 /* A reminder keeps the request's variant, so the experiment stays clean;
@@ -249,6 +251,58 @@ static const struct cd_variant *variant_for(const struct cd_campaign *cp,
 		if (strcmp(cp->variants[i].name, o->variant) == 0)
 			return &cp->variants[i];
 	return cd_message_pick_variant(cp, o->id);
+}
+
+/* Blank every copy of the customer's own words (NEEDLE) in TEXT: a
+ * complaint that says "5 stars" or "refund" is not the shop's wording. */
+static void blank_quote(char *text, const char *needle)
+{
+	size_t n = needle ? strlen(needle) : 0;
+
+	for (char *p = text; n && (p = strstr(p, needle)) != NULL; p += n)
+		memset(p, ' ', n);
+}
+
+/* Check what would be sent against the campaign's packs; findings of
+ * severity "error" become the reason to hold it. */
+static int check_wording(struct cd_message *p, const struct cd_templates *tpl,
+			 const struct cd_campaign *cp, const struct cd_due_order *o)
+{
+	const struct cd_compliance *c = cd_templates_compliance(tpl);
+	struct cd_check_opts opts = { .channel = o->channel ? o->channel : "web",
+				      .packs = cp->npacks ? cp->packs : NULL, .npacks = cp->npacks };
+	struct cd_buf plain = { 0 }, html = { 0 }, esc = { 0 };
+	struct cd_findings f = { 0 };
+	char sum[400];
+	int rc = 0;
+
+	if (!c)
+		return 0;
+	cd_buf_printf(&plain, "%s\n\n%s", p->parts.subject, p->parts.text);
+	cd_buf_adds(&html, p->parts.html ? p->parts.html : "");
+	cd_template_escape_html(&esc, o->comment ? o->comment : "");
+	if (plain.oom || html.oom || esc.oom) {
+		rc = CD_ENOMEM;
+		goto out;
+	}
+	blank_quote(plain.data, o->comment);
+	if (html.data)
+		blank_quote(html.data, esc.data);
+	if (cd_compliance_check(c, plain.data, plain.len, &opts, &f) < 0 ||
+	    (html.len && cd_compliance_check(c, html.data, html.len, &opts, &f) < 0)) {
+		rc = CD_ENOMEM;
+		goto out;
+	}
+	if (f.errors)
+		snprintf(p->reason, sizeof(p->reason), "compliance: %s",
+			 cd_findings_summary(&f, sum, sizeof(sum)));
+	p->findings = f.count;
+out:
+	cd_findings_clear(&f);
+	cd_buf_free(&plain);
+	cd_buf_free(&html);
+	cd_buf_free(&esc);
+	return rc;
 }
 
 /* Render and compose; a problem with the template or the customer's data
@@ -287,6 +341,9 @@ int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
 		cd_error_format(&err, p->reason, sizeof(p->reason));
 		goto out;
 	}
+	/* composed even when held, so a preview shows what was refused */
+	if ((rc = check_wording(p, tpl, cp, o)) < 0)
+		goto out;
 	struct cd_mail m = {
 		.from_name = cfg->shop.name, .from_addr = cfg->shop.from,
 		.to_name = o->name, .to_addr = o->email, .reply_to = p->reply_to,

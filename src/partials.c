@@ -236,3 +236,18 @@ int cd_partials_get(struct cd_partials *p, const char *name, size_t len,
 		return rc;
 	return compile(p, s, indent, ilen, t, err);
 }
+
+int cd_partials_source(const struct cd_partials *p, size_t i, const char **path,
+		       const char **text)
+{
+	for (size_t k = 0; k < p->nsrc; k++) {
+		if (!p->src[k].text)
+			continue;
+		if (i-- == 0) {
+			*path = p->src[k].path;
+			*text = p->src[k].text;
+			return 0;
+		}
+	}
+	return CD_ENOTFOUND;
+}

@@ -341,6 +341,16 @@ void cd_template_free(struct cd_template *t)
 	free(t);
 }
 
+const char *cd_template_source(const struct cd_template *t)
+{
+	return t->text;
+}
+
+const char *cd_template_name(const struct cd_template *t)
+{
+	return t->name;
+}
+
 /* ---- rendering ------------------------------------------------------- */
 
 struct render {
@@ -375,7 +385,7 @@ static const struct cd_tdata *lookup(const struct render *r, const char *name,
 	return d;
 }
 
-static void put_html(struct cd_buf *b, const char *s)
+void cd_template_escape_html(struct cd_buf *b, const char *s)
 {
 	const char *run = s;
 
@@ -468,7 +478,7 @@ static int render_var(struct render *r, const struct cd_template *t,
 		cd_buf_adds(r->out, d->b ? "true" : "false");
 	} else if (d->kind == CD_TD_STRING) {
 		if (k->type == T_VAR && r->esc != CD_ESCAPE_NONE) {
-			put_html(r->out, d->str);
+			cd_template_escape_html(r->out, d->str);
 		} else if (k->type == T_RAW && r->esc == CD_ESCAPE_HTML && !d->safe) {
 			return fail_render(r, t, k, "an HTML template may print only "
 					   "values marked safe unescaped; write {{name}}, not");

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "candor/compliance.h"
 #include "candor/config.h"
 #include "candor/template.h"
 #include "candor/util.h"
@@ -35,6 +36,7 @@ struct tset {
 struct cd_templates {
 	struct tset *sets;
 	size_t n, cap;
+	struct cd_compliance *compliance;
 };
 
 /* Values candor itself puts in the data as HTML (written by the shop's
@@ -206,6 +208,85 @@ static int need_set(struct cd_templates *t, const struct cd_config *cfg,
 	return load_set(&t->sets[t->n++], cfg->templates, name, cfg->path, line, errs);
 }
 
+/* ---- wording: the compliance check of every template ------------------ */
+
+static void check_text(const struct cd_compliance *c, const struct cd_campaign *cp,
+		       const char *file, const char *text, struct cd_errors *errs)
+{
+	struct cd_check_opts o = { .mustache = 1, .packs = cp->npacks ? cp->packs : NULL,
+				   .npacks = cp->npacks };
+	struct cd_findings f = { 0 };
+	struct cd_error e;
+
+	if (cd_compliance_check(c, text, strlen(text), &o, &f) < 0) {
+		add_error(errs, CD_ENOMEM, file, 0, "out of memory checking the wording");
+		return;
+	}
+	for (size_t i = 0; i < f.count; i++) {
+		const struct cd_finding *x = &f.items[i];
+
+		if (strcmp(x->severity, "error") != 0)
+			continue;
+		cd_error_set(&e, CD_ETEMPLATE, file, x->line, "column %d: %s (campaign %s): %s: \"%s\"; %s",
+			     x->column, x->rule, cp->name, x->message, x->excerpt, x->suggestion);
+		cd_errors_add(errs, &e);
+	}
+	cd_findings_clear(&f);
+}
+
+static void check_set(const struct cd_templates *t, const struct cd_campaign *cp,
+		      const char *name, struct cd_errors *errs)
+{
+	const struct tset *s = find_set(t, name);
+
+	for (size_t i = 0; s && i < s->n; i++) {
+		const struct tlocale *l = &s->locales[i];
+		const struct cd_template *parts[] = { l->subject, l->text, l->html };
+		const char *path, *text;
+
+		for (size_t k = 0; k < 3; k++)
+			if (parts[k])
+				check_text(t->compliance, cp, cd_template_name(parts[k]),
+					   cd_template_source(parts[k]), errs);
+		for (size_t k = 0; l->partials && cd_partials_source(l->partials, k, &path, &text) == 0; k++)
+			check_text(t->compliance, cp, path, text, errs);
+	}
+}
+
+/* Load the packs, make sure every campaign names packs that exist, and
+ * check each campaign's templates against its packs. */
+static int check_wording(struct cd_templates *t, const struct cd_config *cfg,
+			 struct cd_errors *errs)
+{
+	size_t before = errs->count;
+	int rc = cd_compliance_load(cfg->packs, NULL, 0, &t->compliance, errs);
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < cfg->ncampaigns; i++) {
+		const struct cd_campaign *cp = &cfg->campaigns[i];
+
+		for (size_t k = 0; k < cp->npacks; k++)
+			if (!cd_compliance_has_pack(t->compliance, cp->packs[k])) {
+				char msg[300];
+
+				snprintf(msg, sizeof(msg), "campaigns[%zu].packs: no pack \"%s\" in %s",
+					 i, cp->packs[k], cfg->packs);
+				add_error(errs, CD_ECONFIG, cfg->path, cp->line, msg);
+			}
+		for (size_t j = 0; j < cp->nvariants; j++)
+			check_set(t, cp, cp->variants[j].template, errs);
+		if (cp->reminder && cp->reminder_template && *cp->reminder_template)
+			check_set(t, cp, cp->reminder_template, errs);
+	}
+	return errs->count > before ? CD_ETEMPLATE : 0;
+}
+
+const struct cd_compliance *cd_templates_compliance(const struct cd_templates *t)
+{
+	return t->compliance;
+}
+
 int cd_templates_load(const struct cd_config *cfg, struct cd_templates **out,
 		      struct cd_errors *errs)
 {
@@ -229,6 +310,8 @@ int cd_templates_load(const struct cd_config *cfg, struct cd_templates **out,
 				rc = r;
 		}
 	}
+	if (rc == 0)
+		rc = check_wording(t, cfg, errs);
 	if (rc < 0) {
 		cd_templates_free(t);
 		return rc;
@@ -254,6 +337,7 @@ void cd_templates_free(struct cd_templates *t)
 		free(t->sets[i].name);
 	}
 	free(t->sets);
+	cd_compliance_free(t->compliance);
 	free(t);
 }
 

@@ -34,6 +34,8 @@ struct cd_findings {
 struct cd_check_opts {
 	int mustache;           /* text is a template: ignore its {{tags}} */
 	const char *channel;    /* the order's channel, for channel rules; NULL */
+	char *const *packs;     /* only these packs' rules; NULL: all */
+	size_t npacks;
 };
 
 /* Load every *.pack in DIR, or only those named in ONLY (NONLY names;
@@ -47,15 +49,19 @@ void cd_compliance_free(struct cd_compliance *c);
 /* The packs loaded, in order; borrowed. */
 size_t cd_compliance_packs(const struct cd_compliance *c, const char *const **names);
 
+/* Is pack NAME loaded? */
+int cd_compliance_has_pack(const struct cd_compliance *c, const char *name);
+
 /* Check TEXT (LEN bytes) and append what it finds to F. Returns 0 or
  * CD_ENOMEM. */
 int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t len,
 			const struct cd_check_opts *opts, struct cd_findings *f);
 
-/* May a campaign send a reminder to an order of CHANNEL? (Amazon allows
- * one request per order.) *RULE is the rule that says no, if any. */
-int cd_compliance_reminder_allowed(const struct cd_compliance *c, const char *channel,
-				   const char **rule);
+/* The channels whose orders get no reminder under PACKS (NPACKS names;
+ * none: all packs), as a JSON array into BUF ("[]" when none): Amazon
+ * allows one request per order. */
+const char *cd_compliance_no_reminder(const struct cd_compliance *c, char *const *packs,
+				      size_t npacks, char *buf, size_t len);
 
 /* Free F's items and empty it. */
 void cd_findings_clear(struct cd_findings *f);

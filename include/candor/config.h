@@ -52,6 +52,8 @@ struct cd_campaign {
 	int64_t reminder; /* one reminder this long after the request; 0: none */
 	char *reminder_template; /* template set of the reminder */
 	int max_rating;   /* negative_feedback: ratings at or below start it */
+	char **packs;     /* compliance packs its mail is checked against; */
+	size_t npacks;    /* none listed: every pack */
 	struct cd_variant *variants;
 	size_t nvariants;
 	int line;
@@ -69,6 +71,7 @@ struct cd_config {
 	char *path;          /* the file it came from */
 	char *database;      /* absolute */
 	char *templates;     /* absolute directory */
+	char *packs;         /* absolute directory of compliance packs */
 	int log_level;       /* enum cd_log_level */
 	int64_t poll_interval;
 	enum cd_transport_kind transport;

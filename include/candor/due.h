@@ -44,7 +44,8 @@ struct cd_due_scan {
 	int64_t hwm;      /* base times up to here were all seen */
 	int64_t mark;     /* changes up to here were all seen */
 	int64_t new_mark; /* the change sequence as this pass starts */
-	char params[160]; /* the rules the position was made under */
+	char params[352]; /* the rules the position was made under */
+	char no_reminder[160]; /* JSON array of channels that get no reminder */
 };
 
 struct cd_due_page {
@@ -57,11 +58,14 @@ const char *cd_due_kind_name(enum cd_due_kind k);
 /* How long after its base time an order of kind K becomes due. */
 int64_t cd_due_wait(const struct cd_campaign *cp, enum cd_due_kind k);
 
-/* Load the position of CP's passes of kind K. With none, one made under
+/* Load the position of CP's passes of kind K; NO_REMINDER (a JSON array
+ * of channel names, or NULL) keeps reminders from those channels' orders.
+ * With none, one made under
  * other rules (a changed delay) or one ahead of NOW (the clock went
  * back), the pass reads the whole range once. */
 void cd_due_load_scan(struct cd_store *st, const struct cd_campaign *cp,
-		      enum cd_due_kind k, int64_t now, struct cd_due_scan *sc);
+		      enum cd_due_kind k, int64_t now, const char *no_reminder,
+		      struct cd_due_scan *sc);
 
 /* After a pass that saw everything: move the position on and forget
  * waiting orders it no longer saw. Returns 0 or CD_ESTORE. */

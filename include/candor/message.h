@@ -31,6 +31,7 @@ struct cd_message {
 	char *mail;                   /* the composed message */
 	size_t len;
 	char reason[512];             /* why it must be held; "" when it can go */
+	size_t findings;              /* compliance findings (warnings included) */
 };
 
 /* Prepare P for order O of campaign CP at time NOW. Returns 0 (check

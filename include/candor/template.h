@@ -51,6 +51,10 @@ int cd_template_compile(const char *name, const char *text,
 
 void cd_template_free(struct cd_template *t);
 
+/* The text T was compiled from, and its name (file); borrowed. */
+const char *cd_template_source(const struct cd_template *t);
+const char *cd_template_name(const struct cd_template *t);
+
 /* Append the rendering of T with DATA to OUT. PARTIALS may be NULL (every
  * partial is then empty). Names with no value render empty and are
  * added to *MISSING (may be NULL; not reset). Returns 0, CD_ETEMPLATE (a partial
@@ -60,6 +64,9 @@ int cd_template_render(const struct cd_template *t, const struct cd_tdata *data,
 		       enum cd_escape esc, struct cd_partials *partials,
 		       struct cd_buf *out, struct cd_missing *missing,
 		       struct cd_error *err);
+
+/* Append S escaped as HTML text (& < > " ') to B. */
+void cd_template_escape_html(struct cd_buf *b, const char *s);
 
 /* Compile TEXT, render it without partials into a new string *OUT, free
  * the compiled form. For tests, fuzzing and one-off use. */
@@ -100,6 +107,11 @@ int cd_partials_get(struct cd_partials *p, const char *name, size_t len,
 		    const char *indent, size_t ilen, int strict,
 		    const struct cd_template **t, struct cd_error *err);
 
+/* The I-th partial P has read so far (I < count): its file and text;
+ * 0, or CD_ENOTFOUND past the end. Borrowed. */
+int cd_partials_source(const struct cd_partials *p, size_t i, const char **path,
+		       const char **text);
+
 /* ---- template sets ---------------------------------------------------- */
 
 struct cd_templates;
@@ -110,13 +122,19 @@ struct cd_rendered {
 	struct cd_missing missing;   /* values the templates asked for but lacked */
 };
 
-/* Load and check every template set the configured campaigns name.
- * Problems go to ERRS (with file and line); returns 0, CD_ETEMPLATE or
+/* Load and check every template set the configured campaigns name, and
+ * the compliance packs (cfg->packs): every template and partial a
+ * campaign uses is checked against that campaign's packs, and a finding
+ * of severity "error" stops the load. Problems go to ERRS (with file,
+ * line and column); returns 0, CD_ETEMPLATE, CD_ECONFIG (packs) or
  * CD_ENOMEM. */
 int cd_templates_load(const struct cd_config *cfg, struct cd_templates **out,
 		      struct cd_errors *errs);
 
 void cd_templates_free(struct cd_templates *t);
+
+/* The compliance packs loaded with T; borrowed. */
+const struct cd_compliance *cd_templates_compliance(const struct cd_templates *t);
 
 /* Render set SET for LOCALE (may be NULL) with DATA into R. Returns 0,
  * CD_ENOTFOUND (set not loaded), CD_ETEMPLATE or CD_ENOMEM. */

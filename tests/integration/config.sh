@@ -51,7 +51,7 @@ check "... says it is valid" grep -q "good.conf is valid" check.err
 check "... prints the effective configuration with defaults" grep -q 'connect_timeout = "20s";' eff.conf
 check "the printed configuration is valid itself" sh -c "'$CANDORCTL' -c eff.conf check-config >/dev/null 2>&1"
 
-sed "s|^templates = .*|templates = \"$SRCDIR/templates\";|" "$SRCDIR/etc/candor.conf.example" > example.conf
+sed -e "s|^templates = .*|templates = \"$SRCDIR/templates\";|" -e "s|^packs = .*|packs = \"$SRCDIR/etc/packs\";|" "$SRCDIR/etc/candor.conf.example" > example.conf
 "$CANDORCTL" -c example.conf check-config >/dev/null 2>example.err
 check "the shipped candor.conf.example is valid (with the shipped templates)" [ $? -eq 0 ]
 sed 's/^/# /' example.err

@@ -44,7 +44,7 @@ trap cleanup EXIT
 write_config() {
 	cat > "$1" <<EOC
 database = "candor.db";
-templates = "$SRCDIR/templates";
+templates = "$SRCDIR/templates"; packs = "$SRCDIR/etc/packs";
 transport = "outbox";
 poll_interval = "10s";
 log_level = "info";

@@ -130,7 +130,7 @@ check "... a value holding {{ is printed, not evaluated" sh -c "python3 inspect.
 mkdir -p tpl/nick/default
 printf 'Hi {{customer.nickname}}\n' > tpl/nick/default/subject.mustache
 printf 'Hi {{customer.nickname}}, your {{order.colour}} order\n' > tpl/nick/default/text.mustache
-sed -e "s|^templates = .*|templates = \"$WORK/tpl\";|" -e 's/template = "review_request"/template = "nick"/' \
+sed -e "s|^templates = \"[^\"]*\";|templates = \"$WORK/tpl\";|" -e 's/template = "review_request"/template = "nick"/' \
 	-e '/^  { name = "apology"/,/^    variants = ( { name = "A"; template = "apology"; } ); },$/d' \
 	-e 's/ reminder = "3d"; reminder_template = "review_reminder";//' candor.conf > nick.conf
 "$CANDORCTL" -c nick.conf preview --order en --parts >mail.nick 2>report.nick
