@@ -5,9 +5,11 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <utf8proc.h>
 
 #include "candor/compliance_impl.h"
@@ -373,11 +375,12 @@ static void line_col(const char *s, size_t at, int *line, int *col)
 	}
 }
 
-static int add_finding(const struct doc *d, const struct cc_rule *r, size_t nstart, size_t nend,
-		       struct cd_findings *f)
+/* A finding over bytes [O_START, O_END) of the original. */
+static int add_finding_orig(const struct doc *d, const struct cc_rule *r, size_t o_start,
+			    size_t o_end, struct cd_findings *f)
 {
 	struct cd_finding *x;
-	size_t o_start = d->n->map[nstart], o_end = d->n->map[nend - 1] + 1, n;
+	size_t n;
 
 	while (o_end < d->olen && ((unsigned char)d->orig[o_end] & 0xC0) == 0x80)
 		o_end++;
@@ -402,6 +405,13 @@ static int add_finding(const struct doc *d, const struct cc_rule *r, size_t nsta
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
 	return 0;
+}
+
+/* A finding over bytes [NSTART, NEND) of the normalized text. */
+static int add_finding(const struct doc *d, const struct cc_rule *r, size_t nstart, size_t nend,
+		       struct cd_findings *f)
+{
+	return add_finding_orig(d, r, d->n->map[nstart], d->n->map[nend - 1] + 1, f);
 }
 
 static int judge_any(const struct doc *d, const struct cc_rule *r, struct cd_findings *f)
@@ -520,27 +530,32 @@ static int judge_all(const struct doc *d, const struct cc_rule *r, struct cd_fin
 	return 0;
 }
 
-/* A link to a host none of R's fragments names. */
+/* A link (in text or in an href) to a host none of R's fragments names.
+ * Links are read from the original: tags, where hrefs live, are gone
+ * from the normalized text. */
 static int judge_links(const struct doc *d, const struct cc_rule *r, struct cd_findings *f)
 {
 	static const char *const starts[] = { "http://", "https://", "www." };
-	const char *s = d->n->s;
+	const char *s = d->orig;
 
-	for (size_t i = 0; i < d->n->len; i++) {
+	for (size_t i = 0; i < d->olen; i++) {
 		size_t host = 0, end;
 		int allowed = 0;
+		char name[256];
 
 		for (int k = 0; k < 3 && !host; k++)
-			if (strncmp(s + i, starts[k], strlen(starts[k])) == 0 &&
-			    (i == 0 || !word_char(s, d->n->len, prev_char(s, i)) || s[i - 1] == '/'))
+			if (d->olen - i >= strlen(starts[k]) &&
+			    strncasecmp(s + i, starts[k], strlen(starts[k])) == 0 &&
+			    (i == 0 || !isalnum((unsigned char)s[i - 1])))
 				host = i + (k == 2 ? 0 : strlen(starts[k]));
 		if (!host)
 			continue;
-		for (end = host; end < d->n->len && !strchr(" \n/?#\"'<>()[]", s[end]); end++)
+		for (end = host; end < d->olen && !strchr(" \t\r\n/?#\"'<>()[]", s[end]); end++)
 			;
+		snprintf(name, sizeof(name), "%.*s", (int)(end - host), s + host);
 		for (size_t a = 0; a < r->nallow && !allowed; a++)
-			allowed = memmem(s + host, end - host, r->allow[a], strlen(r->allow[a])) != NULL;
-		if (!allowed && end > host && add_finding(d, r, i, end, f) < 0)
+			allowed = strcasestr(name, r->allow[a]) != NULL;
+		if (!allowed && end > host && add_finding_orig(d, r, i, end, f) < 0)
 			return CD_ENOMEM;
 		i = end;
 	}
@@ -658,6 +673,19 @@ static void free_strings(char **v, size_t n)
 	free(v);
 }
 
+void cc_rule_free(struct cc_rule *r)
+{
+	free(r->id);
+	free(r->family);
+	free(r->severity);
+	free(r->message);
+	free(r->suggestion);
+	free(r->pack);
+	free_strings(r->allow, r->nallow);
+	free_strings(r->channels, r->nchannels);
+	memset(r, 0, sizeof(*r));
+}
+
 void cd_compliance_free(struct cd_compliance *c)
 {
 	if (!c)
@@ -666,18 +694,8 @@ void cd_compliance_free(struct cd_compliance *c)
 		free(c->terms[i].text);
 	for (size_t i = 0; i < c->nlists; i++)
 		free(c->lists[i].name);
-	for (size_t i = 0; i < c->nrules; i++) {
-		struct cc_rule *r = &c->rules[i];
-
-		free(r->id);
-		free(r->family);
-		free(r->severity);
-		free(r->message);
-		free(r->suggestion);
-		free(r->pack);
-		free_strings(r->allow, r->nallow);
-		free_strings(r->channels, r->nchannels);
-	}
+	for (size_t i = 0; i < c->nrules; i++)
+		cc_rule_free(&c->rules[i]);
 	free_strings(c->packs, c->npacks);
 	free(c->terms);
 	free(c->lists);

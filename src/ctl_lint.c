@@ -125,6 +125,7 @@ static void print_text(const char *file, const struct cd_findings *f)
 		if (*x->suggestion)
 			printf("  suggestion: %s\n", x->suggestion);
 	}
+	fflush(stdout);
 	fprintf(stderr, "%s: %zu finding%s (%zu error%s)\n", file, f->count,
 		f->count == 1 ? "" : "s", f->errors, f->errors == 1 ? "" : "s");
 }

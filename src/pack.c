@@ -408,18 +408,23 @@ static void check_refs(struct loader *ld)
 	}
 }
 
-static int pack_wanted(const char *file, const char *const *only, size_t nonly, int *seen)
+/* Packs share their term lists, so all are read; with ONLY, the rules of
+ * the others are dropped afterwards. */
+static void keep_rules_of(struct cd_compliance *c, const char *const *only, size_t nonly)
 {
-	size_t n = strlen(file) - 5; /* ".pack" */
+	size_t w = 0;
 
-	if (!only)
-		return 1;
-	for (size_t i = 0; i < nonly; i++)
-		if (strlen(only[i]) == n && strncmp(only[i], file, n) == 0) {
-			seen[i] = 1;
-			return 1;
-		}
-	return 0;
+	for (size_t i = 0; i < c->nrules; i++) {
+		int keep = 0;
+
+		for (size_t k = 0; k < nonly && !keep; k++)
+			keep = c->rules[i].pack && strcmp(c->rules[i].pack, only[k]) == 0;
+		if (keep)
+			c->rules[w++] = c->rules[i];
+		else
+			cc_rule_free(&c->rules[i]);
+	}
+	c->nrules = w;
 }
 
 static int by_name(const void *a, const void *b)
@@ -466,25 +471,22 @@ int cd_compliance_load(const char *dir, const char *const *only, size_t nonly,
 		       struct cd_compliance **out, struct cd_errors *errs)
 {
 	struct loader ld = { .errs = errs };
-	int *seen = calloc(nonly + 1, sizeof(*seen));
 	char **files = NULL;
 
 	*out = NULL;
-	if (!seen || !(ld.c = calloc(1, sizeof(*ld.c))))
+	if (!(ld.c = calloc(1, sizeof(*ld.c))))
 		goto oom;
 	files = pack_files(dir, &ld);
 	for (size_t i = 0; files && files[i]; i++) {
 		char *path;
 
-		if (!pack_wanted(files[i], only, nonly, seen))
-			continue;
 		if (!(path = cd_util_join_path(dir, files[i])))
 			goto oom;
 		load_file(&ld, path);
 		free(path);
 	}
 	for (size_t i = 0; only && i < nonly; i++)
-		if (!seen[i]) {
+		if (!cd_compliance_has_pack(ld.c, only[i])) {
 			struct cd_error e = { .code = CD_ECONFIG };
 
 			snprintf(e.file, sizeof(e.file), "%s", dir);
@@ -494,6 +496,8 @@ int cd_compliance_load(const char *dir, const char *const *only, size_t nonly,
 		}
 	if (!ld.failed)
 		check_refs(&ld);
+	if (!ld.failed && only)
+		keep_rules_of(ld.c, only, nonly);
 	if (!ld.failed && cc_build(ld.c) < 0)
 		ld.oom = ld.failed = 1;
 	if (ld.oom)
@@ -501,7 +505,6 @@ int cd_compliance_load(const char *dir, const char *const *only, size_t nonly,
 	for (size_t i = 0; files && files[i]; i++)
 		free(files[i]);
 	free(files);
-	free(seen);
 	if (ld.failed) {
 		cd_compliance_free(ld.c);
 		return CD_ECONFIG;
@@ -512,7 +515,6 @@ oom:
 	for (size_t i = 0; files && files[i]; i++)
 		free(files[i]);
 	free(files);
-	free(seen);
 	cd_compliance_free(ld.c);
 	return CD_ENOMEM;
 }

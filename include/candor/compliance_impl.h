@@ -64,6 +64,9 @@ struct cd_compliance {
 /* compliance.c: build the automaton once the terms are in. */
 int cc_build(struct cd_compliance *c);
 
+/* compliance.c: free what rule R holds. */
+void cc_rule_free(struct cc_rule *r);
+
 /* compliance.c: the list called NAME, added if new; -1 on out of memory. */
 int cc_list(struct cd_compliance *c, const char *name);
 

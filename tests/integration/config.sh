@@ -100,7 +100,7 @@ mkdir -p t/broken/default
 printf 'Hi {{name}\n' > t/broken/default/subject.mustache
 printf 'Body {{#a}}\n' > t/broken/default/text.mustache
 write_config tpl2.conf
-sed -i "s|templates = \".*\"|templates = \"$WORK/t\"|; s/template = \"review_request\"/template = \"broken\"/" tpl2.conf
+sed -i "s|templates = \"[^\"]*\"|templates = \"$WORK/t\"|; s/template = \"review_request\"/template = \"broken\"/" tpl2.conf
 expect78 "a broken template names file, line and column" "t/broken/default/text.mustache:1: column 6: section is never closed: 'a'" tpl2.conf
 
 done_testing

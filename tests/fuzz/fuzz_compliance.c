@@ -1,0 +1,55 @@
+/* fuzz_compliance.c - the normalizer and the checker: arbitrary bytes as
+ * plain text and as a template, against every shipped pack, and the
+ * normalized text's map must stay inside the input. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "candor/compliance.h"
+#include "candor/normalize.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct cd_compliance *packs;
+
+static void load_packs(void)
+{
+	const char *top = getenv("top_srcdir");
+	struct cd_errors errs = { 0 };
+	char dir[1024];
+
+	snprintf(dir, sizeof(dir), "%s/etc/packs", top ? top : ".");
+	if (cd_compliance_load(dir, NULL, 0, &packs, &errs) < 0) {
+		fprintf(stderr, "fuzz_compliance: cannot load %s\n", dir);
+		abort();
+	}
+	cd_errors_clear(&errs);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct cd_check_opts o = { .channel = "amazon" };
+	struct cd_findings f = { 0 };
+	struct cd_normtext n;
+
+	if (!packs)
+		load_packs();
+	if (cd_normalize((const char *)data, size, 1, &n) == 0) {
+		for (size_t i = 0; i <= n.len; i++)
+			if (n.map[i] > size)
+				abort();
+		cd_normtext_free(&n);
+	}
+	cd_compliance_check(packs, (const char *)data, size, &o, &f);
+	for (size_t i = 0; i < f.count; i++)
+		if (f.items[i].start > f.items[i].end || f.items[i].end > size)
+			abort();
+	cd_findings_clear(&f);
+	o.mustache = 1;
+	cd_compliance_check(packs, (const char *)data, size, &o, &f);
+	cd_findings_clear(&f);
+	return 0;
+}

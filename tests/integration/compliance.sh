@@ -1,0 +1,102 @@
+#!/bin/sh
+# compliance.sh - the checker from the outside: "candorctl lint" (exit
+# codes, text and JSON, --pack, --channel, broken packs), templates that
+# break a rule stop check-config and a reload, a mail whose data breaks a
+# rule is held and never sent, preview shows the verdict, and Amazon
+# orders get no reminder.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+
+command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI not installed"
+cd "$WORK" || exit 1
+PACKS="$SRCDIR/etc/packs"
+lint() { "$CANDORCTL" lint --packs-dir "$PACKS" "$@"; }
+
+# ---- lint -------------------------------------------------------------
+printf 'Thank you for your order.\nWe would love your honest review.\n' > clean.txt
+lint clean.txt >out 2>err; rc=$?
+check "clean text: exit 0" [ $rc -eq 0 ]
+check "... and says so" grep -q "clean.txt: 0 findings" err
+printf 'Thank you!\nLeave a review and get a $10 gift card.\n' > bad.txt
+lint bad.txt >out 2>err; rc=$?
+check "a bought review: exit 1" [ $rc -eq 1 ]
+check "... text names file, line, column, rule" grep -q "^bad.txt:2:9: error generic.incentive: " out
+check "... with a suggestion" grep -q "^  suggestion: Ask for honest feedback" out
+lint --format json bad.txt >out.json 2>/dev/null
+check "JSON output has the contract's fields" python3 -c "
+import json,sys
+d=json.load(open('out.json'))
+f=d['findings'][0]
+sys.exit(0 if set(f)>={'rule','severity','line','column','excerpt','message','suggestion'} and f['line']==2 and f['column']==9 and f['rule']=='generic.incentive' else 1)"
+printf '亲，五星好评返现5元！\n' | lint --pack cn - >out 2>/dev/null; rc=$?
+check "--pack cn on standard input finds 好评返现" sh -c "[ $rc -eq 1 ] && grep -q 'cn.cashback' out"
+printf '亲，五星好评返现5元！\n' | lint --pack ftc - >/dev/null 2>&1
+check "--pack ftc alone does not" [ $? -eq 0 ]
+lint --pack nosuch bad.txt >/dev/null 2>err; rc=$?
+check "an unknown pack: exit 2" sh -c "[ $rc -eq 2 ] && grep -q 'no compliance pack \"nosuch\"' err"
+lint missing.txt >/dev/null 2>err
+check "a missing file: exit 2" [ $? -eq 2 ]
+lint --format xml bad.txt >/dev/null 2>&1
+check "a bad option: exit 2" [ $? -eq 2 ]
+printf '<p>Review us at https://www.amazon.com/review/x</p>\n<p>More at <a href="https://shop.example/">our shop</a></p>\n' > mail.html
+lint mail.html >/dev/null 2>&1
+check "an HTML file without --channel: links are not judged" [ $? -eq 0 ]
+lint --channel amazon mail.html >out 2>/dev/null
+check "--channel amazon: a link off Amazon is" grep -q "^mail.html:2:21: error amazon.links" out
+mkdir badpacks
+cp "$PACKS"/generic.pack badpacks/
+printf 'name = "mine";\nterms = { t = { en = [ "x" ]; }; };\nrules = ( { id = "mine.x"; family = "other"; message = "m"; any = [ "t" ] } \n' > badpacks/mine.pack
+"$CANDORCTL" lint --packs-dir badpacks bad.txt >/dev/null 2>err; rc=$?
+check "a pack with a syntax error: exit 2, file and line" sh -c "[ $rc -eq 2 ] && grep -q 'badpacks/mine.pack:4: syntax error' err"
+printf 'name = "mine";\nterms = { bribe = { en = [ "free lunch" ]; }; };\nrules = ( { id = "mine.lunch"; family = "incentive";\n  message = "no lunches"; near = [ "bribe", "review" ]; within = 40; } );\n' > badpacks/mine.pack
+printf 'A review buys you a free lunch.\n' | "$CANDORCTL" lint --packs-dir badpacks - >out 2>/dev/null
+check "a shop's own pack can use the shared term lists" grep -q "mine.lunch" out
+
+# ---- templates and mail ------------------------------------------------
+mkdir -p tpl/bribe/default
+printf 'How was order {{order.id}}?\n' > tpl/bribe/default/subject.mustache
+printf 'Hi {{customer.first_name}},\n\nleave a review and we will send you a gift card!\n' > tpl/bribe/default/text.mustache
+write_config candor.conf
+sed -i "s|^templates = \"[^\"]*\";|templates = \"$WORK/tpl\";|; s/template = \"review_request\"/template = \"bribe\"/" candor.conf
+"$CANDORCTL" -c candor.conf check-config >/dev/null 2>err; rc=$?
+check "a template that buys reviews: check-config exits 78" [ $rc -eq 78 ]
+check "... naming file, line, column, rule and campaign" \
+	grep -q "tpl/bribe/default/text.mustache:3: column 9: generic.incentive (campaign review): " err
+"$CANDORD" -c candor.conf --once 2>err; rc=$?
+check "... and candord will not start (78)" [ $rc -eq 78 ]
+printf 'Hi {{customer.first_name}},\n\nhow did {{#order.items}}{{name}} {{/order.items}}work out? Tell us in a review.\n' > tpl/bribe/default/text.mustache
+"$CANDORCTL" -c candor.conf check-config >/dev/null 2>err
+check "fixed, it loads" [ $? -eq 0 ]
+"$CANDORCTL" -c candor.conf init >/dev/null
+sqlite3 candor.db <<'EOS'
+INSERT INTO orders(order_id, first_name, email, items, delivered, status) VALUES
+ ('fine', 'Ann', 'ann@x.example', '[{"name":"Green tea","quantity":1}]', unixepoch('now','-8 days'), 'delivered'),
+ ('sly', 'Bob', 'bob@x.example', '[{"name":"Tea - FREE GIFT CARD with every","quantity":1}]', unixepoch('now','-8 days'), 'delivered');
+EOS
+"$CANDORCTL" -c candor.conf preview --order sly --parts >pv.out 2>pv.err; rc=$?
+check "preview: a product name that buys reviews is held (exit 1)" [ $rc -eq 1 ]
+check "... and the verdict says why" grep -q "^verdict:   HELD: compliance: generic.incentive" pv.err
+"$CANDORD" -c candor.conf --once 2>run.log
+check "the daemon sends the honest one" [ "$(sqlite3 candor.db "SELECT state FROM messages WHERE order_id='fine'")" = sent ]
+check "... holds the other, with the findings as reason" \
+	[ "$(sqlite3 candor.db "SELECT state || ' ' || substr(reason, 1, 29) FROM messages WHERE order_id='sly'")" = "held compliance: generic.incentive" ]
+check "... and nothing of it reached the outbox" sh -c "! grep -l 'bob@x.example' outbox/*.eml"
+
+# ---- Amazon: one request per order ----------------------------------------
+write_config amz.conf
+sed -i 's|^database = .*|database = "amz.db";|; s/delay = "7d"; expire = "30d";/delay = "7d"; expire = "30d"; reminder = "3d"; reminder_template = "review_reminder";/' amz.conf
+"$CANDORCTL" -c amz.conf init >/dev/null
+sqlite3 amz.db <<'EOS'
+INSERT INTO orders(order_id, channel, first_name, email, delivered, status) VALUES
+ ('a1', 'amazon', 'Amy', 'amy@x.example', unixepoch('now','-12 days'), 'delivered'),
+ ('w1', 'web', 'Wes', 'wes@x.example', unixepoch('now','-12 days'), 'delivered');
+EOS
+CANDOR_NOW=$(( $(date +%s) - 5 * 86400 )) "$CANDORD" -c amz.conf --once 2>/dev/null
+"$CANDORD" -c amz.conf --once 2>/dev/null
+check "web order: request and reminder" [ "$(sqlite3 amz.db "SELECT count(*) FROM messages WHERE order_id='w1'")" -eq 2 ]
+check "Amazon order: the request only" [ "$(sqlite3 amz.db "SELECT group_concat(kind) FROM messages WHERE order_id='a1'")" = request ]
+sed -i 's/^campaigns = ($/campaigns = (/; s/reminder_template = "review_reminder";/reminder_template = "review_reminder"; packs = ["generic"];/' amz.conf
+"$CANDORD" -c amz.conf --once 2>/dev/null
+check "without the amazon pack the campaign may remind Amazon buyers" \
+	[ "$(sqlite3 amz.db "SELECT count(*) FROM messages WHERE order_id='a1'")" -eq 2 ]
+
+done_testing

@@ -1,0 +1,406 @@
+/* test_compliance.c - the compliance checker: the shared development
+ * corpus (every row right), our own larger sets (violations caught, honest
+ * wording passed, with the figures printed), each disguise, positions in
+ * the original, the rule kinds, and packs with errors. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "candor/compliance.h"
+#include "candor/normalize.h"
+#include "candor/util.h"
+
+static struct cd_compliance *packs;
+static char packs_dir[1024];
+
+static int setup(void **state)
+{
+	struct cd_errors errs = { 0 };
+	const char *top = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
+
+	(void)state;
+	snprintf(packs_dir, sizeof(packs_dir), "%s/etc/packs", top);
+	if (cd_compliance_load(packs_dir, NULL, 0, &packs, &errs) < 0) {
+		for (size_t i = 0; i < errs.count; i++)
+			fprintf(stderr, "%s:%d: %s\n", errs.items[i].file, errs.items[i].line,
+				errs.items[i].msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cd_compliance_free(packs);
+	return 0;
+}
+
+/* The findings for TEXT (all packs, no channel). */
+static struct cd_findings check(const char *text, const char *channel)
+{
+	struct cd_check_opts o = { .channel = channel };
+	struct cd_findings f = { 0 };
+
+	assert_int_equal(cd_compliance_check(packs, text, strlen(text), &o, &f), 0);
+	return f;
+}
+
+static int has_rule(const struct cd_findings *f, const char *rule)
+{
+	for (size_t i = 0; i < f->count; i++)
+		if (strcmp(f->items[i].rule, rule) == 0)
+			return 1;
+	return 0;
+}
+
+static void expect_rule(const char *text, const char *rule)
+{
+	struct cd_findings f = check(text, NULL);
+
+	if (!has_rule(&f, rule))
+		fail_msg("\"%s\" should break %s (%zu findings)", text, rule, f.count);
+	cd_findings_clear(&f);
+}
+
+static void expect_clean(const char *text)
+{
+	struct cd_findings f = check(text, NULL);
+
+	if (f.errors)
+		fail_msg("\"%s\" should pass, broke %s at \"%s\"", text, f.items[0].rule,
+			 f.items[0].excerpt);
+	cd_findings_clear(&f);
+}
+
+/* ---- labelled sets ------------------------------------------------------- */
+
+struct score {
+	int violations, caught, honest, flagged;
+};
+
+/* Run every row of a TSV (id, lang, label, family, text; "\n" in text is
+ * a line break); misses are printed as TAP diagnostics. */
+static void run_tsv(const char *path, struct score *s)
+{
+	FILE *fp = fopen(path, "r");
+	char line[4096];
+
+	if (!fp)
+		fail_msg("cannot open %s", path);
+	while (fgets(line, sizeof(line), fp)) {
+		char *field[5], *p = line, text[4096], *w = text;
+		struct cd_findings f;
+		int n = 0, violation;
+
+		line[strcspn(line, "\n")] = '\0';
+		while (n < 5 && p) {
+			field[n++] = p;
+			p = strchr(p, '\t');
+			if (p)
+				*p++ = '\0';
+		}
+		if (n < 5 || strcmp(field[0], "id") == 0)
+			continue;
+		for (const char *r = field[4]; *r; r++) {
+			if (r[0] == '\\' && r[1] == 'n') {
+				*w++ = '\n';
+				r++;
+			} else {
+				*w++ = *r;
+			}
+		}
+		*w = '\0';
+		violation = strcmp(field[2], "violation") == 0;
+		f = check(text, NULL);
+		if (violation) {
+			s->violations++;
+			s->caught += f.errors > 0;
+		} else {
+			s->honest++;
+			s->flagged += f.errors > 0;
+		}
+		if ((f.errors > 0) != violation)
+			print_message("# %s %s (%s, %s): %s\n", violation ? "missed" : "flagged",
+				      field[0], field[1], field[3], text);
+		cd_findings_clear(&f);
+	}
+	fclose(fp);
+}
+
+static void test_development_corpus_all_right(void **state)
+{
+	const char *shared = getenv("SHARED_DIR");
+	char path[1024];
+	struct score s = { 0 };
+
+	(void)state;
+	if (!shared)
+		skip();
+	snprintf(path, sizeof(path), "%s/corpus/compliance-dev.tsv", shared);
+	if (access(path, R_OK) != 0)
+		skip();
+	run_tsv(path, &s);
+	print_message("# compliance-dev.tsv: %d/%d violations caught, %d/%d honest flagged\n",
+		      s.caught, s.violations, s.flagged, s.honest);
+	assert_true(s.violations > 0);
+	assert_int_equal(s.caught, s.violations);
+	assert_int_equal(s.flagged, 0);
+}
+
+static void test_own_sets_meet_the_quality_bar(void **state)
+{
+	static const char *const sets[] = {
+		"compliance-holdout.tsv", "compliance-tune.tsv", "compliance-lookalikes.tsv",
+	};
+	const char *top = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
+	struct score all = { 0 };
+	char path[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		struct score s = { 0 };
+
+		snprintf(path, sizeof(path), "%s/tests/data/%s", top, sets[i]);
+		run_tsv(path, &s);
+		print_message("# %s: %d/%d violations caught, %d/%d honest flagged\n", sets[i],
+			      s.caught, s.violations, s.flagged, s.honest);
+		all.violations += s.violations;
+		all.caught += s.caught;
+		all.honest += s.honest;
+		all.flagged += s.flagged;
+	}
+	print_message("# all own sets: %.1f%% caught, %.1f%% of honest texts flagged\n",
+		      100.0 * all.caught / all.violations, 100.0 * all.flagged / all.honest);
+	assert_true(all.caught * 100 >= all.violations * 97);
+	assert_true(all.flagged * 100 <= all.honest * 3);
+}
+
+/* ---- disguises and positions -------------------------------------------------- */
+
+static void test_disguises_are_seen_through(void **state)
+{
+	static const char *const disguised[] = {
+		"Leave a review and get a ｒｅｆｕｎｄ",                 /* full-width */
+		"Leave a review and get a re\xE2\x80\x8B" "fund",         /* zero-width space */
+		"Leave a review and get a re\xC2\xAD" "fund",             /* soft hyphen */
+		"Leave a review and get a re&shy;fund",
+		"Leave a review and get a re<b>fund</b>",                 /* tag inside the word */
+		"Leave a review and get a &#114;efund",                   /* numeric entity */
+		"Leave a review and get a &#x72;&#x65;fund",
+		"Leave a review and get a r e f u n d",                   /* letter-spaced */
+		"Leave a review and get a r.e.f.u.n.d",
+		"LEAVE A REVIEW AND GET A REFUND",
+		"Leave   a\n review\tand get a\n\nrefund",                 /* odd spacing */
+		"Leave a revi\xE2\x80\x8D" "ew and get a refund",          /* zero-width joiner */
+		"Leave a review and get a réfund",                        /* accents dropped */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(disguised) / sizeof(disguised[0]); i++)
+		expect_rule(disguised[i], "generic.incentive");
+	expect_rule("Please leave a ★★★★★ review", "generic.positive_only");
+	expect_rule("Please leave a \xE2\xAD\x90\xE2\xAD\x90\xE2\xAD\x90\xE2\xAD\x90\xE2\xAD\x90 review",
+		    "generic.positive_only");
+	expect_rule("Please leave a five-star review", "generic.positive_only");
+	expect_rule("Please leave a 5\xE2\x80\x91star review", "generic.positive_only"); /* U+2011 */
+}
+
+static void test_honest_look_alikes_pass(void **state)
+{
+	(void)state;
+	expect_clean("We have refunded your order.");
+	expect_clean("This does not depend on any review.");
+	expect_clean("Your refund does not depend on your review.");
+	expect_clean("Feel free to leave a review.");
+	expect_clean("You are welcome to update your feedback at any time.");
+	expect_clean("We are sorry the parcel was late; the shipping cost has been refunded.");
+	expect_clean("Whether you give us one star or five stars, we want the truth.");
+	expect_clean("If you had a problem with your order, contact us. We would also like your honest review, good or bad.");
+}
+
+static void test_incentive_needs_the_review_nearby(void **state)
+{
+	struct cd_findings f;
+	char far[2048];
+
+	(void)state;
+	expect_rule("Leave a review. You will get a refund.", "generic.incentive");
+	/* the same words paragraphs apart are not an offer */
+	snprintf(far, sizeof(far), "We have refunded your order in full.\n\n%0500d\n\n"
+		 "Reviews help other customers.", 0);
+	f = check(far, NULL);
+	assert_false(has_rule(&f, "generic.incentive"));
+	cd_findings_clear(&f);
+}
+
+static void test_positions_point_at_the_original(void **state)
+{
+	const char *text = "Hello,\nleave a <b>review</b> and get a &#114;efund!";
+	struct cd_findings f = check(text, NULL);
+
+	(void)state;
+	assert_int_equal(f.count, 1);
+	assert_string_equal(f.items[0].rule, "generic.incentive");
+	assert_int_equal(f.items[0].line, 2);
+	assert_int_equal(f.items[0].column, 12);   /* the "r" of review */
+	assert_int_equal(f.items[0].start, strstr(text, "review") - text);
+	assert_int_equal(f.items[0].end, strstr(text, "efund") + 5 - text);
+	assert_string_equal(f.items[0].excerpt, "review</b> and get a &#114;efund");
+	cd_findings_clear(&f);
+}
+
+static void test_templates_tags_are_not_words(void **state)
+{
+	const char *tpl = "{{#feedback.is_shipping}}Your money back, at once.{{/feedback.is_shipping}}";
+	struct cd_check_opts o = { .mustache = 1 };
+	struct cd_findings f = { 0 };
+
+	(void)state;
+	/* read as text, "feedback" in the tag would make an offer of it */
+	assert_int_equal(cd_compliance_check(packs, tpl, strlen(tpl), NULL, &f), 0);
+	assert_true(f.errors > 0);
+	cd_findings_clear(&f);
+	assert_int_equal(cd_compliance_check(packs, tpl, strlen(tpl), &o, &f), 0);
+	assert_int_equal(f.count, 0);
+	cd_findings_clear(&f);
+}
+
+static void test_amazon_links_and_one_request(void **state)
+{
+	const char *mail = "Review your order: https://www.amazon.de/review/create-review?asin=B0X\n"
+			   "Unsubscribe: https://shop.example/u?t=abc";
+	struct cd_findings f = check(mail, "amazon");
+	char buf[160];
+
+	(void)state;
+	assert_true(has_rule(&f, "amazon.links"));
+	assert_int_equal(f.count, 1);
+	assert_string_equal(f.items[0].excerpt, "https://shop.example");
+	cd_findings_clear(&f);
+	f = check(mail, "web");
+	assert_false(has_rule(&f, "amazon.links"));
+	cd_findings_clear(&f);
+	assert_string_equal(cd_compliance_no_reminder(packs, NULL, 0, buf, sizeof(buf)), "[\"amazon\"]");
+	{
+		char *only[] = { "generic" };
+
+		assert_string_equal(cd_compliance_no_reminder(packs, only, 1, buf, sizeof(buf)), "[]");
+	}
+}
+
+static void test_pack_selection(void **state)
+{
+	char *only[] = { "generic" };
+	struct cd_check_opts o = { .packs = only, .npacks = 1 };
+	const char *text = "好评返现";
+	struct cd_findings f = { 0 };
+
+	(void)state;
+	assert_int_equal(cd_compliance_check(packs, text, strlen(text), &o, &f), 0);
+	assert_false(has_rule(&f, "cn.cashback"));
+	cd_findings_clear(&f);
+	f = check(text, NULL);
+	assert_true(has_rule(&f, "cn.cashback"));
+	cd_findings_clear(&f);
+}
+
+/* ---- packs with errors ---------------------------------------------------- */
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void expect_pack_error(const char *text, int line, const char *words)
+{
+	char dir[] = "/tmp/candor-pack.XXXXXX", path[256];
+	struct cd_errors errs = { 0 };
+	struct cd_compliance *c = NULL;
+	int found = 0;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/bad.pack", dir);
+	write_file(path, text);
+	assert_int_equal(cd_compliance_load(dir, NULL, 0, &c, &errs), CD_ECONFIG);
+	assert_null(c);
+	for (size_t i = 0; i < errs.count; i++)
+		found |= strstr(errs.items[i].msg, words) != NULL &&
+			 (line == 0 || errs.items[i].line == line) &&
+			 (line == 0 || strcmp(errs.items[i].file, path) == 0);
+	if (!found)
+		fail_msg("no error \"%s\" at line %d (first: %d: %s)", words, line,
+			 errs.count ? errs.items[0].line : 0, errs.count ? errs.items[0].msg : "none");
+	cd_errors_clear(&errs);
+	remove(path);
+	rmdir(dir);
+}
+
+static void test_broken_packs_are_refused_with_the_line(void **state)
+{
+	(void)state;
+	expect_pack_error("name = \"x\";\nrules = ( { id = \"a\"; family = \"incentive\";\n"
+			  "  message = \"m\"; any = [ \"nothing\" ]; } );\n", 0,
+			  "term list \"nothing\" is named by a rule but no pack defines terms");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"re*view\" ]; }; };\n"
+			  "rules = ( { id = \"a\"; family = \"incentive\"; message = \"m\"; any = [ \"t\" ]; } );\n",
+			  2, "'*' may only start or end a term");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
+			  "  { id = \"a\"; family = \"bribery\"; message = \"m\"; any = [ \"t\" ]; } );\n",
+			  4, "unknown family \"bribery\"");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
+			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ]; near = [ \"t\", \"t\" ]; } );\n",
+			  4, "give exactly one of any, near, all, links or reminders");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
+			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ]; colour = 1; } );\n",
+			  4, "unknown setting \"colour\"");
+	expect_pack_error("name = \"x\";\nrules = ( { id = \"a\"\n", 3, "syntax error");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
+			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ]; },\n"
+			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ]; } );\n",
+			  5, "rule id \"a\" is used twice");
+}
+
+static void test_unknown_pack_name_is_refused(void **state)
+{
+	const char *only[] = { "generic", "nosuch" };
+	struct cd_errors errs = { 0 };
+	struct cd_compliance *c = NULL;
+
+	(void)state;
+	assert_int_equal(cd_compliance_load(packs_dir, only, 2, &c, &errs), CD_ECONFIG);
+	assert_true(errs.count > 0);
+	assert_non_null(strstr(errs.items[errs.count - 1].msg, "no compliance pack \"nosuch\""));
+	cd_errors_clear(&errs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_development_corpus_all_right),
+		cmocka_unit_test(test_own_sets_meet_the_quality_bar),
+		cmocka_unit_test(test_disguises_are_seen_through),
+		cmocka_unit_test(test_honest_look_alikes_pass),
+		cmocka_unit_test(test_incentive_needs_the_review_nearby),
+		cmocka_unit_test(test_positions_point_at_the_original),
+		cmocka_unit_test(test_templates_tags_are_not_words),
+		cmocka_unit_test(test_amazon_links_and_one_request),
+		cmocka_unit_test(test_pack_selection),
+		cmocka_unit_test(test_broken_packs_are_refused_with_the_line),
+		cmocka_unit_test(test_unknown_pack_name_is_refused),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
