@@ -384,8 +384,9 @@ static int add_finding_orig(const struct doc *d, const struct cc_rule *r, size_t
 
 	while (o_end < d->olen && ((unsigned char)d->orig[o_end] & 0xC0) == 0x80)
 		o_end++;
-	/* one finding per rule and place */
-	for (size_t i = 0; i < f->count; i++)
+	/* one finding per rule and place; findings come in text order, so
+	 * looking back a little is enough */
+	for (size_t i = f->count > 32 ? f->count - 32 : 0; i < f->count; i++)
 		if (f->items[i].rule == r->id && f->items[i].start < o_end && o_start < f->items[i].end)
 			return 0;
 	if (CD_GROW(f->items, f->count, f->cap) < 0)

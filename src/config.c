@@ -51,6 +51,7 @@ static const struct field schema[] = {
 	{ "channels.*.name", K_STRING },
 	{ "channels.*.feedback_url", K_STRING },
 	{ "channels.*.review_url", K_STRING },
+	{ "channels.*.unsubscribe_url", K_STRING },
 	{ "outbox", K_GROUP },
 	{ "outbox.directory", K_STRING },
 	{ "smtp", K_GROUP },
@@ -475,6 +476,10 @@ static void load_channel(struct loader *ld, struct cd_channel *ch,
 	ch->name = get_string(ld, g, dp, "name", NULL, 1);
 	ch->feedback_url = get_url(ld, g, dp, "feedback_url", NULL);
 	ch->review_url = get_url(ld, g, dp, "review_url", "{product}");
+	/* absent: the shop's; "": none for this channel (Amazon's own
+	 * messaging handles opting out, and allows no outside links) */
+	if (config_setting_get_member(g, "unsubscribe_url"))
+		ch->unsubscribe_url = get_url(ld, g, dp, "unsubscribe_url", "{token}");
 }
 
 static void load_channels(struct loader *ld, struct cd_config *c,
@@ -949,6 +954,7 @@ void cd_config_free(struct cd_config *c)
 		free(c->channels[i].name);
 		free(c->channels[i].feedback_url);
 		free(c->channels[i].review_url);
+		free(c->channels[i].unsubscribe_url);
 	}
 	free(c->channels);
 	free(c->shop.footer);

@@ -155,6 +155,8 @@ void cd_config_print(const struct cd_config *c, FILE *out)
 		put_string(out, "    ", "name", c->channels[i].name);
 		put_string(out, "    ", "feedback_url", c->channels[i].feedback_url);
 		put_string(out, "    ", "review_url", c->channels[i].review_url);
+		if (c->channels[i].unsubscribe_url)
+			put_string(out, "    ", "unsubscribe_url", c->channels[i].unsubscribe_url);
 		fputs(i + 1 == c->nchannels ? "  }\n" : "  },\n", out);
 	}
 	fputs(");\n", out);

@@ -216,6 +216,9 @@ static int show_preview(struct cd_message *p, const struct cd_campaign *cp, int 
 			p->parts.missing.count);
 	else
 		fprintf(stderr, "empty:     none\n");
+	fprintf(stderr, "wording:   %s\n", !p->findings ? "clean under the campaign's packs"
+		: p->reason[0] && strncmp(p->reason, "compliance:", 11) == 0
+		? "breaks a compliance rule (see the verdict)" : "warnings only");
 	if (p->reason[0])
 		fprintf(stderr, "verdict:   HELD: %s\n", p->reason);
 	else

@@ -253,6 +253,15 @@ static const struct cd_variant *variant_for(const struct cd_campaign *cp,
 	return cd_message_pick_variant(cp, o->id);
 }
 
+/* The one-click unsubscribe URL template for O's channel: the channel's
+ * own if it sets one ("" for none), else the shop's. */
+static const char *unsubscribe_url(const struct cd_config *cfg, const struct cd_due_order *o)
+{
+	const struct cd_channel *ch = cd_config_channel(cfg, o->channel ? o->channel : "web");
+
+	return ch && ch->unsubscribe_url ? ch->unsubscribe_url : cfg->shop.unsubscribe_url;
+}
+
 /* Blank every copy of the customer's own words (NEEDLE) in TEXT: a
  * complaint that says "5 stars" or "refund" is not the shop's wording. */
 static void blank_quote(char *text, const char *needle)
@@ -332,8 +341,8 @@ int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
 		rc = CD_ENOMEM;
 		goto out;
 	}
-	p->unsub_url = fill_url(cfg->shop.unsubscribe_url, o->id, NULL, p->token);
-	if ((*cfg->shop.unsubscribe_url && !p->unsub_url) || !(data = order_data(cfg, o, p))) {
+	p->unsub_url = fill_url(unsubscribe_url(cfg, o), o->id, NULL, p->token);
+	if ((*unsubscribe_url(cfg, o) && !p->unsub_url) || !(data = order_data(cfg, o, p))) {
 		rc = CD_ENOMEM;
 		goto out;
 	}

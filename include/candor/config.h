@@ -65,6 +65,7 @@ struct cd_channel {
 	char *name;
 	char *feedback_url;  /* seller/order feedback; "" when none */
 	char *review_url;    /* product review, with {product}; "" when none */
+	char *unsubscribe_url; /* NULL: the shop's; "": none for this channel */
 };
 
 struct cd_config {
