@@ -81,6 +81,24 @@ check "... holds the other, with the findings as reason" \
 	[ "$(sqlite3 candor.db "SELECT state || ' ' || substr(reason, 1, 29) FROM messages WHERE order_id='sly'")" = "held compliance: generic.incentive" ]
 check "... and nothing of it reached the outbox" sh -c "! grep -l 'bob@x.example' outbox/*.eml"
 
+# ---- a reload with a bribing template is refused ----------------------------
+"$CANDORD" -c candor.conf 2>daemon.log &
+dpid=$!
+bg_started $dpid
+wait_for daemon.log "started" 5
+cp tpl/bribe/default/text.mustache good.mustache
+printf 'Hi,\n\nplease give us five stars!\n' > tpl/bribe/default/text.mustache
+kill -HUP $dpid
+check "a reload with a five-star request is refused, with file and line" \
+	wait_for daemon.log "text.mustache:3: column 16: generic.positive_only (campaign review)" 5
+check "... and the daemon keeps running on the previous templates" \
+	sh -c "grep -q 'still running with the previous configuration' daemon.log && kill -0 $dpid"
+cp good.mustache tpl/bribe/default/text.mustache
+kill -HUP $dpid
+check "fixed, the reload is applied" wait_for daemon.log "configuration reloaded" 5
+kill -TERM $dpid
+wait $dpid 2>/dev/null
+
 # ---- Amazon: one request per order ----------------------------------------
 write_config amz.conf
 sed -i 's|^database = .*|database = "amz.db";|; s/delay = "7d"; expire = "30d";/delay = "7d"; expire = "30d"; reminder = "3d"; reminder_template = "review_reminder";/' amz.conf
