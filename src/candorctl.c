@@ -18,6 +18,7 @@
 #include "candor/history.h"
 #include "candor/import.h"
 #include "candor/log.h"
+#include "candor/sender.h"
 #include "candor/store.h"
 #include "candor/template.h"
 #include "candor/util.h"
@@ -179,6 +180,15 @@ static int cmd_status(const char *path, int argc, char **argv)
 		printf("note: %lld message(s) in 'sending' were interrupted by a crash or are being sent now; candor never sends them again on its own\n",
 		       (long long)counts[CD_MSG_SENDING]);
 	print_time("next due", cd_cycle_next_due(cfg, st, cd_util_now()));
+	{
+		char pause[300];
+
+		if (cd_sender_is_paused(st, cfg, cd_util_now(), pause, sizeof(pause)) ||
+		    (pause[0] && printf("note: sending was paused %s; candord tries again now\n", pause) < 0))
+			printf("sending        PAUSED %s\n"
+			       "note: the SMTP server refused our login, sender or TLS; fix smtp in %s and reload\n",
+			       pause, path);
+	}
 out:
 	cd_store_close(st);
 	cd_config_free(cfg);

@@ -64,6 +64,10 @@ static const struct field schema[] = {
 	{ "smtp.connections", K_INT },
 	{ "smtp.connect_timeout", K_STRING },
 	{ "smtp.timeout", K_STRING },
+	{ "smtp.retry_min", K_STRING },
+	{ "smtp.retry_max", K_STRING },
+	{ "smtp.retry_for", K_STRING },
+	{ "smtp.pause_retry", K_STRING },
 	{ "limits", K_GROUP },
 	{ "limits.global_rate", K_STRING },
 	{ "limits.daily_cap", K_INT },
@@ -577,6 +581,12 @@ static void load_smtp(struct loader *ld, struct cd_config *c,
 	c->smtp.connections = (int)get_int(ld, g, "smtp", "connections", 2, 1, 64);
 	c->smtp.connect_timeout = get_duration(ld, g, "smtp", "connect_timeout", "20s");
 	c->smtp.timeout = get_duration(ld, g, "smtp", "timeout", "60s");
+	c->smtp.retry_min = get_duration(ld, g, "smtp", "retry_min", "5m");
+	c->smtp.retry_max = get_duration(ld, g, "smtp", "retry_max", "4h");
+	c->smtp.retry_for = get_duration(ld, g, "smtp", "retry_for", "2d");
+	c->smtp.pause_retry = get_duration(ld, g, "smtp", "pause_retry", "15m");
+	if (c->smtp.retry_min <= 0 || c->smtp.retry_max < c->smtp.retry_min)
+		report(ld, g ? config_setting_get_member(g, "retry_max") : root, "smtp.retry_max", "must be at least smtp.retry_min, which must be more than 0s");
 	load_password(ld, c, g);
 }
 

@@ -80,6 +80,10 @@ static void print_smtp(const struct cd_config *c, FILE *out)
 	fprintf(out, "  connections = %d;\n", c->smtp.connections);
 	put_duration(out, "  ", "connect_timeout", c->smtp.connect_timeout);
 	put_duration(out, "  ", "timeout", c->smtp.timeout);
+	put_duration(out, "  ", "retry_min", c->smtp.retry_min);
+	put_duration(out, "  ", "retry_max", c->smtp.retry_max);
+	put_duration(out, "  ", "retry_for", c->smtp.retry_for);
+	put_duration(out, "  ", "pause_retry", c->smtp.pause_retry);
 	fputs("};\n", out);
 }
 

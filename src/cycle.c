@@ -22,6 +22,7 @@
 #include "candor/log.h"
 #include "candor/message.h"
 #include "candor/schedule.h"
+#include "candor/sender.h"
 #include "candor/store.h"
 #include "candor/template.h"
 #include "candor/transport.h"
@@ -31,6 +32,7 @@ struct run {
 	const struct cd_cycle *c;
 	struct cd_cycle_stats *stats;
 	struct cd_transport *transport;
+	struct cd_sender *sender;
 	unsigned char secret[32];
 	int64_t now;
 	int paused;
@@ -62,27 +64,10 @@ static int exec_msg(struct run *r, const char *sql, int64_t id, const char *a,
 	return rc == SQLITE_DONE ? 0 : CD_ESTORE;
 }
 
-/* Move message ID to STATE with REASON, and record an event; one
- * committed transaction. */
 static int set_state(struct run *r, int64_t id, const char *state,
 		     const char *reason, struct cd_error *err)
 {
-	struct cd_store *st = r->c->store;
-
-	if (cd_store_begin(st, err) < 0)
-		return CD_ESTORE;
-	if (exec_msg(r, "UPDATE messages SET state = ?2, reason = ?3, updated = ?4,"
-		     " attempts = attempts + (?2 IN ('sent','deferred','failed')),"
-		     " sent_at = CASE WHEN ?2 = 'sending' THEN ?4 ELSE sent_at END"
-		     " WHERE id = ?1", id, state, reason) < 0 ||
-	    exec_msg(r, "INSERT INTO events(message, order_id, kind, detail, at)"
-		     " SELECT id, order_id, ?2, ?3, ?4 FROM messages WHERE id = ?1",
-		     id, state, reason) < 0) {
-		cd_store_fail(st, err, "cannot record message state");
-		cd_store_rollback(st);
-		return CD_ESTORE;
-	}
-	return cd_store_commit(st, err);
+	return cd_sender_record(r->c->store, id, state, reason, r->now, err);
 }
 
 static int insert_message(struct run *r, const struct cd_due_order *o,
@@ -116,49 +101,16 @@ static int insert_message(struct run *r, const struct cd_due_order *o,
 	return 0;
 }
 
-static const char *outcome_state(enum cd_send_outcome o)
-{
-	switch (o) {
-	case CD_SEND_SENT: return "sent";
-	case CD_SEND_FAILED: return "failed";
-	case CD_SEND_PAUSED: return "queued";
-	default: return "deferred";
-	}
-}
-
+/* Hand the message over; it is "sending" (committed) before the
+ * transport sees it, and the sender records how it ends. */
 static int deliver(struct run *r, int64_t id, const struct cd_due_order *o,
-		   const struct cd_message *p, struct cd_error *err)
+		   struct cd_message *p, struct cd_error *err)
 {
-	const struct cd_config *cfg = r->c->cfg;
-	struct cd_outgoing out = {
-		.envelope_from = *cfg->smtp.envelope_from ? cfg->smtp.envelope_from
-							   : cfg->shop.from,
-		.recipient = o->email, .message_id = p->msgid,
-		.data = p->mail, .len = p->len,
-	};
-	struct cd_send_result res;
-	int rc;
+	char *mail = p->mail;
 
-	if ((rc = set_state(r, id, "queued", NULL, err)) < 0 ||
-	    (rc = set_state(r, id, "sending", NULL, err)) < 0)
-		return rc;
-	cd_transport_send(r->transport, &out, &res);
-	if (res.outcome == CD_SEND_PAUSED) {
-		r->paused = 1;
-		cd_log(CD_LOG_ERR, "sending paused: the server refused our credentials or sender (%s); no message is marked failed for it",
-		       res.reply);
-	}
-	rc = set_state(r, id, outcome_state(res.outcome), res.reply, err);
-	if (rc == 0)
-		cd_log(res.outcome == CD_SEND_SENT ? CD_LOG_INFO : CD_LOG_WARNING,
-		       "order %s: %s %s <%s> via %s: %s", o->id, cd_due_kind_name(p->kind),
-		       outcome_state(res.outcome), p->msgid, cd_transport_name(r->transport),
-		       res.reply);
-	if (res.outcome == CD_SEND_SENT)
-		r->stats->sent++;
-	else if (res.outcome == CD_SEND_FAILED)
-		r->stats->failed++;
-	return rc;
+	p->mail = NULL; /* the sender owns it now */
+	return cd_sender_send(r->sender, id, cd_due_kind_name(p->kind), o->id, p->msgid, o->email,
+			      mail, p->len, err);
 }
 
 /* Run a count with ?1 = SINCE and ?2 = TEXT. *CACHE (may be NULL) keeps
@@ -316,7 +268,21 @@ static int may_continue(struct run *r)
 {
 	if (r->c->stop && *r->c->stop)
 		r->stats->interrupted = 1;
+	if (r->sender && cd_sender_paused(r->sender))
+		r->paused = 1;
 	return !r->paused && !r->stats->interrupted && !limit_reached(r);
+}
+
+/* For the sender's retries: may one more go, and count it. */
+static int may_retry(void *arg)
+{
+	struct run *r = arg;
+
+	if (!may_continue(r))
+		return 0;
+	r->window_used++;
+	r->today_used++;
+	return 1;
 }
 
 /* Work through the due orders of one kind a batch at a time, so memory
@@ -408,6 +374,7 @@ int cd_cycle_run(const struct cd_cycle *c, struct cd_cycle_stats *stats,
 		 struct cd_error *err)
 {
 	struct run r = { .c = c, .stats = stats, .now = cd_util_now() };
+	char pause[300];
 	int rc, outer = 0;
 
 	memset(stats, 0, sizeof(*stats));
@@ -430,10 +397,35 @@ int cd_cycle_run(const struct cd_cycle *c, struct cd_cycle_stats *stats,
 	}
 	if ((rc = load_limits(&r, err)) < 0)
 		goto out;
+	if (!c->plan_only && !c->dry_run &&
+	    cd_sender_is_paused(c->store, c->cfg, r.now, pause, sizeof(pause))) {
+		cd_log(CD_LOG_WARNING, "sending is paused (%s); nothing is sent this cycle", pause);
+		r.paused = 1;
+	}
+	if (!c->plan_only && (rc = cd_sender_open(c->cfg, c->store, r.transport, r.now, c->tick,
+						  c->tick_arg, &r.sender)) < 0) {
+		cd_error_set(err, rc, NULL, 0, "out of memory");
+		goto out;
+	}
+	/* deferred messages first: they have waited longest */
+	if (r.sender && !r.paused && !c->dry_run)
+		rc = cd_sender_retry(r.sender, may_retry, &r, err);
 	size_t i = 0;
 
 	for (; rc == 0 && i < c->cfg->ncampaigns && may_continue(&r); i++)
 		rc = run_campaign(&r, &c->cfg->campaigns[i], err);
+	if (r.sender) {
+		int drc = cd_sender_drain(r.sender, rc == 0 ? err : NULL);
+		const struct cd_sender_stats *ss = cd_sender_stats(r.sender);
+
+		if (rc == 0)
+			rc = drc;
+		stats->sent = ss->sent;
+		stats->failed = ss->failed;
+		stats->deferred = ss->deferred;
+		stats->unknown = ss->unknown;
+		stats->paused = cd_sender_paused(r.sender) || r.paused;
+	}
 	if (i < c->cfg->ncampaigns)
 		r.changes_unread = 1; /* a campaign that did not run has not read them */
 	/* every request campaign has read the change log this far */
@@ -442,6 +434,13 @@ int cd_cycle_run(const struct cd_cycle *c, struct cd_cycle_stats *stats,
 			      NULL, NULL) < 0 ? cd_store_fail(c->store, err, "cannot trim order_changes")
 					       : 0;
 	stats->next_due = cd_cycle_next_due(c->cfg, c->store, r.now);
+	{
+		int64_t retry = cd_store_int(c->store, "SELECT min(next_attempt) FROM messages"
+					     " WHERE state = 'deferred'", 0, 0);
+
+		if (retry > 0 && (!stats->next_due || retry < stats->next_due))
+			stats->next_due = retry;
+	}
 	if (r.next_open && (!stats->next_due || r.next_open < stats->next_due))
 		stats->next_due = r.next_open;
 out:
@@ -452,6 +451,7 @@ out:
 		cd_store_rollback(c->store);
 	else if (outer == 2)
 		cd_store_exec(c->store, "COMMIT", NULL);
+	cd_sender_close(r.sender);
 	cd_transport_close(r.transport);
 	cd_util_wipe(r.secret, sizeof(r.secret));
 	return rc;

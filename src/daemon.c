@@ -21,6 +21,7 @@
 #include "candor/instance.h"
 #include "candor/log.h"
 #include "candor/notify.h"
+#include "candor/sender.h"
 #include "candor/store.h"
 #include "candor/template.h"
 #include "candor/util.h"
@@ -134,8 +135,14 @@ static void describe(const struct daemon *d, char *buf, size_t len)
 		localtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 	}
-	snprintf(buf, len, "idle, next due %s, %lld queued, %lld held", when,
-		 (long long)queued, (long long)counts[CD_MSG_HELD]);
+	char pause[300];
+
+	if (cd_sender_is_paused(d->store, d->cfg, cd_util_now(), pause, sizeof(pause)))
+		snprintf(buf, len, "SENDING PAUSED (%.150s): fix smtp and reload; %lld queued, %lld held",
+			 pause, (long long)queued, (long long)counts[CD_MSG_HELD]);
+	else
+		snprintf(buf, len, "idle, next due %s, %lld queued, %lld held", when,
+			 (long long)queued, (long long)counts[CD_MSG_HELD]);
 }
 
 static void reload(struct daemon *d)
@@ -180,6 +187,16 @@ static void reload(struct daemon *d)
 	if (d->opts->log_level < 0)
 		cd_log_set_level(cfg->log_level);
 	d->next_cycle_ms = 0; /* new rules may make something due now */
+	/* the admin may have fixed what paused sending; the next send tells */
+	{
+		struct cd_error err;
+		char pause[300];
+
+		if (cd_sender_is_paused(d->store, d->cfg, cd_util_now(), pause, sizeof(pause))) {
+			cd_log(CD_LOG_NOTICE, "sending resumes after the reload (was paused %s)", pause);
+			cd_sender_unpause(d->store, &err);
+		}
+	}
 	describe(d, status, sizeof(status));
 	cd_log(CD_LOG_NOTICE, "configuration reloaded");
 	cd_notify_ready(status);
@@ -209,10 +226,11 @@ static int run_cycle(struct daemon *d)
 		return rc;
 	}
 	cd_log(d->last.due ? CD_LOG_NOTICE : CD_LOG_INFO,
-	       "cycle %s: %lld due, %lld sent, %lld held, %lld failed%s",
+	       "cycle %s: %lld due, %lld sent, %lld held, %lld failed, %lld deferred%s%s",
 	       d->last.interrupted ? "stopped early" : "done",
 	       (long long)d->last.due, (long long)d->last.sent,
-	       (long long)d->last.held, (long long)d->last.failed,
+	       (long long)d->last.held, (long long)d->last.failed, (long long)d->last.deferred,
+	       d->last.paused ? ", SENDING PAUSED" : "",
 	       d->opts->dry_run ? " (dry run: nothing recorded)" : "");
 	describe(d, status, sizeof(status));
 	cd_notify_status("%s", status);

@@ -1,8 +1,16 @@
 /*
- * smtp.c - the SMTP transport on libcurl. One easy handle lives as long
- * as the transport, so libcurl keeps the connection open between
- * messages. TLS is required unless the server is on loopback or the admin
- * said tls = "none"; CURLUSESSL_TRY is never used.
+ * smtp.c - the SMTP transport on libcurl's multi interface: one easy
+ * handle per connection (smtp.connections, default 2), kept for the
+ * transport's life so each connection is reused from message to message,
+ * all driven together from one thread. TLS is required unless the server
+ * is on loopback or the admin said tls = "none"; CURLUSESSL_TRY is never
+ * used.
+ *
+ * The outcome of a message is read from what the server said last and to
+ * which command (libcurl's debug callback shows both): a 5xx to RCPT is
+ * the recipient's problem, a 5xx to MAIL FROM or a refused login is ours,
+ * and a connection lost after the whole message went out leaves the
+ * outcome unknown - which is never retried.
  */
 #include "config.h"
 
@@ -10,30 +18,67 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "candor/config.h"
 #include "candor/transport_impl.h"
 
-struct smtp {
-	CURL *curl;
-	const struct cd_config *cfg; /* borrowed for the transport's life */
+struct slot {
+	CURL *easy;
+	int busy;
+	struct cd_outgoing msg;     /* the caller's; strings borrowed */
+	struct curl_slist *rcpt;    /* must live until the transfer ends */
+	size_t off;                 /* bytes of msg.data handed to libcurl */
+	int data_done;              /* the whole message was handed over */
+	char last_cmd[8];           /* verb of the last command sent */
+	char last_reply[256];       /* the last line the server sent */
+	char errbuf[CURL_ERROR_SIZE];
 };
 
-struct reader {
-	const char *data;
-	size_t len, off;
+struct smtp {
+	CURLM *multi;
+	struct slot *slots;
+	size_t nslots, busy;
 };
 
 static size_t read_cb(char *buf, size_t size, size_t nmemb, void *arg)
 {
-	struct reader *r = arg;
-	size_t room = size * nmemb, n = r->len - r->off;
+	struct slot *sl = arg;
+	size_t room = size * nmemb, n = sl->msg.len - sl->off;
 
 	if (n > room)
 		n = room;
-	memcpy(buf, r->data + r->off, n);
-	r->off += n;
+	memcpy(buf, sl->msg.data + sl->off, n);
+	sl->off += n;
+	if (n == 0)
+		sl->data_done = 1;
 	return n;
+}
+
+/* Keep the last server line and the verb of the last command. */
+static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *arg)
+{
+	struct slot *sl = arg;
+	size_t n = size;
+
+	(void)easy;
+	while (n > 0 && (data[n - 1] == '\r' || data[n - 1] == '\n'))
+		n--;
+	if (type == CURLINFO_HEADER_IN && n > 0) {
+		/* of a multi-line reply, the last line has the final word */
+		const char *line = data, *nl;
+
+		while ((nl = memchr(line, '\n', n - (size_t)(line - data))) != NULL &&
+		       (size_t)(nl + 1 - data) < n)
+			line = nl + 1;
+		snprintf(sl->last_reply, sizeof(sl->last_reply), "%.*s",
+			 (int)(n - (size_t)(line - data)), line);
+	} else if (type == CURLINFO_HEADER_OUT && n > 0) {
+		size_t v = strcspn(data, " :\r\n");
+
+		snprintf(sl->last_cmd, sizeof(sl->last_cmd), "%.*s", (int)(v < 7 ? v : 7), data);
+	}
+	return 0;
 }
 
 static int is_loopback_url(const char *url)
@@ -47,81 +92,35 @@ static int is_loopback_url(const char *url)
 	       strncmp(host, "[::1]", 5) == 0;
 }
 
-static int smtp_open(struct cd_transport *t, const struct cd_config *cfg,
-		     struct cd_error *err)
+static int setup_easy(struct slot *sl, const struct cd_config *cfg)
 {
-	struct smtp *s = calloc(1, sizeof(*s));
-	int plain;
+	int plain = cfg->smtp.tls == CD_TLS_NONE ||
+		    (cfg->smtp.tls == CD_TLS_AUTO && is_loopback_url(cfg->smtp.url));
+	CURL *e = curl_easy_init();
 
-	if (!s || !(s->curl = curl_easy_init())) {
-		free(s);
-		return cd_error_set(err, CD_ENOMEM, NULL, 0, "cannot start libcurl");
-	}
-	s->cfg = cfg;
-	plain = cfg->smtp.tls == CD_TLS_NONE ||
-		(cfg->smtp.tls == CD_TLS_AUTO && is_loopback_url(cfg->smtp.url));
-	curl_easy_setopt(s->curl, CURLOPT_URL, cfg->smtp.url);
-	curl_easy_setopt(s->curl, CURLOPT_USE_SSL, plain ? (long)CURLUSESSL_NONE
-						  : (long)CURLUSESSL_ALL);
-	curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, cfg->smtp.verify_certificate ? 1L : 0L);
-	curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYHOST, cfg->smtp.verify_certificate ? 2L : 0L);
-	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, (long)cfg->smtp.connect_timeout);
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, (long)cfg->smtp.timeout);
-	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_READFUNCTION, read_cb);
+	if (!e)
+		return CD_ENOMEM;
+	sl->easy = e;
+	curl_easy_setopt(e, CURLOPT_URL, cfg->smtp.url);
+	curl_easy_setopt(e, CURLOPT_USE_SSL, plain ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, cfg->smtp.verify_certificate ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, cfg->smtp.verify_certificate ? 2L : 0L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)cfg->smtp.connect_timeout);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)cfg->smtp.timeout);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(e, CURLOPT_READDATA, sl);
+	curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, debug_cb);
+	curl_easy_setopt(e, CURLOPT_DEBUGDATA, sl);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, sl->errbuf);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, sl);
 	if (*cfg->smtp.username) {
-		curl_easy_setopt(s->curl, CURLOPT_USERNAME, cfg->smtp.username);
-		curl_easy_setopt(s->curl, CURLOPT_PASSWORD,
-				 cfg->smtp.password ? cfg->smtp.password : "");
+		curl_easy_setopt(e, CURLOPT_USERNAME, cfg->smtp.username);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, cfg->smtp.password ? cfg->smtp.password : "");
 	}
-	t->priv = s;
 	return 0;
-}
-
-static enum cd_send_outcome classify(CURLcode rc, long code)
-{
-	if (rc == CURLE_OK)
-		return CD_SEND_SENT;
-	if (rc == CURLE_LOGIN_DENIED)
-		return CD_SEND_PAUSED;
-	if (code >= 500 && code < 600)
-		return CD_SEND_FAILED;
-	return CD_SEND_DEFERRED;
-}
-
-static void smtp_send(struct cd_transport *t, const struct cd_outgoing *msg,
-		      struct cd_send_result *res)
-{
-	struct smtp *s = t->priv;
-	struct reader r = { .data = msg->data, .len = msg->len };
-	struct curl_slist *rcpt = NULL;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	long code = 0;
-	CURLcode rc;
-
-	memset(res, 0, sizeof(*res));
-	/* the list must live until the transfer ends */
-	rcpt = curl_slist_append(NULL, msg->recipient);
-	if (!rcpt) {
-		res->outcome = CD_SEND_DEFERRED;
-		snprintf(res->reply, sizeof(res->reply), "out of memory");
-		return;
-	}
-	curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, msg->envelope_from);
-	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpt);
-	curl_easy_setopt(s->curl, CURLOPT_READDATA, &r);
-	curl_easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)msg->len);
-	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, errbuf);
-	rc = curl_easy_perform(s->curl);
-	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, NULL);
-	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, NULL);
-	curl_slist_free_all(rcpt);
-	res->code = (int)code;
-	res->outcome = classify(rc, code);
-	snprintf(res->reply, sizeof(res->reply), "%ld %s", code,
-		 rc == CURLE_OK ? "accepted" : (*errbuf ? errbuf : curl_easy_strerror(rc)));
 }
 
 static void smtp_close(struct cd_transport *t)
@@ -130,10 +129,161 @@ static void smtp_close(struct cd_transport *t)
 
 	if (!s)
 		return;
-	curl_easy_cleanup(s->curl);
+	for (size_t i = 0; i < s->nslots; i++) {
+		if (s->slots[i].busy)
+			curl_multi_remove_handle(s->multi, s->slots[i].easy);
+		curl_easy_cleanup(s->slots[i].easy);
+		curl_slist_free_all(s->slots[i].rcpt);
+	}
+	curl_multi_cleanup(s->multi);
+	free(s->slots);
 	free(s);
+	t->priv = NULL;
+}
+
+static int smtp_open(struct cd_transport *t, const struct cd_config *cfg,
+		     struct cd_error *err)
+{
+	struct smtp *s = calloc(1, sizeof(*s));
+	size_t n = cfg->smtp.connections > 0 ? (size_t)cfg->smtp.connections : 1;
+
+	if (!s)
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	t->priv = s;
+	if (!(s->multi = curl_multi_init()) || !(s->slots = calloc(n, sizeof(*s->slots)))) {
+		smtp_close(t);
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "cannot start libcurl");
+	}
+	/* never more connections than slots: a burst of 10,000 mails opens
+	 * smtp.connections connections, not 10,000 */
+	curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n);
+	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)n);
+	for (s->nslots = 0; s->nslots < n; s->nslots++)
+		if (setup_easy(&s->slots[s->nslots], cfg) < 0) {
+			smtp_close(t);
+			return cd_error_set(err, CD_ENOMEM, NULL, 0, "cannot start libcurl");
+		}
+	return 0;
+}
+
+static int smtp_submit(struct cd_transport *t, const struct cd_outgoing *msg)
+{
+	struct smtp *s = t->priv;
+	struct slot *sl = NULL;
+
+	for (size_t i = 0; i < s->nslots && !sl; i++)
+		if (!s->slots[i].busy)
+			sl = &s->slots[i];
+	if (!sl)
+		return CD_EBUSY;
+	if (!(sl->rcpt = curl_slist_append(NULL, msg->recipient)))
+		return CD_ENOMEM;
+	sl->msg = *msg;
+	sl->off = 0;
+	sl->data_done = 0;
+	sl->last_cmd[0] = sl->last_reply[0] = sl->errbuf[0] = '\0';
+	curl_easy_setopt(sl->easy, CURLOPT_MAIL_FROM, msg->envelope_from);
+	curl_easy_setopt(sl->easy, CURLOPT_MAIL_RCPT, sl->rcpt);
+	curl_easy_setopt(sl->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)msg->len);
+	if (curl_multi_add_handle(s->multi, sl->easy) != CURLM_OK) {
+		curl_slist_free_all(sl->rcpt);
+		sl->rcpt = NULL;
+		return CD_ENOMEM;
+	}
+	sl->busy = 1;
+	s->busy++;
+	return 0;
+}
+
+/* A 5.1.x enhanced status (bad mailbox or address) in a reply. */
+static int bad_mailbox(const char *reply)
+{
+	const char *p = reply;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	while (*p == ' ' || *p == '-')
+		p++;
+	return p[0] == '5' && p[1] == '.' && p[2] == '1' && p[3] == '.';
+}
+
+static enum cd_send_outcome outcome(const struct slot *sl, CURLcode rc, long code)
+{
+	if (rc == CURLE_OK)
+		return CD_SEND_SENT;
+	/* our side: credentials, TLS the server does not offer or a
+	 * certificate that does not verify, a refused sender */
+	if (rc == CURLE_LOGIN_DENIED || rc == CURLE_USE_SSL_FAILED ||
+	    rc == CURLE_PEER_FAILED_VERIFICATION)
+		return CD_SEND_PAUSED;
+	if (strcasecmp(sl->last_cmd, "MAIL") == 0 && code >= 500 && code < 600)
+		return CD_SEND_PAUSED;
+	if (code >= 500 && code < 600)
+		return CD_SEND_FAILED;
+	if (code >= 400 && code < 500)
+		return CD_SEND_DEFERRED;
+	/* the whole message went and no verdict came back */
+	if (sl->data_done)
+		return CD_SEND_UNKNOWN;
+	return CD_SEND_DEFERRED;
+}
+
+static void finish(struct smtp *s, struct slot *sl, CURLcode rc, cd_transport_done_fn done,
+		   void *arg)
+{
+	struct cd_send_result res = { 0 };
+	long code = 0;
+
+	curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_multi_remove_handle(s->multi, sl->easy);
+	res.code = (int)code;
+	res.outcome = outcome(sl, rc, code);
+	res.bad_mailbox = res.outcome == CD_SEND_FAILED &&
+			  strcasecmp(sl->last_cmd, "RCPT") == 0 && bad_mailbox(sl->last_reply);
+	if (rc == CURLE_OK || (code >= 400 && *sl->last_reply))
+		snprintf(res.reply, sizeof(res.reply), "%s", sl->last_reply);
+	else
+		snprintf(res.reply, sizeof(res.reply), "%.200s%s%s", *sl->errbuf ? sl->errbuf
+			 : curl_easy_strerror(rc), *sl->last_cmd ? " after " : "", sl->last_cmd);
+	curl_slist_free_all(sl->rcpt);
+	sl->rcpt = NULL;
+	sl->busy = 0;
+	s->busy--;
+	done(arg, &sl->msg, &res);
+}
+
+static size_t smtp_poll(struct cd_transport *t, int timeout_ms, cd_transport_done_fn done,
+			void *arg)
+{
+	struct smtp *s = t->priv;
+	int running = 0, left;
+	CURLMsg *m;
+
+	if (!s->busy)
+		return 0;
+	curl_multi_perform(s->multi, &running);
+	if (running == (int)s->busy)
+		curl_multi_poll(s->multi, NULL, 0, timeout_ms, NULL);
+	curl_multi_perform(s->multi, &running);
+	while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
+		struct slot *sl = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
+		finish(s, sl, m->data.result, done, arg);
+	}
+	return s->busy;
+}
+
+static size_t smtp_slots(const struct cd_transport *t)
+{
+	const struct smtp *s = t->priv;
+
+	return s->nslots;
 }
 
 const struct cd_transport_ops cd_smtp_ops = {
-	.name = "smtp", .open = smtp_open, .send = smtp_send, .close = smtp_close,
+	.name = "smtp", .open = smtp_open, .submit = smtp_submit, .poll = smtp_poll,
+	.slots = smtp_slots, .close = smtp_close,
 };

@@ -108,6 +108,9 @@ static const char *const migrations[] = {
 	"  reason TEXT NOT NULL CHECK (reason IN"
 	"   ('unsubscribed','hard_bounce','soft_bounce','complaint','blocked')),"
 	"  detail TEXT, at INTEGER NOT NULL);",
+	/* 2: a deferred message keeps its bytes, so a retry sends exactly what
+	 * the first attempt did (same Message-ID); cleared once it is final */
+	"ALTER TABLE messages ADD COLUMN mail BLOB;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -428,4 +431,38 @@ int cd_store_unsuppress(struct cd_store *st, const char *email, struct cd_error 
 const char *cd_store_state_name(enum cd_msg_state s)
 {
 	return s < CD_MSG_NSTATES ? state_names[s] : "?";
+}
+
+int cd_store_meta_get(struct cd_store *st, const char *key, char *buf, size_t len)
+{
+	sqlite3_stmt *s;
+	int rc = CD_ENOTFOUND;
+
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?1", -1, &s, NULL) != SQLITE_OK)
+		return CD_ESTORE;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) {
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int cd_store_meta_set(struct cd_store *st, const char *key, const char *value,
+		      struct cd_error *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, value ? "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)"
+			       : "DELETE FROM meta WHERE key = ?1", -1, &s, NULL) != SQLITE_OK)
+		return cd_store_fail(st, err, "cannot write meta");
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (value)
+		sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : cd_store_fail(st, err, "cannot write meta");
 }

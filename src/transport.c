@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "candor/config.h"
 #include "candor/transport_impl.h"
@@ -31,10 +32,50 @@ int cd_transport_open(const struct cd_config *cfg, int force_outbox,
 	return 0;
 }
 
+int cd_transport_submit(struct cd_transport *t, const struct cd_outgoing *msg)
+{
+	if (t->ops->submit)
+		return t->ops->submit(t, msg);
+	if (t->has_done)
+		return CD_EBUSY;
+	t->ops->send(t, msg, &t->done_res);
+	t->done_msg = *msg;
+	t->has_done = 1;
+	return 0;
+}
+
+size_t cd_transport_poll(struct cd_transport *t, int timeout_ms, cd_transport_done_fn done,
+			 void *arg)
+{
+	if (t->ops->poll)
+		return t->ops->poll(t, timeout_ms, done, arg);
+	if (t->has_done) {
+		t->has_done = 0;
+		done(arg, &t->done_msg, &t->done_res);
+	}
+	return 0;
+}
+
+size_t cd_transport_slots(const struct cd_transport *t)
+{
+	return t->ops->slots ? t->ops->slots(t) : 1;
+}
+
+static void keep_result(void *arg, const struct cd_outgoing *msg,
+			const struct cd_send_result *res)
+{
+	(void)msg;
+	*(struct cd_send_result *)arg = *res;
+}
+
 void cd_transport_send(struct cd_transport *t, const struct cd_outgoing *msg,
 		       struct cd_send_result *res)
 {
-	t->ops->send(t, msg, res);
+	memset(res, 0, sizeof(*res));
+	while (cd_transport_submit(t, msg) == CD_EBUSY)
+		cd_transport_poll(t, 1000, keep_result, res);
+	while (cd_transport_poll(t, 1000, keep_result, res) > 0)
+		;
 }
 
 const char *cd_transport_name(const struct cd_transport *t)

@@ -95,6 +95,9 @@ struct cd_config {
 		int verify_certificate;
 		int connections;
 		int64_t connect_timeout, timeout;
+		int64_t retry_min, retry_max; /* backoff after a deferral */
+		int64_t retry_for;            /* then the message fails */
+		int64_t pause_retry;          /* try again after a pause */
 	} smtp;
 
 	struct {

@@ -33,6 +33,8 @@ struct cd_cycle {
 
 struct cd_cycle_stats {
 	int64_t due, sent, held, failed;
+	int64_t deferred, unknown; /* to retry later; outcome unknown */
+	int paused;       /* sending is paused (login, sender or TLS refused) */
 	int64_t next_due; /* epoch seconds of the next due order, 0 if none */
 	int interrupted;  /* stopped early on request */
 };

@@ -16,7 +16,7 @@ enum {
 	CD_EIO = -2,      /* a file or socket could not be read or written */
 	CD_ECONFIG = -3,  /* the configuration is invalid */
 	CD_ESTORE = -4,   /* the database refused or is damaged */
-	CD_EBUSY = -5,    /* another instance holds the database */
+	CD_EBUSY = -5,    /* another instance holds the database; all busy */
 	CD_EINVAL = -6,   /* bad input from a user or a file */
 	CD_EPROTO = -7,   /* a server answered something we cannot use */
 	CD_ETEMPLATE = -8,/* a template does not parse or render */

@@ -18,7 +18,7 @@ struct cd_store;
 struct sqlite3;
 
 /* The schema version this build writes. */
-#define CD_STORE_SCHEMA_VERSION 1
+#define CD_STORE_SCHEMA_VERSION 2
 
 enum cd_store_flags {
 	CD_STORE_CREATE = 1,   /* create the file if missing (candorctl init) */
@@ -80,6 +80,12 @@ int cd_store_exec(struct cd_store *st, const char *sql, struct cd_error *err);
  * SQL has a parameter; DEF when there is no row, the value is NULL or the
  * query fails. For counts, marks and minimums, where DEF reads as "none". */
 int64_t cd_store_int(struct cd_store *st, const char *sql, int64_t arg, int64_t def);
+
+/* The meta value KEY into BUF ("" and CD_ENOTFOUND when unset); set it
+ * (VALUE NULL deletes it). Return 0 or CD_ESTORE. */
+int cd_store_meta_get(struct cd_store *st, const char *key, char *buf, size_t len);
+int cd_store_meta_set(struct cd_store *st, const char *key, const char *value,
+		      struct cd_error *err);
 
 /* Fill ERR with the database's last message, prefixed by WHAT. */
 int cd_store_fail(struct cd_store *st, struct cd_error *err, const char *what);

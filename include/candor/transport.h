@@ -1,7 +1,13 @@
 /*
  * transport.h - hand a composed message to the world. Two transports:
- * "smtp" (libcurl) and "outbox" (one .eml file per message in a
- * directory, for demos, dry runs and shops that pipe mail elsewhere).
+ * "smtp" (libcurl, several connections driven at once) and "outbox" (one
+ * .eml file per message in a directory, for demos, dry runs and shops
+ * that pipe mail elsewhere).
+ *
+ * Sending is asynchronous: cd_transport_submit starts a message when a
+ * connection is free, cd_transport_poll drives the transfers and reports
+ * each finished one. The caller owns every cd_outgoing and its strings
+ * until its completion is reported.
  */
 #ifndef CANDOR_TRANSPORT_H
 #define CANDOR_TRANSPORT_H
@@ -17,12 +23,15 @@ enum cd_send_outcome {
 	CD_SEND_SENT,      /* accepted (2xx) */
 	CD_SEND_DEFERRED,  /* try again later (4xx, network, time-out) */
 	CD_SEND_FAILED,    /* permanent for this message (5xx) */
-	CD_SEND_PAUSED     /* a problem with our side (auth, sender): stop all */
+	CD_SEND_PAUSED,    /* a problem with our side (auth, sender, TLS): stop all */
+	CD_SEND_UNKNOWN    /* the connection broke after the whole message went:
+			    * it may have been accepted, so it is not retried */
 };
 
 struct cd_send_result {
 	enum cd_send_outcome outcome;
 	int code;          /* the server's reply code, 0 if none */
+	int bad_mailbox;   /* a 5.1.x rejection of the recipient's address */
 	char reply[256];   /* what the server or the file system said */
 };
 
@@ -32,14 +41,32 @@ struct cd_outgoing {
 	const char *message_id; /* for the outbox file name */
 	const char *data;       /* CRLF-terminated RFC 5322 bytes */
 	size_t len;
+	void *cookie;           /* the caller's, given back on completion */
 };
+
+/* Called once per finished message. */
+typedef void (*cd_transport_done_fn)(void *arg, const struct cd_outgoing *msg,
+				     const struct cd_send_result *res);
 
 /* Open the configured transport; FORCE_OUTBOX picks the outbox whatever
  * the config says (dry runs). Returns 0, CD_EIO or CD_ENOMEM. */
 int cd_transport_open(const struct cd_config *cfg, int force_outbox,
 		      struct cd_transport **out, struct cd_error *err);
 
-/* Send one message; the outcome is in RES, never a return code. */
+/* Start sending MSG. Returns 0, or CD_EBUSY when every connection is
+ * busy (poll, then try again). */
+int cd_transport_submit(struct cd_transport *t, const struct cd_outgoing *msg);
+
+/* Drive the transfers for up to TIMEOUT_MS (less if one finishes) and
+ * call DONE for each finished message. Returns how many are still in
+ * flight. */
+size_t cd_transport_poll(struct cd_transport *t, int timeout_ms, cd_transport_done_fn done,
+			 void *arg);
+
+/* How many messages may be in flight at once. */
+size_t cd_transport_slots(const struct cd_transport *t);
+
+/* Send one message and wait for it; the outcome is in RES. */
 void cd_transport_send(struct cd_transport *t, const struct cd_outgoing *msg,
 		       struct cd_send_result *res);
 

@@ -11,14 +11,23 @@ struct cd_transport_ops {
 	const char *name;
 	int (*open)(struct cd_transport *t, const struct cd_config *cfg,
 		    struct cd_error *err);
+	/* synchronous backends give send; asynchronous ones the other three */
 	void (*send)(struct cd_transport *t, const struct cd_outgoing *msg,
 		     struct cd_send_result *res);
+	int (*submit)(struct cd_transport *t, const struct cd_outgoing *msg);
+	size_t (*poll)(struct cd_transport *t, int timeout_ms, cd_transport_done_fn done,
+		       void *arg);
+	size_t (*slots)(const struct cd_transport *t);
 	void (*close)(struct cd_transport *t);
 };
 
 struct cd_transport {
 	const struct cd_transport_ops *ops;
 	void *priv; /* the backend's own state */
+	/* a synchronous backend's finished message, until polled */
+	struct cd_outgoing done_msg;
+	struct cd_send_result done_res;
+	int has_done;
 };
 
 extern const struct cd_transport_ops cd_smtp_ops;

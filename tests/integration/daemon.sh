@@ -40,7 +40,7 @@ check "the database records 3 sent" [ "$(count_sql candor.db "SELECT count(*) FR
 check "returned, expired, suppressed and early orders got nothing" \
 	[ "$(count_sql candor.db "SELECT count(*) FROM messages WHERE order_id IN ('ret','old','sup','o100')")" -eq 0 ]
 check "each message has its life cycle in events" \
-	[ "$(count_sql candor.db "SELECT count(*) FROM events WHERE kind IN ('queued','sending','sent')")" -eq 9 ]
+	[ "$(count_sql candor.db "SELECT count(*) FROM events WHERE kind IN ('rendered','sending','sent')")" -eq 6 ]
 check "the log names order and Message-ID" grep -q "order o1: request sent <" once.log
 "$CANDORD" -c candor.conf --once 2>/dev/null
 check "a second --once sends nothing again" [ "$(ls outbox | wc -l)" -eq 3 ]

@@ -115,8 +115,29 @@ static void test_newer_schema_is_refused(void **state)
 	assert_int_equal(cd_store_open(db, 0, &st, &err), CD_ESTORE);
 	assert_non_null(strstr(err.msg, "newer than this candor"));
 	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
-	sqlite3_exec(raw, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	sqlite3_exec(raw, "PRAGMA user_version = 2", NULL, NULL, NULL);
 	sqlite3_close(raw);
+}
+
+/* A database made by the first release (schema 1) is brought up to date
+ * at open, keeping its rows. */
+static void test_version_1_database_is_migrated(void **state)
+{
+	struct cd_store *st = NULL;
+	struct cd_error err;
+	sqlite3 *raw;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "ALTER TABLE messages DROP COLUMN mail;"
+				      "INSERT INTO meta(key, value) VALUES ('probe', 'kept');"
+				      "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(cd_store_open(db, 0, &st, &err), 0);
+	assert_int_equal(query_int(st, "PRAGMA user_version"), 2);
+	assert_int_equal(query_int(st, "SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'mail'"), 1);
+	assert_int_equal(query_int(st, "SELECT count(*) FROM meta WHERE key = 'probe'"), 1);
+	cd_store_close(st);
 }
 
 static void test_nested_transactions_roll_back_inner_only(void **state)
@@ -164,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_create_migrates_and_uses_wal),
 		cmocka_unit_test(test_secret_is_kept_on_second_init),
 		cmocka_unit_test(test_newer_schema_is_refused),
+		cmocka_unit_test(test_version_1_database_is_migrated),
 		cmocka_unit_test(test_nested_transactions_roll_back_inner_only),
 		cmocka_unit_test(test_damaged_file_is_an_error),
 	};
