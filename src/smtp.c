@@ -29,9 +29,10 @@ struct slot {
 	struct cd_outgoing msg;     /* the caller's; strings borrowed */
 	struct curl_slist *rcpt;    /* must live until the transfer ends */
 	size_t off;                 /* bytes of msg.data handed to libcurl */
-	int data_done;              /* the whole message was handed over */
+	int data_done;              /* the whole message was handed to libcurl */
 	char last_cmd[8];           /* verb of the last command sent */
 	char last_reply[256];       /* the last line the server sent */
+	int quitting;               /* QUIT sent: later lines are not the verdict */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -50,7 +51,9 @@ static size_t read_cb(char *buf, size_t size, size_t nmemb, void *arg)
 		n = room;
 	memcpy(buf, sl->msg.data + sl->off, n);
 	sl->off += n;
-	if (n == 0)
+	/* libcurl stops asking once it has INFILESIZE bytes; from here on a
+	 * lost connection may have delivered it (the safe side: not retried) */
+	if (sl->off == sl->msg.len)
 		sl->data_done = 1;
 	return n;
 }
@@ -64,6 +67,8 @@ static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, voi
 	(void)easy;
 	while (n > 0 && (data[n - 1] == '\r' || data[n - 1] == '\n'))
 		n--;
+	if (sl->quitting)
+		return 0;
 	if (type == CURLINFO_HEADER_IN && n > 0) {
 		/* of a multi-line reply, the last line has the final word */
 		const char *line = data, *nl;
@@ -76,7 +81,10 @@ static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, voi
 	} else if (type == CURLINFO_HEADER_OUT && n > 0) {
 		size_t v = strcspn(data, " :\r\n");
 
-		snprintf(sl->last_cmd, sizeof(sl->last_cmd), "%.*s", (int)(v < 7 ? v : 7), data);
+		if (v == 4 && strncasecmp(data, "QUIT", 4) == 0)
+			sl->quitting = 1;
+		else
+			snprintf(sl->last_cmd, sizeof(sl->last_cmd), "%.*s", (int)(v < 7 ? v : 7), data);
 	}
 	return 0;
 }
@@ -181,6 +189,7 @@ static int smtp_submit(struct cd_transport *t, const struct cd_outgoing *msg)
 	sl->msg = *msg;
 	sl->off = 0;
 	sl->data_done = 0;
+	sl->quitting = 0;
 	sl->last_cmd[0] = sl->last_reply[0] = sl->errbuf[0] = '\0';
 	curl_easy_setopt(sl->easy, CURLOPT_MAIL_FROM, msg->envelope_from);
 	curl_easy_setopt(sl->easy, CURLOPT_MAIL_RCPT, sl->rcpt);

@@ -103,3 +103,41 @@ wait_exit() {
 	exit_status=$?
 	return 0
 }
+
+# The system's Python, which has Debian's python3-aiosmtpd (a python3 from
+# pyenv or a virtualenv earlier in PATH would not).
+SYSPY=/usr/bin/python3
+[ -x "$SYSPY" ] || SYSPY=python3
+
+# start_smtp_server DIR [ARGS]: the recording aiosmtpd server
+# (smtp-server.py) in DIR; sets SMTP_PORT.
+start_smtp_server() {
+	mkdir -p "$1"
+	"$SYSPY" "$SRCDIR/tests/integration/smtp-server.py" "$@" >"$1/server.log" 2>&1 &
+	bg_started $!
+	SMTP_SERVER_PID=$!
+	wait_for "$1/port" . 10 || return 1
+	SMTP_PORT=$(cat "$1/port")
+}
+
+# start_sink DIR [SMTP-SINK OPTIONS]: Postfix's smtp-sink on a free port,
+# recording what it receives in DIR (one file per mail); sets SINK_PORT.
+start_sink() {
+	dir=$1
+	shift
+	mkdir -p "$dir"
+	# smtp-sink drops to nobody, who must reach the dump directory
+	chmod 777 "$dir"
+	chmod o+x "$WORK"
+	SINK_PORT=$("$SYSPY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	smtp-sink -u nobody -d "$dir/%M." "$@" "127.0.0.1:$SINK_PORT" 100 >"$dir.log" 2>&1 &
+	SINK_PID=$!
+	bg_started $SINK_PID
+	i=0
+	while ! "$SYSPY" -c "import socket; socket.create_connection(('127.0.0.1', $SINK_PORT), 1)" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && return 1
+		sleep 0.1
+	done
+}
+stop_sink() { kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null; }
