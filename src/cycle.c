@@ -101,16 +101,16 @@ static int insert_message(struct run *r, const struct cd_due_order *o,
 	return 0;
 }
 
-/* Hand the message over; it is "sending" (committed) before the
- * transport sees it, and the sender records how it ends. */
+/* Hand the message over; it is already "sending" (committed), and the
+ * sender records how it ends. */
 static int deliver(struct run *r, int64_t id, const struct cd_due_order *o,
 		   struct cd_message *p, struct cd_error *err)
 {
 	char *mail = p->mail;
 
 	p->mail = NULL; /* the sender owns it now */
-	return cd_sender_send(r->sender, id, cd_due_kind_name(p->kind), o->id, p->msgid, o->email,
-			      mail, p->len, err);
+	return cd_sender_submit(r->sender, id, cd_due_kind_name(p->kind), o->id, p->msgid, o->email,
+				mail, p->len, err);
 }
 
 /* Run a count with ?1 = SINCE and ?2 = TEXT. *CACHE (may be NULL) keeps
@@ -243,18 +243,29 @@ static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_du
 		cd_error_set(err, rc, NULL, 0, "out of memory preparing order %s", o->id);
 		goto out;
 	}
-	rc = insert_message(r, o, cp, &p, &id, err);
-	if (rc < 0)
-		goto out;
 	if (p.reason[0]) {
 		r->stats->held++;
 		cd_log(CD_LOG_WARNING, "order %s: held: %s", o->id, p.reason);
-		rc = set_state(r, id, "held", p.reason, err);
-		goto out;
+	} else {
+		if (p.parts.missing.count)
+			cd_log(CD_LOG_WARNING, "order %s: template values empty in %s/%s: %s",
+			       o->id, p.template, p.parts.locale, p.parts.missing.names);
+		/* wait for a free connection before the row says "sending" */
+		cd_sender_wait_slot(r->sender);
 	}
-	if (p.parts.missing.count)
-		cd_log(CD_LOG_WARNING, "order %s: template values empty in %s/%s: %s",
-		       o->id, p.template, p.parts.locale, p.parts.missing.names);
+	/* The row and its next state in one transaction: a crash leaves no
+	 * message half-made (which would keep its order from ever going). */
+	if ((rc = cd_store_begin(r->c->store, err)) < 0)
+		goto out;
+	rc = insert_message(r, o, cp, &p, &id, err);
+	if (rc == 0)
+		rc = set_state(r, id, p.reason[0] ? "held" : "sending", p.reason[0] ? p.reason : NULL, err);
+	if (rc == 0)
+		rc = cd_store_commit(r->c->store, err);
+	else
+		cd_store_rollback(r->c->store);
+	if (rc < 0 || p.reason[0])
+		goto out;
 	rc = deliver(r, id, o, &p, err);
 	r->window_used++;
 	r->today_used++;

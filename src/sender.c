@@ -276,19 +276,34 @@ static struct pending *free_slot(struct cd_sender *s)
 	}
 }
 
+void cd_sender_wait_slot(struct cd_sender *s)
+{
+	free_slot(s);
+}
+
 int cd_sender_send(struct cd_sender *s, int64_t id, const char *kind, const char *order_id,
 		   const char *msgid, const char *recipient, char *mail, size_t len,
 		   struct cd_error *err)
 {
-	const struct cd_config *cfg = s->cfg;
-	struct pending *p = free_slot(s);
 	int rc;
 
+	free_slot(s);
 	/* committed before the transport sees a byte: never twice */
 	if ((rc = cd_sender_record(s->st, id, "sending", NULL, s->now, err)) < 0) {
 		free(mail);
 		return rc;
 	}
+	return cd_sender_submit(s, id, kind, order_id, msgid, recipient, mail, len, err);
+}
+
+int cd_sender_submit(struct cd_sender *s, int64_t id, const char *kind, const char *order_id,
+		     const char *msgid, const char *recipient, char *mail, size_t len,
+		     struct cd_error *err)
+{
+	const struct cd_config *cfg = s->cfg;
+	struct pending *p = free_slot(s);
+	int rc;
+
 	*p = (struct pending){ .busy = 1, .id = id, .kind = kind, .order_id = strdup(order_id),
 			       .msgid = strdup(msgid), .recipient = strdup(recipient),
 			       .mail = mail, .len = len };

@@ -47,6 +47,16 @@ int cd_sender_send(struct cd_sender *s, int64_t id, const char *kind, const char
 		   const char *msgid, const char *recipient, char *mail, size_t len,
 		   struct cd_error *err);
 
+/* The same for a message whose row already says "sending" (committed
+ * by the caller, together with the row itself). */
+int cd_sender_submit(struct cd_sender *s, int64_t id, const char *kind, const char *order_id,
+		     const char *msgid, const char *recipient, char *mail, size_t len,
+		     struct cd_error *err);
+
+/* Wait until a connection is free, so a message made "sending" next goes
+ * out at once. */
+void cd_sender_wait_slot(struct cd_sender *s);
+
 /* Retry the deferred messages whose time has come, while MAY_GO(ARG)
  * says sending may go on. Returns 0 or a negative code. */
 int cd_sender_retry(struct cd_sender *s, int (*may_go)(void *), void *arg,
