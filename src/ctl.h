@@ -34,5 +34,6 @@ int ctl_is_help(const char *arg);
 int ctl_cmd_render(const char *config, int argc, char **argv);
 int ctl_cmd_preview(const char *config, int argc, char **argv);
 int ctl_cmd_lint(const char *config, int argc, char **argv);
+int ctl_cmd_send_test(const char *config, int argc, char **argv);
 
 #endif

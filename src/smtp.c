@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "candor/buf.h"
 #include "candor/config.h"
 #include "candor/transport_impl.h"
 
@@ -33,6 +34,7 @@ struct slot {
 	char last_cmd[8];           /* verb of the last command sent */
 	char last_reply[256];       /* the last line the server sent */
 	int quitting;               /* QUIT sent: later lines are not the verdict */
+	int in_auth;                /* between AUTH and its outcome */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -58,6 +60,28 @@ static size_t read_cb(char *buf, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* "candorctl send-test": the dialogue, with what follows AUTH masked
+ * until the server says how it went. */
+static void transcribe(struct slot *sl, curl_infotype type, const char *data, size_t n)
+{
+	struct cd_buf *b = sl->msg.transcript;
+
+	if (type == CURLINFO_HEADER_IN) {
+		cd_buf_printf(b, "S: %.*s\n", (int)n, data);
+		if (sl->in_auth && (data[0] == '2' || data[0] == '5' || data[0] == '4'))
+			sl->in_auth = 0;
+	} else if (type == CURLINFO_HEADER_OUT) {
+		if (n >= 4 && strncasecmp(data, "AUTH", 4) == 0) {
+			size_t mech = 5 + strcspn(data + (n > 5 ? 5 : n), " \r\n");
+
+			cd_buf_printf(b, "C: %.*s ****\n", (int)(mech < n ? mech : n), data);
+			sl->in_auth = 1;
+		} else {
+			cd_buf_printf(b, "C: %.*s\n", sl->in_auth ? 4 : (int)n, sl->in_auth ? "****" : data);
+		}
+	}
+}
+
 /* Keep the last server line and the verb of the last command. */
 static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *arg)
 {
@@ -67,6 +91,8 @@ static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, voi
 	(void)easy;
 	while (n > 0 && (data[n - 1] == '\r' || data[n - 1] == '\n'))
 		n--;
+	if (sl->msg.transcript && n > 0)
+		transcribe(sl, type, data, n);
 	if (sl->quitting)
 		return 0;
 	if (type == CURLINFO_HEADER_IN && n > 0) {
@@ -190,6 +216,7 @@ static int smtp_submit(struct cd_transport *t, const struct cd_outgoing *msg)
 	sl->off = 0;
 	sl->data_done = 0;
 	sl->quitting = 0;
+	sl->in_auth = 0;
 	sl->last_cmd[0] = sl->last_reply[0] = sl->errbuf[0] = '\0';
 	curl_easy_setopt(sl->easy, CURLOPT_MAIL_FROM, msg->envelope_from);
 	curl_easy_setopt(sl->easy, CURLOPT_MAIL_RCPT, sl->rcpt);

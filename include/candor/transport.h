@@ -16,6 +16,7 @@
 
 #include "candor/error.h"
 
+struct cd_buf;
 struct cd_config;
 struct cd_transport;
 
@@ -42,6 +43,8 @@ struct cd_outgoing {
 	const char *data;       /* CRLF-terminated RFC 5322 bytes */
 	size_t len;
 	void *cookie;           /* the caller's, given back on completion */
+	struct cd_buf *transcript; /* if set: "C: ..."/"S: ..." lines of the
+				    * dialogue (AUTH secrets masked); smtp only */
 };
 
 /* Called once per finished message. */

@@ -62,6 +62,15 @@ check "every Message-ID the server got is one candor recorded" sh -c "
 	sqlite3 candor.db \"SELECT message_id FROM messages WHERE state = 'sent'\" | sort > sent.ids
 	cmp -s got.ids sent.ids"
 
+"$CANDORCTL" -c candor.conf send-test --campaign review --locale de admin@shop.example >st.out 2>&1
+check "send-test: accepted (exit 0)" [ $? -eq 0 ]
+check "... shows the dialogue with STARTTLS and AUTH, password masked" \
+	sh -c "grep -q '^C: STARTTLS' st.out && grep -q '^C: AUTH PLAIN \*\*\*\*' st.out && ! grep -q s3cret st.out && ! grep -q 'AHNob3AAczNjcmV0' st.out"
+check "... and the server's verdict" grep -q "^outcome: accepted via smtp: 250 2.0.0 Ok" st.out
+check "... the sample reached the server, for that address" \
+	[ "$(grep -c 'admin@shop.example' tlsd/received.log)" -eq 1 ]
+check "... and wrote nothing to the database" [ "$(q "SELECT count(*) FROM messages")" -eq 3 ]
+
 printf 'wrong\n' > pw
 fresh_db 2
 : > run.log
