@@ -28,8 +28,22 @@
 #include "candor/transport.h"
 #include "candor/util.h"
 
+#define CHUNK 32 /* messages made "sending" per transaction */
+
+/* A message committed as "sending", waiting for its chunk to be handed
+ * to the sender. */
+struct ready {
+	int64_t id;
+	const char *kind;
+	char *order_id, *msgid, *email, *mail;
+	size_t len;
+};
+
 struct run {
 	const struct cd_cycle *c;
+	struct ready chunk[CHUNK];
+	size_t nchunk;
+	int chunk_open;         /* a transaction holds the chunk's rows */
 	struct cd_cycle_stats *stats;
 	struct cd_transport *transport;
 	struct cd_sender *sender;
@@ -101,16 +115,66 @@ static int insert_message(struct run *r, const struct cd_due_order *o,
 	return 0;
 }
 
-/* Hand the message over; it is already "sending" (committed), and the
- * sender records how it ends. */
-static int deliver(struct run *r, int64_t id, const struct cd_due_order *o,
-		   struct cd_message *p, struct cd_error *err)
+static void free_ready(struct ready *m)
 {
-	char *mail = p->mail;
+	free(m->order_id);
+	free(m->msgid);
+	free(m->email);
+	free(m->mail);
+	memset(m, 0, sizeof(*m));
+}
 
-	p->mail = NULL; /* the sender owns it now */
-	return cd_sender_submit(r->sender, id, cd_due_kind_name(p->kind), o->id, p->msgid, o->email,
-				mail, p->len, err);
+/* Messages are made "sending" CHUNK to a transaction (one commit per
+ * mail was half the cost of sending it), and handed to the sender only
+ * once that transaction is committed: a crash can lose a send, never
+ * double it. Returns 0 or a negative code. */
+static int flush_chunk(struct run *r, struct cd_error *err)
+{
+	int rc = 0;
+
+	if (r->chunk_open) {
+		r->chunk_open = 0;
+		rc = cd_store_commit(r->c->store, err);
+	}
+	for (size_t i = 0; i < r->nchunk; i++) {
+		struct ready *m = &r->chunk[i];
+
+		if (rc == 0) {
+			rc = cd_sender_submit(r->sender, m->id, m->kind, m->order_id, m->msgid, m->email,
+					      m->mail, m->len, err);
+			m->mail = NULL; /* the sender's now */
+		}
+		free_ready(m);
+	}
+	r->nchunk = 0;
+	return rc;
+}
+
+/* Undo an open chunk: its rows go, its mails were never handed over. */
+static void drop_chunk(struct run *r)
+{
+	if (r->chunk_open)
+		cd_store_rollback(r->c->store);
+	r->chunk_open = 0;
+	for (size_t i = 0; i < r->nchunk; i++)
+		free_ready(&r->chunk[i]);
+	r->nchunk = 0;
+}
+
+/* Keep message ID (already "sending" in the open chunk) for the flush. */
+static int add_to_chunk(struct run *r, int64_t id, const struct cd_due_order *o,
+			struct cd_message *p, struct cd_error *err)
+{
+	struct ready *m = &r->chunk[r->nchunk];
+
+	*m = (struct ready){ .id = id, .kind = cd_due_kind_name(p->kind), .order_id = strdup(o->id),
+			     .msgid = strdup(p->msgid), .email = strdup(o->email), .mail = p->mail,
+			     .len = p->len };
+	p->mail = NULL;
+	r->nchunk++;
+	if (!m->order_id || !m->msgid || !m->email)
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	return r->nchunk == CHUNK ? flush_chunk(r, err) : 0;
 }
 
 /* Run a count with ?1 = SINCE and ?2 = TEXT. *CACHE (may be NULL) keeps
@@ -246,27 +310,28 @@ static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_du
 	if (p.reason[0]) {
 		r->stats->held++;
 		cd_log(CD_LOG_WARNING, "order %s: held: %s", o->id, p.reason);
-	} else {
-		if (p.parts.missing.count)
-			cd_log(CD_LOG_WARNING, "order %s: template values empty in %s/%s: %s",
-			       o->id, p.template, p.parts.locale, p.parts.missing.names);
-		/* wait for a free connection before the row says "sending" */
-		cd_sender_wait_slot(r->sender);
+	} else if (p.parts.missing.count) {
+		cd_log(CD_LOG_WARNING, "order %s: template values empty in %s/%s: %s",
+		       o->id, p.template, p.parts.locale, p.parts.missing.names);
 	}
-	/* The row and its next state in one transaction: a crash leaves no
-	 * message half-made (which would keep its order from ever going). */
-	if ((rc = cd_store_begin(r->c->store, err)) < 0)
-		goto out;
+	/* The row and its next state in the chunk's transaction: a crash
+	 * leaves no message half-made (which would keep its order from ever
+	 * going). */
+	if (!r->chunk_open) {
+		if ((rc = cd_store_begin(r->c->store, err)) < 0)
+			goto out;
+		r->chunk_open = 1;
+	}
 	rc = insert_message(r, o, cp, &p, &id, err);
 	if (rc == 0)
 		rc = set_state(r, id, p.reason[0] ? "held" : "sending", p.reason[0] ? p.reason : NULL, err);
-	if (rc == 0)
-		rc = cd_store_commit(r->c->store, err);
-	else
-		cd_store_rollback(r->c->store);
-	if (rc < 0 || p.reason[0])
+	if (rc < 0) {
+		drop_chunk(r);
 		goto out;
-	rc = deliver(r, id, o, &p, err);
+	}
+	if (p.reason[0])
+		goto out;
+	rc = add_to_chunk(r, id, o, &p, err);
 	r->window_used++;
 	r->today_used++;
 out:
@@ -327,6 +392,10 @@ static int run_kind(struct run *r, const struct cd_campaign *cp, enum cd_due_kin
 		}
 		for (i = 0; i < n; i++)
 			cd_due_order_clear(&orders[i]);
+		if (rc == 0)
+			rc = flush_chunk(r, err);
+		else
+			drop_chunk(r);
 	}
 	/* Only a pass that saw everything may move the state on; otherwise
 	 * the next one reads the same range again. */

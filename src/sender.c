@@ -18,6 +18,7 @@
 #include "candor/util.h"
 
 #define RETRY_BATCH 500
+#define FLUSH_EVERY 64
 
 struct pending {
 	int busy;
@@ -28,7 +29,14 @@ struct pending {
 	struct cd_outgoing out;
 };
 
+struct finished {
+	struct pending p;
+	struct cd_send_result res;
+};
+
 struct cd_sender {
+	struct finished finished[FLUSH_EVERY];
+	size_t nfinished;
 	const struct cd_config *cfg;
 	struct cd_store *st;
 	struct cd_transport *t;
@@ -184,10 +192,9 @@ static void deferred(struct cd_sender *s, struct pending *p, const struct cd_sen
 		s->rc = CD_ESTORE;
 }
 
-static void done(void *arg, const struct cd_outgoing *msg, const struct cd_send_result *res)
+/* Record how message P ended (inside the flush's transaction). */
+static void apply(struct cd_sender *s, struct pending *p, const struct cd_send_result *res)
 {
-	struct cd_sender *s = arg;
-	struct pending *p = msg->cookie;
 	struct change c = { .reply = res->reply, .attempt = 1 };
 	int rc = 0;
 
@@ -212,8 +219,6 @@ static void done(void *arg, const struct cd_outgoing *msg, const struct cd_send_
 		/* our problem, not the customer's: back in line, not an attempt */
 		c = (struct change){ .state = "deferred", .reason = "sending paused", .reply = res->reply,
 				     .next_attempt = s->now, .mail = p->mail, .len = p->len };
-		if (!s->paused)
-			pause_sending(s, res->reply);
 		break;
 	case CD_SEND_UNKNOWN:
 		c = (struct change){ .state = "sending", .attempt = 1, .reply = res->reply,
@@ -224,17 +229,64 @@ static void done(void *arg, const struct cd_outgoing *msg, const struct cd_send_
 	}
 	if (c.state && (rc < 0 || record(s->st, p->id, s->now, &c, &s->err) < 0) && s->rc == 0)
 		s->rc = CD_ESTORE;
+}
+
+static void free_pending(struct pending *p)
+{
+	free(p->order_id);
+	free(p->msgid);
+	free(p->recipient);
+	free(p->mail);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Outcomes are recorded a batch per transaction: one commit per mail
+ * was half the cost of sending it. A crash before the batch commits
+ * leaves those rows "sending" - reported, never resent - which is the
+ * safe side. */
+static void flush_outcomes(struct cd_sender *s)
+{
+	struct cd_error err;
+
+	if (!s->nfinished)
+		return;
+	if (cd_store_begin(s->st, &err) < 0) {
+		if (s->rc == 0) {
+			s->rc = CD_ESTORE;
+			s->err = err;
+		}
+	}
+	for (size_t i = 0; i < s->nfinished; i++) {
+		apply(s, &s->finished[i].p, &s->finished[i].res);
+		free_pending(&s->finished[i].p);
+	}
+	s->nfinished = 0;
+	if (cd_store_commit(s->st, &err) < 0 && s->rc == 0) {
+		s->rc = CD_ESTORE;
+		s->err = err;
+	}
+}
+
+static void done(void *arg, const struct cd_outgoing *msg, const struct cd_send_result *res)
+{
+	struct cd_sender *s = arg;
+	struct pending *p = msg->cookie;
+	struct finished *f;
+
+	if (res->outcome == CD_SEND_PAUSED && !s->paused)
+		pause_sending(s, res->reply);
 	cd_log(res->outcome == CD_SEND_SENT ? CD_LOG_INFO : CD_LOG_WARNING,
 	       "order %s: %s %s <%s> via %s: %s", p->order_id, p->kind,
 	       res->outcome == CD_SEND_SENT ? "sent" : res->outcome == CD_SEND_FAILED ? "failed"
 	       : res->outcome == CD_SEND_UNKNOWN ? "outcome unknown"
 	       : res->outcome == CD_SEND_PAUSED ? "held back (paused)" : "deferred",
 	       p->msgid, cd_transport_name(s->t), res->reply);
-	free(p->order_id);
-	free(p->msgid);
-	free(p->recipient);
-	free(p->mail);
-	memset(p, 0, sizeof(*p));
+	f = &s->finished[s->nfinished++];
+	f->p = *p;
+	f->res = *res;
+	memset(p, 0, sizeof(*p)); /* the slot is free; its strings moved */
+	if (s->nfinished == FLUSH_EVERY)
+		flush_outcomes(s);
 }
 
 /* ---- the queue ------------------------------------------------------------ */
@@ -327,11 +379,7 @@ int cd_sender_submit(struct cd_sender *s, int64_t id, const char *kind, const ch
 	}
 	return 0;
 fail:
-	free(p->order_id);
-	free(p->msgid);
-	free(p->recipient);
-	free(p->mail);
-	memset(p, 0, sizeof(*p));
+	free_pending(p);
 	return rc;
 }
 
@@ -339,6 +387,7 @@ int cd_sender_drain(struct cd_sender *s, struct cd_error *err)
 {
 	while (poll_once(s) > 0)
 		;
+	flush_outcomes(s);
 	if (s->rc < 0 && err)
 		*err = s->err;
 	return s->rc;
