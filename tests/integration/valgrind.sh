@@ -1,6 +1,7 @@
 #!/bin/sh
 # valgrind.sh - no leak and no memory error in the daemon's life: a cycle
-# that sends 50 mails, a good reload, a broken reload, and SIGTERM.
+# that sends 50 mails, a good reload, a broken reload, SIGTERM, and a
+# cycle that sends over SMTP.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
 command -v valgrind >/dev/null || skip_all "valgrind not installed"
@@ -33,5 +34,19 @@ kill -TERM $pid
 wait_exit $pid 30
 check "reloads and SIGTERM under valgrind: no leak, no error" [ "$exit_status" = 0 ]
 grep '==' daemon.log | sed 's/^/# /'
+
+# the SMTP path: libcurl's multi interface, retries kept in the database
+if command -v smtp-sink >/dev/null; then
+	start_sink sink
+	write_config smtp.conf "smtp = { url = \"smtp://127.0.0.1:$SINK_PORT\"; connections = 3; };"
+	sed -i 's/^transport = "outbox";/transport = "smtp";/; s/^database = .*/database = "smtp.db";/' smtp.conf
+	"$CANDORCTL" -c smtp.conf init >/dev/null
+	add_orders smtp.db 1 30
+	$VG "$CANDORD" -c smtp.conf --once 2>smtp.log
+	check "a cycle over SMTP under valgrind: no leak, no error" [ $? -eq 0 ]
+	check "... and it sent the 30 mails" [ "$(sqlite3 smtp.db "SELECT count(*) FROM messages WHERE state = 'sent'")" -eq 30 ]
+	grep '==' smtp.log | sed 's/^/# /'
+	stop_sink
+fi
 
 done_testing
