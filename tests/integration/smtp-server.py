@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """A recording SMTP server for candor's tests, on Python's aiosmtpd.
 
-Usage: smtp-server.py DIR [--tls CERT KEY] [--auth USER:PASSWORD]
+Usage: smtp-server.py DIR [--tls CERT KEY | --smtps CERT KEY] [--auth USER:PASSWORD]
 
 Listens on 127.0.0.1 on a free port and writes it to DIR/port. Every
 message received is appended to DIR/received.log as one line
-"MESSAGE-ID<TAB>RECIPIENTS<TAB>PEER-PORT<TAB>AUTH-USER<TAB>TLS" and its
-bytes saved as DIR/msg-N.eml. With --tls, STARTTLS is offered and
-required; with --auth, AUTH (PLAIN, LOGIN) is required, over TLS only.
+"MESSAGE-ID<TAB>RECIPIENTS<TAB>PEER-PORT<TAB>AUTH-USER<TAB>TLS<TAB>MAIL-FROM"
+and its bytes saved as DIR/msg-N.eml. With --tls, STARTTLS is offered and
+required; with --smtps, TLS starts with the connection; with --auth, AUTH
+(PLAIN, LOGIN) is required, over TLS only.
 Runs until killed.
 """
 import asyncio
@@ -23,9 +24,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Recorder:
-    def __init__(self, out):
+    def __init__(self, out, smtps=False):
         self.out = out
         self.n = 0
+        self.smtps = smtps
 
     async def handle_DATA(self, server, session, envelope):
         self.n += 1
@@ -37,9 +39,10 @@ class Recorder:
             f.write(data)
         user = getattr(session, "candor_user", "-")
         with open(os.path.join(self.out, "received.log"), "a") as f:
-            f.write("%s\t%s\t%s\t%s\t%s\n" % (mid, ",".join(envelope.rcpt_tos),
-                                            session.peer[1], user,
-                                            "tls" if session.ssl else "plain"))
+            f.write("%s\t%s\t%s\t%s\t%s\t%s\n" % (mid, ",".join(envelope.rcpt_tos),
+                                                session.peer[1], user,
+                                                "tls" if session.ssl or self.smtps else "plain",
+                                                envelope.mail_from))
             f.flush()
         return "250 2.0.0 Ok: queued as %d" % self.n
 
@@ -49,11 +52,16 @@ def main():
     out = sys.argv[1]
     args = sys.argv[2:]
     tls = None
+    smtps = None
     auth = None
     while args:
         if args[0] == "--tls":
             tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             tls.load_cert_chain(args[1], args[2])
+            args = args[3:]
+        elif args[0] == "--smtps":
+            smtps = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            smtps.load_cert_chain(args[1], args[2])
             args = args[3:]
         elif args[0] == "--auth":
             auth = args[1].split(":", 1)
@@ -71,7 +79,11 @@ def main():
     kw = {}
     if tls:
         kw.update(tls_context=tls, require_starttls=True)
+    if smtps:
+        kw.update(ssl_context=smtps)
     if auth:
+        # aiosmtpd 1.4 does not count implicit TLS as TLS for AUTH; the
+        # connection is encrypted from the first byte all the same
         kw.update(authenticator=authenticator, auth_required=True,
                   auth_require_tls=tls is not None)
     # a free port (aiosmtpd's start-up check cannot use port 0)
@@ -79,7 +91,7 @@ def main():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    ctl = Controller(Recorder(out), hostname="127.0.0.1", port=port, **kw)
+    ctl = Controller(Recorder(out, smtps is not None), hostname="127.0.0.1", port=port, **kw)
     ctl.start()
     with open(os.path.join(out, "port.tmp"), "w") as f:
         f.write("%d\n" % port)

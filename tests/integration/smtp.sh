@@ -71,6 +71,16 @@ check "... the sample reached the server, for that address" \
 	[ "$(grep -c 'admin@shop.example' tlsd/received.log)" -eq 1 ]
 check "... and wrote nothing to the database" [ "$(q "SELECT count(*) FROM messages")" -eq 3 ]
 
+start_smtp_server smtpsd --smtps cert.pem key.pem --auth shop:s3cret || skip_all "aiosmtpd did not start"
+write_config candor.conf "smtp = { url = \"smtps://127.0.0.1:$SMTP_PORT\"; username = \"shop\"; password_file = \"$WORK/pw\"; verify_certificate = false; envelope_from = \"bounces@shop.example\"; };"
+sed -i 's/^transport = "outbox";/transport = "smtp";/' candor.conf
+fresh_db 2
+once
+check "smtps:// (TLS from the first byte) with AUTH: 2 sent" \
+	[ "$(awk -F'\t' '$4 == "shop" && $5 == "tls"' smtpsd/received.log | wc -l)" -eq 2 ]
+check "... with the envelope sender apart from From" \
+	sh -c "[ \"\$(cut -f6 smtpsd/received.log | sort -u)\" = bounces@shop.example ] && grep -q '^From: .*<feedback@shop.example>' smtpsd/msg-1.eml"
+
 printf 'wrong\n' > pw
 fresh_db 2
 : > run.log
@@ -128,6 +138,14 @@ fault "dropped before the message" deferred -q DATA
 fault "dropped after the whole message" sending -q .
 check "... it may have arrived: not sent again, and said so" \
 	sh -c "sqlite3 candor.db \"SELECT reason FROM messages\" | grep -q 'it may have arrived, so it is not sent again'"
+start_sink sink-slow -w 5
+smtp_config $SINK_PORT "timeout = \"2s\";"
+fresh_db 1
+: > run.log
+once
+check "a server slower than smtp.timeout: deferred" [ "$(q "SELECT state FROM messages")" = deferred ]
+check "... saying it timed out" sh -c "sqlite3 candor.db \"SELECT server_reply FROM messages\" | grep -qi 'timeout\|timed out'"
+stop_sink
 fault "a refused sender (5xx to MAIL FROM)" deferred -f MAIL
 check "... pauses sending" grep -q "sending paused" run.log
 
