@@ -35,53 +35,56 @@ static const char *trigger_column(enum cd_trigger t)
 #define ORDER_COLUMNS \
 	"o.order_id, o.first_name, o.name, o.email, o.locale, o.total, o.currency," \
 	" o.purchased, o.country, o.timezone, o.items"
+/* column 17: the customer's mails against the per-customer cap (?11) */
+#define CAP_COUNT \
+	", (SELECT count(*) FROM messages n WHERE n.recipient = o.email COLLATE NOCASE" \
+	" AND n.created >= ?11 AND n.state NOT IN ('held','failed'))"
 #define NOT_EXCLUDED \
 	" AND o.status NOT IN ('returned','refunded','cancelled')" \
 	" AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = o.email)"
 
 /* The "what is due" query of each kind. It costs what is due, not what
- * is stored: the candidates (CTE c) are only what crossed its delay
- * since the last complete pass (?8 .. ?2, an index range), what changed
- * since then (?9: order_changes or feedback ids), and what was waiting
- * for its send window or a cap. The full rules then apply to those:
- * ?1..?2 the range of the base time, ?3 the campaign, ?4 the candidate
- * after which the next batch starts (candidates are integer ids, in the
- * order the union already yields them, so no sort of whole rows is
- * needed), ?6 max_rating, ?7 the oldest trigger.
- * CROSS JOIN keeps SQLite from driving the join from the big table, and
- * candidates are integer rowids, which join and sort faster than ids. */
-static void due_sql(const struct cd_campaign *cp, enum cd_due_kind k, char *sql, size_t len)
+ * is stored: the candidates are only what crossed its delay since the
+ * last complete pass (?8 .. ?2, an index range), what changed since then
+ * (?9: order_changes or feedback ids), and what was waiting for its send
+ * window or a cap. The full rules then apply to those: ?1..?2 the range
+ * of the base time, ?3 the campaign, ?4 the candidate after which the
+ * next batch starts, ?6 max_rating, ?7 the oldest trigger.
+ * "rowid IN (... UNION ALL ...)" makes SQLite keep the candidates in one
+ * sorted set of integers and walk the big table through it in rowid
+ * order: duplicates fall out, and ORDER BY needs no sort of whole rows. */
+static void due_sql(const struct cd_campaign *cp, enum cd_due_kind k, int cap, char *sql,
+		    size_t len)
 {
 	const char *col = trigger_column(cp->trigger);
+	const char *count = cap ? CAP_COUNT : ", 0";
 
 	if (k == CD_DUE_APOLOGY)
 		snprintf(sql, len,
-			 "WITH c(id) AS ("
-			 " SELECT id FROM feedback WHERE received > ?8 AND received <= ?2"
-			 " UNION SELECT id FROM feedback WHERE id > ?9"
-			 " UNION SELECT g.id FROM waiting w JOIN feedback g ON g.order_id = w.order_id"
-			 "  WHERE w.campaign = ?3 AND w.kind = 'request')"
-			 " SELECT " ORDER_COLUMNS ", f.received, NULL, f.rating, f.comment, c.id, o.channel"
-			 " FROM c CROSS JOIN feedback f ON f.id = c.id"
-			 " JOIN orders o ON o.order_id = f.order_id"
-			 " WHERE f.received BETWEEN ?1 AND ?2 AND f.rating <= ?6"
+			 "SELECT " ORDER_COLUMNS ", f.received, NULL, f.rating, f.comment, f.id, o.channel%s"
+			 " FROM feedback f JOIN orders o ON o.order_id = f.order_id"
+			 " WHERE f.id IN ("
+			 "  SELECT id FROM feedback WHERE received > ?8 AND received <= ?2"
+			 "  UNION ALL SELECT id FROM feedback WHERE id > ?9"
+			 "  UNION ALL SELECT g.id FROM waiting w JOIN feedback g ON g.order_id = w.order_id"
+			 "   WHERE w.campaign = ?3 AND w.kind = 'request')"
+			 " AND f.id > ?4 AND f.received BETWEEN ?1 AND ?2 AND f.rating <= ?6"
 			 " AND f.id = (SELECT min(id) FROM feedback g WHERE g.order_id = f.order_id"
 			 "  AND g.rating <= ?6)"
 			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
 			 "  AND m.campaign = ?3)"
 			 " AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = o.email)"
-			 " AND c.id > ?4 ORDER BY c.id LIMIT %d", CD_DUE_BATCH + 1);
+			 " ORDER BY f.id LIMIT %d", count, CD_DUE_BATCH + 1);
 	else if (k == CD_DUE_REMINDER)
 		snprintf(sql, len,
-			 "WITH c(id) AS ("
-			 " SELECT id FROM messages WHERE sent_at > ?8 AND sent_at <= ?2"
-			 " UNION SELECT r.id FROM waiting w JOIN messages r ON r.order_id = w.order_id"
-			 "  AND r.campaign = w.campaign AND r.kind = 'request'"
-			 "  WHERE w.campaign = ?3 AND w.kind = 'reminder')"
-			 " SELECT " ORDER_COLUMNS ", m.sent_at, m.variant, NULL, NULL, c.id, o.channel"
-			 " FROM c CROSS JOIN messages m ON m.id = c.id"
-			 " JOIN orders o ON o.order_id = m.order_id"
-			 " WHERE m.sent_at BETWEEN ?1 AND ?2 AND m.campaign = ?3"
+			 "SELECT " ORDER_COLUMNS ", m.sent_at, m.variant, NULL, NULL, m.id, o.channel%s"
+			 " FROM messages m JOIN orders o ON o.order_id = m.order_id"
+			 " WHERE m.id IN ("
+			 "  SELECT id FROM messages WHERE sent_at > ?8 AND sent_at <= ?2"
+			 "  UNION ALL SELECT r.id FROM waiting w JOIN messages r ON r.order_id = w.order_id"
+			 "   AND r.campaign = w.campaign AND r.kind = 'request'"
+			 "   WHERE w.campaign = ?3 AND w.kind = 'reminder')"
+			 " AND m.id > ?4 AND m.sent_at BETWEEN ?1 AND ?2 AND m.campaign = ?3"
 			 " AND m.kind = 'request' AND m.state = 'sent'"
 			 " AND o.%s >= ?7" NOT_EXCLUDED
 			 " AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.order_id = m.order_id"
@@ -90,52 +93,56 @@ static void due_sql(const struct cd_campaign *cp, enum cd_due_kind k, char *sql,
 			 "  ('replied','bounced','unsubscribed','complaint'))"
 			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
 			 " AND o.channel NOT IN (SELECT value FROM json_each(?10))"
-			 " AND c.id > ?4 ORDER BY c.id LIMIT %d", col, CD_DUE_BATCH + 1);
+			 " ORDER BY m.id LIMIT %d", count, col, CD_DUE_BATCH + 1);
 	else
 		snprintf(sql, len,
-			 "WITH c(id) AS ("
-			 " SELECT rowid FROM orders WHERE %s > ?8 AND %s <= ?2"
-			 " UNION SELECT o.rowid FROM order_changes ch JOIN orders o"
-			 "  ON o.order_id = ch.order_id WHERE ch.seq > ?9"
-			 " UNION SELECT o.rowid FROM waiting w JOIN orders o ON o.order_id = w.order_id"
-			 "  WHERE w.campaign = ?3 AND w.kind = 'request')"
-			 " SELECT " ORDER_COLUMNS ", o.%s, NULL, NULL, NULL, c.id, o.channel"
-			 " FROM c CROSS JOIN orders o ON o.rowid = c.id"
-			 " WHERE o.%s BETWEEN ?1 AND ?2" NOT_EXCLUDED
+			 "SELECT " ORDER_COLUMNS ", o.%s, NULL, NULL, NULL, o.rowid, o.channel%s"
+			 " FROM orders o"
+			 " WHERE o.rowid IN ("
+			 "  SELECT rowid FROM orders WHERE %s > ?8 AND %s <= ?2"
+			 "  UNION ALL SELECT c.rowid FROM order_changes ch JOIN orders c"
+			 "   ON c.order_id = ch.order_id WHERE ch.seq > ?9"
+			 "  UNION ALL SELECT c.rowid FROM waiting w JOIN orders c ON c.order_id = w.order_id"
+			 "   WHERE w.campaign = ?3 AND w.kind = 'request')"
+			 " AND o.rowid > ?4 AND o.%s BETWEEN ?1 AND ?2" NOT_EXCLUDED
 			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
 			 "  AND m.campaign = ?3)"
 			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
-			 " AND c.id > ?4 ORDER BY c.id LIMIT %d", col, col, col, col, CD_DUE_BATCH + 1);
+			 " ORDER BY o.rowid LIMIT %d", col, count, col, col, col, CD_DUE_BATCH + 1);
 }
 
 /* Copy a row's strings into one block: a due order costs one malloc,
- * not twelve. NULL columns stay NULL. Returns 0 or CD_ENOMEM. */
+ * not twelve. NULL columns stay NULL. Each column is read once, text
+ * before length as SQLite asks. Returns 0 or CD_ENOMEM. */
 static int read_order(sqlite3_stmt *s, struct cd_due_order *o)
 {
 	static const int cols[] = { 0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 14, 16 };
-	char **dst[] = { &o->id, &o->first_name, &o->name, &o->email, &o->locale,
-			 &o->total, &o->currency, &o->country, &o->timezone, &o->items,
-			 &o->variant, &o->comment, &o->channel };
-	size_t total = 0, off = 0, n = sizeof(cols) / sizeof(cols[0]);
+	enum { N = sizeof(cols) / sizeof(cols[0]) };
+	char **dst[N] = { &o->id, &o->first_name, &o->name, &o->email, &o->locale,
+			  &o->total, &o->currency, &o->country, &o->timezone, &o->items,
+			  &o->variant, &o->comment, &o->channel };
+	const unsigned char *text[N];
+	size_t lens[N], total = 0, off = 0;
 
-	for (size_t i = 0; i < n; i++)
-		total += (size_t)sqlite3_column_bytes(s, cols[i]) + 1;
+	for (size_t i = 0; i < N; i++) {
+		text[i] = sqlite3_column_text(s, cols[i]);
+		lens[i] = (size_t)sqlite3_column_bytes(s, cols[i]);
+		total += lens[i] + 1;
+	}
 	if (!(o->strings = malloc(total)))
 		return CD_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const unsigned char *t = sqlite3_column_text(s, cols[i]);
-		size_t len = (size_t)sqlite3_column_bytes(s, cols[i]);
-
+	for (size_t i = 0; i < N; i++) {
 		*dst[i] = NULL;
-		if (!t)
+		if (!text[i])
 			continue;
-		*dst[i] = memcpy(o->strings + off, t, len + 1);
-		off += len + 1;
+		*dst[i] = memcpy(o->strings + off, text[i], lens[i] + 1);
+		off += lens[i] + 1;
 	}
 	o->purchased = sqlite3_column_int64(s, 7);
 	o->base = sqlite3_column_int64(s, 11);
 	o->rating = sqlite3_column_int(s, 13);
 	o->key = sqlite3_column_int64(s, 15);
+	o->mails = sqlite3_column_int64(s, 17);
 	return 0;
 }
 
@@ -154,12 +161,15 @@ void cd_due_load_scan(struct cd_store *st, const struct cd_campaign *cp,
 	sqlite3_stmt *s;
 	int found = 0;
 
+	sc->cap_since = 0;
 	snprintf(sc->no_reminder, sizeof(sc->no_reminder), "%s",
 		 k == CD_DUE_REMINDER && no_reminder ? no_reminder : "");
-	snprintf(sc->params, sizeof(sc->params), "%s %lld %lld %d %lld %s",
+	/* the channel list only when there is one, so positions saved before
+	 * it existed still count */
+	snprintf(sc->params, sizeof(sc->params), "%s %lld %lld %d %lld%s%s",
 		 cd_config_trigger_name(cp->trigger), (long long)cp->delay,
 		 (long long)cp->expire, cp->max_rating, (long long)cp->reminder,
-		 sc->no_reminder);
+		 sc->no_reminder[0] ? " " : "", sc->no_reminder);
 	sc->new_mark = k == CD_DUE_APOLOGY
 		? cd_store_int(st, "SELECT max(id) FROM feedback", 0, 0)
 		: cd_store_int(st, "SELECT max(seq) FROM order_changes", 0, 0);
@@ -241,15 +251,14 @@ int cd_due_next_batch(struct cd_store *st, const struct cd_campaign *cp, enum cd
 		      int64_t now, const struct cd_due_scan *sc, struct cd_due_page *pg,
 		      struct cd_due_order *out, size_t *n, int *more, struct cd_error *err)
 {
-	sqlite3 *db = cd_store_db(st);
 	int64_t oldest = now - cp->expire;
 	sqlite3_stmt *s;
 	char sql[3072];
 	int rc;
 
-	due_sql(cp, k, sql, sizeof(sql));
+	due_sql(cp, k, sc->cap_since != 0, sql, sizeof(sql));
 	*n = 0;
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (!(s = cd_store_prepare_cached(st, sql)))
 		return cd_store_fail(st, err, "cannot query due orders");
 	/* a reminder's own clock starts at the request, but the campaign's
 	 * expiry still counts from the trigger (?7) */
@@ -261,6 +270,8 @@ int cd_due_next_batch(struct cd_store *st, const struct cd_campaign *cp, enum cd
 	sqlite3_bind_int64(s, 7, oldest);
 	sqlite3_bind_int64(s, 8, sc->hwm);
 	sqlite3_bind_int64(s, 9, sc->mark);
+	if (sc->cap_since)
+		sqlite3_bind_int64(s, 11, sc->cap_since);
 	if (k == CD_DUE_REMINDER)
 		sqlite3_bind_text(s, 10, sc->no_reminder[0] ? sc->no_reminder : "[]", -1, SQLITE_STATIC);
 	*more = 0;
@@ -270,12 +281,12 @@ int cd_due_next_batch(struct cd_store *st, const struct cd_campaign *cp, enum cd
 			break;
 		}
 		if (read_order(s, &out[*n]) < 0) {
-			sqlite3_finalize(s);
+			cd_store_release(s);
 			return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory reading due orders");
 		}
 		(*n)++;
 	}
-	sqlite3_finalize(s);
+	cd_store_release(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return cd_store_fail(st, err, "cannot query due orders");
 	if (*n > 0)
@@ -294,7 +305,7 @@ int cd_due_load_order(struct cd_store *st, const char *order_id, const struct cd
 		"SELECT " ORDER_COLUMNS ", 0,"
 		" (SELECT variant FROM messages m WHERE m.order_id = o.order_id"
 		"   AND m.campaign = ?2 AND m.kind = 'request'),"
-		" f.rating, f.comment, 0, o.channel"
+		" f.rating, f.comment, 0, o.channel, 0"
 		" FROM orders o LEFT JOIN feedback f ON f.id = (SELECT id FROM feedback g"
 		"   WHERE g.order_id = o.order_id AND ?3 ORDER BY rating, id LIMIT 1)"
 		" WHERE o.order_id = ?1";

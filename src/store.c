@@ -15,10 +15,17 @@
 #include "candor/store.h"
 #include "candor/util.h"
 
+#define STMT_CACHE 16
+
 struct cd_store {
 	sqlite3 *db;
 	char *path;
 	int depth; /* open savepoints */
+	struct {
+		char *sql;
+		sqlite3_stmt *s;
+	} cache[STMT_CACHE];
+	unsigned evict; /* the slot a full cache tries first */
 };
 
 static const char *const state_names[CD_MSG_NSTATES] = {
@@ -250,6 +257,10 @@ void cd_store_close(struct cd_store *st)
 {
 	if (!st)
 		return;
+	for (int i = 0; i < STMT_CACHE; i++) {
+		sqlite3_finalize(st->cache[i].s);
+		free(st->cache[i].sql);
+	}
 	sqlite3_close_v2(st->db);
 	free(st->path);
 	free(st);
@@ -258,6 +269,52 @@ void cd_store_close(struct cd_store *st)
 struct sqlite3 *cd_store_db(struct cd_store *st)
 {
 	return st->db;
+}
+
+/* A free slot, or one whose statement is not running; -1 if none. */
+static int cache_slot(struct cd_store *st)
+{
+	for (int i = 0; i < STMT_CACHE; i++)
+		if (!st->cache[i].s)
+			return i;
+	for (int n = 0; n < STMT_CACHE; n++) {
+		int i = (int)((st->evict + n) % STMT_CACHE);
+
+		if (!sqlite3_stmt_busy(st->cache[i].s)) {
+			st->evict = (unsigned)i + 1;
+			sqlite3_finalize(st->cache[i].s);
+			free(st->cache[i].sql);
+			st->cache[i].s = NULL;
+			st->cache[i].sql = NULL;
+			return i;
+		}
+	}
+	return -1;
+}
+
+struct sqlite3_stmt *cd_store_prepare_cached(struct cd_store *st, const char *sql)
+{
+	int i;
+
+	for (i = 0; i < STMT_CACHE; i++)
+		if (st->cache[i].sql && strcmp(st->cache[i].sql, sql) == 0)
+			return st->cache[i].s;
+	if ((i = cache_slot(st)) < 0 || !(st->cache[i].sql = strdup(sql)))
+		return NULL;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->cache[i].s,
+			       NULL) != SQLITE_OK) {
+		free(st->cache[i].sql);
+		st->cache[i].sql = NULL;
+		st->cache[i].s = NULL;
+		return NULL;
+	}
+	return st->cache[i].s;
+}
+
+void cd_store_release(struct sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 }
 
 int cd_store_begin(struct cd_store *st, struct cd_error *err)

@@ -36,6 +36,8 @@ struct cd_due_order {
 	int64_t base;     /* the time the campaign counts from */
 	int64_t key;      /* the candidate's id, for paging */
 	int rating;       /* apologies: the feedback's rating */
+	int64_t mails;    /* the customer's mails counting against the cap
+			   * (since cd_due_scan.cap_since), as the batch began */
 	char *strings;    /* one block holding every string above */
 };
 
@@ -46,6 +48,7 @@ struct cd_due_scan {
 	int64_t new_mark; /* the change sequence as this pass starts */
 	char params[352]; /* the rules the position was made under */
 	char no_reminder[160]; /* JSON array of channels that get no reminder */
+	int64_t cap_since; /* count each customer's mails since; 0 none */
 };
 
 struct cd_due_page {

@@ -16,6 +16,7 @@
 
 struct cd_store;
 struct sqlite3;
+struct sqlite3_stmt;
 
 /* The schema version this build writes. */
 #define CD_STORE_SCHEMA_VERSION 2
@@ -42,6 +43,14 @@ void cd_store_close(struct cd_store *st);
 
 /* The raw handle, for modules that own their own statements. Borrowed. */
 struct sqlite3 *cd_store_db(struct cd_store *st);
+
+/* A prepared statement for SQL that lives as long as the store: the
+ * scheduler's queries cost more to prepare than to run on a quiet store.
+ * Borrowed: the caller hands it back with cd_store_release() before the
+ * next call into the store that may prepare, and never finalizes it.
+ * NULL on failure (sqlite3_errmsg says why, or the cache is all busy). */
+struct sqlite3_stmt *cd_store_prepare_cached(struct cd_store *st, const char *sql);
+void cd_store_release(struct sqlite3_stmt *s);
 
 /* Nested transactions. Return 0 or CD_ESTORE. */
 int cd_store_begin(struct cd_store *st, struct cd_error *err);
