@@ -611,6 +611,9 @@ int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t 
 	struct doc d = { .orig = text, .olen = len, .n = &n, .ms = &ms };
 	int rc;
 
+	if (c->nrules == 0)
+		return 0; /* no pack, nothing to find: skip the normalizing */
+
 	if ((rc = cd_normalize(text, len, opts && opts->mustache, &n)) < 0)
 		goto out;
 	if ((rc = scan(c, n.s, n.len, &ms)) < 0 || (rc = find_bounds(&d)) < 0)

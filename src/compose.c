@@ -124,12 +124,17 @@ static void put_qp(struct cd_buf *b, const char *body, size_t n)
 			o += 3;
 			col = 0;
 		}
-		/* most text is a run of plain bytes and inner blanks */
-		while (col > 0 && col < 73 && i + 1 < n &&
-		       (qp_plain(c) || (c == ' ' && body[i + 1] != '\n' && body[i + 1] != '\r'))) {
-			*o++ = (char)c;
-			col++;
-			c = (unsigned char)body[++i];
+		/* most text is a run of plain bytes and inner blanks, copied up
+		 * to where the line must break */
+		if (col > 0 && col < 73 && i + 1 < n) {
+			size_t stop = i + (73 - col) < n - 1 ? i + (73 - col) : n - 1, from = i;
+
+			while (i < stop && (qp_plain(c) || (c == ' ' && body[i + 1] != '\n' &&
+							     body[i + 1] != '\r')))
+				c = (unsigned char)body[++i];
+			memcpy(o, body + from, i - from);
+			o += i - from;
+			col += i - from;
 		}
 		if (c == '\n' || (c == '\r' && i + 1 < n && body[i + 1] == '\n')) {
 			i--;
@@ -178,9 +183,16 @@ static void put_base64(struct cd_buf *b, const char *body, size_t n)
  * byte would be escaped three times over, goes as base64. */
 static int wants_base64(const char *body, size_t n)
 {
-	size_t high = 0;
+	size_t high = 0, i = 0;
 
-	for (size_t i = 0; i < n; i++)
+	/* eight bytes at a time: the multiply adds up their top bits */
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, body + i, 8);
+		high += (size_t)((((w & 0x8080808080808080ULL) >> 7) * 0x0101010101010101ULL) >> 56);
+	}
+	for (; i < n; i++)
 		high += (unsigned char)body[i] >= 0x80;
 	return high * 6 > n;
 }
@@ -252,6 +264,9 @@ int cd_compose(const struct cd_mail *m, char **out, size_t *len,
 		return rc;
 	if (m->unsubscribe_url && strpbrk(m->unsubscribe_url, "\r\n <>\""))
 		return cd_error_set(err, CD_EINVAL, NULL, 0, "unusable unsubscribe URL");
+	/* room for the whole mail at once (encoding adds about a tenth),
+	 * rather than a realloc and copy at each doubling */
+	cd_buf_space(&b, 2048 + (strlen(m->text) + (m->html ? strlen(m->html) : 0)) * 5 / 4);
 	add_headers(&b, m);
 	if (!m->html) {
 		add_part(&b, "text/plain", m->text);

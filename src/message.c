@@ -77,10 +77,13 @@ static void put_url_value(struct cd_buf *b, const char *s)
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (isalnum(c) || strchr("-._~", c))
+		if (isalnum(c) || strchr("-._~", c)) {
 			cd_buf_addc(b, (char)c);
-		else
-			cd_buf_printf(b, "%%%02X", c);
+		} else {
+			char esc[3] = { '%', "0123456789ABCDEF"[c >> 4], "0123456789ABCDEF"[c & 15] };
+
+			cd_buf_add(b, esc, 3);
+		}
 	}
 }
 
@@ -98,11 +101,14 @@ static char *fill_url(const char *tpl, const char *order, const char *product,
 	while (*tpl) {
 		int k = -1;
 
-		for (int i = 0; i < 3 && k < 0; i++)
+		for (int i = 0; *tpl == '{' && i < 3 && k < 0; i++)
 			if (strncmp(tpl, keys[i], strlen(keys[i])) == 0)
 				k = i;
 		if (k < 0) {
-			cd_buf_addc(&b, *tpl++);
+			size_t run = strcspn(tpl + 1, "{") + 1;
+
+			cd_buf_add(&b, tpl, run);
+			tpl += run;
 			continue;
 		}
 		if (!vals[k] || !*vals[k]) {
@@ -287,7 +293,9 @@ static int check_wording(struct cd_message *p, const struct cd_templates *tpl,
 
 	if (!c)
 		return 0;
-	cd_buf_printf(&plain, "%s\n\n%s", p->parts.subject, p->parts.text);
+	cd_buf_adds(&plain, p->parts.subject);
+	cd_buf_adds(&plain, "\n\n");
+	cd_buf_adds(&plain, p->parts.text);
 	cd_buf_adds(&html, p->parts.html ? p->parts.html : "");
 	cd_template_escape_html(&esc, o->comment ? o->comment : "");
 	if (plain.oom || html.oom || esc.oom) {

@@ -77,6 +77,35 @@ static int is_star(int32_t cp)
 	       cp == 0x1F320 || cp == 0x2B51 || cp == 0x066D;
 }
 
+/* Bytes the first pass may copy as they are, but for case: printable
+ * ASCII that starts no tag, entity, mustache tag or word break. */
+static int plain_ascii(unsigned char c)
+{
+	/* a bit per ASCII byte: 0x21-0x7e but for < & { - _ */
+	static const uint64_t bits[2] = { 0xefffdfbe00000000ULL, 0x77ffffff7fffffffULL };
+
+	return c < 0x80 && (bits[c >> 6] >> (c & 63)) & 1;
+}
+
+/* TEXT[FROM..TO), all plain_ascii: what put() would do byte by byte,
+ * with one reserve. Most of any mail is such runs. */
+static void put_run(struct out *o, const char *text, size_t from, size_t to)
+{
+	if (reserve(o, to - from + 1) < 0)
+		return;
+	if ((o->para || o->space) && o->len > 0) {
+		o->s[o->len] = o->para ? '\n' : ' ';
+		o->map[o->len++] = (uint32_t)from;
+	}
+	o->space = o->para = 0;
+	for (size_t k = from; k < to; k++) {
+		char c = text[k];
+
+		o->s[o->len] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		o->map[o->len++] = (uint32_t)k;
+	}
+}
+
 /* One decoded code point CP from offset AT. */
 static void put_cp(struct out *o, int32_t cp, size_t at)
 {
@@ -161,14 +190,17 @@ static size_t entity(const char *text, size_t i, size_t len, int32_t *cp)
 /* Tags that end a block of text, so what follows is a new sentence. */
 static int block_tag(const char *name, size_t n)
 {
-	static const char *const blocks[] = {
-		"p", "div", "br", "li", "ul", "ol", "tr", "td", "th", "table", "h1", "h2",
-		"h3", "h4", "h5", "h6", "blockquote", "hr", "section", "article", "header",
-		"footer", "title", "body", "html", "head",
+	static const struct { const char *s; size_t n; } blocks[] = {
+#define B(x) { x, sizeof(x) - 1 }
+		B("p"), B("div"), B("br"), B("li"), B("ul"), B("ol"), B("tr"), B("td"),
+		B("th"), B("table"), B("h1"), B("h2"), B("h3"), B("h4"), B("h5"), B("h6"),
+		B("blockquote"), B("hr"), B("section"), B("article"), B("header"),
+		B("footer"), B("title"), B("body"), B("html"), B("head"),
+#undef B
 	};
 
 	for (size_t k = 0; k < sizeof(blocks) / sizeof(blocks[0]); k++)
-		if (strlen(blocks[k]) == n && strncasecmp(blocks[k], name, n) == 0)
+		if (blocks[k].n == n && strncasecmp(blocks[k].s, name, n) == 0)
 			return 1;
 	return 0;
 }
@@ -252,6 +284,11 @@ static void first_pass(struct out *o, const char *text, size_t len, int mustache
 			i = end ? (size_t)(end - text) + 2 + (end + 2 < text + len && end[2] == '}') : len;
 		} else if (c == '\n') {
 			i += newline(o, text, i, len);
+		} else if (plain_ascii(c)) {
+			for (n = i + 1; n < len && plain_ascii((unsigned char)text[n]); n++)
+				;
+			put_run(o, text, i, n);
+			i = n;
 		} else if (c < 0x80) {
 			put_cp(o, c, i);
 			i++;
@@ -296,6 +333,13 @@ static void join_spaced(struct out *o)
 
 	while (r < o->len) {
 		size_t i = r, count = 0, n;
+
+		/* inside a word: no one-letter word starts here */
+		if (r > 0 && o->s[r - 1] != ' ' && o->s[r - 1] != '.' && o->s[r - 1] != '*') {
+			o->s[w] = o->s[r];
+			o->map[w++] = o->map[r++];
+			continue;
+		}
 
 		while (i < o->len && (n = single_letter(o->s, o->len, i)) > 0) {
 			count++;
