@@ -371,6 +371,7 @@ static const struct command commands[] = {
 	{ "lint", "", "check wording for bought, gated or pressured reviews", ctl_cmd_lint },
 	{ "preview", "", "show the complete mail an order would get, and its verdict", ctl_cmd_preview },
 	{ "render", "", "render one Mustache template with JSON data", ctl_cmd_render },
+	{ "classify", "", "classify one inbox mail: reply, bounce, auto-reply, unsubscribe, other", ctl_cmd_classify },
 	{ "send-test", "", "send one sample mail to an address and show the SMTP dialogue", ctl_cmd_send_test },
 };
 

@@ -261,8 +261,8 @@ void cd_util_hex(const unsigned char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-int cd_util_read_file(const char *path, size_t max, char **out, size_t *len,
-		      struct cd_error *err)
+static int read_all(const char *path, size_t max, int binary, char **out, size_t *len,
+		    struct cd_error *err)
 {
 	int is_stdin = strcmp(path, "-") == 0;
 	FILE *fp = is_stdin ? stdin : fopen(path, "rb");
@@ -286,12 +286,14 @@ int cd_util_read_file(const char *path, size_t max, char **out, size_t *len,
 		rc = cd_error_set(err, CD_EIO, path, 0, "cannot read: %s", strerror(errno));
 		goto out;
 	}
-	if (b.len && memchr(b.data, '\0', b.len)) {
+	if (!binary && b.len && memchr(b.data, '\0', b.len)) {
 		rc = cd_error_set(err, CD_EINVAL, path, 0, "contains a NUL byte");
 		goto out;
 	}
 	if (len)
 		*len = b.len;
+	if (!b.data)
+		cd_buf_add(&b, "", 0);
 	if (!(*out = cd_buf_take(&b)))
 		rc = cd_error_set(err, CD_ENOMEM, path, 0, "out of memory");
 out:
@@ -299,4 +301,16 @@ out:
 	if (!is_stdin)
 		fclose(fp);
 	return rc;
+}
+
+int cd_util_read_file(const char *path, size_t max, char **out, size_t *len,
+		      struct cd_error *err)
+{
+	return read_all(path, max, 0, out, len, err);
+}
+
+int cd_util_read_bytes(const char *path, size_t max, char **out, size_t *len,
+		       struct cd_error *err)
+{
+	return read_all(path, max, 1, out, len, err);
 }

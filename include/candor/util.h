@@ -54,6 +54,11 @@ struct cd_error;
 int cd_util_read_file(const char *path, size_t max, char **out, size_t *len,
 		      struct cd_error *err);
 
+/* The same, for bytes that may hold NULs (a raw mail): *OUT is still
+ * NUL-terminated after its *LEN bytes. */
+int cd_util_read_bytes(const char *path, size_t max, char **out, size_t *len,
+		       struct cd_error *err);
+
 /* N random bytes for identifiers (Message-IDs, MIME boundaries): from
  * the same kernel source, but served from a pool. Not for secrets.
  * Returns 0 or CD_EIO. */
