@@ -68,6 +68,20 @@ static const struct field schema[] = {
 	{ "smtp.retry_max", K_STRING },
 	{ "smtp.retry_for", K_STRING },
 	{ "smtp.pause_retry", K_STRING },
+	{ "imap", K_GROUP },
+	{ "imap.url", K_STRING },
+	{ "imap.username", K_STRING },
+	{ "imap.password_file", K_STRING },
+	{ "imap.tls", K_STRING },
+	{ "imap.verify_certificate", K_BOOL },
+	{ "imap.ca_file", K_STRING },
+	{ "imap.mailbox", K_STRING },
+	{ "imap.move_to", K_STRING },
+	{ "imap.idle", K_BOOL },
+	{ "imap.timeout", K_STRING },
+	{ "imap.max_size", K_INT },
+	{ "tracking", K_GROUP },
+	{ "tracking.soft_bounce_limit", K_INT },
 	{ "limits", K_GROUP },
 	{ "limits.global_rate", K_STRING },
 	{ "limits.daily_cap", K_INT },
@@ -516,40 +530,37 @@ static void load_channels(struct loader *ld, struct cd_config *c,
 
 /* The secret must be readable by us and by nobody else: a world-readable
  * password file is refused rather than used. */
-static void load_password(struct loader *ld, struct cd_config *c,
-			  const config_setting_t *g)
+static char *load_password(struct loader *ld, const config_setting_t *g, const char *group,
+			   const char *path)
 {
 	config_setting_t *s = g ? config_setting_get_member(g, "password_file") : NULL;
+	char name[64], buf[1024], *pw = NULL;
 	struct stat st;
-	char buf[1024];
 	ssize_t n;
 	int fd;
 
-	if (!c->smtp.password_file || !*c->smtp.password_file)
-		return;
-	fd = open(c->smtp.password_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (!path || !*path)
+		return NULL;
+	snprintf(name, sizeof(name), "%s.password_file", group);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		report(ld, s, "smtp.password_file", "cannot read %s: %s",
-		       c->smtp.password_file, strerror(errno));
-		return;
+		report(ld, s, name, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		report(ld, s, "smtp.password_file", "%s is not a regular file",
-		       c->smtp.password_file);
+		report(ld, s, name, "%s is not a regular file", path);
 	} else if (st.st_mode & S_IROTH) {
-		report(ld, s, "smtp.password_file",
-		       "%s is readable by every user; run chmod o-rwx on it",
-		       c->smtp.password_file);
+		report(ld, s, name, "%s is readable by every user; run chmod o-rwx on it", path);
 	} else if ((n = read(fd, buf, sizeof(buf) - 1)) < 0) {
-		report(ld, s, "smtp.password_file", "cannot read %s: %s",
-		       c->smtp.password_file, strerror(errno));
+		report(ld, s, name, "cannot read %s: %s", path, strerror(errno));
 	} else {
 		buf[n] = '\0';
 		buf[strcspn(buf, "\r\n")] = '\0';
-		c->smtp.password = dup_or_oom(ld, buf);
+		pw = dup_or_oom(ld, buf);
 	}
 	cd_util_wipe(buf, sizeof(buf));
 	close(fd);
+	return pw;
 }
 
 static void load_smtp(struct loader *ld, struct cd_config *c,
@@ -587,7 +598,46 @@ static void load_smtp(struct loader *ld, struct cd_config *c,
 	c->smtp.pause_retry = get_duration(ld, g, "smtp", "pause_retry", "15m");
 	if (c->smtp.retry_min <= 0 || c->smtp.retry_max < c->smtp.retry_min)
 		report(ld, g ? config_setting_get_member(g, "retry_max") : root, "smtp.retry_max", "must be at least smtp.retry_min, which must be more than 0s");
-	load_password(ld, c, g);
+	c->smtp.password = load_password(ld, g, "smtp", c->smtp.password_file);
+}
+
+static void load_imap(struct loader *ld, struct cd_config *c, const config_setting_t *root)
+{
+	static const char *const tls_names[] = {
+		[CD_TLS_AUTO] = "auto", [CD_TLS_REQUIRED] = "required",
+		[CD_TLS_NONE] = "none",
+	};
+	config_setting_t *g = config_setting_get_member(root, "imap");
+	config_setting_t *t = config_setting_get_member(root, "tracking");
+	char *pw;
+	int tls;
+
+	c->imap.url = get_string(ld, g, "imap", "url", "", 0);
+	if (c->imap.url && *c->imap.url && strncmp(c->imap.url, "imap://", 7) != 0 &&
+	    strncmp(c->imap.url, "imaps://", 8) != 0)
+		report(ld, g ? config_setting_get_member(g, "url") : NULL, "imap.url",
+		       "\"%s\" must start with imap:// or imaps://", c->imap.url);
+	c->imap.username = get_string(ld, g, "imap", "username", "", 0);
+	pw = get_string(ld, g, "imap", "password_file", "", 0);
+	c->imap.password_file = pw && *pw ? resolve_path(ld, pw) : pw;
+	if (c->imap.password_file != pw)
+		free(pw);
+	tls = get_choice(ld, g, "imap", "tls", "auto", tls_names, 3);
+	c->imap.tls = tls < 0 ? CD_TLS_REQUIRED : (enum cd_tls_mode)tls;
+	c->imap.verify_certificate = get_bool(g, "verify_certificate", 1);
+	pw = get_string(ld, g, "imap", "ca_file", "", 0);
+	c->imap.ca_file = pw && *pw ? resolve_path(ld, pw) : pw;
+	if (c->imap.ca_file != pw)
+		free(pw);
+	c->imap.mailbox = get_string(ld, g, "imap", "mailbox", "INBOX", 1);
+	c->imap.move_to = get_string(ld, g, "imap", "move_to", "", 0);
+	c->imap.idle = get_bool(g, "idle", 1);
+	c->imap.timeout = get_duration(ld, g, "imap", "timeout", "60s");
+	c->imap.max_size = get_int(ld, g, "imap", "max_size", 4 << 20, 65536, 1 << 30);
+	c->tracking.soft_bounce_limit = (int)get_int(ld, t, "tracking", "soft_bounce_limit", 3, 1, 100);
+	if (c->imap.url && *c->imap.url && (!c->imap.username || !*c->imap.username))
+		report(ld, g, "imap.username", "is needed with imap.url");
+	c->imap.password = load_password(ld, g, "imap", c->imap.password_file);
 }
 
 /* A rate setting; "" means no limit (count 0). */
@@ -917,6 +967,7 @@ int cd_config_load(const char *path, struct cd_config **out,
 	load_top(&ld, c, root);
 	load_shop(&ld, c, root);
 	load_smtp(&ld, c, root);
+	load_imap(&ld, c, root);
 	load_limits(&ld, c, root);
 	load_window(&ld, c, root);
 	load_campaigns(&ld, c, root);
@@ -957,6 +1008,16 @@ void cd_config_free(struct cd_config *c)
 		cd_util_wipe(c->smtp.password, strlen(c->smtp.password));
 		free(c->smtp.password);
 	}
+	if (c->imap.password) {
+		cd_util_wipe(c->imap.password, strlen(c->imap.password));
+		free(c->imap.password);
+	}
+	free(c->imap.url);
+	free(c->imap.username);
+	free(c->imap.password_file);
+	free(c->imap.mailbox);
+	free(c->imap.move_to);
+	free(c->imap.ca_file);
 	for (size_t i = 0; i < c->ncampaigns; i++)
 		free_campaign(&c->campaigns[i]);
 	free(c->campaigns);

@@ -87,6 +87,28 @@ static void print_smtp(const struct cd_config *c, FILE *out)
 	fputs("};\n", out);
 }
 
+static void print_imap(const struct cd_config *c, FILE *out)
+{
+	static const char *const tls[] = { "auto", "required", "none" };
+
+	fputs("imap = {\n", out);
+	put_string(out, "  ", "url", c->imap.url);
+	put_string(out, "  ", "username", c->imap.username);
+	put_string(out, "  ", "password_file", c->imap.password_file);
+	if (c->imap.password)
+		fputs("  # password: ******** (read from password_file)\n", out);
+	put_string(out, "  ", "tls", tls[c->imap.tls]);
+	fprintf(out, "  verify_certificate = %s;\n", c->imap.verify_certificate ? "true" : "false");
+	put_string(out, "  ", "ca_file", c->imap.ca_file);
+	put_string(out, "  ", "mailbox", c->imap.mailbox);
+	put_string(out, "  ", "move_to", c->imap.move_to);
+	fprintf(out, "  idle = %s;\n", c->imap.idle ? "true" : "false");
+	put_duration(out, "  ", "timeout", c->imap.timeout);
+	fprintf(out, "  max_size = %lld;\n", (long long)c->imap.max_size);
+	fputs("};\ntracking = {\n", out);
+	fprintf(out, "  soft_bounce_limit = %d;\n};\n", c->tracking.soft_bounce_limit);
+}
+
 static void print_campaign(const struct cd_campaign *cp, FILE *out, int last)
 {
 	fputs("  {\n", out);
@@ -142,6 +164,7 @@ void cd_config_print(const struct cd_config *c, FILE *out)
 	put_string(out, "  ", "directory", c->outbox.directory);
 	fputs("};\n", out);
 	print_smtp(c, out);
+	print_imap(c, out);
 	fputs("limits = {\n", out);
 	put_rate(out, "global_rate", &c->limits.global_rate);
 	put_rate(out, "domain_rate", &c->limits.domain_rate);

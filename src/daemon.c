@@ -24,6 +24,7 @@
 #include "candor/sender.h"
 #include "candor/store.h"
 #include "candor/template.h"
+#include "candor/tracker.h"
 #include "candor/util.h"
 
 static volatile sig_atomic_t got_stop, got_reload;
@@ -52,6 +53,8 @@ struct daemon {
 	int64_t wd_ms;        /* watchdog ping interval, 0 when off */
 	int64_t wd_last_ms;   /* when WATCHDOG=1 was last sent */
 	struct cd_cycle_stats last;
+	struct cd_tracker *tracker;
+	int inbox_ready;      /* IDLE said new mail arrived */
 };
 
 static void feed_watchdog(void *arg)
@@ -143,6 +146,13 @@ static void describe(const struct daemon *d, char *buf, size_t len)
 	else
 		snprintf(buf, len, "idle, next due %s, %lld queued, %lld held", when,
 			 (long long)queued, (long long)counts[CD_MSG_HELD]);
+	if (d->cfg->imap.url[0] && d->tracker) {
+		char inbox[400];
+		size_t used = strlen(buf);
+
+		cd_tracker_describe(d->tracker, inbox, sizeof(inbox));
+		snprintf(buf + used, len - used, "; inbox %s", inbox);
+	}
 }
 
 static void reload(struct daemon *d)
@@ -187,6 +197,15 @@ static void reload(struct daemon *d)
 	if (d->opts->log_level < 0)
 		cd_log_set_level(cfg->log_level);
 	d->next_cycle_ms = 0; /* new rules may make something due now */
+	/* the inbox settings may have changed: connect afresh, at once */
+	{
+		struct cd_tracker *t = cd_tracker_new();
+
+		if (t) {
+			cd_tracker_free(d->tracker);
+			d->tracker = t;
+		}
+	}
 	/* the admin may have fixed what paused sending; the next send tells */
 	{
 		struct cd_error err;
@@ -200,6 +219,35 @@ static void reload(struct daemon *d)
 	describe(d, status, sizeof(status));
 	cd_log(CD_LOG_NOTICE, "configuration reloaded");
 	cd_notify_ready(status);
+}
+
+/* Read the reply mailbox. A failure is logged and retried later with
+ * backoff: the inbox being away never stops the sending. */
+static int run_tracking(struct daemon *d)
+{
+	struct cd_track_stats ts = { 0 };
+	struct cd_error err;
+	char buf[1024];
+	int rc;
+
+	if (!d->cfg->imap.url[0] || d->opts->dry_run)
+		return 0;
+	sigprocmask(SIG_SETMASK, &d->waitmask, NULL);
+	rc = cd_tracker_run(d->tracker, d->cfg, d->store, cd_util_now(), &ts, &err);
+	sigprocmask(SIG_SETMASK, &d->loopmask, NULL);
+	if (ts.read)
+		cd_log(CD_LOG_NOTICE, "inbox: %lld read: %lld replies, %lld hard and %lld soft bounces,"
+		       " %lld auto-replies, %lld unsubscribes, %lld complaints, %lld other;"
+		       " %lld matched nothing, %lld seen before, %lld addresses suppressed",
+		       (long long)ts.read, (long long)ts.kinds[CD_MAIL_REPLY],
+		       (long long)ts.kinds[CD_MAIL_HARD_BOUNCE], (long long)ts.kinds[CD_MAIL_SOFT_BOUNCE],
+		       (long long)ts.kinds[CD_MAIL_AUTO_REPLY], (long long)ts.kinds[CD_MAIL_UNSUBSCRIBE],
+		       (long long)ts.complaints, (long long)ts.kinds[CD_MAIL_OTHER] - ts.complaints,
+		       (long long)ts.unmatched, (long long)ts.duplicates, (long long)ts.suppressed);
+	if (rc < 0)
+		cd_log(CD_LOG_ERR, "inbox: %s; trying again later",
+		       cd_error_format(&err, buf, sizeof(buf)));
+	return rc;
 }
 
 static int run_cycle(struct daemon *d)
@@ -232,9 +280,11 @@ static int run_cycle(struct daemon *d)
 	       (long long)d->last.held, (long long)d->last.failed, (long long)d->last.deferred,
 	       d->last.paused ? ", SENDING PAUSED" : "",
 	       d->opts->dry_run ? " (dry run: nothing recorded)" : "");
+	rc = run_tracking(d);
 	describe(d, status, sizeof(status));
 	cd_notify_status("%s", status);
-	return 0;
+	/* --once reports an unread inbox; the daemon just tries again */
+	return d->opts->once ? rc : 0;
 }
 
 /* Sleep until the next cycle, the watchdog or a signal. */
@@ -242,7 +292,9 @@ static void wait_for_work(struct daemon *d, int64_t wd_ms)
 {
 	int64_t now = cd_util_mono_ms();
 	int64_t wait = d->next_cycle_ms - now;
+	struct pollfd pfd = { .fd = -1, .events = POLLIN };
 	struct timespec ts;
+	int n;
 
 	if (wd_ms > 0 && wait > wd_ms)
 		wait = wd_ms;
@@ -250,8 +302,14 @@ static void wait_for_work(struct daemon *d, int64_t wd_ms)
 		wait = 0;
 	ts.tv_sec = wait / 1000;
 	ts.tv_nsec = (wait % 1000) * 1000000;
-	if (ppoll(NULL, 0, &ts, &d->waitmask) < 0 && errno != EINTR)
+	/* with IDLE, new mail in the inbox wakes us before the next cycle */
+	if (wait > 0 && !d->opts->dry_run && d->cfg->imap.url[0])
+		pfd.fd = cd_tracker_idle_fd(d->tracker, d->cfg);
+	n = ppoll(&pfd, pfd.fd >= 0 ? 1 : 0, &ts, &d->waitmask);
+	if (n < 0 && errno != EINTR)
 		cd_log(CD_LOG_WARNING, "ppoll: %s", strerror(errno));
+	if (n > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+		d->inbox_ready = 1;
 }
 
 static int main_loop(struct daemon *d)
@@ -263,6 +321,11 @@ static int main_loop(struct daemon *d)
 		if (got_reload) {
 			got_reload = 0;
 			reload(d);
+		}
+		if (d->inbox_ready) {
+			d->inbox_ready = 0;
+			run_tracking(d);
+			continue;
 		}
 		if (cd_util_mono_ms() >= d->next_cycle_ms) {
 			int rc = run_cycle(d);
@@ -318,6 +381,8 @@ int cd_daemon_run(const struct cd_daemon_opts *opts)
 	int rc;
 
 	got_stop = got_reload = 0;
+	if (!(d.tracker = cd_tracker_new()))
+		return 1;
 	install_signals(&d);
 	rc = start(&d);
 	if (rc != 0)
@@ -330,6 +395,7 @@ int cd_daemon_run(const struct cd_daemon_opts *opts)
 	cd_notify_stopping();
 	cd_log(CD_LOG_NOTICE, "stopped");
 out:
+	cd_tracker_free(d.tracker);
 	cd_store_close(d.store);
 	cd_instance_unlock(d.lock);
 	cd_templates_free(d.tpl);

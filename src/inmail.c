@@ -196,8 +196,7 @@ static void add_body(struct cd_buf *b, const struct mailmime *part, int text)
 		add_utf8(b, conv, strlen(conv));
 	else
 		add_utf8(b, dec, dlen);
-	if (conv)
-		charconv_buffer_free(conv);
+	free(conv); /* charconv() mallocs; charconv_buffer_free is for charconv_buffer() */
 	mmap_string_unref(dec);
 	cd_buf_addc(b, '\n');
 }

@@ -118,6 +118,16 @@ static const char *const migrations[] = {
 	/* 2: a deferred message keeps its bytes, so a retry sends exactly what
 	 * the first attempt did (same Message-ID); cleared once it is final */
 	"ALTER TABLE messages ADD COLUMN mail BLOB;",
+	/* 3: what the inbox brought: replies for support to read, and every
+	 * inbox mail seen once, so a re-read mailbox counts nothing twice */
+	"CREATE TABLE replies ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message INTEGER REFERENCES messages(id),"
+	"  order_id TEXT, kind TEXT NOT NULL, sender TEXT, subject TEXT, body TEXT,"
+	"  received INTEGER NOT NULL);"
+	"CREATE INDEX replies_order ON replies(order_id);"
+	"CREATE TABLE inbox_seen ("
+	"  key TEXT PRIMARY KEY, kind TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

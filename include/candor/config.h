@@ -100,6 +100,22 @@ struct cd_config {
 		int64_t pause_retry;          /* try again after a pause */
 	} smtp;
 
+	/* the reply mailbox; url "" means no tracking */
+	struct {
+		char *url, *username, *password_file, *mailbox, *move_to;
+		char *ca_file;   /* extra trusted CAs (PEM), "" for none */
+		char *password;  /* secret read from password_file, or NULL */
+		enum cd_tls_mode tls;
+		int verify_certificate;
+		int idle;                     /* wait with IDLE when offered */
+		int64_t timeout;              /* per command */
+		int64_t max_size;             /* bytes of one mail read */
+	} imap;
+
+	struct {
+		int soft_bounce_limit;        /* soft bounces in a row: suppress */
+	} tracking;
+
 	struct {
 		struct cd_rate global_rate; /* count 0: no limit */
 		struct cd_rate domain_rate; /* per recipient domain; 0: none */

@@ -19,7 +19,7 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 /* The schema version this build writes. */
-#define CD_STORE_SCHEMA_VERSION 2
+#define CD_STORE_SCHEMA_VERSION 3
 
 enum cd_store_flags {
 	CD_STORE_CREATE = 1,   /* create the file if missing (candorctl init) */

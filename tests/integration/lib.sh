@@ -141,3 +141,98 @@ start_sink() {
 	done
 }
 stop_sink() { kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null; }
+
+# free_port: a TCP port nobody listens on now.
+free_port() {
+	"$SYSPY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_dovecot DIR: a Dovecot of our own on loopback, IMAP with STARTTLS
+# on $IMAP_PORT and IMAPS on $IMAPS_PORT, one user "shop" (password in
+# $IMAP_PASSWORD, and in DIR/pw for candor), maildir under DIR, a
+# self-signed certificate for 127.0.0.1 in DIR/cert.pem. Dovecot refuses
+# root as login and mail user, so as root those are its own users and
+# nobody; as anyone else, that user.
+start_dovecot() {
+	dir=$1
+	mkdir -p "$dir/run" "$dir/state" "$dir/mail" "$dir/home"
+	chmod o+x "$WORK"
+	chmod 755 "$dir"
+	IMAP_PORT=$(free_port)
+	IMAPS_PORT=$(free_port)
+	IMAP_PASSWORD=s3cret-imap
+	printf '%s\n' "$IMAP_PASSWORD" > "$dir/pw"
+	chmod 600 "$dir/pw"
+	printf 'shop:{PLAIN}%s::::::\n' "$IMAP_PASSWORD" > "$dir/passwd"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+		-keyout "$dir/key.pem" -out "$dir/cert.pem" >/dev/null 2>&1 || return 1
+	if [ "$(id -u)" -eq 0 ]; then
+		login_user=dovenull internal_user=dovecot mail_uid=nobody mail_gid=nogroup
+		chown -R nobody:nogroup "$dir/mail" "$dir/home"
+	else
+		login_user=$(id -un) internal_user=$(id -un) mail_uid=$(id -u) mail_gid=$(id -g)
+	fi
+	cat > "$dir/dovecot.conf" <<EOD
+protocols = imap
+listen = 127.0.0.1
+base_dir = $dir/run
+state_dir = $dir/state
+log_path = $dir/dovecot.log
+info_log_path = $dir/dovecot.log
+ssl = yes
+ssl_cert = <$dir/cert.pem
+ssl_key = <$dir/key.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_login_user = $login_user
+default_internal_user = $internal_user
+first_valid_uid = 1
+first_valid_gid = 1
+mail_location = maildir:$dir/mail/%u
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $dir/passwd
+}
+userdb {
+  driver = static
+  args = uid=$mail_uid gid=$mail_gid home=$dir/home/%u
+}
+service imap-login {
+  chroot =
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $IMAPS_PORT
+    ssl = yes
+  }
+}
+service anvil {
+  chroot =
+}
+protocol imap {
+  mail_max_userip_connections = 100
+}
+EOD
+	dovecot -F -c "$dir/dovecot.conf" >"$dir/stdout.log" 2>&1 &
+	DOVECOT_PID=$!
+	bg_started $DOVECOT_PID
+	i=0
+	while ! "$SYSPY" -c "import socket; socket.create_connection(('127.0.0.1', $IMAPS_PORT), 1)" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 $DOVECOT_PID 2>/dev/null; then
+			cat "$dir/stdout.log" "$dir/dovecot.log" >&2 2>/dev/null
+			return 1
+		fi
+		sleep 0.1
+	done
+	DOVECOT_DIR=$dir
+}
+
+# imap_tool COMMAND MAILBOX [FILE...]: tests/integration/imap-tool.py as "shop".
+imap_tool() {
+	"$SYSPY" "$SRCDIR/tests/integration/imap-tool.py" "$IMAPS_PORT" shop "$IMAP_PASSWORD" "$@"
+}

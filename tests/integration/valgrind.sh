@@ -1,7 +1,7 @@
 #!/bin/sh
 # valgrind.sh - no leak and no memory error in the daemon's life: a cycle
 # that sends 50 mails, a good reload, a broken reload, SIGTERM, and a
-# cycle that sends over SMTP.
+# cycle that sends over SMTP, and one that reads the inbox over IMAPS.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
 command -v valgrind >/dev/null || skip_all "valgrind not installed"
@@ -47,6 +47,25 @@ if command -v smtp-sink >/dev/null; then
 	check "... and it sent the 30 mails" [ "$(sqlite3 smtp.db "SELECT count(*) FROM messages WHERE state = 'sent'")" -eq 30 ]
 	grep '==' smtp.log | sed 's/^/# /'
 	stop_sink
+fi
+
+# the inbox: IMAPS to a real Dovecot, a bounce, a reply, broken MIME
+if command -v dovecot >/dev/null && start_dovecot "$WORK/dovecot"; then
+	write_config imap.conf "imap = { url = \"imaps://127.0.0.1:$IMAPS_PORT\"; username = \"shop\";
+  password_file = \"$WORK/dovecot/pw\"; ca_file = \"$WORK/dovecot/cert.pem\"; };"
+	sed -i 's/^database = .*/database = "imap.db";/' imap.conf
+	"$CANDORCTL" -c imap.conf init >/dev/null
+	add_orders imap.db 1 2
+	"$CANDORD" -c imap.conf --once 2>/dev/null
+	t1=$(sqlite3 imap.db "SELECT token FROM messages WHERE order_id = 'o1'")
+	printf 'From: c1@example.org\nTo: feedback+%s@shop.example\nSubject: Re: hi\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nSch=F6n\n' "$t1" > r.eml
+	printf 'From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail\nX-Failed-Recipients: c2@example.org\n\nThis is a permanent error.\n c2@example.org: 550 5.1.1 user unknown\n' > b.eml
+	printf 'From: x@y\nContent-Type: multipart/mixed; boundary="z\n\n--z\n\xff\n' > m.eml
+	imap_tool append INBOX r.eml b.eml m.eml
+	$VG "$CANDORD" -c imap.conf --once 2>imap.log
+	check "a tracking cycle over IMAPS under valgrind: no leak, no error" [ $? -eq 0 ]
+	check "... and it recorded the reply and the bounce" [ "$(sqlite3 imap.db "SELECT count(*) FROM events WHERE kind IN ('replied', 'bounced')")" -eq 2 ]
+	grep '==' imap.log | sed 's/^/# /'
 fi
 
 done_testing

@@ -15,6 +15,9 @@
 
 #include "candor/store.h"
 
+#define CD_STR_(x) #x
+#define CD_STR(x) CD_STR_(x)
+
 static char dir[64], db[128];
 
 static int setup(void **state)
@@ -115,7 +118,7 @@ static void test_newer_schema_is_refused(void **state)
 	assert_int_equal(cd_store_open(db, 0, &st, &err), CD_ESTORE);
 	assert_non_null(strstr(err.msg, "newer than this candor"));
 	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
-	sqlite3_exec(raw, "PRAGMA user_version = 2", NULL, NULL, NULL);
+	sqlite3_exec(raw, "PRAGMA user_version = " CD_STR(CD_STORE_SCHEMA_VERSION), NULL, NULL, NULL);
 	sqlite3_close(raw);
 }
 
@@ -130,12 +133,14 @@ static void test_version_1_database_is_migrated(void **state)
 	(void)state;
 	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(raw, "ALTER TABLE messages DROP COLUMN mail;"
+				      "DROP TABLE replies; DROP TABLE inbox_seen;"
 				      "INSERT INTO meta(key, value) VALUES ('probe', 'kept');"
 				      "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(raw);
 	assert_int_equal(cd_store_open(db, 0, &st, &err), 0);
-	assert_int_equal(query_int(st, "PRAGMA user_version"), 2);
+	assert_int_equal(query_int(st, "PRAGMA user_version"), CD_STORE_SCHEMA_VERSION);
 	assert_int_equal(query_int(st, "SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'mail'"), 1);
+	assert_int_equal(query_int(st, "SELECT count(*) FROM sqlite_master WHERE name = 'replies'"), 1);
 	assert_int_equal(query_int(st, "SELECT count(*) FROM meta WHERE key = 'probe'"), 1);
 	cd_store_close(st);
 }
