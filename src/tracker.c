@@ -337,22 +337,45 @@ out:
 	return r;
 }
 
-/* The mail with UID, at most MAX bytes of it (a 10 MB attachment does
- * not need reading to know a reply), as a NUL-terminated copy. */
-static int fetch_body(struct cd_tracker *t, uint32_t uid, uint32_t size, int64_t max,
-		      char **out, size_t *len, struct cd_error *err)
+#define CHUNK 64 /* mails fetched, and marked, per round trip */
+
+static struct mailimap_set *uid_set(const uint32_t *uids, size_t n)
 {
-	struct mailimap_set *set = mailimap_set_new_single(uid);
+	struct mailimap_set *set = mailimap_set_new_empty();
+
+	for (size_t i = 0; set && i < n; i++)
+		if (mailimap_set_add_single(set, uids[i]) != MAILIMAP_NO_ERROR) {
+			mailimap_set_free(set);
+			return NULL;
+		}
+	return set;
+}
+
+/* The bodies of UIDS[0..N) in one UID FETCH: whole, or the first MAX
+ * bytes of each when PARTIAL (a 10 MB attachment does not need reading
+ * to know a reply). BODIES[i] gets a NUL-terminated copy, or stays NULL
+ * when the server sent none (the mail went meanwhile). */
+static int fetch_bodies(struct cd_tracker *t, const uint32_t *uids, size_t n, int partial,
+			int64_t max, char **bodies, size_t *lens, struct cd_error *err)
+{
+	struct mailimap_set *set = uid_set(uids, n);
 	struct mailimap_section *sec = mailimap_section_new(NULL);
-	struct mailimap_fetch_att *fa = size > max
+	struct mailimap_fetch_att *fa = !sec ? NULL : partial
 		? mailimap_fetch_att_new_body_peek_section_partial(sec, 0, (uint32_t)max)
 		: mailimap_fetch_att_new_body_peek_section(sec);
-	struct mailimap_fetch_type *ft = fa ? mailimap_fetch_type_new_fetch_att(fa) : NULL;
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
 	clist *res = NULL;
 	int r;
 
-	*out = NULL;
-	if (!set || !ft) {
+	if (!set || !fa || !ft || mailimap_fetch_type_new_fetch_att_list_add(ft, fa) != 0) {
+		if (fa)
+			mailimap_fetch_att_free(fa);
+		else if (sec)
+			mailimap_section_free(sec);
+		r = cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+		goto out;
+	}
+	if (mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid()) != 0) {
 		r = cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 		goto out;
 	}
@@ -360,46 +383,52 @@ static int fetch_body(struct cd_tracker *t, uint32_t uid, uint32_t size, int64_t
 		r = fail(t, err, "UID FETCH BODY", r);
 		goto out;
 	}
-	for (clistiter *it = clist_begin(res); it && !*out; it = clist_next(it)) {
+	r = 0;
+	for (clistiter *it = clist_begin(res); it && r == 0; it = clist_next(it)) {
 		struct mailimap_msg_att *ma = clist_content(it);
+		struct mailimap_msg_att_body_section *b = NULL;
+		uint32_t uid = 0;
 
-		for (clistiter *a = clist_begin(ma->att_list); a && !*out; a = clist_next(a)) {
+		for (clistiter *a = clist_begin(ma->att_list); a; a = clist_next(a)) {
 			struct mailimap_msg_att_item *item = clist_content(a);
-			struct mailimap_msg_att_body_section *b;
 
-			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
-			    item->att_data.att_static->att_type != MAILIMAP_MSG_ATT_BODY_SECTION)
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
 				continue;
-			b = item->att_data.att_static->att_data.att_body_section;
-			*len = b->sec_body_part ? b->sec_length : 0;
-			if (!(*out = malloc(*len + 1)))
+			if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
+				uid = item->att_data.att_static->att_data.att_uid;
+			else if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_BODY_SECTION)
+				b = item->att_data.att_static->att_data.att_body_section;
+		}
+		for (size_t i = 0; b && i < n; i++) {
+			if (uids[i] != uid || bodies[i])
+				continue;
+			lens[i] = b->sec_body_part ? b->sec_length : 0;
+			if (!(bodies[i] = malloc(lens[i] + 1))) {
+				r = cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 				break;
-			if (*len)
-				memcpy(*out, b->sec_body_part, *len);
-			(*out)[*len] = '\0';
+			}
+			if (lens[i])
+				memcpy(bodies[i], b->sec_body_part, lens[i]);
+			bodies[i][lens[i]] = '\0';
 		}
 	}
-	r = *out ? 0 : cd_error_set(err, CD_EIO, NULL, 0, "IMAP: UID %u came without a body", uid);
 out:
 	if (res)
 		mailimap_fetch_list_free(res);
 	if (ft)
 		mailimap_fetch_type_free(ft);
-	else if (fa)
-		mailimap_fetch_att_free(fa);
-	else if (sec)
-		mailimap_section_free(sec);
 	if (set)
 		mailimap_set_free(set);
 	return r;
 }
 
-/* Mark UID done, and move it when imap.move_to says so. A server that
+/* Mark UIDS done, and move them when imap.move_to says so. A server that
  * refuses keywords only costs the mark: the UID position still holds. */
-static void mark_done(struct cd_tracker *t, const struct cd_config *cfg, uint32_t uid)
+static void mark_done(struct cd_tracker *t, const struct cd_config *cfg, const uint32_t *uids,
+		      size_t n)
 {
 	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
-	struct mailimap_set *set = mailimap_set_new_single(uid);
+	struct mailimap_set *set = n ? uid_set(uids, n) : NULL;
 	struct mailimap_store_att_flags *sa = NULL;
 	char *kw = strdup(KEYWORD);
 	int r;
@@ -407,13 +436,13 @@ static void mark_done(struct cd_tracker *t, const struct cd_config *cfg, uint32_
 	if (fl && kw && mailimap_flag_list_add(fl, mailimap_flag_new_flag_keyword(kw)) == 0)
 		kw = NULL, sa = mailimap_store_att_flags_new_add_flags_silent(fl);
 	if (sa && set && (r = mailimap_uid_store(t->imap, set, sa)) != MAILIMAP_NO_ERROR)
-		cd_log(CD_LOG_WARNING, "IMAP: cannot flag UID %u %s: %s", uid, KEYWORD, said(t->imap));
+		cd_log(CD_LOG_WARNING, "IMAP: cannot flag %zu mails %s: %s", n, KEYWORD, said(t->imap));
 	if (set && cfg->imap.move_to && cfg->imap.move_to[0]) {
 		r = mailimap_has_extension(t->imap, "MOVE")
 			? mailimap_uid_move(t->imap, set, cfg->imap.move_to)
 			: mailimap_uid_copy(t->imap, set, cfg->imap.move_to);
 		if (r != MAILIMAP_NO_ERROR)
-			cd_log(CD_LOG_WARNING, "IMAP: cannot move UID %u to %s: %s", uid,
+			cd_log(CD_LOG_WARNING, "IMAP: cannot move %zu mails to %s: %s", n,
 			       cfg->imap.move_to, said(t->imap));
 	}
 	free(kw);
@@ -425,33 +454,58 @@ static void mark_done(struct cd_tracker *t, const struct cd_config *cfg, uint32_
 		mailimap_set_free(set);
 }
 
-static int read_one(struct cd_tracker *t, const struct cd_config *cfg, struct cd_store *st,
-		    int64_t now, uint32_t uid, uint32_t size, struct cd_track_stats *stats,
-		    struct cd_error *err)
+/* One chunk: fetch, record each in UID order, mark what matched, move
+ * the position on. */
+static int read_chunk(struct cd_tracker *t, const struct cd_config *cfg, struct cd_store *st,
+		      int64_t now, const uint32_t *uids, const uint32_t *sizes, size_t n,
+		      struct cd_track_stats *stats, struct cd_error *err)
 {
-	int64_t unmatched = stats->unmatched;
-	enum cd_mail_kind kind;
-	char *raw = NULL;
-	size_t len = 0;
-	int r;
+	char *bodies[CHUNK] = { 0 }, *got[CHUNK] = { 0 };
+	size_t lens[CHUNK] = { 0 }, glens[CHUNK] = { 0 }, nsmall = 0, ndone = 0;
+	uint32_t small[CHUNK], done[CHUNK];
+	int r = 0;
 
-	if ((r = fetch_body(t, uid, size, cfg->imap.max_size, &raw, &len, err)) < 0)
-		return r;
-	if (size > cfg->imap.max_size)
+	/* the small ones in one round trip, each large one alone and cut */
+	for (size_t i = 0; i < n; i++)
+		if (sizes[i] <= cfg->imap.max_size)
+			small[nsmall++] = uids[i];
+	if (nsmall)
+		r = fetch_bodies(t, small, nsmall, 0, cfg->imap.max_size, got, glens, err);
+	for (size_t i = 0, k = 0; r == 0 && i < n; i++) {
+		if (sizes[i] <= cfg->imap.max_size) {
+			bodies[i] = got[k];
+			lens[i] = glens[k];
+			got[k++] = NULL;
+			continue;
+		}
 		cd_log(CD_LOG_INFO, "IMAP: UID %u is %u bytes; classified from its first %lld",
-		       uid, size, (long long)cfg->imap.max_size);
-	r = cd_track_mail(st, cfg, raw, len, now, &kind, stats, err);
-	free(raw);
+		       uids[i], sizes[i], (long long)cfg->imap.max_size);
+		r = fetch_bodies(t, &uids[i], 1, 1, cfg->imap.max_size, &bodies[i], &lens[i], err);
+	}
+	for (size_t k = 0; k < nsmall; k++)
+		free(got[k]);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		int64_t unmatched = stats->unmatched;
+		enum cd_mail_kind kind;
+
+		if (!bodies[i])
+			continue; /* expunged meanwhile */
+		if ((r = cd_track_mail(st, cfg, bodies[i], lens[i], now, &kind, stats, err)) < 0)
+			break;
+		t->read++;
+		/* what answers none of our mails stays put, unmarked, for a human */
+		if (stats->unmatched == unmatched)
+			done[ndone++] = uids[i];
+		else
+			cd_log(CD_LOG_INFO, "IMAP: UID %u (%s) left in %s for a human", uids[i],
+			       cd_mail_kind_name(kind), cfg->imap.mailbox);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(bodies[i]);
 	if (r < 0)
 		return r;
-	t->read++;
-	/* what answers none of our mails stays put, unmarked, for a human */
-	if (stats->unmatched == unmatched)
-		mark_done(t, cfg, uid);
-	else
-		cd_log(CD_LOG_INFO, "IMAP: UID %u (%s) left in %s for a human", uid,
-		       cd_mail_kind_name(kind), cfg->imap.mailbox);
-	return meta_set_u32(st, "imap_last_uid", uid, err);
+	mark_done(t, cfg, done, ndone);
+	return meta_set_u32(st, "imap_last_uid", uids[n - 1], err);
 }
 
 static int read_new(struct cd_tracker *t, const struct cd_config *cfg, struct cd_store *st,
@@ -464,8 +518,9 @@ static int read_new(struct cd_tracker *t, const struct cd_config *cfg, struct cd
 	if ((r = position(t, cfg, st, &after, err)) < 0 ||
 	    (r = new_uids(t, after, &uids, &sizes, &n, err)) < 0)
 		goto out;
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = read_one(t, cfg, st, now, uids[i], sizes[i], stats, err);
+	for (size_t i = 0; i < n && r == 0; i += CHUNK)
+		r = read_chunk(t, cfg, st, now, uids + i, sizes + i, n - i < CHUNK ? n - i : CHUNK,
+			       stats, err);
 out:
 	free(uids);
 	free(sizes);
