@@ -1,0 +1,175 @@
+/* test_track.c - what inbox mails do to a real SQLite store: soft bounces
+ * suppress only in a row, a reply resets the count, a forged or unknown
+ * token suppresses nobody, a mail read twice counts once, a complaint
+ * suppresses through the returned message. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "candor/config.h"
+#include "candor/store.h"
+#include "candor/track.h"
+
+#define TOK1 "00000000000000000000000000000001"
+#define TOK2 "00000000000000000000000000000002"
+
+static char dir[64];
+static struct cd_store *st;
+static struct cd_config cfg;
+static int64_t clock_now = 1790000000;
+
+static int setup(void **state)
+{
+	char db[128];
+	struct cd_error err;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/cd-test-track-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(db, sizeof(db), "%s/candor.db", dir);
+	if (cd_store_open(db, CD_STORE_CREATE, &st, &err) < 0)
+		return -1;
+	cfg.tracking.soft_bounce_limit = 3;
+	return cd_store_exec(st,
+		"INSERT INTO messages(order_id, campaign, variant, state, recipient, message_id,"
+		" token, created, updated, sent_at) VALUES"
+		" ('o1', 'review', 'A', 'sent', 'ann@example.org', 'x." TOK1 "@shop.example', '" TOK1 "', 1, 1, 1),"
+		" ('o2', 'review', 'A', 'sent', 'bob@example.org', 'x." TOK2 "@shop.example', '" TOK2 "', 1, 1, 1)",
+		&err);
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	cd_store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static int count(const char *sql)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(cd_store_db(st), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static enum cd_mail_kind track(const char *mail, struct cd_track_stats *stats)
+{
+	enum cd_mail_kind kind;
+	struct cd_error err;
+
+	assert_int_equal(cd_track_mail(st, &cfg, mail, strlen(mail), clock_now++, &kind, stats, &err), 0);
+	return kind;
+}
+
+static void soft_bounce(int n, struct cd_track_stats *stats)
+{
+	char mail[1024];
+
+	snprintf(mail, sizeof(mail),
+		 "From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail\nMessage-ID: <soft%d@mx>\n"
+		 "X-Failed-Recipients: ann@example.org\n\nThis is a permanent error.\n"
+		 "ann@example.org: 552 5.2.2 Mailbox full\n", n);
+	assert_int_equal(track(mail, stats), CD_MAIL_SOFT_BOUNCE);
+}
+
+static void test_soft_bounces_suppress_in_a_row(void **state)
+{
+	struct cd_track_stats stats = { 0 };
+
+	(void)state;
+	soft_bounce(1, &stats);
+	soft_bounce(2, &stats);
+	assert_int_equal(count("SELECT count(*) FROM suppressions"), 0);
+	/* a reply from her is a sign of life: the count starts again */
+	assert_int_equal(track("From: ann@example.org\nTo: feedback+" TOK1 "@shop.example\n"
+			       "Subject: Re: tea\nMessage-ID: <r1@ann>\n\nLovely tea.\n", &stats),
+			 CD_MAIL_REPLY);
+	soft_bounce(3, &stats);
+	soft_bounce(4, &stats);
+	assert_int_equal(count("SELECT count(*) FROM suppressions"), 0);
+	soft_bounce(5, &stats);
+	assert_int_equal(count("SELECT count(*) FROM suppressions WHERE email = 'ann@example.org'"
+			       " AND reason = 'soft_bounce'"), 1);
+	assert_int_equal(count("SELECT count(*) FROM replies WHERE body LIKE 'Lovely tea.%'"), 1);
+	assert_int_equal(stats.suppressed, 1);
+}
+
+static void test_same_mail_twice_counts_once(void **state)
+{
+	struct cd_track_stats stats = { 0 };
+	int events;
+
+	(void)state;
+	soft_bounce(1, &stats); /* read in the test before */
+	events = count("SELECT count(*) FROM events");
+	soft_bounce(1, &stats);
+	assert_int_equal(count("SELECT count(*) FROM events"), events);
+	assert_int_equal(stats.duplicates, 2);
+}
+
+static void test_unknown_token_suppresses_nobody(void **state)
+{
+	struct cd_track_stats stats = { 0 };
+
+	(void)state;
+	/* a well-formed token that is none of ours, and no token at all */
+	track("From: bob@example.org\nTo: feedback+u-ffffffffffffffffffffffffffffffff@shop.example\n"
+	      "Subject: unsubscribe\nMessage-ID: <f1@x>\n\nunsubscribe\n", &stats);
+	track("From: bob@example.org\nTo: feedback@shop.example\nSubject: stop\n"
+	      "Message-ID: <f2@x>\n\nSTOP\n", &stats);
+	assert_int_equal(count("SELECT count(*) FROM suppressions WHERE email = 'bob@example.org'"), 0);
+	assert_int_equal(stats.unmatched, 2);
+	/* his own token does */
+	track("From: bob@example.org\nTo: feedback+u-" TOK2 "@shop.example\nSubject: unsubscribe\n"
+	      "Message-ID: <u2@x>\n\nplease\n", &stats);
+	assert_int_equal(count("SELECT count(*) FROM suppressions WHERE email = 'bob@example.org'"
+			       " AND reason = 'unsubscribed'"), 1);
+}
+
+static void test_complaint_through_returned_message(void **state)
+{
+	struct cd_track_stats stats = { 0 };
+
+	(void)state;
+	cd_store_exec(st, "DELETE FROM suppressions", NULL);
+	track("From: abuse@isp.example\nTo: fbl@shop.example\nSubject: complaint\n"
+	      "Message-ID: <arf1@isp>\nMIME-Version: 1.0\n"
+	      "Content-Type: multipart/report; report-type=feedback-report; boundary=\"a\"\n\n"
+	      "--a\nContent-Type: text/plain\n\nA complaint.\n"
+	      "--a\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n\n"
+	      "--a\nContent-Type: message/rfc822\n\nMessage-ID: <x." TOK2 "@shop.example>\n"
+	      "To: bob@example.org\n\nHello\n--a--\n", &stats);
+	assert_int_equal(stats.complaints, 1);
+	assert_int_equal(count("SELECT count(*) FROM suppressions WHERE email = 'bob@example.org'"
+			       " AND reason = 'complaint'"), 1);
+	assert_int_equal(count("SELECT count(*) FROM events WHERE order_id = 'o2' AND kind = 'complaint'"), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_soft_bounces_suppress_in_a_row),
+		cmocka_unit_test(test_same_mail_twice_counts_once),
+		cmocka_unit_test(test_unknown_token_suppresses_nobody),
+		cmocka_unit_test(test_complaint_through_returned_message),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
