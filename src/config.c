@@ -530,6 +530,25 @@ static void load_channels(struct loader *ld, struct cd_config *c,
 
 /* The secret must be readable by us and by nobody else: a world-readable
  * password file is refused rather than used. */
+static const char *const tls_names[] = {
+	[CD_TLS_AUTO] = "auto", [CD_TLS_REQUIRED] = "required", [CD_TLS_NONE] = "none",
+};
+
+/* An optional file name, made absolute against the config's directory;
+ * "" when unset. */
+static char *get_path(struct loader *ld, const config_setting_t *g, const char *group,
+		      const char *name)
+{
+	char *v = get_string(ld, g, group, name, "", 0), *abs;
+
+	if (!v || !*v)
+		return v;
+	abs = resolve_path(ld, v);
+	if (abs != v)
+		free(v);
+	return abs;
+}
+
 static char *load_password(struct loader *ld, const config_setting_t *g, const char *group,
 			   const char *path)
 {
@@ -566,12 +585,7 @@ static char *load_password(struct loader *ld, const config_setting_t *g, const c
 static void load_smtp(struct loader *ld, struct cd_config *c,
 		      const config_setting_t *root)
 {
-	static const char *const tls_names[] = {
-		[CD_TLS_AUTO] = "auto", [CD_TLS_REQUIRED] = "required",
-		[CD_TLS_NONE] = "none",
-	};
 	config_setting_t *g = config_setting_get_member(root, "smtp");
-	char *pw;
 	int tls;
 
 	c->smtp.url = get_string(ld, g, "smtp", "url", "smtp://localhost:25", 1);
@@ -580,10 +594,7 @@ static void load_smtp(struct loader *ld, struct cd_config *c,
 		report(ld, g ? config_setting_get_member(g, "url") : NULL, "smtp.url",
 		       "\"%s\" must start with smtp:// or smtps://", c->smtp.url);
 	c->smtp.username = get_string(ld, g, "smtp", "username", "", 0);
-	pw = get_string(ld, g, "smtp", "password_file", "", 0);
-	c->smtp.password_file = pw && *pw ? resolve_path(ld, pw) : pw;
-	if (c->smtp.password_file != pw)
-		free(pw);
+	c->smtp.password_file = get_path(ld, g, "smtp", "password_file");
 	c->smtp.envelope_from = get_string(ld, g, "smtp", "envelope_from", "", 0);
 	check_address(ld, g, "smtp", "envelope_from", c->smtp.envelope_from);
 	tls = get_choice(ld, g, "smtp", "tls", "auto", tls_names, 3);
@@ -603,13 +614,8 @@ static void load_smtp(struct loader *ld, struct cd_config *c,
 
 static void load_imap(struct loader *ld, struct cd_config *c, const config_setting_t *root)
 {
-	static const char *const tls_names[] = {
-		[CD_TLS_AUTO] = "auto", [CD_TLS_REQUIRED] = "required",
-		[CD_TLS_NONE] = "none",
-	};
 	config_setting_t *g = config_setting_get_member(root, "imap");
 	config_setting_t *t = config_setting_get_member(root, "tracking");
-	char *pw;
 	int tls;
 
 	c->imap.url = get_string(ld, g, "imap", "url", "", 0);
@@ -618,17 +624,11 @@ static void load_imap(struct loader *ld, struct cd_config *c, const config_setti
 		report(ld, g ? config_setting_get_member(g, "url") : NULL, "imap.url",
 		       "\"%s\" must start with imap:// or imaps://", c->imap.url);
 	c->imap.username = get_string(ld, g, "imap", "username", "", 0);
-	pw = get_string(ld, g, "imap", "password_file", "", 0);
-	c->imap.password_file = pw && *pw ? resolve_path(ld, pw) : pw;
-	if (c->imap.password_file != pw)
-		free(pw);
+	c->imap.password_file = get_path(ld, g, "imap", "password_file");
 	tls = get_choice(ld, g, "imap", "tls", "auto", tls_names, 3);
 	c->imap.tls = tls < 0 ? CD_TLS_REQUIRED : (enum cd_tls_mode)tls;
 	c->imap.verify_certificate = get_bool(g, "verify_certificate", 1);
-	pw = get_string(ld, g, "imap", "ca_file", "", 0);
-	c->imap.ca_file = pw && *pw ? resolve_path(ld, pw) : pw;
-	if (c->imap.ca_file != pw)
-		free(pw);
+	c->imap.ca_file = get_path(ld, g, "imap", "ca_file");
 	c->imap.mailbox = get_string(ld, g, "imap", "mailbox", "INBOX", 1);
 	c->imap.move_to = get_string(ld, g, "imap", "move_to", "", 0);
 	c->imap.idle = get_bool(g, "idle", 1);

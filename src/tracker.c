@@ -271,6 +271,35 @@ static int position(struct cd_tracker *t, const struct cd_config *cfg, struct cd
 	return 0;
 }
 
+static void free_fetch(clist *res, struct mailimap_fetch_type *ft, struct mailimap_set *set)
+{
+	if (res)
+		mailimap_fetch_list_free(res);
+	if (ft)
+		mailimap_fetch_type_free(ft);
+	if (set)
+		mailimap_set_free(set);
+}
+
+/* What a FETCH answer says of one mail (any of the outputs may be NULL). */
+static void read_atts(const struct mailimap_msg_att *ma, uint32_t *uid, uint32_t *size,
+		      struct mailimap_msg_att_body_section **body)
+{
+	for (clistiter *a = clist_begin(ma->att_list); a; a = clist_next(a)) {
+		struct mailimap_msg_att_item *item = clist_content(a);
+		struct mailimap_msg_att_static *st = item->att_data.att_static;
+
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC || !st)
+			continue;
+		if (st->att_type == MAILIMAP_MSG_ATT_UID && uid)
+			*uid = st->att_data.att_uid;
+		else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE && size)
+			*size = st->att_data.att_rfc822_size;
+		else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION && body)
+			*body = st->att_data.att_body_section;
+	}
+}
+
 /* UIDs above AFTER with their sizes, in order. */
 static int new_uids(struct cd_tracker *t, uint32_t after, uint32_t **uids, uint32_t **sizes,
 		    size_t *n, struct cd_error *err)
@@ -297,16 +326,7 @@ static int new_uids(struct cd_tracker *t, uint32_t after, uint32_t **uids, uint3
 		struct mailimap_msg_att *ma = clist_content(it);
 		uint32_t uid = 0, size = 0;
 
-		for (clistiter *a = clist_begin(ma->att_list); a; a = clist_next(a)) {
-			struct mailimap_msg_att_item *item = clist_content(a);
-
-			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-				continue;
-			if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
-				uid = item->att_data.att_static->att_data.att_uid;
-			else if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
-				size = item->att_data.att_static->att_data.att_rfc822_size;
-		}
+		read_atts(ma, &uid, &size, NULL);
 		/* "N:*" names the last mail even when its UID is below N */
 		if (uid <= after)
 			continue;
@@ -328,12 +348,7 @@ static int new_uids(struct cd_tracker *t, uint32_t after, uint32_t **uids, uint3
 	}
 	r = 0;
 out:
-	if (res)
-		mailimap_fetch_list_free(res);
-	if (ft)
-		mailimap_fetch_type_free(ft);
-	if (set)
-		mailimap_set_free(set);
+	free_fetch(res, ft, set);
 	return r;
 }
 
@@ -389,16 +404,7 @@ static int fetch_bodies(struct cd_tracker *t, const uint32_t *uids, size_t n, in
 		struct mailimap_msg_att_body_section *b = NULL;
 		uint32_t uid = 0;
 
-		for (clistiter *a = clist_begin(ma->att_list); a; a = clist_next(a)) {
-			struct mailimap_msg_att_item *item = clist_content(a);
-
-			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-				continue;
-			if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
-				uid = item->att_data.att_static->att_data.att_uid;
-			else if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_BODY_SECTION)
-				b = item->att_data.att_static->att_data.att_body_section;
-		}
+		read_atts(ma, &uid, NULL, &b);
 		for (size_t i = 0; b && i < n; i++) {
 			if (uids[i] != uid || bodies[i])
 				continue;
@@ -413,12 +419,7 @@ static int fetch_bodies(struct cd_tracker *t, const uint32_t *uids, size_t n, in
 		}
 	}
 out:
-	if (res)
-		mailimap_fetch_list_free(res);
-	if (ft)
-		mailimap_fetch_type_free(ft);
-	if (set)
-		mailimap_set_free(set);
+	free_fetch(res, ft, set);
 	return r;
 }
 
