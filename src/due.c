@@ -52,9 +52,12 @@ static const char *trigger_column(enum cd_trigger t)
  * next batch starts, ?6 max_rating, ?7 the oldest trigger.
  * "rowid IN (... UNION ALL ...)" makes SQLite keep the candidates in one
  * sorted set of integers and walk the big table through it in rowid
- * order: duplicates fall out, and ORDER BY needs no sort of whole rows. */
-static void due_sql(const struct cd_campaign *cp, enum cd_due_kind k, int cap, char *sql,
-		    size_t len)
+ * order: duplicates fall out, and ORDER BY needs no sort of whole rows.
+ * The unary + on the other terms keeps SQLite from driving the query
+ * from their indexes instead (messages_state alone would walk every sent
+ * message). */
+void cd_due_sql(const struct cd_campaign *cp, enum cd_due_kind k, int cap, char *sql,
+		size_t len)
 {
 	const char *col = trigger_column(cp->trigger);
 	const char *count = cap ? CAP_COUNT : ", 0";
@@ -68,7 +71,7 @@ static void due_sql(const struct cd_campaign *cp, enum cd_due_kind k, int cap, c
 			 "  UNION ALL SELECT id FROM feedback WHERE id > ?9"
 			 "  UNION ALL SELECT g.id FROM waiting w JOIN feedback g ON g.order_id = w.order_id"
 			 "   WHERE w.campaign = ?3 AND w.kind = 'request')"
-			 " AND f.id > ?4 AND f.received BETWEEN ?1 AND ?2 AND f.rating <= ?6"
+			 " AND f.id > ?4 AND +f.received BETWEEN ?1 AND ?2 AND f.rating <= ?6"
 			 " AND f.id = (SELECT min(id) FROM feedback g WHERE g.order_id = f.order_id"
 			 "  AND g.rating <= ?6)"
 			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
@@ -84,8 +87,8 @@ static void due_sql(const struct cd_campaign *cp, enum cd_due_kind k, int cap, c
 			 "  UNION ALL SELECT r.id FROM waiting w JOIN messages r ON r.order_id = w.order_id"
 			 "   AND r.campaign = w.campaign AND r.kind = 'request'"
 			 "   WHERE w.campaign = ?3 AND w.kind = 'reminder')"
-			 " AND m.id > ?4 AND m.sent_at BETWEEN ?1 AND ?2 AND m.campaign = ?3"
-			 " AND m.kind = 'request' AND m.state = 'sent'"
+			 " AND m.id > ?4 AND +m.sent_at BETWEEN ?1 AND ?2 AND +m.campaign = ?3"
+			 " AND +m.kind = 'request' AND +m.state = 'sent'"
 			 " AND o.%s >= ?7" NOT_EXCLUDED
 			 " AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.order_id = m.order_id"
 			 "  AND r.campaign = m.campaign AND r.kind = 'reminder')"
@@ -104,7 +107,7 @@ static void due_sql(const struct cd_campaign *cp, enum cd_due_kind k, int cap, c
 			 "   ON c.order_id = ch.order_id WHERE ch.seq > ?9"
 			 "  UNION ALL SELECT c.rowid FROM waiting w JOIN orders c ON c.order_id = w.order_id"
 			 "   WHERE w.campaign = ?3 AND w.kind = 'request')"
-			 " AND o.rowid > ?4 AND o.%s BETWEEN ?1 AND ?2" NOT_EXCLUDED
+			 " AND o.rowid > ?4 AND +o.%s BETWEEN ?1 AND ?2" NOT_EXCLUDED
 			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
 			 "  AND m.campaign = ?3)"
 			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
@@ -256,7 +259,7 @@ int cd_due_next_batch(struct cd_store *st, const struct cd_campaign *cp, enum cd
 	char sql[3072];
 	int rc;
 
-	due_sql(cp, k, sc->cap_since != 0, sql, sizeof(sql));
+	cd_due_sql(cp, k, sc->cap_since != 0, sql, sizeof(sql));
 	*n = 0;
 	if (!(s = cd_store_prepare_cached(st, sql)))
 		return cd_store_fail(st, err, "cannot query due orders");

@@ -55,6 +55,12 @@ struct cd_due_page {
 	int64_t key;      /* the last candidate of the previous batch */
 };
 
+/* The "what is due" query of kind K for CP into SQL (LEN >= 3072), with
+ * the per-customer count column when CAP: for cd_due_next_batch, and for
+ * tests that check its plan stays on indexes. */
+void cd_due_sql(const struct cd_campaign *cp, enum cd_due_kind k, int cap, char *sql,
+		size_t len);
+
 /* The messages.kind a due order of kind K is stored under. */
 const char *cd_due_kind_name(enum cd_due_kind k);
 
