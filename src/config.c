@@ -106,6 +106,9 @@ static const struct field schema[] = {
 	{ "campaigns.*.packs", K_LIST },
 	{ "campaigns.*.packs.*", K_STRING },
 	{ "campaigns.*.max_rating", K_INT },
+	{ "campaigns.*.auto_winner", K_GROUP },
+	{ "campaigns.*.auto_winner.min_per_arm", K_INT },
+	{ "campaigns.*.auto_winner.significance", K_STRING },
 	{ "campaigns.*.variants", K_LIST },
 	{ "campaigns.*.variants.*", K_GROUP },
 	{ "campaigns.*.variants.*.name", K_STRING },
@@ -787,6 +790,30 @@ static void load_packs(struct loader *ld, struct cd_campaign *cp,
 	}
 }
 
+/* auto_winner = { min_per_arm = 1000; significance = "1%"; } */
+static void load_auto_winner(struct loader *ld, struct cd_campaign *cp,
+			     const config_setting_t *g, const char *dp)
+{
+	config_setting_t *w = config_setting_get_member(g, "auto_winner");
+	char wdp[256], *sig, *end;
+	double a;
+
+	if (!w)
+		return;
+	snprintf(wdp, sizeof(wdp), "%s.auto_winner", dp);
+	cp->winner_min = get_int(ld, w, wdp, "min_per_arm", 1000, 10, 100000000);
+	sig = get_string(ld, w, wdp, "significance", "1%", 0);
+	a = sig ? strtod(sig, &end) : 0;
+	if (sig && end != sig && *end == '%')
+		a /= 100, end++;
+	if (!sig || end == sig || *end || a <= 0 || a >= 0.5)
+		report(ld, config_setting_get_member(w, "significance"), wdp,
+		       "significance \"%s\" must be a level like \"1%%\" or \"0.01\" (above 0, below 50%%)",
+		       sig ? sig : "");
+	cp->winner_alpha = a;
+	free(sig);
+}
+
 static void load_campaign(struct loader *ld, struct cd_campaign *cp,
 			  const config_setting_t *g, const char *dp)
 {
@@ -804,6 +831,7 @@ static void load_campaign(struct loader *ld, struct cd_campaign *cp,
 	cp->reminder_template = get_string(ld, g, dp, "reminder_template", "", 0);
 	load_packs(ld, cp, g, dp);
 	cp->max_rating = (int)get_int(ld, g, dp, "max_rating", 2, 1, 5);
+	load_auto_winner(ld, cp, g, dp);
 	if (cp->reminder && cp->reminder_template && !*cp->reminder_template)
 		report(ld, config_setting_get_member(g, "reminder"), dp,
 		       "a reminder needs reminder_template");

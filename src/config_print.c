@@ -122,6 +122,9 @@ static void print_campaign(const struct cd_campaign *cp, FILE *out, int last)
 	}
 	if (cp->trigger == CD_TRIGGER_NEGATIVE_FEEDBACK)
 		fprintf(out, "    max_rating = %d;\n", cp->max_rating);
+	if (cp->winner_min)
+		fprintf(out, "    auto_winner = { min_per_arm = %lld; significance = \"%g%%\"; };\n",
+			(long long)cp->winner_min, cp->winner_alpha * 100);
 	fputs("    packs = [", out);
 	for (size_t j = 0; j < cp->npacks; j++)
 		fprintf(out, "%s\"%s\"", j ? ", " : "", cp->packs[j]);

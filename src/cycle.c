@@ -27,6 +27,7 @@
 #include "candor/template.h"
 #include "candor/transport.h"
 #include "candor/util.h"
+#include "candor/winner.h"
 
 #define CHUNK 32 /* messages made "sending" per transaction */
 #define MAILED_SLOTS 4096 /* > 2 * CD_DUE_BATCH: the set stays sparse */
@@ -56,6 +57,7 @@ struct run {
 	int64_t today_used;     /* sends since midnight UTC */
 	int64_t next_open;      /* earliest send-window opening seen, 0 none */
 	uint64_t mailed[MAILED_SLOTS]; /* hashes of who this batch mailed */
+	char winner[64];        /* the campaign's decided variant, "" none */
 	sqlite3_stmt *cap_q;    /* prepared once per cycle */
 	sqlite3_stmt *domain_q;
 	int64_t seen_changes;   /* order_changes every request pass has read */
@@ -323,7 +325,7 @@ static const char *must_wait(struct run *r, const struct cd_due_order *o, struct
 static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_due_kind k,
 			 const struct cd_due_order *o, struct cd_error *err)
 {
-	struct cd_message p = { .kind = k };
+	struct cd_message p = { .kind = k, .winner = r->winner[0] ? r->winner : NULL };
 	const char *wait;
 	int64_t id = 0;
 	int rc, failed;
@@ -458,6 +460,11 @@ static int run_campaign(struct run *r, const struct cd_campaign *cp,
 
 	if (!orders)
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	if ((rc = cd_winner_get(r->c->store, r->c->cfg, cp, r->now, r->winner,
+				sizeof(r->winner), err)) < 0) {
+		free(orders);
+		return rc;
+	}
 	if (cp->trigger == CD_TRIGGER_NEGATIVE_FEEDBACK) {
 		rc = run_kind(r, cp, CD_DUE_APOLOGY, orders, err);
 	} else {

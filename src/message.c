@@ -32,6 +32,13 @@ const struct cd_variant *cd_message_pick_variant(const struct cd_campaign *cp,
 	h = (h ^ 0xff) * 1099511628211ULL;
 	for (const char *p = cp->name; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	/* FNV's low bits follow sequential ids too closely for "mod total":
+	 * mix all 64 bits into them (splitmix64's finalizer) */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
 	for (size_t i = 0; i < cp->nvariants; i++)
 		total += cp->variants[i].weight;
 	x = h % total;
@@ -250,11 +257,15 @@ void cd_message_clear(struct cd_message *p)
 
 /* A reminder keeps the request's variant, so the experiment stays clean;
  * a variant removed from the config since then falls back to the hash. */
+/* A reminder keeps its request's variant; a decided winner takes every
+ * new order; else the order's hash picks. */
 static const struct cd_variant *variant_for(const struct cd_campaign *cp,
-					    const struct cd_due_order *o)
+					    const struct cd_due_order *o, const char *winner)
 {
-	for (size_t i = 0; o->variant && i < cp->nvariants; i++)
-		if (strcmp(cp->variants[i].name, o->variant) == 0)
+	const char *want = o->variant ? o->variant : winner;
+
+	for (size_t i = 0; want && i < cp->nvariants; i++)
+		if (strcmp(cp->variants[i].name, want) == 0)
 			return &cp->variants[i];
 	return cd_message_pick_variant(cp, o->id);
 }
@@ -334,7 +345,7 @@ int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
 	struct cd_error err;
 	int rc = 0;
 
-	p->v = variant_for(cp, o);
+	p->v = variant_for(cp, o, p->winner);
 	p->template = p->kind == CD_DUE_REMINDER ? cp->reminder_template : p->v->template;
 	make_token(secret, o->id, cp->name, p->kind, p->token);
 	if (cd_util_random_id(rnd, sizeof(rnd)) < 0)

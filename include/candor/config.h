@@ -52,6 +52,8 @@ struct cd_campaign {
 	int64_t reminder; /* one reminder this long after the request; 0: none */
 	char *reminder_template; /* template set of the reminder */
 	int max_rating;   /* negative_feedback: ratings at or below start it */
+	int64_t winner_min;   /* auto_winner: deliveries per arm first; 0 off */
+	double winner_alpha;  /* auto_winner: significance level */
 	char **packs;     /* compliance packs its mail is checked against; */
 	size_t npacks;    /* none listed: every pack */
 	struct cd_variant *variants;

@@ -21,6 +21,7 @@ struct cd_variant;
 
 struct cd_message {
 	enum cd_due_kind kind;        /* set by the caller before preparing */
+	const char *winner;           /* the caller's: the campaign's decided variant, or NULL */
 	const struct cd_variant *v;   /* borrowed */
 	const char *template;         /* borrowed: the set rendered */
 	char token[33], msgid[128];

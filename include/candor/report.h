@@ -1,0 +1,68 @@
+/*
+ * report.h - what each campaign's variants achieved, and whether the
+ * difference is real: per variant sent, delivered (sent minus bounced),
+ * replied, unsubscribed, feedback left within the campaign window and its
+ * positive share; the feedback rate among delivered mails with a 95%
+ * Wilson interval, lift against the control (the first variant), a
+ * p-value and a verdict in words. Also why negative feedback was left,
+ * and what the apologies brought.
+ */
+#ifndef CANDOR_REPORT_H
+#define CANDOR_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "candor/error.h"
+#include "candor/reason.h"
+#include "candor/stats.h"
+
+struct cd_config;
+struct cd_store;
+
+struct cd_report_arm {
+	char name[64];
+	int64_t sent, bounced, delivered, replied, unsubscribed, feedback, positive;
+	double rate;                /* feedback / delivered */
+	struct cd_interval ci;      /* 95% Wilson */
+	/* against the control; unset (p = 1) for the control itself */
+	double lift_abs, lift_rel, p;
+	const char *method;         /* "z-test", "fisher" */
+	int64_t more_needed;        /* deliveries per arm to see a 20% lift */
+	char verdict[200];
+};
+
+struct cd_report_campaign {
+	char name[64];
+	int apology;                /* a negative_feedback campaign */
+	struct cd_report_arm *arms;
+	size_t narms;
+	/* apologies: what came after */
+	int64_t apology_replied, feedback_after, rating_up;
+	char winner[64];            /* decided by auto_winner, "" none */
+};
+
+struct cd_report {
+	int64_t since;              /* 0: everything */
+	struct cd_report_campaign *campaigns;
+	size_t ncampaigns;
+	int64_t reasons[CD_REASON_COUNT]; /* negative feedback by reason */
+	int64_t negative;
+};
+
+/* Build the report for CAMPAIGN (NULL: all) over messages made since
+ * SINCE (0: all). Returns 0, CD_ENOTFOUND (no such campaign) or
+ * CD_ESTORE. */
+int cd_report_build(struct cd_store *st, const struct cd_config *cfg, const char *campaign,
+		    int64_t since, struct cd_report *out, struct cd_error *err);
+void cd_report_free(struct cd_report *r);
+
+/* Write R as text, JSON, CSV (one row per variant) or one self-contained
+ * HTML page with an SVG chart per campaign. Return 0 or CD_ENOMEM. */
+int cd_report_text(const struct cd_report *r, FILE *out);
+int cd_report_json(const struct cd_report *r, FILE *out);
+int cd_report_csv(const struct cd_report *r, FILE *out);
+int cd_report_html(const struct cd_report *r, const char *shop, FILE *out);
+
+#endif
