@@ -49,6 +49,16 @@ if command -v smtp-sink >/dev/null; then
 	stop_sink
 fi
 
+# the report, every format, on the store the first cycles filled
+sqlite3 candor.db "INSERT INTO feedback(order_id, rating, comment, received)
+  SELECT order_id, 1 + rowid % 5, 'the box arrived damaged', sent_at + 60 FROM messages WHERE rowid % 3 = 0"
+sed '/poll_intervl/d' candor.conf > report.conf   # the broken reload's line
+for f in text json csv html; do
+	$VG "$CANDORCTL" -c report.conf report --format $f >/dev/null 2>report.$f.log ||
+		{ grep '==' report.$f.log | sed 's/^/# /'; false; }
+	check "candorctl report --format $f under valgrind: no leak, no error" [ $? -eq 0 ]
+done
+
 # the inbox: IMAPS to a real Dovecot, a bounce, a reply, broken MIME
 if command -v dovecot >/dev/null && start_dovecot "$WORK/dovecot"; then
 	write_config imap.conf "imap = { url = \"imaps://127.0.0.1:$IMAPS_PORT\"; username = \"shop\";
