@@ -58,8 +58,6 @@ struct run {
 	int64_t next_open;      /* earliest send-window opening seen, 0 none */
 	uint64_t mailed[MAILED_SLOTS]; /* hashes of who this batch mailed */
 	char winner[64];        /* the campaign's decided variant, "" none */
-	sqlite3_stmt *cap_q;    /* prepared once per cycle */
-	sqlite3_stmt *domain_q;
 	int64_t seen_changes;   /* order_changes every request pass has read */
 	int changes_unread;     /* some request pass did not complete */
 };
@@ -181,29 +179,22 @@ static int add_to_chunk(struct run *r, int64_t id, const struct cd_due_order *o,
 	return r->nchunk == CHUNK ? flush_chunk(r, err) : 0;
 }
 
-/* Run a count with ?1 = SINCE and ?2 = TEXT. *CACHE (may be NULL) keeps
- * the statement for the rest of the cycle: these run once per due order. */
-static int64_t count_query(struct run *r, sqlite3_stmt **cache, const char *sql,
-			   const char *text, int64_t since, struct cd_error *err)
+/* Run a count with ?1 = SINCE and ?2 = TEXT (may be NULL). The store
+ * keeps the statement prepared: these run once per due order. */
+static int64_t count_query(struct run *r, const char *sql, const char *text, int64_t since,
+			   struct cd_error *err)
 {
-	sqlite3_stmt *s = cache ? *cache : NULL;
+	sqlite3_stmt *s = cd_store_prepare_cached(r->c->store, sql);
 	int64_t n = -1;
 
-	if (!s && sqlite3_prepare_v3(cd_store_db(r->c->store), sql, -1,
-				     cache ? SQLITE_PREPARE_PERSISTENT : 0, &s, NULL) != SQLITE_OK)
+	if (!s)
 		return cd_store_fail(r->c->store, err, "cannot count messages");
 	sqlite3_bind_int64(s, 1, since);
 	if (text)
 		sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int64(s, 0);
-	if (cache) {
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-		*cache = s;
-	} else {
-		sqlite3_finalize(s);
-	}
+	cd_store_release(s);
 	if (n < 0)
 		return cd_store_fail(r->c->store, err, "cannot count messages");
 	return n;
@@ -211,8 +202,7 @@ static int64_t count_query(struct run *r, sqlite3_stmt **cache, const char *sql,
 
 static int64_t count_since(struct run *r, int64_t since, struct cd_error *err)
 {
-	return count_query(r, NULL, "SELECT count(*) FROM messages WHERE sent_at >= ?1", NULL,
-			   since, err);
+	return count_query(r, "SELECT count(*) FROM messages WHERE sent_at >= ?1", NULL, since, err);
 }
 
 /* The limits count what the database says was sent, so they hold across
@@ -301,7 +291,7 @@ static const char *must_wait(struct run *r, const struct cd_due_order *o, struct
 	}
 	if (cfg->limits.per_customer) {
 		n = !mailed_in_batch(r, o->email) ? o->mails
-			: count_query(r, &r->cap_q, "SELECT count(*) FROM messages WHERE created >= ?1"
+			: count_query(r, "SELECT count(*) FROM messages WHERE created >= ?1"
 				      " AND recipient = ?2 COLLATE NOCASE"
 				      " AND state NOT IN ('held','failed')",
 				      o->email, r->now - cfg->limits.per_customer_period, err);
@@ -311,7 +301,7 @@ static const char *must_wait(struct run *r, const struct cd_due_order *o, struct
 			return "per-customer cap reached";
 	}
 	if (cfg->limits.domain_rate.count && at) {
-		n = count_query(r, &r->domain_q, "SELECT count(*) FROM messages WHERE sent_at >= ?1"
+		n = count_query(r, "SELECT count(*) FROM messages WHERE sent_at >= ?1"
 				" AND recipient_domain = lower(?2)", at + 1,
 				r->now - cfg->limits.domain_rate.per_seconds + 1, err);
 		if (n < 0)
@@ -573,8 +563,6 @@ int cd_cycle_run(const struct cd_cycle *c, struct cd_cycle_stats *stats,
 	if (r.next_open && (!stats->next_due || r.next_open < stats->next_due))
 		stats->next_due = r.next_open;
 out:
-	sqlite3_finalize(r.cap_q);
-	sqlite3_finalize(r.domain_q);
 	cd_schedule_restore_zone();
 	if (outer == 1)
 		cd_store_rollback(c->store);

@@ -47,16 +47,23 @@ static int reserve(struct out *o, size_t n)
 	return 0;
 }
 
-/* Emit byte C that came from offset AT, after any pending separator. */
-static void put(struct out *o, char c, size_t at)
+/* The pending separator, if any, before text from offset AT; the
+ * caller has reserved room for it. */
+static void put_separator(struct out *o, size_t at)
 {
-	if (reserve(o, 2) < 0)
-		return;
 	if ((o->para || o->space) && o->len > 0) {
 		o->s[o->len] = o->para ? '\n' : ' ';
 		o->map[o->len++] = (uint32_t)at;
 	}
 	o->space = o->para = 0;
+}
+
+/* Emit byte C that came from offset AT, after any pending separator. */
+static void put(struct out *o, char c, size_t at)
+{
+	if (reserve(o, 2) < 0)
+		return;
+	put_separator(o, at);
 	o->s[o->len] = c;
 	o->map[o->len++] = (uint32_t)at;
 }
@@ -93,11 +100,7 @@ static void put_run(struct out *o, const char *text, size_t from, size_t to)
 {
 	if (reserve(o, to - from + 1) < 0)
 		return;
-	if ((o->para || o->space) && o->len > 0) {
-		o->s[o->len] = o->para ? '\n' : ' ';
-		o->map[o->len++] = (uint32_t)from;
-	}
-	o->space = o->para = 0;
+	put_separator(o, from);
 	for (size_t k = from; k < to; k++) {
 		char c = text[k];
 

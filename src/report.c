@@ -13,6 +13,7 @@
 #include "candor/config.h"
 #include "candor/report.h"
 #include "candor/store.h"
+#include "candor/winner.h"
 
 #define LIFT 0.2   /* the lift "more deliveries needed" is sized for */
 #define POWER 0.8
@@ -124,7 +125,6 @@ static int build_campaign(struct cd_store *st, const struct cd_campaign *cp, int
 			  struct cd_report_campaign *c)
 {
 	sqlite3_stmt *s;
-	char key[128];
 	int rc;
 
 	snprintf(c->name, sizeof(c->name), "%s", cp->name);
@@ -159,8 +159,7 @@ static int build_campaign(struct cd_store *st, const struct cd_campaign *cp, int
 		return CD_ESTORE;
 	for (size_t i = 0; i < c->narms; i++)
 		judge(&c->arms[i], &c->arms[0]);
-	snprintf(key, sizeof(key), "winner:%s", cp->name);
-	cd_store_meta_get(st, key, c->winner, sizeof(c->winner));
+	cd_winner_stored(st, cp->name, c->winner, sizeof(c->winner));
 	return c->apology ? apology_figures(st, c, since, cp->expire) : 0;
 }
 

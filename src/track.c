@@ -196,35 +196,29 @@ static int keep_reply(struct ctx *x, const struct match *m, const char *kind)
 {
 	const struct cd_inmail *mail = &x->c->mail;
 	size_t n = strlen(mail->text);
-	char *body = NULL;
+	sqlite3_stmt *s = cd_store_prepare_cached(x->st,
+		"INSERT INTO replies(message, order_id, kind, sender, subject, body, received)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	int rc;
 
+	if (!s)
+		return CD_ESTORE;
 	if (n > MAX_BODY) {
 		/* cut on a UTF-8 boundary */
 		n = MAX_BODY;
 		while (n > 0 && ((unsigned char)mail->text[n] & 0xC0) == 0x80)
 			n--;
 	}
-	if (!(body = strndup(mail->text, n)))
-		return CD_ENOMEM;
-	{
-		const char *t[4] = { m->order_id, kind, x->c->from, mail->subject };
-		sqlite3_stmt *s;
-
-		rc = run(x, "INSERT INTO replies(message, order_id, kind, sender, subject, received)"
-			 " VALUES (?5, ?1, ?2, ?3, ?4, ?6)", t, m->id, NULL);
-		s = rc == 0 ? cd_store_prepare_cached(x->st, "UPDATE replies SET body = ?1"
-						      " WHERE id = last_insert_rowid()") : NULL;
-		if (s) {
-			sqlite3_bind_text(s, 1, body, -1, SQLITE_STATIC);
-			rc = sqlite3_step(s) == SQLITE_DONE ? 0 : CD_ESTORE;
-			cd_store_release(s);
-		} else if (rc == 0) {
-			rc = CD_ESTORE;
-		}
-	}
-	free(body);
-	return rc;
+	sqlite3_bind_int64(s, 1, m->id);
+	sqlite3_bind_text(s, 2, m->order_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, x->c->from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, mail->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, mail->text, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, x->now);
+	rc = sqlite3_step(s);
+	cd_store_release(s);
+	return rc == SQLITE_DONE ? 0 : CD_ESTORE;
 }
 
 /* What a non-bounce does to its message. */

@@ -39,6 +39,15 @@ static const struct cd_report_arm *decide(const struct cd_report_campaign *c,
 	return ctrl;
 }
 
+void cd_winner_stored(struct cd_store *st, const char *campaign, char *winner, size_t len)
+{
+	char key[128];
+
+	snprintf(key, sizeof(key), "winner:%s", campaign);
+	if (cd_store_meta_get(st, key, winner, len) < 0)
+		winner[0] = '\0';
+}
+
 int cd_winner_get(struct cd_store *st, const struct cd_config *cfg, const struct cd_campaign *cp,
 		  int64_t now, char *winner, size_t len, struct cd_error *err)
 {
@@ -50,8 +59,8 @@ int cd_winner_get(struct cd_store *st, const struct cd_config *cfg, const struct
 	winner[0] = '\0';
 	if (!cp->winner_min || cp->nvariants < 2)
 		return 0;
-	snprintf(key, sizeof(key), "winner:%s", cp->name);
-	if (cd_store_meta_get(st, key, winner, len) == 0 && winner[0])
+	cd_winner_stored(st, cp->name, winner, len);
+	if (winner[0])
 		return 0;
 	snprintf(key, sizeof(key), "winner_checked:%s", cp->name);
 	if (cd_store_meta_get(st, key, checked, sizeof(checked)) == 0 &&

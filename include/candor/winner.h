@@ -26,4 +26,8 @@ struct cd_store;
 int cd_winner_get(struct cd_store *st, const struct cd_config *cfg, const struct cd_campaign *cp,
 		  int64_t now, char *winner, size_t len, struct cd_error *err);
 
+/* The winner already decided for CAMPAIGN into WINNER ("" if none),
+ * without deciding anything. */
+void cd_winner_stored(struct cd_store *st, const char *campaign, char *winner, size_t len);
+
 #endif
