@@ -82,6 +82,10 @@ printf 's3cret\n' > pw.txt
 chmod 644 pw.txt
 bad "a world-readable password_file" "bad.conf:20: smtp.password_file: .*pw.txt is readable by every user" "smtp = { username = \"u\"; password_file = \"$WORK/pw.txt\"; };"
 bad "a missing password_file" "bad.conf:20: smtp.password_file: cannot read .*nothing.txt: No such file" "smtp = { password_file = \"$WORK/nothing.txt\"; };"
+bad "a world-readable imap.password_file" "bad.conf:20: imap.password_file: .*pw.txt is readable by every user" "imap = { url = \"imaps://h\"; username = \"u\"; password_file = \"$WORK/pw.txt\"; };"
+bad "an imap.url that is not imap:// or imaps://" "bad.conf:20: imap.url: \"pop3://h\" must start with imap:// or imaps://" 'imap = { url = "pop3://h"; username = "u"; };'
+bad "an imap.url without a username" "bad.conf:20: imap.username: is needed with imap.url" 'imap = { url = "imaps://h"; };'
+bad "an unknown tracking setting" "bad.conf:20: tracking.soft_bounce: unknown setting" 'tracking = { soft_bounce = 3; };'
 chmod 600 pw.txt
 write_config pwok.conf "smtp = { username = \"u\"; password_file = \"$WORK/pw.txt\"; };"
 chmod 644 pwok.conf

@@ -1,7 +1,8 @@
 /* test_track.c - what inbox mails do to a real SQLite store: soft bounces
  * suppress only in a row, a reply resets the count, a forged or unknown
  * token suppresses nobody, a mail read twice counts once, a complaint
- * suppresses through the returned message. */
+ * suppresses through the returned message, a mail that could not be
+ * recorded is read again. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -162,6 +163,30 @@ static void test_complaint_through_returned_message(void **state)
 	assert_int_equal(count("SELECT count(*) FROM events WHERE order_id = 'o2' AND kind = 'complaint'"), 1);
 }
 
+/* A mail whose recording fails is not marked seen: the next read records
+ * it, once. */
+static void test_failed_record_is_read_again(void **state)
+{
+	static const char mail[] = "From: ann@example.org\nTo: feedback+" TOK1 "@shop.example\n"
+				   "Subject: Re: tea\nMessage-ID: <again@ann>\n\nSecond thoughts.\n";
+	struct cd_track_stats stats = { 0 };
+	struct cd_error err;
+	int seen = count("SELECT count(*) FROM inbox_seen");
+
+	(void)state;
+	assert_int_equal(cd_store_exec(st, "CREATE TRIGGER full BEFORE INSERT ON events"
+				       " BEGIN SELECT RAISE(ABORT, 'disk full'); END", &err), 0);
+	assert_int_equal(cd_track_mail(st, &cfg, mail, strlen(mail), clock_now++, NULL, &stats, &err),
+			 CD_ESTORE);
+	assert_non_null(strstr(err.msg, "disk full"));
+	assert_int_equal(count("SELECT count(*) FROM inbox_seen"), seen);
+	assert_int_equal(count("SELECT count(*) FROM replies WHERE body LIKE 'Second%'"), 0);
+	assert_int_equal(cd_store_exec(st, "DROP TRIGGER full", &err), 0);
+	assert_int_equal(track(mail, &stats), CD_MAIL_REPLY);
+	assert_int_equal(count("SELECT count(*) FROM replies WHERE body LIKE 'Second%'"), 1);
+	assert_int_equal(count("SELECT count(*) FROM inbox_seen"), seen + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_same_mail_twice_counts_once),
 		cmocka_unit_test(test_unknown_token_suppresses_nobody),
 		cmocka_unit_test(test_complaint_through_returned_message),
+		cmocka_unit_test(test_failed_record_is_read_again),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
