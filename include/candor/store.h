@@ -21,6 +21,12 @@ struct sqlite3_stmt;
 /* The schema version this build writes. */
 #define CD_STORE_SCHEMA_VERSION 3
 
+/* The engines behind the store (src/store/db_*.c). */
+enum cd_store_engine {
+	CD_STORE_SQLITE,
+	CD_STORE_POSTGRESQL
+};
+
 enum cd_store_flags {
 	CD_STORE_CREATE = 1,   /* create the file if missing (candorctl init) */
 	CD_STORE_READONLY = 2  /* status, report, history */
@@ -79,8 +85,10 @@ int cd_store_suppress(struct cd_store *st, const char *email, const char *reason
 /* Lift the suppression of EMAIL. Returns 0, CD_ENOTFOUND or CD_ESTORE. */
 int cd_store_unsuppress(struct cd_store *st, const char *email, struct cd_error *err);
 
-/* Name of a state as stored ("sending"). */
+/* Name of a state as stored ("sending"), and back (CD_MSG_NSTATES for
+ * a name that is none). */
 const char *cd_store_state_name(enum cd_msg_state s);
+enum cd_msg_state cd_store_state_parse(const char *name);
 
 /* Run a statement with no result and no parameters (schema, pragmas). */
 int cd_store_exec(struct cd_store *st, const char *sql, struct cd_error *err);

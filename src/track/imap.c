@@ -1,5 +1,5 @@
 /*
- * tracker.c - see tracker.h. One IMAP session, kept between cycles;
+ * imap.c - see imap.h. One IMAP session, kept between cycles;
  * libetpan speaks the protocol, gnutls checks the server's certificate
  * chain (libetpan itself does not).
  */
@@ -15,13 +15,13 @@
 #include "candor/config.h"
 #include "candor/log.h"
 #include "candor/store.h"
-#include "candor/tracker.h"
+#include "candor/imap.h"
 
 #define KEYWORD "$Candor"
 #define BACKOFF_MIN 30
 #define BACKOFF_MAX 1800
 
-struct cd_tracker {
+struct cd_imap {
 	mailimap *imap;
 	int idling;
 	int failures;
@@ -30,12 +30,12 @@ struct cd_tracker {
 	char where[300];      /* "imaps://host/INBOX" */
 };
 
-struct cd_tracker *cd_tracker_new(void)
+struct cd_imap *cd_imap_new(void)
 {
-	return calloc(1, sizeof(struct cd_tracker));
+	return calloc(1, sizeof(struct cd_imap));
 }
 
-static void disconnect(struct cd_tracker *t)
+static void disconnect(struct cd_imap *t)
 {
 	if (!t->imap)
 		return;
@@ -47,7 +47,7 @@ static void disconnect(struct cd_tracker *t)
 	t->imap = NULL;
 }
 
-void cd_tracker_free(struct cd_tracker *t)
+void cd_imap_free(struct cd_imap *t)
 {
 	if (!t)
 		return;
@@ -55,7 +55,7 @@ void cd_tracker_free(struct cd_tracker *t)
 	free(t);
 }
 
-void cd_tracker_describe(const struct cd_tracker *t, char *buf, size_t len)
+void cd_imap_describe(const struct cd_imap *t, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s %s, %lld read", t->imap ? "connected to" : "not connected to",
 		 t->where[0] ? t->where : "the inbox", (long long)t->read);
@@ -67,7 +67,7 @@ static const char *said(mailimap *imap)
 	return imap && imap->imap_response ? imap->imap_response : "no answer";
 }
 
-static int fail(struct cd_tracker *t, struct cd_error *err, const char *what, int r)
+static int fail(struct cd_imap *t, struct cd_error *err, const char *what, int r)
 {
 	cd_error_set(err, CD_EIO, NULL, 0, "IMAP %s: %s (libetpan error %d)", what, said(t->imap), r);
 	return CD_EIO;
@@ -125,7 +125,7 @@ static void set_sni(struct mailstream_ssl_context *ctx, void *host)
 
 /* The server's chain against the system's trust store (and ca_file),
  * with its name checked: libetpan accepts any certificate. */
-static int verify_peer(struct cd_tracker *t, const struct cd_config *cfg, const char *host,
+static int verify_peer(struct cd_imap *t, const struct cd_config *cfg, const char *host,
 		       struct cd_error *err)
 {
 	carray *chain = mailstream_get_certificate_chain(t->imap->imap_stream);
@@ -168,7 +168,7 @@ static int verify_peer(struct cd_tracker *t, const struct cd_config *cfg, const 
 	return 0;
 }
 
-static int connect_tls(struct cd_tracker *t, const struct cd_config *cfg, const char *host,
+static int connect_tls(struct cd_imap *t, const struct cd_config *cfg, const char *host,
 		       uint16_t port, int tls, struct cd_error *err)
 {
 	int r;
@@ -199,7 +199,7 @@ static int connect_tls(struct cd_tracker *t, const struct cd_config *cfg, const 
 	return cfg->imap.verify_certificate ? verify_peer(t, cfg, host, err) : 0;
 }
 
-static int connect_and_select(struct cd_tracker *t, const struct cd_config *cfg,
+static int connect_and_select(struct cd_imap *t, const struct cd_config *cfg,
 			      struct cd_error *err)
 {
 	char host[256];
@@ -247,7 +247,7 @@ static int meta_set_u32(struct cd_store *st, const char *key, uint32_t v, struct
 
 /* The UID to read after. A mailbox whose UIDVALIDITY (or name) changed
  * is read again from the start; inbox_seen recognises what was counted. */
-static int position(struct cd_tracker *t, const struct cd_config *cfg, struct cd_store *st,
+static int position(struct cd_imap *t, const struct cd_config *cfg, struct cd_store *st,
 		    uint32_t *after, struct cd_error *err)
 {
 	uint32_t validity = t->imap->imap_selection_info ?
@@ -301,7 +301,7 @@ static void read_atts(const struct mailimap_msg_att *ma, uint32_t *uid, uint32_t
 }
 
 /* UIDs above AFTER with their sizes, in order. */
-static int new_uids(struct cd_tracker *t, uint32_t after, uint32_t **uids, uint32_t **sizes,
+static int new_uids(struct cd_imap *t, uint32_t after, uint32_t **uids, uint32_t **sizes,
 		    size_t *n, struct cd_error *err)
 {
 	struct mailimap_set *set = mailimap_set_new_interval(after + 1, 0);
@@ -370,7 +370,7 @@ static struct mailimap_set *uid_set(const uint32_t *uids, size_t n)
  * bytes of each when PARTIAL (a 10 MB attachment does not need reading
  * to know a reply). BODIES[i] gets a NUL-terminated copy, or stays NULL
  * when the server sent none (the mail went meanwhile). */
-static int fetch_bodies(struct cd_tracker *t, const uint32_t *uids, size_t n, int partial,
+static int fetch_bodies(struct cd_imap *t, const uint32_t *uids, size_t n, int partial,
 			int64_t max, char **bodies, size_t *lens, struct cd_error *err)
 {
 	struct mailimap_set *set = uid_set(uids, n);
@@ -425,7 +425,7 @@ out:
 
 /* Mark UIDS done, and move them when imap.move_to says so. A server that
  * refuses keywords only costs the mark: the UID position still holds. */
-static void mark_done(struct cd_tracker *t, const struct cd_config *cfg, const uint32_t *uids,
+static void mark_done(struct cd_imap *t, const struct cd_config *cfg, const uint32_t *uids,
 		      size_t n)
 {
 	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
@@ -457,7 +457,7 @@ static void mark_done(struct cd_tracker *t, const struct cd_config *cfg, const u
 
 /* One chunk: fetch, record each in UID order, mark what matched, move
  * the position on. */
-static int read_chunk(struct cd_tracker *t, const struct cd_config *cfg, struct cd_store *st,
+static int read_chunk(struct cd_imap *t, const struct cd_config *cfg, struct cd_store *st,
 		      int64_t now, const uint32_t *uids, const uint32_t *sizes, size_t n,
 		      struct cd_track_stats *stats, struct cd_error *err)
 {
@@ -509,7 +509,7 @@ static int read_chunk(struct cd_tracker *t, const struct cd_config *cfg, struct 
 	return meta_set_u32(st, "imap_last_uid", uids[n - 1], err);
 }
 
-static int read_new(struct cd_tracker *t, const struct cd_config *cfg, struct cd_store *st,
+static int read_new(struct cd_imap *t, const struct cd_config *cfg, struct cd_store *st,
 		    int64_t now, struct cd_track_stats *stats, struct cd_error *err)
 {
 	uint32_t after, *uids = NULL, *sizes = NULL;
@@ -528,7 +528,7 @@ out:
 	return r;
 }
 
-int cd_tracker_run(struct cd_tracker *t, const struct cd_config *cfg, struct cd_store *st,
+int cd_imap_run(struct cd_imap *t, const struct cd_config *cfg, struct cd_store *st,
 		   int64_t now, struct cd_track_stats *stats, struct cd_error *err)
 {
 	int r;
@@ -568,7 +568,7 @@ failed:
 	return r;
 }
 
-int cd_tracker_idle_fd(struct cd_tracker *t, const struct cd_config *cfg)
+int cd_imap_idle_fd(struct cd_imap *t, const struct cd_config *cfg)
 {
 	if (!t->imap || !cfg->imap.idle || !mailimap_has_idle(t->imap))
 		return -1;

@@ -24,7 +24,7 @@
 #include "candor/sender.h"
 #include "candor/store.h"
 #include "candor/template.h"
-#include "candor/tracker.h"
+#include "candor/imap.h"
 #include "candor/util.h"
 
 static volatile sig_atomic_t got_stop, got_reload;
@@ -53,7 +53,7 @@ struct daemon {
 	int64_t wd_ms;        /* watchdog ping interval, 0 when off */
 	int64_t wd_last_ms;   /* when WATCHDOG=1 was last sent */
 	struct cd_cycle_stats last;
-	struct cd_tracker *tracker;
+	struct cd_imap *inbox;
 	int inbox_ready;      /* IDLE said new mail arrived */
 };
 
@@ -146,11 +146,11 @@ static void describe(const struct daemon *d, char *buf, size_t len)
 	else
 		snprintf(buf, len, "idle, next due %s, %lld queued, %lld held", when,
 			 (long long)queued, (long long)counts[CD_MSG_HELD]);
-	if (d->cfg->imap.url[0] && d->tracker) {
+	if (d->cfg->imap.url[0] && d->inbox) {
 		char inbox[400];
 		size_t used = strlen(buf);
 
-		cd_tracker_describe(d->tracker, inbox, sizeof(inbox));
+		cd_imap_describe(d->inbox, inbox, sizeof(inbox));
 		snprintf(buf + used, len - used, "; inbox %s", inbox);
 	}
 }
@@ -199,11 +199,11 @@ static void reload(struct daemon *d)
 	d->next_cycle_ms = 0; /* new rules may make something due now */
 	/* the inbox settings may have changed: connect afresh, at once */
 	{
-		struct cd_tracker *t = cd_tracker_new();
+		struct cd_imap *t = cd_imap_new();
 
 		if (t) {
-			cd_tracker_free(d->tracker);
-			d->tracker = t;
+			cd_imap_free(d->inbox);
+			d->inbox = t;
 		}
 	}
 	/* the admin may have fixed what paused sending; the next send tells */
@@ -233,7 +233,7 @@ static int run_tracking(struct daemon *d)
 	if (!d->cfg->imap.url[0] || d->opts->dry_run)
 		return 0;
 	sigprocmask(SIG_SETMASK, &d->waitmask, NULL);
-	rc = cd_tracker_run(d->tracker, d->cfg, d->store, cd_util_now(), &ts, &err);
+	rc = cd_imap_run(d->inbox, d->cfg, d->store, cd_util_now(), &ts, &err);
 	sigprocmask(SIG_SETMASK, &d->loopmask, NULL);
 	if (ts.read)
 		cd_log(CD_LOG_NOTICE, "inbox: %lld read: %lld replies, %lld hard and %lld soft bounces,"
@@ -304,7 +304,7 @@ static void wait_for_work(struct daemon *d, int64_t wd_ms)
 	ts.tv_nsec = (wait % 1000) * 1000000;
 	/* with IDLE, new mail in the inbox wakes us before the next cycle */
 	if (wait > 0 && !d->opts->dry_run && d->cfg->imap.url[0])
-		pfd.fd = cd_tracker_idle_fd(d->tracker, d->cfg);
+		pfd.fd = cd_imap_idle_fd(d->inbox, d->cfg);
 	n = ppoll(&pfd, pfd.fd >= 0 ? 1 : 0, &ts, &d->waitmask);
 	if (n < 0 && errno != EINTR)
 		cd_log(CD_LOG_WARNING, "ppoll: %s", strerror(errno));
@@ -381,7 +381,7 @@ int cd_daemon_run(const struct cd_daemon_opts *opts)
 	int rc;
 
 	got_stop = got_reload = 0;
-	if (!(d.tracker = cd_tracker_new()))
+	if (!(d.inbox = cd_imap_new()))
 		return 1;
 	install_signals(&d);
 	rc = start(&d);
@@ -395,7 +395,7 @@ int cd_daemon_run(const struct cd_daemon_opts *opts)
 	cd_notify_stopping();
 	cd_log(CD_LOG_NOTICE, "stopped");
 out:
-	cd_tracker_free(d.tracker);
+	cd_imap_free(d.inbox);
 	cd_store_close(d.store);
 	cd_instance_unlock(d.lock);
 	cd_templates_free(d.tpl);

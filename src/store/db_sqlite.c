@@ -1,0 +1,428 @@
+/*
+ * db_sqlite.c - the SQLite engine: the embedded default. WAL, a busy
+ * timeout, statements prepared once, and the schema brought up to date
+ * by numbered migrations (PRAGMA user_version). The schema is the
+ * contract with the shop's own systems (README documents it), so it
+ * changes only through a new migration.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "db.h"
+
+struct cd_db {
+	sqlite3 *h;
+	char *path;
+};
+
+struct stmt {
+	struct cd_db_stmt base;
+	sqlite3_stmt *s;
+};
+
+/* Migration N brings user_version from N-1 to N. Never edit a shipped
+ * one; add the next. */
+static const char *const migrations[] = {
+	/* 1: the initial schema */
+	"CREATE TABLE meta ("
+	"  key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+	"CREATE TABLE orders ("
+	"  order_id TEXT PRIMARY KEY,"
+	"  channel TEXT NOT NULL DEFAULT 'web',"
+	"  customer_id TEXT,"
+	"  first_name TEXT, name TEXT,"
+	"  email TEXT NOT NULL,"
+	"  locale TEXT, country TEXT, timezone TEXT,"
+	"  items TEXT NOT NULL DEFAULT '[]',"
+	"  total TEXT, currency TEXT,"
+	"  purchased INTEGER, shipped INTEGER, delivered INTEGER,"
+	"  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN"
+	"   ('open','paid','shipped','delivered','returned','refunded','cancelled')),"
+	"  updated INTEGER NOT NULL DEFAULT (unixepoch()));"
+	"CREATE INDEX orders_shipped ON orders(shipped);"
+	"CREATE INDEX orders_delivered ON orders(delivered);"
+	"CREATE INDEX orders_email ON orders(email COLLATE NOCASE);"
+	"CREATE TABLE feedback ("
+	"  id INTEGER PRIMARY KEY,"
+	"  order_id TEXT NOT NULL,"
+	"  rating INTEGER CHECK (rating BETWEEN 1 AND 5),"
+	"  comment TEXT, source TEXT NOT NULL DEFAULT 'shop',"
+	"  received INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX feedback_once ON feedback(order_id, source, received);"
+	"CREATE INDEX feedback_received ON feedback(received);"
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  order_id TEXT NOT NULL,"
+	"  campaign TEXT NOT NULL, variant TEXT NOT NULL,"
+	"  kind TEXT NOT NULL DEFAULT 'request' CHECK (kind IN ('request','reminder')),"
+	"  state TEXT NOT NULL CHECK (state IN"
+	"   ('due','rendered','held','queued','sending','sent','deferred','failed')),"
+	"  recipient TEXT NOT NULL,"
+	"  recipient_domain TEXT GENERATED ALWAYS AS"
+	"   (lower(substr(recipient, instr(recipient, '@') + 1))) VIRTUAL,"
+	"  message_id TEXT UNIQUE, token TEXT UNIQUE,"
+	"  subject TEXT,"
+	"  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER,"
+	"  sent_at INTEGER,"
+	"  reason TEXT, server_reply TEXT,"
+	"  UNIQUE (order_id, campaign, kind));"
+	"CREATE INDEX messages_state ON messages(state, next_attempt);"
+	"CREATE INDEX messages_sent_at ON messages(sent_at);"
+	"CREATE INDEX messages_domain ON messages(recipient_domain, sent_at);"
+	"CREATE INDEX messages_recipient ON messages(recipient COLLATE NOCASE, created);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message INTEGER REFERENCES messages(id),"
+	"  order_id TEXT, kind TEXT NOT NULL, detail TEXT,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX events_order ON events(order_id);"
+	"CREATE INDEX events_message ON events(message);"
+	/* Every insert or update of an order, in commit order (SQLite has one
+	 * writer at a time), so the scheduler can find orders that changed
+	 * without reading them all. Purged once every campaign has seen them,
+	 * always keeping the newest row so a new rowid is never reused. */
+	"CREATE TABLE order_changes ("
+	"  seq INTEGER PRIMARY KEY, order_id TEXT NOT NULL);"
+	"CREATE TRIGGER orders_inserted AFTER INSERT ON orders BEGIN"
+	"  INSERT INTO order_changes(order_id) VALUES (NEW.order_id); END;"
+	"CREATE TRIGGER orders_updated AFTER UPDATE ON orders BEGIN"
+	"  INSERT INTO order_changes(order_id) VALUES (NEW.order_id); END;"
+	/* Where each campaign's last complete pass stopped. */
+	"CREATE TABLE scan_state ("
+	"  campaign TEXT NOT NULL, kind TEXT NOT NULL, params TEXT NOT NULL,"
+	"  hwm INTEGER NOT NULL, mark INTEGER NOT NULL,"
+	"  PRIMARY KEY (campaign, kind)) WITHOUT ROWID;"
+	/* Due orders held back by the send window or a cap. */
+	"CREATE TABLE waiting ("
+	"  campaign TEXT NOT NULL, kind TEXT NOT NULL, order_id TEXT NOT NULL,"
+	"  seen INTEGER NOT NULL,"
+	"  PRIMARY KEY (campaign, kind, order_id)) WITHOUT ROWID;"
+	"CREATE TABLE suppressions ("
+	"  email TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  reason TEXT NOT NULL CHECK (reason IN"
+	"   ('unsubscribed','hard_bounce','soft_bounce','complaint','blocked')),"
+	"  detail TEXT, at INTEGER NOT NULL);",
+	/* 2: a deferred message keeps its bytes, so a retry sends exactly what
+	 * the first attempt did (same Message-ID); cleared once it is final */
+	"ALTER TABLE messages ADD COLUMN mail BLOB;",
+	/* 3: what the inbox brought: replies for support to read, and every
+	 * inbox mail seen once, so a re-read mailbox counts nothing twice */
+	"CREATE TABLE replies ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message INTEGER REFERENCES messages(id),"
+	"  order_id TEXT, kind TEXT NOT NULL, sender TEXT, subject TEXT, body TEXT,"
+	"  received INTEGER NOT NULL);"
+	"CREATE INDEX replies_order ON replies(order_id);"
+	"CREATE TABLE inbox_seen ("
+	"  key TEXT PRIMARY KEY, kind TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static const char *errmsg(struct cd_db *db)
+{
+	return sqlite3_errmsg(db->h);
+}
+
+static int exec(struct cd_db *db, const char *sql)
+{
+	return sqlite3_exec(db->h, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int fail(struct cd_db *db, struct cd_error *err, const char *what)
+{
+	return cd_error_set(err, CD_ESTORE, db->path, 0, "%s: %s", what, sqlite3_errmsg(db->h));
+}
+
+static int user_version(struct cd_db *db, int *v, struct cd_error *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot read schema version");
+	rc = sqlite3_step(s);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return fail(db, err, "cannot read schema version");
+	return 0;
+}
+
+/* Each migration and its version bump in one transaction. */
+static int migrate(struct cd_db *db, struct cd_error *err)
+{
+	char sql[64];
+	int v, rc;
+
+	if ((rc = user_version(db, &v, err)) < 0)
+		return rc;
+	if (v > NMIGRATIONS)
+		return cd_error_set(err, CD_ESTORE, db->path, 0,
+				    "database schema %d is newer than this candor (%d); upgrade candor",
+				    v, NMIGRATIONS);
+	for (; v < NMIGRATIONS; v++) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (exec(db, "BEGIN IMMEDIATE") < 0)
+			return fail(db, err, "cannot migrate");
+		if (exec(db, migrations[v]) < 0 || exec(db, sql) < 0) {
+			rc = fail(db, err, "cannot migrate");
+			exec(db, "ROLLBACK");
+			return rc;
+		}
+		if (exec(db, "COMMIT") < 0) {
+			rc = fail(db, err, "cannot migrate");
+			exec(db, "ROLLBACK");
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int configure(struct cd_db *db, int flags, struct cd_error *err)
+{
+	sqlite3_busy_timeout(db->h, 5000);
+	/* An 8 MB page cache keeps memory bounded. Statement journals, which
+	 * every upsert needs once the order_changes trigger exists, stay in
+	 * memory instead of costing a temporary file write per statement. */
+	if (exec(db, "PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;") < 0)
+		return fail(db, err, "database error");
+	if (flags & CD_STORE_READONLY)
+		return 0;
+	if (exec(db, "PRAGMA journal_mode = WAL;"
+		 "PRAGMA synchronous = NORMAL;"
+		 "PRAGMA foreign_keys = ON;") < 0)
+		return fail(db, err, "database error");
+	return 0;
+}
+
+static void db_close(struct cd_db *db)
+{
+	if (!db)
+		return;
+	sqlite3_close_v2(db->h);
+	free(db->path);
+	free(db);
+}
+
+static int check_version(struct cd_db *db, struct cd_error *err)
+{
+	int v, rc;
+
+	if ((rc = user_version(db, &v, err)) < 0)
+		return rc;
+	if (v != NMIGRATIONS)
+		return cd_error_set(err, CD_ESTORE, db->path, 0,
+				    "database schema is %d, expected %d; run candord or 'candorctl init' once to migrate",
+				    v, NMIGRATIONS);
+	return 0;
+}
+
+static int db_open(const char *path, int flags, struct cd_db **out, struct cd_error *err)
+{
+	struct cd_db *db;
+	struct stat sb;
+	int oflags, rc;
+
+	*out = NULL;
+	if (!(flags & CD_STORE_CREATE) && stat(path, &sb) < 0)
+		return cd_error_set(err, CD_ENOTFOUND, path, 0,
+				    "database not found (%s); create it with 'candorctl init'",
+				    strerror(errno));
+	db = calloc(1, sizeof(*db));
+	if (!db || !(db->path = strdup(path))) {
+		free(db);
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	}
+	oflags = (flags & CD_STORE_READONLY) ? SQLITE_OPEN_READONLY
+		 : SQLITE_OPEN_READWRITE | ((flags & CD_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(path, &db->h, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = fail(db, err, "cannot open database");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	if ((rc = configure(db, flags, err)) < 0)
+		goto fail;
+	rc = (flags & CD_STORE_READONLY) ? check_version(db, err) : migrate(db, err);
+	if (rc < 0)
+		goto fail;
+	*out = db;
+	return 0;
+fail:
+	db_close(db);
+	return rc;
+}
+
+static struct cd_db_stmt *prepare(struct cd_db *db, const char *sql, int persistent)
+{
+	struct stmt *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->base.ops = &cd_db_sqlite;
+	if (sqlite3_prepare_v3(db->h, sql, -1, persistent ? SQLITE_PREPARE_PERSISTENT : 0,
+			       &st->s, NULL) != SQLITE_OK || !st->s) {
+		sqlite3_finalize(st->s);
+		free(st);
+		return NULL;
+	}
+	return &st->base;
+}
+
+#define S(x) (((struct stmt *)(x))->s)
+
+static void finalize(struct cd_db_stmt *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(S(s));
+	free(s);
+}
+
+static void reset(struct cd_db_stmt *s)
+{
+	sqlite3_reset(S(s));
+	sqlite3_clear_bindings(S(s));
+}
+
+static int busy(struct cd_db_stmt *s)
+{
+	return sqlite3_stmt_busy(S(s));
+}
+
+static int ok(int rc)
+{
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static int bind_int(struct cd_db_stmt *s, int i, int64_t v)
+{
+	return ok(sqlite3_bind_int64(S(s), i, v));
+}
+
+static int bind_double(struct cd_db_stmt *s, int i, double v)
+{
+	return ok(sqlite3_bind_double(S(s), i, v));
+}
+
+static int bind_text(struct cd_db_stmt *s, int i, const char *v, int len)
+{
+	return ok(sqlite3_bind_text(S(s), i, v, len, SQLITE_STATIC));
+}
+
+static int bind_blob(struct cd_db_stmt *s, int i, const void *v, size_t len)
+{
+	return ok(sqlite3_bind_blob64(S(s), i, v, len, SQLITE_STATIC));
+}
+
+static int bind_null(struct cd_db_stmt *s, int i)
+{
+	return ok(sqlite3_bind_null(S(s), i));
+}
+
+static int params(struct cd_db_stmt *s)
+{
+	return sqlite3_bind_parameter_count(S(s));
+}
+
+static int step(struct cd_db_stmt *s)
+{
+	int rc = sqlite3_step(S(s));
+
+	if (rc == SQLITE_ROW)
+		return CD_DB_ROW;
+	return rc == SQLITE_DONE ? CD_DB_DONE : -1;
+}
+
+static int is_null(struct cd_db_stmt *s, int col)
+{
+	return sqlite3_column_type(S(s), col) == SQLITE_NULL;
+}
+
+static int64_t col_int(struct cd_db_stmt *s, int col)
+{
+	return sqlite3_column_int64(S(s), col);
+}
+
+static double col_double(struct cd_db_stmt *s, int col)
+{
+	return sqlite3_column_double(S(s), col);
+}
+
+static const char *col_text(struct cd_db_stmt *s, int col)
+{
+	return (const char *)sqlite3_column_text(S(s), col);
+}
+
+static const void *col_blob(struct cd_db_stmt *s, int col, size_t *len)
+{
+	const void *p = sqlite3_column_blob(S(s), col);
+
+	*len = (size_t)sqlite3_column_bytes(S(s), col);
+	return p;
+}
+
+static int64_t changes(struct cd_db *db)
+{
+	return sqlite3_changes64(db->h);
+}
+
+static int64_t last_id(struct cd_db *db)
+{
+	return sqlite3_last_insert_rowid(db->h);
+}
+
+const struct cd_db_ops cd_db_sqlite = {
+	.name = "sqlite",
+	.engine = CD_STORE_SQLITE,
+	.begin_sql = "BEGIN IMMEDIATE",
+	.open = db_open,
+	.close = db_close,
+	.errmsg = errmsg,
+	.exec = exec,
+	.prepare = prepare,
+	.finalize = finalize,
+	.reset = reset,
+	.busy = busy,
+	.bind_int = bind_int,
+	.bind_double = bind_double,
+	.bind_text = bind_text,
+	.bind_blob = bind_blob,
+	.bind_null = bind_null,
+	.params = params,
+	.step = step,
+	.is_null = is_null,
+	.col_int = col_int,
+	.col_double = col_double,
+	.col_text = col_text,
+	.col_blob = col_blob,
+	.changes = changes,
+	.last_id = last_id,
+};
+
+/* ---- transitional: the raw handle for modules not yet on verbs ---- */
+
+struct sqlite3 *cd_store_db(struct cd_store *st)
+{
+	return cd_db_handle(st)->h;
+}
+
+struct sqlite3_stmt *cd_store_prepare_cached(struct cd_store *st, const char *sql)
+{
+	struct cd_db_stmt *s = cd_db_cached(st, sql);
+
+	return s ? S(s) : NULL;
+}
+
+void cd_store_release(struct sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
