@@ -24,10 +24,6 @@ struct cd_window {
  * next 60 days qualifies (every weekday off, say). */
 int64_t cd_schedule_next_open(int64_t t, const char *tz, const struct cd_window *w);
 
-/* Put TZ back as it was before the first cd_schedule_next_open(), so the
- * daemon's own messages use the server's zone again. */
-void cd_schedule_restore_zone(void);
-
 /* The zone to use for an order: its own TIMEZONE if set, else a default
  * for COUNTRY (ISO 3166 alpha-2), else SHOP_TZ. Borrowed strings. */
 const char *cd_schedule_zone(const char *timezone, const char *country,

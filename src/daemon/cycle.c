@@ -563,7 +563,6 @@ int cd_cycle_run(const struct cd_cycle *c, struct cd_cycle_stats *stats,
 	if (r.next_open && (!stats->next_due || r.next_open < stats->next_due))
 		stats->next_due = r.next_open;
 out:
-	cd_schedule_restore_zone();
 	if (outer == 1)
 		cd_store_rollback(c->store);
 	else if (outer == 2)

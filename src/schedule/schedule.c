@@ -1,8 +1,7 @@
 /*
- * schedule.c - send windows in local time. The C library does the time
- * zone arithmetic (tz database, DST rules); candor only walks forward day
- * by day. TZ is switched with setenv()+tzset(), cached so that a run of
- * orders in one zone costs one switch.
+ * schedule.c - send windows in local time. tz.c reads the tz database
+ * (DST rules included) for each customer's zone without touching the
+ * process's TZ; this walks forward one local day at a time.
  */
 #include "config.h"
 
@@ -15,70 +14,34 @@
 #include <time.h>
 
 #include "candor/schedule.h"
+#include "candor/tz.h"
 
-static char current_tz[128];
-static char saved_tz[128];
-static int saved, had_tz;
-
-static void use_zone(const char *tz)
+static int blacked_out(const struct cd_window *w, int ymd)
 {
-	if (strcmp(current_tz, tz) == 0)
-		return;
-	if (!saved) {
-		const char *old = getenv("TZ");
-
-		had_tz = old != NULL;
-		snprintf(saved_tz, sizeof(saved_tz), "%s", old ? old : "");
-		saved = 1;
-	}
-	snprintf(current_tz, sizeof(current_tz), "%s", tz);
-	setenv("TZ", tz, 1);
-	tzset();
-}
-
-static int blacked_out(const struct cd_window *w, const struct tm *tm)
-{
-	int ymd = (tm->tm_year + 1900) * 10000 + (tm->tm_mon + 1) * 100 + tm->tm_mday;
-
 	for (int i = 0; i < w->nblackout; i++)
 		if (w->blackout[i] == ymd)
 			return 1;
 	return 0;
 }
 
-/* The epoch time of local date TM at MINUTES after midnight; mktime()
- * with tm_isdst = -1 resolves gaps and overlaps by the zone's rules. */
-static int64_t local_at(const struct tm *day, int minutes)
-{
-	struct tm tm = *day;
-
-	tm.tm_hour = minutes / 60;
-	tm.tm_min = minutes % 60;
-	tm.tm_sec = 0;
-	tm.tm_isdst = -1;
-	return (int64_t)mktime(&tm);
-}
-
 /* The window of one local day, remembered: a cycle asks for the same
- * zone and day once per order, and mktime() is not cheap. */
+ * zone and day once per order. */
 static struct {
 	const struct cd_window *w;
-	char tz[128];
-	int ymd;
+	const struct cd_tz *z;
+	int64_t day;
 	int64_t open, close;
 } last_day;
 
-static void day_window(const struct cd_window *w, const struct tm *day,
+static void day_window(const struct cd_window *w, const struct cd_tz *z, int64_t day,
 		       int64_t *open, int64_t *close)
 {
-	int ymd = (day->tm_year + 1900) * 10000 + (day->tm_mon + 1) * 100 + day->tm_mday;
-
-	if (last_day.w != w || last_day.ymd != ymd || strcmp(last_day.tz, current_tz) != 0) {
+	if (last_day.w != w || last_day.z != z || last_day.day != day) {
 		last_day.w = w;
-		last_day.ymd = ymd;
-		snprintf(last_day.tz, sizeof(last_day.tz), "%s", current_tz);
-		last_day.open = local_at(day, w->start_min);
-		last_day.close = local_at(day, w->end_min);
+		last_day.z = z;
+		last_day.day = day;
+		last_day.open = cd_tz_from_local(z, day * 86400 + w->start_min * 60);
+		last_day.close = cd_tz_from_local(z, day * 86400 + w->end_min * 60);
 	}
 	*open = last_day.open;
 	*close = last_day.close;
@@ -86,45 +49,29 @@ static void day_window(const struct cd_window *w, const struct tm *day,
 
 int64_t cd_schedule_next_open(int64_t t, const char *tz, const struct cd_window *w)
 {
-	time_t now = (time_t)t;
-	struct tm day;
+	const struct cd_tz *z = cd_tz_get(tz && *tz ? tz : "UTC");
+	int64_t local, day;
 
-	use_zone(tz && *tz ? tz : "UTC");
-	localtime_r(&now, &day);
-	for (int i = 0; i < 60; i++) {
-		if ((w->weekdays & (1u << day.tm_wday)) && !blacked_out(w, &day)) {
+	if (!z && !(z = cd_tz_get("UTC")))
+		return -1;
+	local = t + cd_tz_offset(z, t);
+	day = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+	for (int i = 0; i < 60; i++, day++) {
+		int y, m, d;
+
+		cd_tz_civil(day, &y, &m, &d);
+		if ((w->weekdays & (1u << cd_tz_weekday(day))) &&
+		    !blacked_out(w, y * 10000 + m * 100 + d)) {
 			int64_t open, close;
 
-			day_window(w, &day, &open, &close);
-
+			day_window(w, z, day, &open, &close);
 			if (t < open)
 				return open;
 			if (t < close)
 				return t;
 		}
-		/* the next local day: noon avoids every DST edge */
-		day.tm_mday++;
-		day.tm_hour = 12;
-		day.tm_min = day.tm_sec = 0;
-		day.tm_isdst = -1;
-		now = mktime(&day);
-		localtime_r(&now, &day);
 	}
 	return -1;
-}
-
-void cd_schedule_restore_zone(void)
-{
-	if (!saved)
-		return;
-	if (had_tz)
-		setenv("TZ", saved_tz, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	saved = 0;
-	current_tz[0] = '\0';
-	last_day.w = NULL; /* a new cycle may bring a new configuration */
 }
 
 /* Countries that span several zones get the zone most of their people

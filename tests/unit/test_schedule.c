@@ -162,18 +162,24 @@ static void test_zone_fallback_chain(void **state)
 	assert_string_equal(cd_schedule_zone(NULL, NULL, "Europe/Paris"), "Europe/Paris");
 }
 
-static void test_restore_zone(void **state)
+static void test_process_zone_untouched(void **state)
 {
 	struct cd_window w = window(0, 24 * 60, ALL_DAYS);
+	time_t t = 1700000000;
+	struct tm before, after;
 
 	(void)state;
-	cd_schedule_restore_zone(); /* end the earlier tests' "cycle" */
 	setenv("TZ", "America/Denver", 1);
 	tzset();
+	localtime_r(&t, &before);
 	cd_schedule_next_open(0, "Asia/Tokyo", &w);
-	cd_schedule_restore_zone();
+	cd_schedule_next_open(0, "Europe/Berlin", &w);
 	assert_non_null(getenv("TZ"));
 	assert_string_equal(getenv("TZ"), "America/Denver");
+	localtime_r(&t, &after);
+	assert_int_equal(before.tm_hour, after.tm_hour);
+	unsetenv("TZ");
+	tzset();
 }
 
 static void test_parsers(void **state)
@@ -205,7 +211,7 @@ int main(void)
 		cmocka_unit_test(test_blackout_dates_are_local),
 		cmocka_unit_test(test_no_open_day_returns_minus_one),
 		cmocka_unit_test(test_zone_fallback_chain),
-		cmocka_unit_test(test_restore_zone),
+		cmocka_unit_test(test_process_zone_untouched),
 		cmocka_unit_test(test_parsers),
 	};
 
