@@ -46,8 +46,6 @@ int cd_compliance_load(const char *dir, const char *const *only, size_t nonly,
 
 void cd_compliance_free(struct cd_compliance *c);
 
-/* The packs loaded, in order; borrowed. */
-size_t cd_compliance_packs(const struct cd_compliance *c, const char *const **names);
 
 /* Is pack NAME loaded? */
 int cd_compliance_has_pack(const struct cd_compliance *c, const char *name);
@@ -70,7 +68,5 @@ void cd_findings_clear(struct cd_findings *f);
  * (for a held message's reason or a log line). */
 const char *cd_findings_summary(const struct cd_findings *f, char *buf, size_t len);
 
-/* The directory packs are installed in. */
-const char *cd_compliance_default_dir(void);
 
 #endif

@@ -14,7 +14,6 @@
 #include <stdio.h>
 
 #include "candor/error.h"
-#include "candor/schedule.h"
 #include "candor/units.h"
 
 /* Exit status for a configuration error (sysexits.h EX_CONFIG). */
@@ -159,6 +158,9 @@ const struct cd_channel *cd_config_channel(const struct cd_config *cfg,
 
 /* The default configuration file path (SYSCONFDIR/candor/candor.conf). */
 const char *cd_config_default_path(void);
+
+/* The compliance packs' default directory (SYSCONFDIR/candor/packs). */
+const char *cd_config_default_packs(void);
 
 /* Name of a trigger as written in the config file. */
 const char *cd_config_trigger_name(enum cd_trigger trigger);

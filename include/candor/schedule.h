@@ -10,14 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CD_MAX_BLACKOUTS 64
-
-struct cd_window {
-	int start_min, end_min;  /* minutes after local midnight; start < end */
-	unsigned weekdays;       /* bit 0 = Sunday ... bit 6 = Saturday */
-	int nblackout;
-	int blackout[CD_MAX_BLACKOUTS]; /* local dates as YYYYMMDD */
-};
+#include "candor/units.h"
 
 /* The earliest moment at or after T (epoch seconds) that lies inside W in
  * time zone TZ (a tz database name). Returns -1 when no moment in the
@@ -33,11 +26,5 @@ const char *cd_schedule_zone(const char *timezone, const char *country,
  * 1 yes, 0 no, -1 not even a zone name (empty, absolute, "..", over 64
  * characters), so no name can reach outside the database. */
 int cd_schedule_zone_known(const char *tz);
-
-/* Parse "HH:MM" into minutes; -1 if malformed. */
-int cd_schedule_parse_hhmm(const char *s);
-
-/* Parse a weekday name ("mon", "Monday", ...) into 0..6 (Sunday 0); -1. */
-int cd_schedule_parse_weekday(const char *s);
 
 #endif

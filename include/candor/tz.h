@@ -18,6 +18,11 @@ struct cd_tz;
  * damaged. Borrowed from the cache. */
 const struct cd_tz *cd_tz_get(const char *name);
 
+/* Is NAME a zone of the tz database? 1 yes, 0 no, -1 not even a zone
+ * name (empty, absolute, "..", over 64 characters), so no name can reach
+ * outside the database. */
+int cd_tz_known(const char *name);
+
 /* Seconds east of UTC in zone Z at time T (Unix seconds). */
 int32_t cd_tz_offset(const struct cd_tz *z, int64_t t);
 

@@ -656,12 +656,6 @@ const char *cd_compliance_no_reminder(const struct cd_compliance *c, char *const
 	return buf;
 }
 
-size_t cd_compliance_packs(const struct cd_compliance *c, const char *const **names)
-{
-	*names = (const char *const *)c->packs;
-	return c->npacks;
-}
-
 int cd_compliance_has_pack(const struct cd_compliance *c, const char *name)
 {
 	for (size_t i = 0; i < c->npacks; i++)
@@ -732,9 +726,4 @@ const char *cd_findings_summary(const struct cd_findings *f, char *buf, size_t l
 		used += (size_t)n < len - used ? (size_t)n : len - used - 1;
 	}
 	return buf;
-}
-
-const char *cd_compliance_default_dir(void)
-{
-	return SYSCONFDIR "/candor/packs";
 }

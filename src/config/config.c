@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "candor/compliance.h"
 #include "candor/config.h"
 #include "candor/log.h"
+#include "candor/tz.h"
 #include "candor/util.h"
 
 enum kind { K_STRING, K_INT, K_BOOL, K_GROUP, K_LIST };
@@ -434,7 +434,7 @@ static void check_timezone(struct loader *ld, const config_setting_t *group,
 {
 	char dp[256];
 	config_setting_t *s = member(group, "shop", "timezone", dp, sizeof(dp));
-	int known = v ? cd_schedule_zone_known(v) : 1;
+	int known = v ? cd_tz_known(v) : 1;
 
 	if (known < 0)
 		report(ld, s, dp, "\"%s\" is not a time zone name like Europe/Berlin", v);
@@ -679,7 +679,7 @@ static int get_hhmm(struct loader *ld, const config_setting_t *g, const char *na
 
 	if (s && config_setting_type(s) == CONFIG_TYPE_STRING)
 		v = config_setting_get_string(s);
-	if ((m = cd_schedule_parse_hhmm(v)) < 0)
+	if ((m = cd_units_hhmm(v)) < 0)
 		report(ld, s, dp, "bad time \"%s\" (write HH:MM, e.g. \"09:00\")", v);
 	return m;
 }
@@ -697,7 +697,7 @@ static void load_weekdays(struct loader *ld, struct cd_window *w,
 	for (int i = 0; i < config_setting_length(l); i++) {
 		config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
 		const char *v = config_setting_get_string(e);
-		int d = v ? cd_schedule_parse_weekday(v) : -1;
+		int d = v ? cd_units_weekday(v) : -1;
 
 		snprintf(dp, sizeof(dp), "send_window.weekdays[%d]", i);
 		if (d < 0)
@@ -913,7 +913,7 @@ static void load_top(struct loader *ld, struct cd_config *c,
 	s = get_string(ld, root, "", "templates", "/etc/candor/templates", 1);
 	c->templates = resolve_path(ld, s);
 	free(s);
-	s = get_string(ld, root, "", "packs", cd_compliance_default_dir(), 1);
+	s = get_string(ld, root, "", "packs", cd_config_default_packs(), 1);
 	c->packs = resolve_path(ld, s);
 	free(s);
 	t = get_choice(ld, root, "", "log_level", "info", levels, 8);
@@ -1098,6 +1098,11 @@ const struct cd_channel *cd_config_channel(const struct cd_config *cfg,
 const char *cd_config_default_path(void)
 {
 	return SYSCONFDIR "/candor/candor.conf";
+}
+
+const char *cd_config_default_packs(void)
+{
+	return SYSCONFDIR "/candor/packs";
 }
 
 const char *cd_config_trigger_name(enum cd_trigger trigger)

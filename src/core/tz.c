@@ -363,6 +363,13 @@ const struct cd_tz *cd_tz_get(const char *name)
 	return z->known ? z : NULL;
 }
 
+int cd_tz_known(const char *name)
+{
+	if (!name_ok(name))
+		return -1;
+	return cd_tz_get(name) != NULL;
+}
+
 int32_t cd_tz_offset(const struct cd_tz *z, int64_t t)
 {
 	size_t lo = 0, hi = z->ntrans;

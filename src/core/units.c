@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "candor/error.h"
 #include "candor/units.h"
@@ -151,4 +152,30 @@ const char *cd_units_format_rate(const struct cd_rate *rate, char *buf,
 	snprintf(buf, len, "%lld/%llds", (long long)rate->count,
 		 (long long)rate->per_seconds);
 	return buf;
+}
+
+int cd_units_hhmm(const char *s)
+{
+	if (strlen(s) != 5 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
+	    s[2] != ':' || !isdigit((unsigned char)s[3]) || !isdigit((unsigned char)s[4]))
+		return -1;
+	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+
+	if (h > 24 || m > 59 || (h == 24 && m != 0))
+		return -1;
+	return h * 60 + m;
+}
+
+int cd_units_weekday(const char *s)
+{
+	static const char *const names[] = {
+		"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+	};
+
+	/* "mon" or "monday", in any case */
+	for (int i = 0; i < 7; i++)
+		if (strcasecmp(s, names[i]) == 0 ||
+		    (strlen(s) == 3 && strncasecmp(s, names[i], 3) == 0))
+			return i;
+	return -1;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "candor/compliance.h"
+#include "candor/config.h"
 #include "candor/util.h"
 #include "ctl.h"
 
@@ -29,7 +30,7 @@ static int lint_usage(FILE *out)
 		"all in DIR, default %s); --channel also applies that sales\n"
 		"channel's rules (amazon: only Amazon links).\n"
 		"Exit status: 0 clean, 1 a violation found, 2 usage or input error.\n",
-		cd_compliance_default_dir());
+		cd_config_default_packs());
 	return out == stdout ? 0 : LINT_USAGE;
 }
 
@@ -54,7 +55,7 @@ static int parse_lint_args(int argc, char **argv, struct lint_args *a)
 	int c;
 
 	a->format = "text";
-	a->dir = getenv("CANDOR_PACKS") ? getenv("CANDOR_PACKS") : cd_compliance_default_dir();
+	a->dir = getenv("CANDOR_PACKS") ? getenv("CANDOR_PACKS") : cd_config_default_packs();
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:p:d:C:wh", opts, NULL)) != -1) {
 		switch (c) {

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "candor/schedule.h"
 #include "candor/tz.h"
@@ -113,38 +111,5 @@ const char *cd_schedule_zone(const char *timezone, const char *country,
 
 int cd_schedule_zone_known(const char *tz)
 {
-	const char *dir = getenv("TZDIR");
-	char path[512];
-	struct stat st;
-
-	if (!*tz || tz[0] == '/' || strstr(tz, "..") || strlen(tz) > 64)
-		return -1;
-	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-int cd_schedule_parse_hhmm(const char *s)
-{
-	if (strlen(s) != 5 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
-	    s[2] != ':' || !isdigit((unsigned char)s[3]) || !isdigit((unsigned char)s[4]))
-		return -1;
-	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
-
-	if (h > 24 || m > 59 || (h == 24 && m != 0))
-		return -1;
-	return h * 60 + m;
-}
-
-int cd_schedule_parse_weekday(const char *s)
-{
-	static const char *const names[] = {
-		"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-	};
-
-	/* "mon" or "monday", in any case */
-	for (int i = 0; i < 7; i++)
-		if (strcasecmp(s, names[i]) == 0 ||
-		    (strlen(s) == 3 && strncasecmp(s, names[i], 3) == 0))
-			return i;
-	return -1;
+	return cd_tz_known(tz);
 }

@@ -185,17 +185,17 @@ static void test_process_zone_untouched(void **state)
 static void test_parsers(void **state)
 {
 	(void)state;
-	assert_int_equal(cd_schedule_parse_hhmm("09:00"), 540);
-	assert_int_equal(cd_schedule_parse_hhmm("24:00"), 1440);
-	assert_int_equal(cd_schedule_parse_hhmm("9:00"), -1);
-	assert_int_equal(cd_schedule_parse_hhmm("24:01"), -1);
-	assert_int_equal(cd_schedule_parse_hhmm("12:60"), -1);
-	assert_int_equal(cd_schedule_parse_weekday("mon"), 1);
-	assert_int_equal(cd_schedule_parse_weekday("Sunday"), 0);
-	assert_int_equal(cd_schedule_parse_weekday("xyz"), -1);
-	assert_int_equal(cd_schedule_parse_weekday("Wednesday"), 3);
-	assert_int_equal(cd_schedule_parse_weekday("monxyz"), -1);
-	assert_int_equal(cd_schedule_parse_weekday("mo"), -1);
+	assert_int_equal(cd_units_hhmm("09:00"), 540);
+	assert_int_equal(cd_units_hhmm("24:00"), 1440);
+	assert_int_equal(cd_units_hhmm("9:00"), -1);
+	assert_int_equal(cd_units_hhmm("24:01"), -1);
+	assert_int_equal(cd_units_hhmm("12:60"), -1);
+	assert_int_equal(cd_units_weekday("mon"), 1);
+	assert_int_equal(cd_units_weekday("Sunday"), 0);
+	assert_int_equal(cd_units_weekday("xyz"), -1);
+	assert_int_equal(cd_units_weekday("Wednesday"), 3);
+	assert_int_equal(cd_units_weekday("monxyz"), -1);
+	assert_int_equal(cd_units_weekday("mo"), -1);
 }
 
 int main(void)
