@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
@@ -286,16 +287,71 @@ int64_t cd_cfg_duration(struct cd_config_loader *ld, const config_setting_t *gro
 	return secs;
 }
 
-long long cd_cfg_int(struct cd_config_loader *ld, const config_setting_t *group,
-			 const char *prefix, const char *name, long long def,
-			 long long min, long long max)
+/* The number NAME is set to, as written on line LINE of FILE, into
+ * BUF: libconfig keeps only 32 bits of a plain integer, so 4294967396
+ * would read as 100. 0 when found. */
+static int raw_number(const char *file, int line, const char *name, char *buf, size_t len)
 {
-	char dp[256];
+	char text[1024], *p = NULL;
+	size_t nlen = strlen(name), n;
+	FILE *fp = file ? fopen(file, "r") : NULL;
+	int i = 0, rc = -1;
+
+	if (!fp)
+		return -1;
+	while (i < line && fgets(text, sizeof(text), fp))
+		i++;
+	fclose(fp);
+	if (i != line)
+		return -1;
+	/* the name as a word, then = or : */
+	for (char *q = text; !p && (q = strstr(q, name)); q += nlen) {
+		char *r = q + nlen;
+
+		if ((q > text && (isalnum((unsigned char)q[-1]) || q[-1] == '_')) ||
+		    isalnum((unsigned char)*r) || *r == '_')
+			continue;
+		r += strspn(r, " \t");
+		if (*r == '=' || *r == ':')
+			p = r + 1;
+	}
+	if (!p)
+		return -1;
+	p += strspn(p, " \t");
+	n = strspn(p, "+-0123456789xXabcdefABCDEFL");
+	if (n && n < len) {
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		rc = 0;
+	}
+	return rc;
+}
+
+long long cd_cfg_int(struct cd_config_loader *ld, const config_setting_t *group,
+		     const char *prefix, const char *name, long long def,
+		     long long min, long long max)
+{
+	char dp[256], raw[64];
 	config_setting_t *s = cd_cfg_member(group, prefix, name, dp, sizeof(dp));
 	long long v = def;
 
-	if (s && kind_of(s) == K_INT)
-		v = config_setting_get_int64(s);
+	if (!s || kind_of(s) != K_INT)
+		return v;
+	v = config_setting_get_int64(s);
+	/* settings of the main file have no source file (config_read) */
+	if (raw_number(config_setting_source_file(s) ? config_setting_source_file(s) : ld->file,
+		       (int)config_setting_source_line(s), name, raw, sizeof(raw)) == 0) {
+		char *end;
+		long long r;
+
+		errno = 0;
+		r = strtoll(raw, &end, 0);
+		end += strspn(end, "L");
+		if (errno == ERANGE || *end || r != v) {
+			cd_cfg_report(ld, s, dp, "%s is out of range (%lld to %lld)", raw, min, max);
+			return def;
+		}
+	}
 	if (v < min || v > max) {
 		cd_cfg_report(ld, s, dp, "%lld is out of range (%lld to %lld)", v, min, max);
 		return def;

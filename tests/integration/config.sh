@@ -85,6 +85,11 @@ bad "a missing password_file" "bad.conf:20: smtp.password_file: cannot read .*no
 bad "a world-readable imap.password_file" "bad.conf:20: imap.password_file: .*pw.txt is readable by every user" "imap = { url = \"imaps://h\"; username = \"u\"; password_file = \"$WORK/pw.txt\"; };"
 bad "an imap.url that is not imap:// or imaps://" "bad.conf:20: imap.url: \"pop3://h\" must start with imap:// or imaps://" 'imap = { url = "pop3://h"; username = "u"; };'
 bad "an imap.url without a username" "bad.conf:20: imap.username: is needed with imap.url" 'imap = { url = "imaps://h"; };'
+# libconfig keeps 32 bits of a plain integer: the number as written is checked
+bad "a daily_cap that would wrap to 100" "bad.conf:[0-9]*: limits.daily_cap: 4294967396 is out of range" 's/daily_cap = 0;/daily_cap = 4294967396;/'
+bad "connections that would wrap to 2" "bad.conf:20: smtp.connections: 4294967298 is out of range (1 to 64)" 'smtp = { connections = 4294967298; };'
+bad "a number past 64 bits" "bad.conf:20: smtp.connections: 100000000000000000000 is out of range" 'smtp = { connections = 100000000000000000000; };'
+bad "a negative cap" "bad.conf:[0-9]*: limits.per_customer: -1 is out of range (0 to 1000)" 's/^limits = {/limits = { per_customer = -1;/'
 bad "an unknown tracking setting" "bad.conf:20: tracking.soft_bounce: unknown setting" 'tracking = { soft_bounce = 3; };'
 chmod 600 pw.txt
 write_config pwok.conf "smtp = { username = \"u\"; password_file = \"$WORK/pw.txt\"; };"
