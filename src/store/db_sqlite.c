@@ -8,11 +8,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "db.h"
 
@@ -240,6 +242,17 @@ static int db_open(const char *path, int flags, struct cd_db **out, struct cd_er
 	if (!db || !(db->path = strdup(path))) {
 		free(db);
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	}
+	/* The store holds the token secret and customers' addresses: a new
+	 * one is 0640 (SQLite gives its -wal and -shm files the same mode),
+	 * whatever the umask of whoever ran "candorctl init". */
+	if ((flags & CD_STORE_CREATE) && stat(path, &sb) < 0) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+
+		if (fd >= 0) {
+			fchmod(fd, 0640);
+			close(fd);
+		}
 	}
 	oflags = (flags & CD_STORE_READONLY) ? SQLITE_OPEN_READONLY
 		 : SQLITE_OPEN_READWRITE | ((flags & CD_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);

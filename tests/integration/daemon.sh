@@ -24,7 +24,8 @@ write_config candor.conf
 "$CANDORD" -c candor.conf --once 2>err.log
 check "without a database candord exits 1" [ $? -eq 1 ]
 check "... and says to run candorctl init" grep -q "candorctl init" err.log
-check "candorctl init creates the database" sh -c "'$CANDORCTL' -c candor.conf init | grep -q 'new token secret'"
+check "candorctl init creates the database" sh -c "umask 022; '$CANDORCTL' -c candor.conf init | grep -q 'new token secret'"
+check "... readable by its owner and group only" sh -c "stat -c %a candor.db | grep -qx 640"
 check "candorctl init again keeps the secret" sh -c "'$CANDORCTL' init -c candor.conf | grep -q 'secret kept'"
 add_orders candor.db 1 3
 add_orders candor.db 100 1 2      # delivered 2 days ago: not due yet
