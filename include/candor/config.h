@@ -134,12 +134,22 @@ struct cd_config {
 	size_t nchannels;
 };
 
+enum cd_config_flags {
+	CD_CONFIG_SECRETS = 1   /* read password files (only what sends or reads mail) */
+};
+
 /* Load and validate PATH. On success *OUT is a new config and 0 is
  * returned. On failure every problem found is appended to ERRS (each with
  * file, line and setting), *OUT is NULL and CD_ECONFIG or CD_ENOMEM is
  * returned. */
 int cd_config_load(const char *path, struct cd_config **out,
 		   struct cd_errors *errs);
+
+/* The same with FLAGS: without CD_CONFIG_SECRETS no password file is
+ * opened (the password fields stay NULL), so commands that send and read
+ * nothing run for users who may not read the secrets. */
+int cd_config_load_with(const char *path, int flags, struct cd_config **out,
+			struct cd_errors *errs);
 
 /* Free CFG; NULL is fine. The password is wiped first. */
 void cd_config_free(struct cd_config *cfg);

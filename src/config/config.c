@@ -49,6 +49,7 @@ const char *const cd_config_tls_names[3] = {
 
 struct cd_config_loader {
 	const char *file;
+	int flags;            /* CD_CONFIG_* */
 	char *dir;            /* directory of the file, for relative paths */
 	struct cd_errors *errs;
 	int failed;
@@ -489,7 +490,8 @@ char *cd_cfg_secret(struct cd_config_loader *ld, const config_setting_t *g, cons
 	ssize_t n;
 	int fd;
 
-	if (!path || !*path)
+	/* read only where used: a marketer's report needs no SMTP secret */
+	if (!path || !*path || !(ld->flags & CD_CONFIG_SECRETS))
 		return NULL;
 	snprintf(name, sizeof(name), "%s.password_file", group);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -506,7 +508,10 @@ char *cd_cfg_secret(struct cd_config_loader *ld, const config_setting_t *g, cons
 	} else {
 		buf[n] = '\0';
 		buf[strcspn(buf, "\r\n")] = '\0';
-		pw = cd_cfg_strdup(ld, buf);
+		if (!buf[0])
+			cd_cfg_report(ld, s, name, "%s is empty; write the password on its first line", path);
+		else
+			pw = cd_cfg_strdup(ld, buf);
 	}
 	cd_util_wipe(buf, sizeof(buf));
 	close(fd);
@@ -628,7 +633,13 @@ fail:
 int cd_config_load(const char *path, struct cd_config **out,
 		   struct cd_errors *errs)
 {
-	struct cd_config_loader ld = { .file = path, .errs = errs };
+	return cd_config_load_with(path, CD_CONFIG_SECRETS, out, errs);
+}
+
+int cd_config_load_with(const char *path, int flags, struct cd_config **out,
+			struct cd_errors *errs)
+{
+	struct cd_config_loader ld = { .file = path, .flags = flags, .errs = errs };
 	struct cd_config *c = calloc(1, sizeof(*c));
 	config_t cf;
 	config_setting_t *root;

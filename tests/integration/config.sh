@@ -81,6 +81,9 @@ bad "an unknown time zone" "bad.conf:9: shop.timezone: unknown time zone" 's|fro
 printf 's3cret\n' > pw.txt
 chmod 644 pw.txt
 bad "a world-readable password_file" "bad.conf:20: smtp.password_file: .*pw.txt is readable by every user" "smtp = { username = \"u\"; password_file = \"$WORK/pw.txt\"; };"
+: > empty-pw.txt
+chmod 600 empty-pw.txt
+bad "an empty password_file" "bad.conf:20: smtp.password_file: .*empty-pw.txt is empty" "smtp = { username = \"u\"; password_file = \"$WORK/empty-pw.txt\"; };"
 bad "a missing password_file" "bad.conf:20: smtp.password_file: cannot read .*nothing.txt: No such file" "smtp = { password_file = \"$WORK/nothing.txt\"; };"
 bad "a world-readable imap.password_file" "bad.conf:20: imap.password_file: .*pw.txt is readable by every user" "imap = { url = \"imaps://h\"; username = \"u\"; password_file = \"$WORK/pw.txt\"; };"
 bad "an imap.url that is not imap:// or imaps://" "bad.conf:20: imap.url: \"pop3://h\" must start with imap:// or imaps://" 'imap = { url = "pop3://h"; username = "u"; };'
