@@ -41,8 +41,8 @@ int cd_sender_open(const struct cd_config *cfg, struct cd_store *st, struct cd_t
 
 /* Send message ID of KIND ("request", "reminder"; a static string) to
  * RECIPIENT, for ORDER_ID (MSGID its Message-ID), taking over MAIL (LEN
- * bytes, malloc'd). Waits for a free connection. Returns 0 or
- * CD_ESTORE/CD_ENOMEM (ERR filled). */
+ * bytes, malloc'd), after making it "sending" (committed). Waits for a
+ * free connection. Returns 0 or CD_ESTORE/CD_ENOMEM (ERR filled). */
 int cd_sender_send(struct cd_sender *s, int64_t id, const char *kind, const char *order_id,
 		   const char *msgid, const char *recipient, char *mail, size_t len,
 		   struct cd_error *err);
@@ -81,10 +81,5 @@ int cd_sender_is_paused(struct cd_store *st, const struct cd_config *cfg, int64_
 
 /* Lift a pause (after a reload: the admin may have fixed it). */
 int cd_sender_unpause(struct cd_store *st, struct cd_error *err);
-
-/* Record message ID's move to STATE with REASON, and its event; one
- * committed transaction. Returns 0 or CD_ESTORE. */
-int cd_sender_record(struct cd_store *st, int64_t id, const char *state, const char *reason,
-		     int64_t now, struct cd_error *err);
 
 #endif
