@@ -1,6 +1,6 @@
 /*
  * cycle.c - one pass of the pipeline: for each campaign, take what is due
- * (due.c), hold back what must wait (send window, caps, rates), prepare
+ * (due.c), hold back what must wait (send window, ratelimit.c), prepare
  * the mail (message.c), hand it over and record the outcome (store
  * verbs: store_due.h, store_message.h). Messages are made "sending" a
  * chunk to a transaction, committed before the transport sees them: a
@@ -20,6 +20,7 @@
 #include "candor/due.h"
 #include "candor/log.h"
 #include "candor/message.h"
+#include "candor/ratelimit.h"
 #include "candor/schedule.h"
 #include "candor/sender.h"
 #include "candor/store.h"
@@ -31,7 +32,6 @@
 #include "candor/winner.h"
 
 #define CHUNK 32 /* messages made "sending" per transaction */
-#define MAILED_SLOTS 4096 /* > 2 * CD_DUE_BATCH: the set stays sparse */
 
 /* A message committed as "sending", waiting for its chunk to be handed
  * to the sender. */
@@ -50,14 +50,11 @@ struct run {
 	struct cd_cycle_stats *stats;
 	struct cd_transport *transport;
 	struct cd_sender *sender;
+	struct cd_ratelimit *limits;
 	unsigned char secret[32];
 	int64_t now;
 	int paused;
-	int limited;            /* a sending limit was reached */
-	int64_t window_used;    /* sends in the global rate's window */
-	int64_t today_used;     /* sends since midnight UTC */
 	int64_t next_open;      /* earliest send-window opening seen, 0 none */
-	uint64_t mailed[MAILED_SLOTS]; /* hashes of who this batch mailed */
 	char winner[64];        /* the campaign's decided variant, "" none */
 	int64_t seen_changes;   /* order_changes every request pass has read */
 	int changes_unread;     /* some request pass did not complete */
@@ -138,84 +135,16 @@ static int add_to_chunk(struct run *r, int64_t id, const struct cd_due_order *o,
 	return r->nchunk == CHUNK ? flush_chunk(r, err) : 0;
 }
 
-/* The limits count what the database says was sent, so they hold across
- * restarts without any state of their own. */
-static int load_limits(struct run *r, struct cd_error *err)
-{
-	const struct cd_config *cfg = r->c->cfg;
-
-	r->window_used = r->today_used = 0;
-	if (cfg->limits.global_rate.count &&
-	    (r->window_used = cd_store_message_sent_since(
-		     r->c->store, r->now - cfg->limits.global_rate.per_seconds + 1, err)) < 0)
-		return CD_ESTORE;
-	if (cfg->limits.daily_cap &&
-	    (r->today_used = cd_store_message_sent_since(r->c->store, r->now - r->now % 86400,
-							 err)) < 0)
-		return CD_ESTORE;
-	return 0;
-}
-
-static int limit_reached(struct run *r)
-{
-	const struct cd_config *cfg = r->c->cfg;
-	const char *which = NULL;
-
-	if (cfg->limits.global_rate.count &&
-	    r->window_used >= cfg->limits.global_rate.count)
-		which = "limits.global_rate";
-	else if (cfg->limits.daily_cap && r->today_used >= cfg->limits.daily_cap)
-		which = "limits.daily_cap";
-	if (which && !r->limited)
-		cd_log(CD_LOG_NOTICE, "%s reached; due orders wait for the next cycle", which);
-	r->limited = which != NULL;
-	return r->limited;
-}
-
-/* The batch's query counted each customer's mails as it began; a
- * customer this batch has mailed since is counted again, live. The set
- * holds hashes of the address folded as COLLATE NOCASE folds it: a
- * collision only costs that live count. */
-static uint64_t mailed_hash(const char *email)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (const unsigned char *p = (const unsigned char *)email; *p; p++)
-		h = (h ^ (unsigned char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p)) * 1099511628211ULL;
-	return h ? h : 1;
-}
-
-static uint64_t *mailed_slot(struct run *r, uint64_t h)
-{
-	size_t i = (size_t)(h % MAILED_SLOTS);
-
-	while (r->mailed[i] && r->mailed[i] != h)
-		i = (i + 1) % MAILED_SLOTS;
-	return &r->mailed[i];
-}
-
-static void mailed_add(struct run *r, const char *email)
-{
-	uint64_t h = mailed_hash(email);
-
-	*mailed_slot(r, h) = h;
-}
-
-static int mailed_in_batch(struct run *r, const char *email)
-{
-	return *mailed_slot(r, mailed_hash(email)) != 0;
-}
-
 /* Why O must wait (a reason for the debug log), or NULL when it may go
- * now: the send window in the customer's zone, the per-customer cap and
- * the per-domain rate. */
+ * now: the send window in the customer's zone, then the per-customer cap
+ * and the per-domain rate. *FAILED says a count could not be read. */
 static const char *must_wait(struct run *r, const struct cd_due_order *o, struct cd_error *err,
 			     int *failed)
 {
 	const struct cd_config *cfg = r->c->cfg;
 	const char *tz = cd_schedule_zone(o->order.timezone, o->order.country, cfg->shop.timezone);
-	int64_t open = cd_schedule_next_open(r->now, tz, &cfg->window), n;
-	const char *email = o->order.email, *at = strchr(email, '@');
+	int64_t open = cd_schedule_next_open(r->now, tz, &cfg->window);
+	const char *why;
 
 	*failed = 0;
 	if (open != r->now) {
@@ -223,25 +152,9 @@ static const char *must_wait(struct run *r, const struct cd_due_order *o, struct
 			r->next_open = open;
 		return "outside the send window";
 	}
-	if (cfg->limits.per_customer) {
-		n = !mailed_in_batch(r, email) ? o->mails
-			: cd_store_message_customer_count(r->c->store, email,
-							  r->now - cfg->limits.per_customer_period, err);
-		if (n < 0)
-			return *failed = 1, "";
-		if (n >= cfg->limits.per_customer)
-			return "per-customer cap reached";
-	}
-	if (cfg->limits.domain_rate.count && at) {
-		n = cd_store_message_domain_sent_since(r->c->store, at + 1,
-						       r->now - cfg->limits.domain_rate.per_seconds + 1,
-						       err);
-		if (n < 0)
-			return *failed = 1, "";
-		if (n >= cfg->limits.domain_rate.count)
-			return "limits.domain_rate reached for the recipient's domain";
-	}
-	return NULL;
+	if (cd_ratelimit_check(r->limits, o->order.email, o->mails, &why, err) < 0)
+		return *failed = 1, "";
+	return why;
 }
 
 static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_due_kind k,
@@ -285,7 +198,7 @@ static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_du
 	}
 	rc = insert_message(r, o, cp, &p, &id, err);
 	if (rc == 0)
-		mailed_add(r, o->order.email);
+		cd_ratelimit_note_mailed(r->limits, o->order.email);
 	if (rc == 0)
 		rc = cd_store_message_set_state(r->c->store, id,
 						p.reason[0] ? CD_MSG_HELD : CD_MSG_SENDING,
@@ -297,8 +210,7 @@ static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_du
 	if (p.reason[0])
 		goto out;
 	rc = add_to_chunk(r, id, o, &p, err);
-	r->window_used++;
-	r->today_used++;
+	cd_ratelimit_note_sent(r->limits);
 out:
 	cd_message_clear(&p);
 	return rc;
@@ -311,7 +223,7 @@ static int may_continue(struct run *r)
 		r->stats->interrupted = 1;
 	if (r->sender && cd_sender_paused(r->sender))
 		r->paused = 1;
-	return !r->paused && !r->stats->interrupted && !limit_reached(r);
+	return !r->paused && !r->stats->interrupted && !cd_ratelimit_reached(r->limits);
 }
 
 /* For the sender's retries: may one more go, and count it. */
@@ -321,8 +233,7 @@ static int may_retry(void *arg)
 
 	if (!may_continue(r))
 		return 0;
-	r->window_used++;
-	r->today_used++;
+	cd_ratelimit_note_sent(r->limits);
 	return 1;
 }
 
@@ -369,14 +280,13 @@ static int run_kind(struct run *r, const struct cd_campaign *cp, enum cd_due_kin
 	}
 	cd_due_load_scan(r->c->store, cp, k, r->now,
 			 k == CD_DUE_REMINDER && r->c->tpl ? names : NULL, nnames, &sc);
-	if (r->c->cfg->limits.per_customer)
-		sc.cap_since = r->now - r->c->cfg->limits.per_customer_period;
+	sc.cap_since = cd_ratelimit_cap_since(r->limits);
 	while (rc == 0 && more && complete) {
 		size_t i = 0;
 
 		if (!(complete = may_continue(r)))
 			break;
-		memset(r->mailed, 0, sizeof(r->mailed));
+		cd_ratelimit_new_batch(r->limits);
 		rc = cd_due_next_batch(r->c->store, cp, k, r->now, &sc, &pg, orders, &n, &more, err);
 		for (; rc == 0 && i < n; i++) {
 			if (!(complete = may_continue(r)))
@@ -471,7 +381,7 @@ static int start(struct run *r, int *outer, struct cd_error *err)
 			return rc;
 		*outer = 2;
 	}
-	if ((rc = load_limits(r, err)) < 0)
+	if ((rc = cd_ratelimit_open(c->cfg, c->store, r->now, &r->limits, err)) < 0)
 		return rc;
 	if (!c->plan_only && !c->dry_run &&
 	    cd_sender_is_paused(c->store, c->cfg, r->now, pause, sizeof(pause))) {
@@ -542,6 +452,7 @@ out:
 	else if (outer == 2)
 		cd_store_due_snapshot_end(c->store);
 	cd_sender_close(r.sender);
+	cd_ratelimit_free(r.limits);
 	cd_transport_close(r.transport);
 	cd_util_wipe(r.secret, sizeof(r.secret));
 	return rc;
