@@ -48,7 +48,8 @@ struct run {
 	size_t nchunk;
 	int chunk_open;         /* a transaction holds the chunk's rows */
 	struct cd_cycle_stats *stats;
-	struct cd_transport *transport;
+	struct cd_transport *transport;     /* the daemon's, or own_transport */
+	struct cd_transport *own_transport; /* opened for this cycle alone */
 	struct cd_sender *sender;
 	struct cd_ratelimit *limits;
 	unsigned char secret[32];
@@ -356,9 +357,9 @@ int64_t cd_cycle_next_due(const struct cd_config *cfg, struct cd_store *store,
 	return next;
 }
 
-/* Everything a cycle needs before the first campaign: the transport, the
- * outer transaction of a dry run or a plan, the limits, a pause, the
- * sender. */
+/* Everything a cycle needs before the first campaign: the transport
+ * (the daemon's, or one of its own), the outer transaction of a dry run
+ * or a plan, the limits, a pause, the sender. */
 static int start(struct run *r, int *outer, struct cd_error *err)
 {
 	const struct cd_cycle *c = r->c;
@@ -367,8 +368,12 @@ static int start(struct run *r, int *outer, struct cd_error *err)
 
 	if ((rc = cd_store_secret(c->store, r->secret, err)) < 0)
 		return rc;
-	if (!c->plan_only && (rc = cd_transport_open(c->cfg, c->dry_run, &r->transport, err)) < 0)
+	r->transport = c->transport;
+	if (!c->plan_only && !r->transport &&
+	    (rc = cd_transport_open(c->cfg, c->dry_run, &r->own_transport, err)) < 0)
 		return rc;
+	if (!r->transport)
+		r->transport = r->own_transport;
 	/* A dry run does all the work inside one transaction and throws it
 	 * away, so a real run afterwards still sends everything. */
 	if (c->dry_run) {
@@ -453,7 +458,7 @@ out:
 		cd_store_due_snapshot_end(c->store);
 	cd_sender_close(r.sender);
 	cd_ratelimit_free(r.limits);
-	cd_transport_close(r.transport);
+	cd_transport_close(r.own_transport);
 	cd_util_wipe(r.secret, sizeof(r.secret));
 	return rc;
 }
