@@ -134,8 +134,9 @@ static void describe(const struct daemon *d, char *buf, size_t len)
 	int64_t queued = 0;
 	char when[32] = "none";
 
+	/* "queued": waiting for a retry */
 	if (cd_store_count_states(d->store, counts, NULL) == 0)
-		queued = counts[CD_MSG_QUEUED] + counts[CD_MSG_DEFERRED];
+		queued = counts[CD_MSG_DEFERRED];
 	if (d->last.next_due > 0) {
 		time_t t = (time_t)d->last.next_due;
 		struct tm tm;

@@ -318,14 +318,12 @@ int cd_sender_drain(struct cd_sender *s, struct cd_error *err)
 	return s->rc;
 }
 
-void cd_sender_wait_slot(struct cd_sender *s)
-{
-	free_slot(s);
-}
-
-int cd_sender_send(struct cd_sender *s, int64_t id, const char *kind, const char *order_id,
-		   const char *msgid, const char *recipient, char *mail, size_t len,
-		   struct cd_error *err)
+/* A deferred message whose time has come, made "sending" again (and
+ * committed so) before its kept bytes go to the transport: same bytes,
+ * same Message-ID. */
+static int send_again(struct cd_sender *s, int64_t id, const char *kind, const char *order_id,
+		      const char *msgid, const char *recipient, char *mail, size_t len,
+		      struct cd_error *err)
 {
 	int rc;
 
@@ -349,8 +347,8 @@ static int retry_one(struct cd_sender *s, struct cd_msg_retry *m, struct cd_erro
 						  "deferred, but its bytes were not kept", s->now, err);
 	}
 	m->mail = NULL; /* the sender's now */
-	return cd_sender_send(s, m->id, cd_due_kind_name(m->kind), m->order_id, m->message_id,
-			      m->recipient, mail, m->len, err);
+	return send_again(s, m->id, cd_due_kind_name(m->kind), m->order_id, m->message_id,
+			  m->recipient, mail, m->len, err);
 }
 
 int cd_sender_retry(struct cd_sender *s, int (*may_go)(void *), void *arg,
