@@ -85,18 +85,18 @@ static double run(const char *top, const char *packs, double budget, size_t *byt
 	char id[32], items[512];
 	size_t total = 0, n = 0;
 	double start, elapsed;
-	struct cd_due_order o = {
+	struct cd_due_order o = { .order = {
 		.first_name = "Anna", .name = "Anna Schmidt", .email = "anna@example.org",
 		.locale = "de-DE", .total = "42.50", .currency = "EUR", .country = "DE",
 		.channel = "web", .purchased = 1790000000, .items = items,
-	};
+	} };
 
 	if (cd_templates_load(cfg, &tpl, &errs) < 0)
 		die("templates", errs.count ? &errs.items[0] : NULL);
 	snprintf(items, sizeof(items), "[{\"name\":\"Sencha Bio 100 g\",\"quantity\":2},"
 		 "{\"name\":\"Gusseisen-Teekanne 0,8 l\",\"quantity\":1},"
 		 "{\"name\":\"Teefilter aus Baumwolle\",\"quantity\":3}]");
-	o.id = id;
+	o.order.id = id;
 	start = seconds();
 	do {
 		/* a batch between clock reads, so timing costs nothing */

@@ -14,11 +14,16 @@
 struct cd_config;
 struct cd_store;
 struct cd_templates;
+struct cd_transport;
 
 struct cd_cycle {
 	const struct cd_config *cfg;       /* borrowed */
 	struct cd_store *store;            /* borrowed */
 	const struct cd_templates *tpl;    /* borrowed */
+	/* Borrowed: the daemon's, kept across cycles so its connections are
+	 * reused (opened as dry_run says). NULL: the cycle opens one of its
+	 * own and closes it at the end. */
+	struct cd_transport *transport;
 	int dry_run;
 	/* Only find what is due now (queries, send window, caps) and count
 	 * it in stats.due; render, send and record nothing. */

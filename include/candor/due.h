@@ -5,6 +5,10 @@
  * orders written since (order_changes), and orders that were waiting for
  * their send window or a cap. The full rules then apply to those.
  *
+ * This is the scheduler's side: the rules (kinds, wait times, expiry,
+ * when a position may be trusted) around the store's verbs
+ * (store_due.h), which hold the queries.
+ *
  * Strings in a struct cd_due_order belong to it until cd_due_order_clear.
  */
 #ifndef CANDOR_DUE_H
@@ -14,6 +18,7 @@
 #include <stdint.h>
 
 #include "candor/error.h"
+#include "candor/order.h"
 
 struct cd_campaign;
 struct cd_store;
@@ -28,11 +33,13 @@ enum cd_due_kind {
 };
 
 struct cd_due_order {
-	char *id, *first_name, *name, *email, *locale, *total, *currency;
-	char *country, *timezone, *items, *channel;
-	char *variant;    /* reminders: the request's variant */
-	char *comment;    /* apologies: the feedback's comment */
-	int64_t purchased;
+	/* The order as the due queries read it: id, channel, first_name,
+	 * name, email, locale, country, timezone, items, total, currency and
+	 * purchased; customer_id, status, shipped and delivered stay empty
+	 * (the queries filter on them but do not read them). */
+	struct cd_order order;
+	const char *variant; /* reminders: the request's variant */
+	const char *comment; /* apologies: the feedback's comment */
 	int64_t base;     /* the time the campaign counts from */
 	int64_t key;      /* the candidate's id, for paging */
 	int rating;       /* apologies: the feedback's rating */
@@ -46,8 +53,12 @@ struct cd_due_scan {
 	int64_t hwm;      /* base times up to here were all seen */
 	int64_t mark;     /* changes up to here were all seen */
 	int64_t new_mark; /* the change sequence as this pass starts */
-	char params[352]; /* the rules the position was made under */
-	char no_reminder[160]; /* JSON array of channels that get no reminder */
+	char rules[192];  /* the rules the position was made under */
+	/* Reminders: the channels whose orders get none (borrowed from the
+	 * caller of cd_due_load_scan); NULL when no compliance verdict is
+	 * known, which leaves no channel out. */
+	const char *const *no_reminder;
+	size_t nno_reminder;
 	int64_t cap_since; /* count each customer's mails since; 0 none */
 };
 
@@ -55,26 +66,22 @@ struct cd_due_page {
 	int64_t key;      /* the last candidate of the previous batch */
 };
 
-/* The "what is due" query of kind K for CP into SQL (LEN >= 3072), with
- * the per-customer count column when CAP: for cd_due_next_batch, and for
- * tests that check its plan stays on indexes. */
-void cd_due_sql(const struct cd_campaign *cp, enum cd_due_kind k, int cap, char *sql,
-		size_t len);
-
-/* The messages.kind a due order of kind K is stored under. */
+/* The kind's name for logs and the sender ("request", "reminder"; an
+ * apology is its campaign's request). Static. */
 const char *cd_due_kind_name(enum cd_due_kind k);
 
 /* How long after its base time an order of kind K becomes due. */
 int64_t cd_due_wait(const struct cd_campaign *cp, enum cd_due_kind k);
 
-/* Load the position of CP's passes of kind K; NO_REMINDER (a JSON array
- * of channel names, or NULL) keeps reminders from those channels' orders.
- * With none, one made under
- * other rules (a changed delay) or one ahead of NOW (the clock went
- * back), the pass reads the whole range once. */
+/* Load the position of CP's passes of kind K. For reminders,
+ * NO_REMINDER (NNO channel names, borrowed until the pass ends; NULL
+ * when unknown) keeps reminders from those channels' orders. With no
+ * position, one made under other rules (a changed delay or channel list)
+ * or one ahead of NOW (the clock went back), the pass reads the whole
+ * range once. */
 void cd_due_load_scan(struct cd_store *st, const struct cd_campaign *cp,
-		      enum cd_due_kind k, int64_t now, const char *no_reminder,
-		      struct cd_due_scan *sc);
+		      enum cd_due_kind k, int64_t now, const char *const *no_reminder,
+		      size_t nno, struct cd_due_scan *sc);
 
 /* After a pass that saw everything: move the position on and forget
  * waiting orders it no longer saw. Returns 0 or CD_ESTORE. */

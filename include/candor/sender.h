@@ -41,24 +41,17 @@ int cd_sender_open(const struct cd_config *cfg, struct cd_store *st, struct cd_t
 
 /* Send message ID of KIND ("request", "reminder"; a static string) to
  * RECIPIENT, for ORDER_ID (MSGID its Message-ID), taking over MAIL (LEN
- * bytes, malloc'd). Waits for a free connection. Returns 0 or
- * CD_ESTORE/CD_ENOMEM (ERR filled). */
-int cd_sender_send(struct cd_sender *s, int64_t id, const char *kind, const char *order_id,
-		   const char *msgid, const char *recipient, char *mail, size_t len,
-		   struct cd_error *err);
-
-/* The same for a message whose row already says "sending" (committed
- * by the caller, together with the row itself). */
+ * bytes, malloc'd). Its row must already say "sending", committed by the
+ * caller together with the row itself: a crash can lose a send, never
+ * double it. Waits for a free connection. Returns 0 or CD_ENOMEM (ERR
+ * filled). */
 int cd_sender_submit(struct cd_sender *s, int64_t id, const char *kind, const char *order_id,
 		     const char *msgid, const char *recipient, char *mail, size_t len,
 		     struct cd_error *err);
 
-/* Wait until a connection is free, so a message made "sending" next goes
- * out at once. */
-void cd_sender_wait_slot(struct cd_sender *s);
-
 /* Retry the deferred messages whose time has come, while MAY_GO(ARG)
- * says sending may go on. Returns 0 or a negative code. */
+ * says sending may go on; each is made "sending" (committed) before its
+ * kept bytes go out again. Returns 0 or a negative code. */
 int cd_sender_retry(struct cd_sender *s, int (*may_go)(void *), void *arg,
 		    struct cd_error *err);
 
@@ -81,10 +74,5 @@ int cd_sender_is_paused(struct cd_store *st, const struct cd_config *cfg, int64_
 
 /* Lift a pause (after a reload: the admin may have fixed it). */
 int cd_sender_unpause(struct cd_store *st, struct cd_error *err);
-
-/* Record message ID's move to STATE with REASON, and its event; one
- * committed transaction. Returns 0 or CD_ESTORE. */
-int cd_sender_record(struct cd_store *st, int64_t id, const char *state, const char *reason,
-		     int64_t now, struct cd_error *err);
 
 #endif

@@ -4,6 +4,9 @@
  * .eml file per message in a directory, for demos, dry runs and shops
  * that pipe mail elsewhere).
  *
+ * A transport may live as long as the daemon, across cycles and reloads,
+ * so its connections are reused.
+ *
  * Sending is asynchronous: cd_transport_submit starts a message when a
  * connection is free, cd_transport_poll drives the transfers and reports
  * each finished one. The caller owns every cd_outgoing and its strings
@@ -55,6 +58,13 @@ typedef void (*cd_transport_done_fn)(void *arg, const struct cd_outgoing *msg,
  * the config says (dry runs). Returns 0, CD_EIO or CD_ENOMEM. */
 int cd_transport_open(const struct cd_config *cfg, int force_outbox,
 		      struct cd_transport **out, struct cd_error *err);
+
+/* Take CFG's settings after a reload, with nothing in flight: the smtp
+ * transport keeps its libcurl multi handle and the connections it may
+ * still use; a change of transport opens the other one in T's place.
+ * Returns 0, CD_EIO or CD_ENOMEM; on failure T works as before. */
+int cd_transport_reload(struct cd_transport *t, const struct cd_config *cfg, int force_outbox,
+			struct cd_error *err);
 
 /* Start sending MSG. Returns 0, or CD_EBUSY when every connection is
  * busy (poll, then try again). */

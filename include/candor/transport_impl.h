@@ -11,6 +11,10 @@ struct cd_transport_ops {
 	const char *name;
 	int (*open)(struct cd_transport *t, const struct cd_config *cfg,
 		    struct cd_error *err);
+	/* optional: take CFG's settings with nothing in flight, keeping what
+	 * may be kept (connections); without it a reload opens afresh */
+	int (*reload)(struct cd_transport *t, const struct cd_config *cfg,
+		      struct cd_error *err);
 	/* synchronous backends give send; asynchronous ones the other three */
 	void (*send)(struct cd_transport *t, const struct cd_outgoing *msg,
 		     struct cd_send_result *res);

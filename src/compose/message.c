@@ -206,29 +206,30 @@ static void format_date(int64_t when, char out[16])
 static struct cd_tdata *order_data(const struct cd_config *cfg, const struct cd_due_order *o,
 				   const struct cd_message *p)
 {
-	const struct cd_channel *ch = cd_config_channel(cfg, o->channel ? o->channel : "web");
+	const char *channel = o->order.channel ? o->order.channel : "web";
+	const struct cd_channel *ch = cd_config_channel(cfg, channel);
 	struct cd_tdata *d = cd_tdata_map(), *m;
 	char date[16];
 	int bad = !d;
 
-	format_date(o->purchased, date);
+	format_date(o->order.purchased, date);
 	if (!bad && (m = cd_tdata_set_map(d, "customer")))
-		bad |= cd_tdata_set_string(m, "first_name", o->first_name) |
-		       cd_tdata_set_string(m, "name", o->name);
+		bad |= cd_tdata_set_string(m, "first_name", o->order.first_name) |
+		       cd_tdata_set_string(m, "name", o->order.name);
 	if (!bad && (m = cd_tdata_set_map(d, "order")))
-		bad |= cd_tdata_set_string(m, "id", o->id) |
+		bad |= cd_tdata_set_string(m, "id", o->order.id) |
 		       cd_tdata_set_string(m, "date", date) |
-		       cd_tdata_set_string(m, "total", o->total) |
-		       cd_tdata_set_string(m, "currency", o->currency) |
-		       cd_tdata_set_string(m, "channel", o->channel) |
-		       add_items(m, o->items, ch, o->id, p->token);
+		       cd_tdata_set_string(m, "total", o->order.total) |
+		       cd_tdata_set_string(m, "currency", o->order.currency) |
+		       cd_tdata_set_string(m, "channel", o->order.channel) |
+		       add_items(m, o->order.items, ch, o->order.id, p->token);
 	if (!bad && (m = cd_tdata_set_map(d, "shop")))
 		bad |= cd_tdata_set_string(m, "name", cfg->shop.name) |
 		       cd_tdata_set_string(m, "support", cfg->shop.support) |
 		       cd_tdata_set_string(m, "footer", cfg->shop.footer) |
 		       cd_tdata_set_safe_string(m, "footer_html", cfg->shop.footer_html);
 	if (!bad && (m = cd_tdata_set_map(d, "links")))
-		bad |= set_url(m, "feedback", ch ? ch->feedback_url : NULL, o->id, NULL,
+		bad |= set_url(m, "feedback", ch ? ch->feedback_url : NULL, o->order.id, NULL,
 			       p->token) |
 		       cd_tdata_set_string(m, "unsubscribe", p->unsub_url ? p->unsub_url : p->unsub_uri) |
 		       cd_tdata_set_string(m, "unsubscribe_email", p->unsub);
@@ -267,14 +268,15 @@ static const struct cd_variant *variant_for(const struct cd_campaign *cp,
 	for (size_t i = 0; want && i < cp->nvariants; i++)
 		if (strcmp(cp->variants[i].name, want) == 0)
 			return &cp->variants[i];
-	return cd_message_pick_variant(cp, o->id);
+	return cd_message_pick_variant(cp, o->order.id);
 }
 
 /* The one-click unsubscribe URL template for O's channel: the channel's
  * own if it sets one ("" for none), else the shop's. */
 static const char *unsubscribe_url(const struct cd_config *cfg, const struct cd_due_order *o)
 {
-	const struct cd_channel *ch = cd_config_channel(cfg, o->channel ? o->channel : "web");
+	const char *channel = o->order.channel ? o->order.channel : "web";
+	const struct cd_channel *ch = cd_config_channel(cfg, channel);
 
 	return ch && ch->unsubscribe_url ? ch->unsubscribe_url : cfg->shop.unsubscribe_url;
 }
@@ -295,7 +297,7 @@ static int check_wording(struct cd_message *p, const struct cd_templates *tpl,
 			 const struct cd_campaign *cp, const struct cd_due_order *o)
 {
 	const struct cd_compliance *c = cd_templates_compliance(tpl);
-	struct cd_check_opts opts = { .channel = o->channel ? o->channel : "web",
+	struct cd_check_opts opts = { .channel = o->order.channel ? o->order.channel : "web",
 				      .packs = cp->npacks ? cp->packs : NULL, .npacks = cp->npacks };
 	struct cd_buf plain = { 0 }, html = { 0 }, esc = { 0 };
 	struct cd_findings f = { 0 };
@@ -347,7 +349,7 @@ int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
 
 	p->v = variant_for(cp, o, p->winner);
 	p->template = p->kind == CD_DUE_REMINDER ? cp->reminder_template : p->v->template;
-	make_token(secret, o->id, cp->name, p->kind, p->token);
+	make_token(secret, o->order.id, cp->name, p->kind, p->token);
 	if (cd_util_random_id(rnd, sizeof(rnd)) < 0)
 		return CD_EIO;
 	cd_util_hex(rnd, sizeof(rnd), hex);
@@ -360,12 +362,12 @@ int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
 		rc = CD_ENOMEM;
 		goto out;
 	}
-	p->unsub_url = fill_url(unsubscribe_url(cfg, o), o->id, NULL, p->token);
+	p->unsub_url = fill_url(unsubscribe_url(cfg, o), o->order.id, NULL, p->token);
 	if ((*unsubscribe_url(cfg, o) && !p->unsub_url) || !(data = order_data(cfg, o, p))) {
 		rc = CD_ENOMEM;
 		goto out;
 	}
-	if (cd_templates_render(tpl, p->template, o->locale, data, &p->parts, &err) < 0) {
+	if (cd_templates_render(tpl, p->template, o->order.locale, data, &p->parts, &err) < 0) {
 		cd_error_format(&err, p->reason, sizeof(p->reason));
 		goto out;
 	}
@@ -374,7 +376,7 @@ int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
 		goto out;
 	struct cd_mail m = {
 		.from_name = cfg->shop.name, .from_addr = cfg->shop.from,
-		.to_name = o->name, .to_addr = o->email, .reply_to = p->reply_to,
+		.to_name = o->order.name, .to_addr = o->order.email, .reply_to = p->reply_to,
 		.subject = p->parts.subject, .text = p->parts.text, .html = p->parts.html,
 		.message_id = p->msgid, .unsubscribe_mailto = p->unsub,
 		.unsubscribe_url = p->unsub_url, .date = now,

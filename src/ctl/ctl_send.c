@@ -34,12 +34,12 @@ static int send_test_usage(FILE *out)
 static void sample_order(struct cd_due_order *o, const char *address, const char *locale,
 			 int apology)
 {
-	*o = (struct cd_due_order){
-		.id = "TEST-0001", .first_name = "Sam", .name = "Sam Sample", .email = (char *)address,
-		.locale = (char *)locale, .total = "42.00", .currency = "EUR", .channel = "web",
+	*o = (struct cd_due_order){ .order = {
+		.id = "TEST-0001", .first_name = "Sam", .name = "Sam Sample", .email = address,
+		.locale = locale, .total = "42.00", .currency = "EUR", .channel = "web",
 		.items = "[{\"name\":\"Sample item\",\"quantity\":2}]",
 		.purchased = cd_util_now() - 10 * 86400,
-	};
+	} };
 	if (apology) {
 		o->rating = 1;
 		o->comment = "The parcel arrived two weeks late.";

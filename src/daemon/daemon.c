@@ -24,6 +24,7 @@
 #include "candor/sender.h"
 #include "candor/store.h"
 #include "candor/template.h"
+#include "candor/transport.h"
 #include "candor/imap.h"
 #include "candor/util.h"
 
@@ -55,6 +56,10 @@ struct daemon {
 	struct cd_cycle_stats last;
 	struct cd_imap *inbox;
 	int inbox_ready;      /* IDLE said new mail arrived */
+	/* The daemon's transport, opened by the first cycle and kept (one
+	 * libcurl multi handle, its connections reused from cycle to cycle);
+	 * NULL until then, or after a reload could not apply to it. */
+	struct cd_transport *transport;
 };
 
 static void feed_watchdog(void *arg)
@@ -129,8 +134,9 @@ static void describe(const struct daemon *d, char *buf, size_t len)
 	int64_t queued = 0;
 	char when[32] = "none";
 
+	/* "queued": waiting for a retry */
 	if (cd_store_count_states(d->store, counts, NULL) == 0)
-		queued = counts[CD_MSG_QUEUED] + counts[CD_MSG_DEFERRED];
+		queued = counts[CD_MSG_DEFERRED];
 	if (d->last.next_due > 0) {
 		time_t t = (time_t)d->last.next_due;
 		struct tm tm;
@@ -197,6 +203,19 @@ static void reload(struct daemon *d)
 	if (d->opts->log_level < 0)
 		cd_log_set_level(cfg->log_level);
 	d->next_cycle_ms = 0; /* new rules may make something due now */
+	/* the smtp settings may have changed; the pooled connections stay
+	 * for libcurl to reuse where they still match */
+	if (d->transport) {
+		struct cd_error err;
+		char buf[1024];
+
+		if (cd_transport_reload(d->transport, cfg, d->opts->dry_run, &err) < 0) {
+			cd_log(CD_LOG_WARNING, "%s; the next cycle opens the transport afresh",
+			       cd_error_format(&err, buf, sizeof(buf)));
+			cd_transport_close(d->transport);
+			d->transport = NULL;
+		}
+	}
 	/* the inbox settings may have changed: connect afresh, at once */
 	{
 		struct cd_imap *t = cd_imap_new();
@@ -262,9 +281,15 @@ static int run_cycle(struct daemon *d)
 	int rc;
 
 	cd_notify_status("running a cycle");
-	sigprocmask(SIG_SETMASK, &d->waitmask, NULL);
-	rc = cd_cycle_run(&c, &d->last, &err);
-	sigprocmask(SIG_SETMASK, &d->loopmask, NULL);
+	rc = d->transport ? 0 : cd_transport_open(d->cfg, d->opts->dry_run, &d->transport, &err);
+	c.transport = d->transport;
+	if (rc < 0) {
+		memset(&d->last, 0, sizeof(d->last)); /* as a cycle that failed to start */
+	} else {
+		sigprocmask(SIG_SETMASK, &d->waitmask, NULL);
+		rc = cd_cycle_run(&c, &d->last, &err);
+		sigprocmask(SIG_SETMASK, &d->loopmask, NULL);
+	}
 	if (rc < 0) {
 		char buf[1024];
 
@@ -395,6 +420,7 @@ int cd_daemon_run(const struct cd_daemon_opts *opts)
 	cd_notify_stopping();
 	cd_log(CD_LOG_NOTICE, "stopped");
 out:
+	cd_transport_close(d.transport);
 	cd_imap_free(d.inbox);
 	cd_store_close(d.store);
 	cd_instance_unlock(d.lock);

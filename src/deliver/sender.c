@@ -5,15 +5,16 @@
  */
 #include "config.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "candor/config.h"
+#include "candor/due.h"
 #include "candor/log.h"
 #include "candor/sender.h"
 #include "candor/store.h"
+#include "candor/store_message.h"
 #include "candor/transport.h"
 #include "candor/util.h"
 
@@ -50,72 +51,6 @@ struct cd_sender {
 	int rc;                 /* first error while recording an outcome */
 	struct cd_error err;
 };
-
-/* ---- recording ---------------------------------------------------------- */
-
-struct change {
-	const char *state, *reason, *reply;
-	int attempt;            /* counts as an attempt */
-	int64_t next_attempt;   /* 0: none */
-	const char *mail;       /* kept for a retry; NULL clears it */
-	size_t len;
-};
-
-static int record(struct cd_store *st, int64_t id, int64_t now, const struct change *c,
-		  struct cd_error *err)
-{
-	static const char upd[] =
-		"UPDATE messages SET state = ?2, reason = ?3, updated = ?4,"
-		" server_reply = coalesce(?5, server_reply), attempts = attempts + ?6,"
-		" next_attempt = ?7, mail = ?8,"
-		" sent_at = CASE WHEN ?2 = 'sending' THEN ?4 ELSE sent_at END WHERE id = ?1";
-	static const char ev[] =
-		"INSERT INTO events(message, order_id, kind, detail, at)"
-		" SELECT id, order_id, ?2, coalesce(?3, ?5), ?4 FROM messages WHERE id = ?1";
-	sqlite3 *db = cd_store_db(st);
-	const char *sqls[] = { upd, ev };
-	int rc = 0;
-
-	if (cd_store_begin(st, err) < 0)
-		return CD_ESTORE;
-	for (int i = 0; i < 2 && rc == 0; i++) {
-		sqlite3_stmt *s;
-
-		if (sqlite3_prepare_v2(db, sqls[i], -1, &s, NULL) != SQLITE_OK) {
-			rc = CD_ESTORE;
-			break;
-		}
-		sqlite3_bind_int64(s, 1, id);
-		sqlite3_bind_text(s, 2, c->state, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, c->reason, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 4, now);
-		sqlite3_bind_text(s, 5, c->reply, -1, SQLITE_STATIC);
-		if (i == 0) {
-			sqlite3_bind_int(s, 6, c->attempt);
-			if (c->next_attempt)
-				sqlite3_bind_int64(s, 7, c->next_attempt);
-			if (c->mail)
-				sqlite3_bind_blob(s, 8, c->mail, (int)c->len, SQLITE_STATIC);
-		}
-		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : CD_ESTORE;
-		sqlite3_finalize(s);
-	}
-	if (rc < 0) {
-		cd_store_fail(st, err, "cannot record message state");
-		cd_store_rollback(st);
-		return rc;
-	}
-	return cd_store_commit(st, err);
-}
-
-int cd_sender_record(struct cd_store *st, int64_t id, const char *state, const char *reason,
-		     int64_t now, struct cd_error *err)
-{
-	struct change c = { .state = state, .reason = reason,
-			    .attempt = strcmp(state, "sent") == 0 || strcmp(state, "failed") == 0 };
-
-	return record(st, id, now, &c, err);
-}
 
 /* ---- pauses --------------------------------------------------------------- */
 
@@ -171,64 +106,74 @@ static int64_t backoff(const struct cd_config *cfg, int attempt)
 	return wait * 3 / 4 + wait * r / 512;
 }
 
+static void record(struct cd_sender *s, struct pending *p, const struct cd_msg_change *c)
+{
+	if (cd_store_message_change(s->st, p->id, c, s->now, &s->err) < 0 && s->rc == 0)
+		s->rc = CD_ESTORE;
+}
+
 static void deferred(struct cd_sender *s, struct pending *p, const struct cd_send_result *res)
 {
-	int64_t created = cd_store_int(s->st, "SELECT created FROM messages WHERE id = ?1", p->id, 0);
-	int attempts = (int)cd_store_int(s->st, "SELECT attempts FROM messages WHERE id = ?1", p->id, 0) + 1;
-	struct change c = { .state = "deferred", .reply = res->reply, .attempt = 1,
-			    .mail = p->mail, .len = p->len };
+	int64_t created, attempts;
+	struct cd_msg_change c = { .state = CD_MSG_DEFERRED, .reply = res->reply, .attempt = 1,
+				   .mail = p->mail, .len = p->len };
 	char why[320];
 
+	/* a message we cannot look up counts as new: it is retried */
+	cd_store_message_attempts(s->st, p->id, &created, &attempts);
+	attempts++;
 	if (s->now - created >= s->cfg->smtp.retry_for) {
-		snprintf(why, sizeof(why), "gave up after %d attempts over %lld s: %.200s", attempts,
-			 (long long)(s->now - created), res->reply);
-		c = (struct change){ .state = "failed", .reason = why, .reply = res->reply, .attempt = 1 };
+		snprintf(why, sizeof(why), "gave up after %lld attempts over %lld s: %.200s",
+			 (long long)attempts, (long long)(s->now - created), res->reply);
+		c = (struct cd_msg_change){ .state = CD_MSG_FAILED, .reason = why, .reply = res->reply,
+					    .attempt = 1 };
 		s->stats.failed++;
 	} else {
-		c.next_attempt = s->now + backoff(s->cfg, attempts);
+		c.next_attempt = s->now + backoff(s->cfg, (int)attempts);
 		s->stats.deferred++;
 	}
-	if (record(s->st, p->id, s->now, &c, &s->err) < 0 && s->rc == 0)
-		s->rc = CD_ESTORE;
+	record(s, p, &c);
 }
 
 /* Record how message P ended (inside the flush's transaction). */
 static void apply(struct cd_sender *s, struct pending *p, const struct cd_send_result *res)
 {
-	struct change c = { .reply = res->reply, .attempt = 1 };
-	int rc = 0;
+	struct cd_msg_change c = { .reply = res->reply, .attempt = 1 };
 
 	switch (res->outcome) {
 	case CD_SEND_SENT:
-		c.state = "sent";
+		c.state = CD_MSG_SENT;
 		s->stats.sent++;
 		break;
 	case CD_SEND_FAILED:
-		c.state = "failed";
+		c.state = CD_MSG_FAILED;
 		c.reason = res->reply;
 		s->stats.failed++;
-		if (res->bad_mailbox)
-			rc = cd_store_suppress(s->st, p->recipient, "hard_bounce", res->reply, s->now,
-					       &s->err);
+		if (res->bad_mailbox &&
+		    cd_store_suppress(s->st, p->recipient, "hard_bounce", res->reply, s->now,
+				      &s->err) < 0) {
+			if (s->rc == 0)
+				s->rc = CD_ESTORE;
+			return;
+		}
 		break;
 	case CD_SEND_DEFERRED:
 		deferred(s, p, res);
-		c.state = NULL;
-		break;
+		return;
 	case CD_SEND_PAUSED:
 		/* our problem, not the customer's: back in line, not an attempt */
-		c = (struct change){ .state = "deferred", .reason = "sending paused", .reply = res->reply,
-				     .next_attempt = s->now, .mail = p->mail, .len = p->len };
+		c = (struct cd_msg_change){ .state = CD_MSG_DEFERRED, .reason = "sending paused",
+					    .reply = res->reply, .next_attempt = s->now,
+					    .mail = p->mail, .len = p->len };
 		break;
 	case CD_SEND_UNKNOWN:
-		c = (struct change){ .state = "sending", .attempt = 1, .reply = res->reply,
-				     .reason = "the connection broke after the whole message was sent; "
-					       "it may have arrived, so it is not sent again" };
+		c = (struct cd_msg_change){ .state = CD_MSG_SENDING, .attempt = 1, .reply = res->reply,
+					    .reason = "the connection broke after the whole message was sent; "
+						      "it may have arrived, so it is not sent again" };
 		s->stats.unknown++;
 		break;
 	}
-	if (c.state && (rc < 0 || record(s->st, p->id, s->now, &c, &s->err) < 0) && s->rc == 0)
-		s->rc = CD_ESTORE;
+	record(s, p, &c);
 }
 
 static void free_pending(struct pending *p)
@@ -328,26 +273,6 @@ static struct pending *free_slot(struct cd_sender *s)
 	}
 }
 
-void cd_sender_wait_slot(struct cd_sender *s)
-{
-	free_slot(s);
-}
-
-int cd_sender_send(struct cd_sender *s, int64_t id, const char *kind, const char *order_id,
-		   const char *msgid, const char *recipient, char *mail, size_t len,
-		   struct cd_error *err)
-{
-	int rc;
-
-	free_slot(s);
-	/* committed before the transport sees a byte: never twice */
-	if ((rc = cd_sender_record(s->st, id, "sending", NULL, s->now, err)) < 0) {
-		free(mail);
-		return rc;
-	}
-	return cd_sender_submit(s, id, kind, order_id, msgid, recipient, mail, len, err);
-}
-
 int cd_sender_submit(struct cd_sender *s, int64_t id, const char *kind, const char *order_id,
 		     const char *msgid, const char *recipient, char *mail, size_t len,
 		     struct cd_error *err)
@@ -393,63 +318,63 @@ int cd_sender_drain(struct cd_sender *s, struct cd_error *err)
 	return s->rc;
 }
 
-/* One deferred message whose time has come: send its kept bytes again. */
-static int retry_one(struct cd_sender *s, sqlite3_stmt *q, struct cd_error *err)
+/* A deferred message whose time has come, made "sending" again (and
+ * committed so) before its kept bytes go to the transport: same bytes,
+ * same Message-ID. */
+static int send_again(struct cd_sender *s, int64_t id, const char *kind, const char *order_id,
+		      const char *msgid, const char *recipient, char *mail, size_t len,
+		      struct cd_error *err)
 {
-	int64_t id = sqlite3_column_int64(q, 0);
-	const void *blob = sqlite3_column_blob(q, 4);
-	size_t len = (size_t)sqlite3_column_bytes(q, 4);
-	char *mail;
+	int rc;
 
-	if (!blob) {
-		cd_log(CD_LOG_WARNING, "message %lld: deferred with nothing kept to retry", (long long)id);
-		return cd_sender_record(s->st, id, "failed", "deferred, but its bytes were not kept",
-					s->now, err);
+	free_slot(s);
+	/* committed before the transport sees a byte: never twice */
+	if ((rc = cd_store_message_set_state(s->st, id, CD_MSG_SENDING, NULL, s->now, err)) < 0) {
+		free(mail);
+		return rc;
 	}
-	if (!(mail = malloc(len)))
-		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
-	memcpy(mail, blob, len);
-	return cd_sender_send(s, id, strcmp((const char *)sqlite3_column_text(q, 5), "reminder") == 0
-			      ? "reminder" : "request", (const char *)sqlite3_column_text(q, 1),
-			      (const char *)sqlite3_column_text(q, 2),
-			      (const char *)sqlite3_column_text(q, 3), mail, len, err);
+	return cd_sender_submit(s, id, kind, order_id, msgid, recipient, mail, len, err);
+}
+
+static int retry_one(struct cd_sender *s, struct cd_msg_retry *m, struct cd_error *err)
+{
+	char *mail = m->mail;
+
+	if (!mail) {
+		cd_log(CD_LOG_WARNING, "message %lld: deferred with nothing kept to retry",
+		       (long long)m->id);
+		return cd_store_message_set_state(s->st, m->id, CD_MSG_FAILED,
+						  "deferred, but its bytes were not kept", s->now, err);
+	}
+	m->mail = NULL; /* the sender's now */
+	return send_again(s, m->id, cd_due_kind_name(m->kind), m->order_id, m->message_id,
+			  m->recipient, mail, m->len, err);
 }
 
 int cd_sender_retry(struct cd_sender *s, int (*may_go)(void *), void *arg,
 		    struct cd_error *err)
 {
-	sqlite3 *db = cd_store_db(s->st);
-	int64_t last = 0;
-	int rc = 0, n;
+	int64_t ids[RETRY_BATCH], last = 0;
+	size_t n;
+	int rc = 0;
 
 	do {
-		sqlite3_stmt *q;
-
 		/* a batch at a time: sending changes the rows the query walks */
-		if (sqlite3_prepare_v2(db, "SELECT id, order_id, message_id, recipient, mail FROM messages"
-				       " WHERE state = 'deferred' AND next_attempt <= ?1 AND id > ?2"
-				       " ORDER BY id LIMIT ?3", -1, &q, NULL) != SQLITE_OK)
-			return cd_store_fail(s->st, err, "cannot find deferred messages");
-		sqlite3_bind_int64(q, 1, s->now);
-		sqlite3_bind_int64(q, 2, last);
-		sqlite3_bind_int(q, 3, RETRY_BATCH);
-		struct { int64_t id; } ids[RETRY_BATCH];
-		n = 0;
-		while (sqlite3_step(q) == SQLITE_ROW)
-			ids[n++].id = sqlite3_column_int64(q, 0);
-		sqlite3_finalize(q);
-		for (int i = 0; i < n && rc == 0; i++) {
+		if ((rc = cd_store_message_retries(s->st, s->now, last, ids, RETRY_BATCH, &n, err)) < 0)
+			return rc;
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			struct cd_msg_retry m;
+			int found;
+
 			if (s->paused || (may_go && !may_go(arg)))
 				return 0;
-			last = ids[i].id;
-			if (sqlite3_prepare_v2(db, "SELECT id, order_id, message_id, recipient, mail, kind"
-					       " FROM messages WHERE id = ?1 AND state = 'deferred'",
-					       -1, &q, NULL) != SQLITE_OK)
-				return cd_store_fail(s->st, err, "cannot read a deferred message");
-			sqlite3_bind_int64(q, 1, last);
-			if (sqlite3_step(q) == SQLITE_ROW)
-				rc = retry_one(s, q, err);
-			sqlite3_finalize(q);
+			last = ids[i];
+			if ((found = cd_store_message_retry(s->st, last, &m, err)) < 0)
+				return found;
+			if (found) {
+				rc = retry_one(s, &m, err);
+				cd_msg_retry_clear(&m);
+			}
 		}
 	} while (rc == 0 && n == RETRY_BATCH);
 	return rc;

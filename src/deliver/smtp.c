@@ -1,10 +1,17 @@
 /*
  * smtp.c - the SMTP transport on libcurl's multi interface: one easy
- * handle per connection (smtp.connections, default 2), kept for the
- * transport's life so each connection is reused from message to message,
- * all driven together from one thread. TLS is required unless the server
- * is on loopback or the admin said tls = "none"; CURLUSESSL_TRY is never
- * used.
+ * handle per connection (smtp.connections, default 2), all driven
+ * together from one thread. TLS is required unless the server is on
+ * loopback or the admin said tls = "none"; CURLUSESSL_TRY is never used.
+ *
+ * The daemon keeps the transport, and so its one multi handle, for its
+ * whole life: the connections live in the multi handle's pool and are
+ * reused from message to message and from cycle to cycle (libcurl drops
+ * one the server has closed meanwhile). A reload makes new easy handles
+ * under the new settings and keeps the pool - unless the server, the
+ * credentials or the TLS settings changed: then a connection made under
+ * the old ones must not carry another mail, and a new multi handle
+ * starts an empty pool.
  *
  * The outcome of a message is read from what the server said last and to
  * which command (libcurl's debug callback shows both): a 5xx to RCPT is
@@ -15,6 +22,7 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <gnutls/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +31,7 @@
 #include "candor/buf.h"
 #include "candor/config.h"
 #include "candor/transport_impl.h"
+#include "candor/util.h"
 
 struct slot {
 	CURL *easy;
@@ -42,6 +51,8 @@ struct smtp {
 	CURLM *multi;
 	struct slot *slots;
 	size_t nslots, busy;
+	unsigned char peer[32]; /* what the pooled connections were made under */
+	int peer_known;
 };
 
 static size_t read_cb(char *buf, size_t size, size_t nmemb, void *arg)
@@ -157,20 +168,77 @@ static int setup_easy(struct slot *sl, const struct cd_config *cfg)
 	return 0;
 }
 
-static void smtp_close(struct cd_transport *t)
+static void free_slots(struct smtp *s)
 {
-	struct smtp *s = t->priv;
-
-	if (!s)
-		return;
 	for (size_t i = 0; i < s->nslots; i++) {
 		if (s->slots[i].busy)
 			curl_multi_remove_handle(s->multi, s->slots[i].easy);
 		curl_easy_cleanup(s->slots[i].easy);
 		curl_slist_free_all(s->slots[i].rcpt);
 	}
-	curl_multi_cleanup(s->multi);
 	free(s->slots);
+	s->slots = NULL;
+	s->nslots = s->busy = 0;
+}
+
+/* The easy handles for CFG, one per connection, made before the old
+ * ones go so a failure leaves the transport as it was. */
+static int make_slots(struct smtp *s, const struct cd_config *cfg, struct cd_error *err)
+{
+	size_t n = cfg->smtp.connections > 0 ? (size_t)cfg->smtp.connections : 1, i;
+	struct slot *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "cannot start libcurl");
+	for (i = 0; i < n; i++)
+		if (setup_easy(&slots[i], cfg) < 0)
+			break;
+	if (i < n) {
+		while (i-- > 0)
+			curl_easy_cleanup(slots[i].easy);
+		free(slots);
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "cannot start libcurl");
+	}
+	free_slots(s);
+	s->slots = slots;
+	s->nslots = n;
+	/* never more connections than slots: a burst of 10,000 mails opens
+	 * smtp.connections connections, not 10,000 */
+	curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n);
+	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)n);
+	return 0;
+}
+
+/* A digest of what a connection is made under (server, TLS, who logs
+ * in), so a reload can tell whether the pooled ones still fit without
+ * keeping a copy of the password. Returns 0, or -1 when it cannot be
+ * made (then nothing fits and the pool starts afresh). */
+static int peer_key(const struct cd_config *cfg, unsigned char out[32])
+{
+	const char *fields[] = { cfg->smtp.url, cfg->smtp.tls == CD_TLS_NONE ? "none"
+				 : cfg->smtp.tls == CD_TLS_REQUIRED ? "required" : "auto",
+				 cfg->smtp.verify_certificate ? "verify" : "trust",
+				 cfg->smtp.username, cfg->smtp.password ? cfg->smtp.password : "" };
+	struct cd_buf b = { 0 };
+	int rc;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		cd_buf_add(&b, fields[i] ? fields[i] : "", strlen(fields[i] ? fields[i] : "") + 1);
+	rc = !b.oom && gnutls_hash_fast(GNUTLS_DIG_SHA256, b.data, b.len, out) == 0 ? 0 : -1;
+	if (b.data)
+		cd_util_wipe(b.data, b.len);
+	cd_buf_free(&b);
+	return rc;
+}
+
+static void smtp_close(struct cd_transport *t)
+{
+	struct smtp *s = t->priv;
+
+	if (!s)
+		return;
+	free_slots(s);
+	curl_multi_cleanup(s->multi); /* QUIT on every pooled connection */
 	free(s);
 	t->priv = NULL;
 }
@@ -179,24 +247,39 @@ static int smtp_open(struct cd_transport *t, const struct cd_config *cfg,
 		     struct cd_error *err)
 {
 	struct smtp *s = calloc(1, sizeof(*s));
-	size_t n = cfg->smtp.connections > 0 ? (size_t)cfg->smtp.connections : 1;
+	int rc;
 
 	if (!s)
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	t->priv = s;
-	if (!(s->multi = curl_multi_init()) || !(s->slots = calloc(n, sizeof(*s->slots)))) {
+	if (!(s->multi = curl_multi_init())) {
 		smtp_close(t);
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "cannot start libcurl");
 	}
-	/* never more connections than slots: a burst of 10,000 mails opens
-	 * smtp.connections connections, not 10,000 */
-	curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n);
-	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)n);
-	for (s->nslots = 0; s->nslots < n; s->nslots++)
-		if (setup_easy(&s->slots[s->nslots], cfg) < 0) {
-			smtp_close(t);
-			return cd_error_set(err, CD_ENOMEM, NULL, 0, "cannot start libcurl");
-		}
+	if ((rc = make_slots(s, cfg, err)) < 0) {
+		smtp_close(t);
+		return rc;
+	}
+	s->peer_known = peer_key(cfg, s->peer) == 0;
+	return 0;
+}
+
+/* New settings between cycles (nothing in flight): new easy handles, and
+ * the same multi handle and pool while the connections still fit. */
+static int smtp_reload(struct cd_transport *t, const struct cd_config *cfg,
+		       struct cd_error *err)
+{
+	struct cd_transport fresh = { .ops = t->ops };
+	struct smtp *s = t->priv;
+	unsigned char key[32];
+	int rc;
+
+	if (s->peer_known && peer_key(cfg, key) == 0 && memcmp(key, s->peer, sizeof(key)) == 0)
+		return make_slots(s, cfg, err);
+	if ((rc = smtp_open(&fresh, cfg, err)) < 0)
+		return rc;
+	smtp_close(t);
+	t->priv = fresh.priv;
 	return 0;
 }
 
@@ -320,6 +403,6 @@ static size_t smtp_slots(const struct cd_transport *t)
 }
 
 const struct cd_transport_ops cd_smtp_ops = {
-	.name = "smtp", .open = smtp_open, .submit = smtp_submit, .poll = smtp_poll,
-	.slots = smtp_slots, .close = smtp_close,
+	.name = "smtp", .open = smtp_open, .reload = smtp_reload, .submit = smtp_submit,
+	.poll = smtp_poll, .slots = smtp_slots, .close = smtp_close,
 };

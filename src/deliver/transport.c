@@ -10,12 +10,15 @@
 #include "candor/config.h"
 #include "candor/transport_impl.h"
 
+static const struct cd_transport_ops *ops_for(const struct cd_config *cfg, int force_outbox)
+{
+	return force_outbox || cfg->transport == CD_TRANSPORT_OUTBOX ? &cd_outbox_ops : &cd_smtp_ops;
+}
+
 int cd_transport_open(const struct cd_config *cfg, int force_outbox,
 		      struct cd_transport **out, struct cd_error *err)
 {
-	const struct cd_transport_ops *ops =
-		force_outbox || cfg->transport == CD_TRANSPORT_OUTBOX
-		? &cd_outbox_ops : &cd_smtp_ops;
+	const struct cd_transport_ops *ops = ops_for(cfg, force_outbox);
 	struct cd_transport *t = calloc(1, sizeof(*t));
 	int rc;
 
@@ -29,6 +32,25 @@ int cd_transport_open(const struct cd_config *cfg, int force_outbox,
 		return rc;
 	}
 	*out = t;
+	return 0;
+}
+
+int cd_transport_reload(struct cd_transport *t, const struct cd_config *cfg, int force_outbox,
+			struct cd_error *err)
+{
+	const struct cd_transport_ops *ops = ops_for(cfg, force_outbox);
+	struct cd_transport *fresh;
+	int rc;
+
+	if (ops == t->ops && ops->reload)
+		return ops->reload(t, cfg, err);
+	/* another kind, or one with nothing worth keeping: open the new one
+	 * first, so a failure leaves T as it was */
+	if ((rc = cd_transport_open(cfg, force_outbox, &fresh, err)) < 0)
+		return rc;
+	t->ops->close(t);
+	*t = *fresh;
+	free(fresh);
 	return 0;
 }
 

@@ -2,7 +2,9 @@
  * store without statistics (candord never runs ANALYZE), each kind's plan
  * is driven by the candidate row ids, scans no table and sorts no rows.
  * (Without the unary + on its filters, the reminder query walked
- * messages_state: every sent message, every pass.) */
+ * messages_state: every sent message, every pass.) And the scheduler's
+ * side around those queries: the channels that get no reminder, and a
+ * position that is trusted again only under the same rules. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -18,24 +20,30 @@
 #include "candor/config.h"
 #include "candor/due.h"
 #include "candor/store.h"
+#include "candor/store_due.h"
+
+#define T 1800000000LL /* a request sent then, for the reminder tests */
 
 static char dir[64];
 static struct cd_store *st;
+static sqlite3 *db; /* the same file, for what only tests do to it */
 
 static int setup(void **state)
 {
-	char db[128];
+	char path[128];
 	struct cd_error err;
 
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/cd-test-due-XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
-	snprintf(db, sizeof(db), "%s/candor.db", dir);
-	if (cd_store_open(db, CD_STORE_CREATE, &st, &err) < 0)
+	snprintf(path, sizeof(path), "%s/candor.db", dir);
+	if (cd_store_open(path, CD_STORE_CREATE, &st, &err) < 0 ||
+	    sqlite3_open(path, &db) != SQLITE_OK)
 		return -1;
+	sqlite3_busy_timeout(db, 5000);
 	/* enough rows that the planner has a choice, most of them sent */
-	return cd_store_exec(st,
+	return sqlite3_exec(db,
 		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)"
 		" INSERT INTO orders(order_id, email, delivered, shipped, status)"
 		" SELECT 'o' || i, 'c' || i || '@x.example', 1700000000 + i * 600, 1700000000 + i * 500,"
@@ -43,7 +51,16 @@ static int setup(void **state)
 		"INSERT INTO messages(order_id, campaign, variant, state, recipient, created, updated, sent_at)"
 		" SELECT order_id, 'review', 'A', 'sent', email, delivered, delivered, delivered FROM orders;"
 		"INSERT INTO feedback(order_id, rating, received) SELECT order_id, 1 + rowid % 5, delivered"
-		" FROM orders;", &err);
+		" FROM orders;"
+		/* two requests sent at T without an answer: one web order, one
+		 * from a marketplace that allows no reminder */
+		"INSERT INTO orders(order_id, channel, email, delivered, status) VALUES"
+		" ('web1', 'web', 'w@y.example', 1800000000 - 86400, 'delivered'),"
+		" ('amz1', 'amazon', 'a@y.example', 1800000000 - 86400, 'delivered');"
+		"INSERT INTO messages(order_id, campaign, variant, state, recipient, created, updated, sent_at)"
+		" VALUES ('web1', 'review', 'B', 'sent', 'w@y.example', 1800000000, 1800000000, 1800000000),"
+		" ('amz1', 'review', 'B', 'sent', 'a@y.example', 1800000000, 1800000000, 1800000000);",
+		NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -51,22 +68,26 @@ static int teardown(void **state)
 	char cmd[128];
 
 	(void)state;
+	sqlite3_close(db);
 	cd_store_close(st);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd);
 }
 
+static const struct cd_campaign review = {
+	.name = "review", .trigger = CD_TRIGGER_DELIVERED, .delay = 604800,
+	.expire = 2592000, .reminder = 432000, .max_rating = 2,
+};
+
 static void assert_plan_on_candidates(enum cd_due_kind k, enum cd_trigger trigger)
 {
-	struct cd_campaign cp = { .name = "review", .trigger = trigger, .delay = 604800,
-				  .expire = 2592000, .reminder = 432000, .max_rating = 2 };
 	char sql[3072], explain[3200];
 	sqlite3_stmt *s;
 	int first = 1;
 
-	cd_due_sql(&cp, k, 1, sql, sizeof(sql));
+	cd_store_due_sql(k, trigger, 1, sql, sizeof(sql));
 	snprintf(explain, sizeof(explain), "EXPLAIN QUERY PLAN %s", sql);
-	assert_int_equal(sqlite3_prepare_v2(cd_store_db(st), explain, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, explain, -1, &s, NULL), SQLITE_OK);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		const char *line = (const char *)sqlite3_column_text(s, 3);
 
@@ -102,12 +123,99 @@ static void test_apology_plan(void **state)
 	assert_plan_on_candidates(CD_DUE_APOLOGY, CD_TRIGGER_NEGATIVE_FEEDBACK);
 }
 
+/* The reminders due at NOW under NO_REMINDER (NNO names), as "id,id". */
+static void due_reminders(int64_t now, const char *const *no_reminder, size_t nno, char *out,
+			  size_t len)
+{
+	struct cd_due_order *orders = calloc(CD_DUE_BATCH, sizeof(*orders));
+	struct cd_due_page pg = { .key = INT64_MIN };
+	struct cd_due_scan sc;
+	struct cd_error err;
+	size_t n = 0;
+	int more = 0;
+
+	assert_non_null(orders);
+	out[0] = '\0';
+	cd_due_load_scan(st, &review, CD_DUE_REMINDER, now, no_reminder, nno, &sc);
+	assert_int_equal(cd_due_next_batch(st, &review, CD_DUE_REMINDER, now, &sc, &pg, orders, &n,
+					   &more, &err), 0);
+	assert_int_equal(more, 0);
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen(out);
+
+		/* a reminder keeps its request's variant */
+		assert_string_equal(orders[i].variant, "B");
+		snprintf(out + used, len - used, "%s%s", used ? "," : "", orders[i].order.id);
+		cd_due_order_clear(&orders[i]);
+	}
+	free(orders);
+}
+
+static void test_reminder_skips_channels_without_reminders(void **state)
+{
+	const char *amazon[] = { "amazon" };
+	int64_t now = T + review.reminder + 10;
+	char ids[64];
+
+	(void)state;
+	due_reminders(now, NULL, 0, ids, sizeof(ids));
+	assert_string_equal(ids, "web1,amz1");
+	due_reminders(now, amazon, 1, ids, sizeof(ids));
+	assert_string_equal(ids, "web1");
+	/* a name JSON would have to escape is still only a name */
+	{
+		const char *odd[] = { "we\"b", "x\\" };
+
+		due_reminders(now, odd, 2, ids, sizeof(ids));
+		assert_string_equal(ids, "web1,amz1");
+	}
+	/* not due before the reminder's wait */
+	due_reminders(T + review.reminder - 10, NULL, 0, ids, sizeof(ids));
+	assert_string_equal(ids, "");
+}
+
+static void test_position_kept_only_under_the_same_rules(void **state)
+{
+	const char *amazon[] = { "amazon" }, *two[] = { "amazon", "ebay" };
+	int64_t now = T + review.reminder + 10, wait = review.reminder;
+	struct cd_due_scan sc;
+	struct cd_error err;
+	sqlite3_stmt *s;
+
+	(void)state;
+	cd_due_load_scan(st, &review, CD_DUE_REMINDER, now, amazon, 1, &sc);
+	assert_true(sc.hwm == INT64_MIN);
+	assert_int_equal(cd_due_save_scan(st, &review, CD_DUE_REMINDER, now, &sc, &err), 0);
+	/* the stored rules are those earlier versions wrote, list included,
+	 * so an upgrade does not make every campaign read its whole range */
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT params, hwm FROM scan_state"
+					    " WHERE campaign = 'review' AND kind = 'reminder'",
+					    -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0),
+			    "delivered 604800 2592000 2 432000 [\"amazon\"]");
+	assert_true(sqlite3_column_int64(s, 1) == now - wait);
+	sqlite3_finalize(s);
+
+	cd_due_load_scan(st, &review, CD_DUE_REMINDER, now + 60, amazon, 1, &sc);
+	assert_true(sc.hwm == now - wait);
+	cd_due_load_scan(st, &review, CD_DUE_REMINDER, now + 60, two, 2, &sc);
+	assert_true(sc.hwm == INT64_MIN);
+	cd_due_load_scan(st, &review, CD_DUE_REMINDER, now + 60, NULL, 0, &sc);
+	assert_true(sc.hwm == INT64_MIN);
+	/* the clock went back: the position is ahead of now, trust nothing */
+	cd_due_load_scan(st, &review, CD_DUE_REMINDER, now - 60, amazon, 1, &sc);
+	assert_true(sc.hwm == INT64_MIN && sc.mark == INT64_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_plan),
 		cmocka_unit_test(test_reminder_plan),
 		cmocka_unit_test(test_apology_plan),
+		cmocka_unit_test(test_reminder_skips_channels_without_reminders),
+		cmocka_unit_test(test_position_kept_only_under_the_same_rules),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

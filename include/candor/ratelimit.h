@@ -1,0 +1,54 @@
+/*
+ * ratelimit.h - the sending limits of candor.conf's limits section: the
+ * global rate and the daily cap (for the whole cycle), the per-domain
+ * rate and the per-customer cap (for each mail). The limits count what
+ * the store says was sent, so they hold across restarts with no state of
+ * their own; a cycle keeps a running count on top, as it sends.
+ */
+#ifndef CANDOR_RATELIMIT_H
+#define CANDOR_RATELIMIT_H
+
+#include <stdint.h>
+
+#include "candor/error.h"
+
+struct cd_config;
+struct cd_store;
+struct cd_ratelimit;
+
+/* The limits of CFG (borrowed, like ST, for the limiter's life) for a
+ * cycle at NOW, with what the store counts as sent already. Returns 0,
+ * CD_ENOMEM or CD_ESTORE. */
+int cd_ratelimit_open(const struct cd_config *cfg, struct cd_store *st, int64_t now,
+		      struct cd_ratelimit **out, struct cd_error *err);
+
+/* NULL is fine. */
+void cd_ratelimit_free(struct cd_ratelimit *rl);
+
+/* Is the global rate or the daily cap reached? Logs the first time it
+ * is. */
+int cd_ratelimit_reached(struct cd_ratelimit *rl);
+
+/* From when the per-customer cap counts a customer's mails; 0 when there
+ * is no cap. */
+int64_t cd_ratelimit_cap_since(const struct cd_ratelimit *rl);
+
+/* A new batch of due orders, whose MAILS counts (below) were taken as it
+ * began: forget who the last one mailed. */
+void cd_ratelimit_new_batch(struct cd_ratelimit *rl);
+
+/* May a mail to EMAIL go now, under the per-customer cap and the rate of
+ * its domain? MAILS is the customer's count as the batch began (due.h);
+ * a customer this batch has mailed since is counted again. Returns 0
+ * (it may), 1 (it waits; *WHY says why, static) or CD_ESTORE. */
+int cd_ratelimit_check(struct cd_ratelimit *rl, const char *email, int64_t mails,
+		       const char **why, struct cd_error *err);
+
+/* A message was made for EMAIL in this batch (held ones too). */
+void cd_ratelimit_note_mailed(struct cd_ratelimit *rl, const char *email);
+
+/* One more mail goes out: it counts against the global rate and the
+ * daily cap. */
+void cd_ratelimit_note_sent(struct cd_ratelimit *rl);
+
+#endif
