@@ -56,10 +56,10 @@ int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t 
 			const struct cd_check_opts *opts, struct cd_findings *f);
 
 /* The channels whose orders get no reminder under PACKS (NPACKS names;
- * none: all packs), as a JSON array into BUF ("[]" when none): Amazon
- * allows one request per order. */
-const char *cd_compliance_no_reminder(const struct cd_compliance *c, char *const *packs,
-				      size_t npacks, char *buf, size_t len);
+ * none: all packs), at most MAX of them into NAMES (borrowed from C):
+ * Amazon allows one request per order. Returns how many. */
+size_t cd_compliance_no_reminder(const struct cd_compliance *c, char *const *packs,
+				 size_t npacks, const char **names, size_t max);
 
 /* Free F's items and empty it. */
 void cd_findings_clear(struct cd_findings *f);

@@ -630,12 +630,11 @@ out:
 	return rc;
 }
 
-const char *cd_compliance_no_reminder(const struct cd_compliance *c, char *const *packs,
-				      size_t npacks, char *buf, size_t len)
+size_t cd_compliance_no_reminder(const struct cd_compliance *c, char *const *packs,
+				 size_t npacks, const char **names, size_t max)
 {
-	size_t used;
+	size_t n = 0;
 
-	snprintf(buf, len, "[");
 	for (size_t i = 0; c && i < c->nrules; i++) {
 		const struct cc_rule *r = &c->rules[i];
 		struct cd_check_opts o = { .packs = npacks ? packs : NULL, .npacks = npacks,
@@ -643,17 +642,10 @@ const char *cd_compliance_no_reminder(const struct cd_compliance *c, char *const
 
 		if (r->kind != CC_REMINDERS || !applies(r, &o))
 			continue;
-		for (size_t k = 0; k < r->nchannels; k++) {
-			used = strlen(buf);
-			/* channel names are config words; quotes would break the JSON */
-			if (!strpbrk(r->channels[k], "\"\\") && used + strlen(r->channels[k]) + 4 < len)
-				snprintf(buf + used, len - used, "%s\"%s\"", used > 1 ? "," : "",
-					 r->channels[k]);
-		}
+		for (size_t k = 0; k < r->nchannels && n < max; k++)
+			names[n++] = r->channels[k];
 	}
-	used = strlen(buf);
-	snprintf(buf + used, len - used, "]");
-	return buf;
+	return n;
 }
 
 int cd_compliance_has_pack(const struct cd_compliance *c, const char *name)

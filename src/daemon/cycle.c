@@ -238,29 +238,6 @@ static int may_retry(void *arg)
 	return 1;
 }
 
-/* Compliance gives the channels that get no reminder as a JSON array of
- * plain names (["amazon"]); the store takes the names. Splits LIST in
- * place into NAMES (up to MAX); returns how many. */
-static size_t split_channels(char *list, const char **names, size_t max)
-{
-	size_t n = 0;
-
-	for (char *p = list; *p && n < max;) {
-		char *end;
-
-		if (*p != '"') {
-			p++;
-			continue;
-		}
-		if (!(end = strchr(++p, '"')))
-			break;
-		*end = '\0';
-		names[n++] = p;
-		p = end + 1;
-	}
-	return n;
-}
-
 /* Work through the due orders of one kind a batch at a time, so memory
  * stays flat however many are due. */
 static int run_kind(struct run *r, const struct cd_campaign *cp, enum cd_due_kind k,
@@ -268,16 +245,14 @@ static int run_kind(struct run *r, const struct cd_campaign *cp, enum cd_due_kin
 {
 	struct cd_due_page pg = { .key = INT64_MIN };
 	struct cd_due_scan sc;
-	char list[160] = "";
-	const char *names[sizeof(list) / 4];
+	const char *names[32];
 	size_t n = 0, nnames = 0;
 	int rc = 0, complete = 1, more = 1;
 
 	/* without templates there is no compliance verdict: no list at all */
 	if (k == CD_DUE_REMINDER && r->c->tpl) {
-		cd_compliance_no_reminder(cd_templates_compliance(r->c->tpl), cp->packs, cp->npacks,
-					  list, sizeof(list));
-		nnames = split_channels(list, names, sizeof(names) / sizeof(names[0]));
+		nnames = cd_compliance_no_reminder(cd_templates_compliance(r->c->tpl), cp->packs,
+						    cp->npacks, names, sizeof(names) / sizeof(names[0]));
 	}
 	cd_due_load_scan(r->c->store, cp, k, r->now,
 			 k == CD_DUE_REMINDER && r->c->tpl ? names : NULL, nnames, &sc);

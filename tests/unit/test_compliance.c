@@ -282,7 +282,7 @@ static void test_amazon_links_and_one_request(void **state)
 	const char *mail = "Review your order: https://www.amazon.de/review/create-review?asin=B0X\n"
 			   "Unsubscribe: https://shop.example/u?t=abc";
 	struct cd_findings f = check(mail, "amazon");
-	char buf[160];
+	const char *names[8];
 
 	(void)state;
 	assert_true(has_rule(&f, "amazon.links"));
@@ -292,11 +292,12 @@ static void test_amazon_links_and_one_request(void **state)
 	f = check(mail, "web");
 	assert_false(has_rule(&f, "amazon.links"));
 	cd_findings_clear(&f);
-	assert_string_equal(cd_compliance_no_reminder(packs, NULL, 0, buf, sizeof(buf)), "[\"amazon\"]");
+	assert_int_equal(cd_compliance_no_reminder(packs, NULL, 0, names, 8), 1);
+	assert_string_equal(names[0], "amazon");
 	{
 		char *only[] = { "generic" };
 
-		assert_string_equal(cd_compliance_no_reminder(packs, only, 1, buf, sizeof(buf)), "[]");
+		assert_int_equal(cd_compliance_no_reminder(packs, only, 1, names, 8), 0);
 	}
 }
 
