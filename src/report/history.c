@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <stdint.h>
-#include <string.h>
 #include <time.h>
 
 #include "candor/history.h"
