@@ -46,10 +46,4 @@ int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
 /* Free what P holds; P may be prepared again afterwards. */
 void cd_message_clear(struct cd_message *p);
 
-/* The variant of CP for ORDER_ID: a hash of the order and the campaign
- * against the weights, so a restart never moves an order to another arm.
- * Borrowed. */
-const struct cd_variant *cd_message_pick_variant(const struct cd_campaign *cp,
-						 const char *order_id);
-
 #endif

@@ -17,38 +17,10 @@
 #include "candor/compliance.h"
 #include "candor/compose.h"
 #include "candor/config.h"
+#include "candor/experiment.h"
 #include "candor/message.h"
 #include "candor/reason.h"
 #include "candor/util.h"
-
-/* Same order, same campaign, same arm: a restart never moves an order. */
-const struct cd_variant *cd_message_pick_variant(const struct cd_campaign *cp,
-					     const char *order_id)
-{
-	uint64_t h = 1469598103934665603ULL, total = 0, x;
-
-	for (const char *p = order_id; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	h = (h ^ 0xff) * 1099511628211ULL;
-	for (const char *p = cp->name; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	/* FNV's low bits follow sequential ids too closely for "mod total":
-	 * mix all 64 bits into them (splitmix64's finalizer) */
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	for (size_t i = 0; i < cp->nvariants; i++)
-		total += cp->variants[i].weight;
-	x = h % total;
-	for (size_t i = 0; i < cp->nvariants; i++) {
-		if (x < cp->variants[i].weight)
-			return &cp->variants[i];
-		x -= cp->variants[i].weight;
-	}
-	return &cp->variants[0];
-}
 
 /* An unguessable token: HMAC of the order, campaign and kind under the
  * secret from "candorctl init", so a forged reply cannot name another
@@ -268,7 +240,7 @@ static const struct cd_variant *variant_for(const struct cd_campaign *cp,
 	for (size_t i = 0; want && i < cp->nvariants; i++)
 		if (strcmp(cp->variants[i].name, want) == 0)
 			return &cp->variants[i];
-	return cd_message_pick_variant(cp, o->order.id);
+	return cd_experiment_variant(cp, o->order.id);
 }
 
 /* The one-click unsubscribe URL template for O's channel: the channel's

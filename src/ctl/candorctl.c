@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "candor/log.h"
 #include "candor/sender.h"
 #include "candor/store.h"
+#include "candor/store_inbox.h"
 #include "candor/template.h"
 #include "candor/util.h"
 
@@ -300,20 +300,22 @@ static int suppress_usage(FILE *out)
 	return out == stdout ? 0 : EXIT_USAGE;
 }
 
+/* ADDRESS, reason, time (UTC) and detail, tab-separated: for scripts. */
+static int print_suppression(void *arg, const struct cd_suppression *s)
+{
+	time_t t = (time_t)s->at;
+	char when[32];
+	struct tm tm;
+
+	(void)arg;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", gmtime_r(&t, &tm));
+	printf("%s\t%s\t%s\t%s\n", s->email, s->reason, when, s->detail ? s->detail : "");
+	return 0;
+}
+
 static int list_suppressions(struct cd_store *st)
 {
-	sqlite3_stmt *s;
-	int rc;
-
-	if (sqlite3_prepare_v2(cd_store_db(st), "SELECT email, reason, coalesce(detail, ''),"
-			       " datetime(at, 'unixepoch') FROM suppressions ORDER BY at, email",
-			       -1, &s, NULL) != SQLITE_OK)
-		return 1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		printf("%s\t%s\t%s\t%s\n", sqlite3_column_text(s, 0), sqlite3_column_text(s, 1),
-		       sqlite3_column_text(s, 3), sqlite3_column_text(s, 2));
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : 1;
+	return cd_store_suppressions(st, print_suppression, NULL) < 0 ? 1 : 0;
 }
 
 static int cmd_suppress(const char *path, int argc, char **argv)

@@ -29,7 +29,7 @@
 #include "candor/template.h"
 #include "candor/transport.h"
 #include "candor/util.h"
-#include "candor/winner.h"
+#include "candor/experiment.h"
 
 #define CHUNK 32 /* messages made "sending" per transaction */
 
@@ -297,8 +297,8 @@ static int run_campaign(struct run *r, const struct cd_campaign *cp,
 
 	if (!orders)
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
-	if ((rc = cd_winner_get(r->c->store, r->c->cfg, cp, r->now, r->winner,
-				sizeof(r->winner), err)) < 0) {
+	if ((rc = cd_experiment_winner_get(r->c->store, cp, r->now, r->winner,
+					   sizeof(r->winner), err)) < 0) {
 		free(orders);
 		return rc;
 	}

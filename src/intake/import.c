@@ -1,15 +1,14 @@
 /*
  * import.c - read order and feedback files into the store. Every format
- * is turned into the same array of field values per order, validated by
- * one function and written by one prepared upsert, so the formats differ
- * only in how a row becomes values.
+ * is turned into the same array of field values per row, and those into
+ * one struct cd_order (or cd_feedback), checked by intake's verbs and
+ * written by the store's, so the formats differ only in how a row
+ * becomes values.
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +16,11 @@
 #include <stdarg.h>
 
 #include "candor/buf.h"
-#include "candor/compose.h"
 #include "candor/csv.h"
 #include "candor/import.h"
-#include "candor/schedule.h"
+#include "candor/order.h"
 #include "candor/store.h"
+#include "candor/store_order.h"
 #include "candor/util.h"
 
 enum { F_ORDER_ID, F_CHANNEL, F_CUSTOMER_ID, F_FIRST_NAME, F_NAME, F_EMAIL,
@@ -37,9 +36,6 @@ static const char *const order_fields[NF_ORDER] = {
 };
 static const char *const feedback_fields[NF_FEEDBACK] = {
 	"order_id", "rating", "comment", "source", "received",
-};
-static const char *const statuses[] = {
-	"open", "paid", "shipped", "delivered", "returned", "refunded", "cancelled",
 };
 
 /* Shopify columns beyond the one-to-one ones. */
@@ -72,7 +68,6 @@ struct importer {
 	enum format fmt;
 	int col[NF_MAX];
 	int scol[NS];
-	sqlite3_stmt *write, *exists;
 	FILE *reject;
 	struct group g;
 	int64_t last_progress_ms, start_ms;
@@ -108,171 +103,93 @@ static int bad_row(struct importer *im, size_t line, const char *raw, size_t raw
 	return 0;
 }
 
-/* ---- validation ---------------------------------------------------------- */
+/* ---- rows into orders and feedback --------------------------------------- */
 
-static int plain_token(const char *s, size_t max)
+static const char *given(const char *v)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > max)
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
-			return 0;
-	return 1;
+	return v && *v ? v : NULL;
 }
 
-static const char *check_items(const char *s)
+/* V as an order into O; why it cannot be stored, or NULL. */
+static const char *to_order(const char *const *v, struct cd_order *o, char *why, size_t len)
 {
-	json_object *j = json_tokener_parse(s);
-	const char *why = NULL;
+	static const int dates[] = { F_PURCHASED, F_SHIPPED, F_DELIVERED };
+	int64_t *t[] = { &o->purchased, &o->shipped, &o->delivered };
+	const char *r;
+	int bad = -1;
 
-	if (!j || !json_object_is_type(j, json_type_array))
-		why = "items is not a JSON array like [{\"name\":\"Tea\",\"quantity\":1}]";
-	json_object_put(j);
+	*o = (struct cd_order){
+		.id = given(v[F_ORDER_ID]), .channel = given(v[F_CHANNEL]),
+		.customer_id = given(v[F_CUSTOMER_ID]), .first_name = given(v[F_FIRST_NAME]),
+		.name = given(v[F_NAME]), .email = given(v[F_EMAIL]), .locale = given(v[F_LOCALE]),
+		.country = given(v[F_COUNTRY]), .timezone = given(v[F_TIMEZONE]),
+		.items = given(v[F_ITEMS]), .total = given(v[F_TOTAL]),
+		.currency = given(v[F_CURRENCY]), .status = given(v[F_STATUS]),
+	};
+	for (int i = 0; i < 3; i++)
+		if (given(v[dates[i]]) && cd_util_parse_time(v[dates[i]], t[i]) < 0 && bad < 0)
+			bad = dates[i];
+	if (bad < 0)
+		return cd_order_check(o, why, len);
+	/* A date that is none never reaches the order. It is reported after
+	 * the order's id and email and before the rest, as it always was. */
+	if ((r = cd_order_check(&(struct cd_order){ .id = o->id, .email = o->email }, why, len)))
+		return r;
+	snprintf(why, len, "bad date in %s: \"%.60s\" (use 2026-11-20, "
+		 "2026-11-20 14:05:00 +0100 or Unix seconds)", order_fields[bad], v[bad]);
 	return why;
 }
 
-/* Why V (an order) cannot be imported, or NULL. */
-static const char *check_order(const char *const *v, char *why, size_t len)
+/* V as feedback into F; why it cannot be stored, or NULL. A rating or a
+ * date that is none stays 0, which the check refuses. */
+static const char *to_feedback(const char *const *v, struct cd_feedback *f, char *why,
+			       size_t len)
 {
-	static const int dates[] = { F_PURCHASED, F_SHIPPED, F_DELIVERED };
-	int64_t t;
-
-	if (!v[F_ORDER_ID] || !*v[F_ORDER_ID])
-		return "missing order_id";
-	if (strlen(v[F_ORDER_ID]) > 200)
-		return "order_id longer than 200 characters";
-	if (!v[F_EMAIL] || !*v[F_EMAIL])
-		return "missing email";
-	if (!cd_compose_address_ok(v[F_EMAIL]) || !strchr(strchr(v[F_EMAIL], '@'), '.')) {
-		snprintf(why, len, "invalid email \"%.100s\"", v[F_EMAIL]);
-		return why;
-	}
-	for (size_t i = 0; i < 3; i++) {
-		const char *d = v[dates[i]];
-
-		if (d && *d && cd_util_parse_time(d, &t) < 0) {
-			snprintf(why, len, "bad date in %s: \"%.60s\" (use 2026-11-20, "
-				 "2026-11-20 14:05:00 +0100 or Unix seconds)",
-				 order_fields[dates[i]], d);
-			return why;
-		}
-	}
-	if (v[F_STATUS] && *v[F_STATUS]) {
-		size_t i = 0;
-
-		while (i < 7 && strcmp(v[F_STATUS], statuses[i]) != 0)
-			i++;
-		if (i == 7) {
-			snprintf(why, len, "unknown status \"%.40s\" (open, paid, shipped, delivered, "
-				 "returned, refunded, cancelled)", v[F_STATUS]);
-			return why;
-		}
-	}
-	if (v[F_LOCALE] && *v[F_LOCALE] && !plain_token(v[F_LOCALE], 35))
-		return "bad locale (write e.g. de-DE or zh-Hant-TW)";
-	if (v[F_COUNTRY] && *v[F_COUNTRY] && !plain_token(v[F_COUNTRY], 56))
-		return "bad country";
-	if (v[F_TIMEZONE] && *v[F_TIMEZONE] && cd_schedule_zone_known(v[F_TIMEZONE]) != 1) {
-		snprintf(why, len, "unknown time zone \"%.60s\"", v[F_TIMEZONE]);
-		return why;
-	}
-	if (v[F_ITEMS] && *v[F_ITEMS])
-		return check_items(v[F_ITEMS]);
-	return NULL;
-}
-
-static const char *check_feedback(struct importer *im, const char *const *v,
-				  char *why, size_t len)
-{
-	int64_t t;
+	int64_t t = 0;
+	long r = 0;
 	char *end;
-	long r;
 
-	if (!v[FB_ORDER_ID] || !*v[FB_ORDER_ID])
-		return "missing order_id";
-	r = v[FB_RATING] ? strtol(v[FB_RATING], &end, 10) : 0;
-	if (!v[FB_RATING] || !*v[FB_RATING] || *end || r < 1 || r > 5)
-		return "rating must be a whole number from 1 to 5";
-	if (!v[FB_RECEIVED] || !*v[FB_RECEIVED] || cd_util_parse_time(v[FB_RECEIVED], &t) < 0)
-		return "missing or bad received date";
-	sqlite3_reset(im->exists);
-	sqlite3_bind_text(im->exists, 1, v[FB_ORDER_ID], -1, SQLITE_STATIC);
-	if (sqlite3_step(im->exists) != SQLITE_ROW) {
-		snprintf(why, len, "unknown order \"%.100s\"", v[FB_ORDER_ID]);
-		return why;
-	}
-	return NULL;
+	if (given(v[FB_RATING]) && ((r = strtol(v[FB_RATING], &end, 10)) < 1 || r > 5 || *end))
+		r = 0;
+	if (given(v[FB_RECEIVED]) && cd_util_parse_time(v[FB_RECEIVED], &t) < 0)
+		t = 0;
+	*f = (struct cd_feedback){
+		.order_id = given(v[FB_ORDER_ID]), .rating = (int)r,
+		.comment = given(v[FB_COMMENT]), .source = given(v[FB_SOURCE]), .received = t,
+	};
+	return cd_feedback_check(f, why, len);
 }
 
-/* ---- writing --------------------------------------------------------------- */
-
-static void bind_value(sqlite3_stmt *s, int i, const char *v, int is_date)
-{
-	int64_t t;
-
-	if (!v || !*v)
-		sqlite3_bind_null(s, i);
-	else if (is_date && cd_util_parse_time(v, &t) == 0)
-		sqlite3_bind_int64(s, i, t);
-	else
-		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
-
-static int write_values(struct importer *im, const char *const *v, struct cd_error *err)
-{
-	int n = nfields(im), rc;
-
-	sqlite3_reset(im->write);
-	for (int i = 0; i < n; i++) {
-		int is_date = im->o->kind == CD_IMPORT_ORDERS
-			? (i == F_PURCHASED || i == F_SHIPPED || i == F_DELIVERED)
-			: i == FB_RECEIVED;
-
-		bind_value(im->write, i + 1, v[i], is_date);
-	}
-	if (im->o->kind == CD_IMPORT_ORDERS)
-		sqlite3_bind_int64(im->write, n + 1, cd_util_now());
-	rc = sqlite3_step(im->write);
-	if (rc != SQLITE_DONE)
-		return cd_store_fail(im->st, err, "cannot write");
-	im->stats->records++;
-	return 0;
-}
-
-/* Validate V and write it, or report the row. */
+/* Check V and write it, or report the row. */
 static int take(struct importer *im, const char *const *v, size_t line,
 		const char *raw, size_t rawlen, struct cd_error *err)
 {
-	char whybuf[256];
-	const char *why = im->o->kind == CD_IMPORT_ORDERS
-		? check_order(v, whybuf, sizeof(whybuf))
-		: check_feedback(im, v, whybuf, sizeof(whybuf));
+	char why[256];
+	const char *bad;
+	int rc;
 
-	if (why)
-		return bad_row(im, line, raw, rawlen, "%s", why);
-	return write_values(im, v, err);
+	if (im->o->kind == CD_IMPORT_ORDERS) {
+		struct cd_order o;
+
+		if ((bad = to_order(v, &o, why, sizeof(why))))
+			return bad_row(im, line, raw, rawlen, "%s", bad);
+		rc = cd_store_order_upsert(im->st, &o, cd_util_now(), err);
+	} else {
+		struct cd_feedback f;
+
+		if ((bad = to_feedback(v, &f, why, sizeof(why))))
+			return bad_row(im, line, raw, rawlen, "%s", bad);
+		if ((rc = cd_store_order_exists(im->st, f.order_id)) < 0)
+			return cd_store_fail(im->st, err, "cannot read orders");
+		if (rc == 0)
+			return bad_row(im, line, raw, rawlen, "unknown order \"%.100s\"", f.order_id);
+		rc = cd_store_feedback_add(im->st, &f, err);
+	}
+	if (rc < 0)
+		return rc;
+	im->stats->records++;
+	return 0;
 }
-
-static const char *const sql_upsert_order =
-	"INSERT INTO orders(order_id, channel, customer_id, first_name, name, email,"
-	" locale, country, timezone, items, total, currency, purchased, shipped,"
-	" delivered, status, updated) VALUES (?1, coalesce(?2, 'web'), ?3, ?4, ?5, ?6,"
-	" ?7, ?8, ?9, coalesce(?10, '[]'), ?11, ?12, ?13, ?14, ?15, coalesce(?16, 'open'), ?17)"
-	" ON CONFLICT(order_id) DO UPDATE SET channel = coalesce(?2, channel),"
-	" customer_id = coalesce(?3, customer_id), first_name = coalesce(?4, first_name),"
-	" name = coalesce(?5, name), email = coalesce(?6, email), locale = coalesce(?7, locale),"
-	" country = coalesce(?8, country), timezone = coalesce(?9, timezone),"
-	" items = coalesce(?10, items), total = coalesce(?11, total),"
-	" currency = coalesce(?12, currency), purchased = coalesce(?13, purchased),"
-	" shipped = coalesce(?14, shipped), delivered = coalesce(?15, delivered),"
-	" status = coalesce(?16, status), updated = ?17";
-
-static const char *const sql_insert_feedback =
-	"INSERT OR IGNORE INTO feedback(order_id, rating, comment, source, received)"
-	" VALUES (?1, ?2, ?3, coalesce(?4, 'shop'), ?5)";
-
 
 static void progress(struct importer *im, int final)
 {
@@ -617,23 +534,21 @@ static int detect_jsonl(const char *path, FILE *fp)
 	return c == '{';
 }
 
-static int prepare(struct importer *im, struct cd_error *err)
+/* Orders or feedback entries stored; 0 when the store cannot say. */
+static int64_t stored(struct importer *im)
 {
-	sqlite3 *db = cd_store_db(im->st);
-	const char *sql = im->o->kind == CD_IMPORT_ORDERS ? sql_upsert_order : sql_insert_feedback;
+	int64_t n = 0;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &im->write, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT 1 FROM orders WHERE order_id = ?1", -1,
-			       &im->exists, NULL) != SQLITE_OK)
-		return cd_store_fail(im->st, err, "cannot prepare import");
-	return 0;
+	if (im->o->kind == CD_IMPORT_ORDERS)
+		cd_store_order_count(im->st, &n);
+	else
+		cd_store_feedback_count(im->st, &n);
+	return n;
 }
 
 static int run(struct importer *im, FILE *fp, struct cd_error *err)
 {
-	const char *count = im->o->kind == CD_IMPORT_ORDERS ? "SELECT count(*) FROM orders"
-							   : "SELECT count(*) FROM feedback";
-	int64_t before = cd_store_int(im->st, count, 0, 0);
+	int64_t before = stored(im);
 	int rc;
 
 	if ((rc = cd_store_begin(im->st, err)) < 0)
@@ -654,7 +569,7 @@ static int run(struct importer *im, FILE *fp, struct cd_error *err)
 	}
 	if ((rc = cd_store_commit(im->st, err)) < 0)
 		return rc;
-	im->stats->added = cd_store_int(im->st, count, 0, 0) - before;
+	im->stats->added = stored(im) - before;
 	return 0;
 }
 
@@ -679,17 +594,13 @@ int cd_import_run(struct cd_store *st, const struct cd_import_opts *opts,
 		goto out;
 	}
 	im.start_ms = cd_util_mono_ms();
-	rc = prepare(&im, err);
-	if (rc == 0)
-		rc = run(&im, fp, err);
+	rc = run(&im, fp, err);
 	progress(&im, 1);
 	if (im.reject && fclose(im.reject) != 0 && rc == 0)
 		rc = cd_error_set(err, CD_EIO, opts->reject, 0, "cannot write: %s", strerror(errno));
 out:
 	group_clear(&im.g);
 	cd_buf_free(&im.g.raw);
-	sqlite3_finalize(im.write);
-	sqlite3_finalize(im.exists);
 	if (fp != stdin)
 		fclose(fp);
 	return rc;

@@ -1,125 +1,115 @@
 /*
- * history.c - "candorctl history ORDER": read-only queries, printed in
- * time order so support staff can see what happened and when.
+ * history.c - "candorctl history ORDER": the store's rows for one order,
+ * printed in time order so support staff can see what happened and when.
  */
 #include "config.h"
 
-#include <sqlite3.h>
-#include <string.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "candor/history.h"
+#include "candor/order.h"
 #include "candor/store.h"
+#include "candor/store_report.h"
 
-static const char *when(sqlite3_stmt *s, int col, char *buf, size_t len)
+/* The rows of one kind, under a title printed before the first. */
+struct section {
+	FILE *out;
+	const char *title;
+	int n;
+};
+
+/* T as UTC, "-" when unknown (0). */
+static const char *when(int64_t t, char *buf, size_t len)
 {
-	time_t t;
+	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+	if (!t)
 		return "-";
-	t = (time_t)sqlite3_column_int64(s, col);
-	gmtime_r(&t, &tm);
+	gmtime_r(&tt, &tm);
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
 	return buf;
 }
 
-static const char *text(sqlite3_stmt *s, int col)
+static const char *text(const char *s)
 {
-	const unsigned char *t = sqlite3_column_text(s, col);
-
-	return t ? (const char *)t : "-";
+	return s ? s : "-";
 }
 
-static int print_order(sqlite3 *db, const char *id, FILE *out)
+static void title(struct section *x)
 {
-	sqlite3_stmt *s;
+	if (x->n++ == 0)
+		fprintf(x->out, "%s\n", x->title);
+}
+
+static int order_lines(void *arg, const struct cd_order *o)
+{
+	struct section *x = arg;
 	char a[40], b[40], c[40];
-	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT channel, name, email, locale, country, timezone,"
-			       " status, total, currency, purchased, shipped, delivered, items"
-			       " FROM orders WHERE order_id = ?1", -1, &s, NULL) != SQLITE_OK)
-		return CD_ESTORE;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		fprintf(out, "order %s (%s): %s <%s>, locale %s, country %s, time zone %s\n",
-			id, text(s, 0), text(s, 1), text(s, 2), text(s, 3), text(s, 4), text(s, 5));
-		fprintf(out, "  status %s, total %s %s\n", text(s, 6), text(s, 7), text(s, 8));
-		fprintf(out, "  purchased %s, shipped %s, delivered %s\n", when(s, 9, a, sizeof(a)),
-			when(s, 10, b, sizeof(b)), when(s, 11, c, sizeof(c)));
-		fprintf(out, "  items %s\n", text(s, 12));
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? CD_ENOTFOUND : CD_ESTORE;
+	fprintf(x->out, "order %s (%s): %s <%s>, locale %s, country %s, time zone %s\n",
+		o->id, text(o->channel), text(o->name), text(o->email), text(o->locale),
+		text(o->country), text(o->timezone));
+	fprintf(x->out, "  status %s, total %s %s\n", text(o->status), text(o->total),
+		text(o->currency));
+	fprintf(x->out, "  purchased %s, shipped %s, delivered %s\n",
+		when(o->purchased, a, sizeof(a)), when(o->shipped, b, sizeof(b)),
+		when(o->delivered, c, sizeof(c)));
+	fprintf(x->out, "  items %s\n", text(o->items));
+	return 0;
 }
 
-static int print_rows(sqlite3 *db, const char *id, FILE *out, const char *sql,
-		      const char *title, void (*line)(sqlite3_stmt *, FILE *))
+static int feedback_line(void *arg, const struct cd_feedback *f)
 {
-	sqlite3_stmt *s;
-	int rc, n = 0;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return CD_ESTORE;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n++ == 0)
-			fprintf(out, "%s\n", title);
-		line(s, out);
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : CD_ESTORE;
-}
-
-static void feedback_line(sqlite3_stmt *s, FILE *out)
-{
+	struct section *x = arg;
 	char a[40];
 
-	fprintf(out, "  %s  %d/5 from %s: %s\n", when(s, 0, a, sizeof(a)),
-		sqlite3_column_int(s, 1), text(s, 2), text(s, 3));
+	title(x);
+	fprintf(x->out, "  %s  %d/5 from %s: %s\n", when(f->received, a, sizeof(a)),
+		f->rating, text(f->source), text(f->comment));
+	return 0;
 }
 
-static void message_line(sqlite3_stmt *s, FILE *out)
+static int message_line(void *arg, const struct cd_message_record *m)
 {
-	fprintf(out, "  #%lld %s/%s %s: %s to %s, <%s>%s%s\n",
-		(long long)sqlite3_column_int64(s, 0), text(s, 1), text(s, 2), text(s, 3),
-		text(s, 4), text(s, 5), text(s, 6),
-		sqlite3_column_type(s, 7) == SQLITE_NULL ? "" : ": ",
-		sqlite3_column_type(s, 7) == SQLITE_NULL ? "" : text(s, 7));
+	struct section *x = arg;
+
+	title(x);
+	fprintf(x->out, "  #%lld %s/%s %s: %s to %s, <%s>%s%s\n", (long long)m->id,
+		text(m->campaign), text(m->variant), text(m->kind), text(m->state),
+		text(m->recipient), text(m->message_id), m->reason ? ": " : "",
+		m->reason ? m->reason : "");
+	return 0;
 }
 
-static void event_line(sqlite3_stmt *s, FILE *out)
+static int event_line(void *arg, const struct cd_event_record *e)
 {
+	struct section *x = arg;
 	char a[40];
 
-	fprintf(out, "  %s  #%lld %s%s%s\n", when(s, 0, a, sizeof(a)),
-		(long long)sqlite3_column_int64(s, 1), text(s, 2),
-		sqlite3_column_type(s, 3) == SQLITE_NULL ? "" : ": ",
-		sqlite3_column_type(s, 3) == SQLITE_NULL ? "" : text(s, 3));
+	title(x);
+	fprintf(x->out, "  %s  #%lld %s%s%s\n", when(e->at, a, sizeof(a)),
+		(long long)e->message, text(e->kind), e->detail ? ": " : "",
+		e->detail ? e->detail : "");
+	return 0;
 }
 
 int cd_history_print(struct cd_store *st, const char *order_id, FILE *out,
 		     struct cd_error *err)
 {
-	sqlite3 *db = cd_store_db(st);
-	int rc = print_order(db, order_id, out);
+	struct section order = { out, NULL, 0 }, feedback = { out, "feedback:", 0 },
+		       messages = { out, "messages:", 0 }, events = { out, "events:", 0 };
+	int rc = cd_store_history_order(st, order_id, order_lines, &order);
 
 	if (rc == CD_ENOTFOUND)
 		return cd_error_set(err, rc, NULL, 0, "no order \"%s\" in the database", order_id);
 	if (rc == 0)
-		rc = print_rows(db, order_id, out,
-				"SELECT received, rating, source, comment FROM feedback"
-				" WHERE order_id = ?1 ORDER BY received", "feedback:", feedback_line);
+		rc = cd_store_history_feedback(st, order_id, feedback_line, &feedback);
 	if (rc == 0)
-		rc = print_rows(db, order_id, out,
-				"SELECT id, campaign, variant, kind, state, recipient, message_id, reason"
-				" FROM messages WHERE order_id = ?1 ORDER BY id", "messages:", message_line);
+		rc = cd_store_history_messages(st, order_id, message_line, &messages);
 	if (rc == 0)
-		rc = print_rows(db, order_id, out,
-				"SELECT at, message, kind, detail FROM events"
-				" WHERE order_id = ?1 ORDER BY at, id", "events:", event_line);
+		rc = cd_store_history_events(st, order_id, event_line, &events);
 	if (rc < 0)
 		return cd_store_fail(st, err, "cannot read history");
 	return 0;

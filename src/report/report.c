@@ -1,40 +1,24 @@
 /*
- * report.c - see report.h. The counts come from one grouped query per
- * campaign; the statistics from stats.c; the words are for a marketer.
+ * report.c - see report.h. The counts come from the store, one grouped
+ * read per campaign; the statistics from stats.c; the words are for a
+ * marketer.
  */
 #include "config.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "candor/config.h"
+#include "candor/experiment.h"
 #include "candor/report.h"
 #include "candor/store.h"
-#include "candor/winner.h"
+#include "candor/store_report.h"
 
 #define LIFT 0.2   /* the lift "more deliveries needed" is sized for */
 #define POWER 0.8
 #define ALPHA 0.05
-
-/* Per variant, over request messages that were sent: bounced, replied,
- * unsubscribed (events), and among the delivered ones feedback received
- * within the campaign window after the mail (?3), and positive (4-5). */
-static const char arm_sql[] =
-	"SELECT m.variant, count(*),"
-	" sum(b.id IS NOT NULL),"
-	" sum(EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind = 'replied')),"
-	" sum(EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind = 'unsubscribed')),"
-	" sum(b.id IS NULL AND EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id"
-	"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3)),"
-	" sum(b.id IS NULL AND EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id"
-	"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3 AND f.rating >= 4))"
-	" FROM messages m LEFT JOIN events b ON b.id = (SELECT min(id) FROM events x"
-	"  WHERE x.message = m.id AND x.kind = 'bounced')"
-	" WHERE m.campaign = ?1 AND m.kind = 'request' AND m.state = 'sent' AND m.created >= ?2"
-	" GROUP BY m.variant";
 
 static struct cd_report_arm *arm_named(struct cd_report_campaign *c, const char *name)
 {
@@ -92,39 +76,34 @@ static void judge(struct cd_report_arm *a, const struct cd_report_arm *ctrl)
 static int apology_figures(struct cd_store *st, struct cd_report_campaign *c, int64_t since,
 			   int64_t window)
 {
-	sqlite3_stmt *s;
-	int rc;
+	struct cd_apology_counts a = { 0 };
+	int rc = cd_store_apology_counts(st, c->name, since, window, &a);
 
-	/* feedback left after the apology, and how many rated higher than
-	 * the feedback that started it */
-	if (sqlite3_prepare_v2(cd_store_db(st),
-			       "SELECT sum(EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind = 'replied')),"
-			       " sum(EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id"
-			       "  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3)),"
-			       " sum(EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id"
-			       "  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3"
-			       "  AND f.rating > (SELECT min(rating) FROM feedback g WHERE g.order_id = m.order_id"
-			       "   AND g.received <= m.sent_at)))"
-			       " FROM messages m WHERE m.campaign = ?1 AND m.kind = 'request'"
-			       " AND m.state = 'sent' AND m.created >= ?2", -1, &s, NULL) != SQLITE_OK)
-		return CD_ESTORE;
-	sqlite3_bind_text(s, 1, c->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, since);
-	sqlite3_bind_int64(s, 3, window);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		c->apology_replied = sqlite3_column_int64(s, 0);
-		c->feedback_after = sqlite3_column_int64(s, 1);
-		c->rating_up = sqlite3_column_int64(s, 2);
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : CD_ESTORE;
+	c->apology_replied = a.replied;
+	c->feedback_after = a.feedback_after;
+	c->rating_up = a.rating_up;
+	return rc;
+}
+
+static int add_arm(void *arg, const struct cd_variant_counts *v)
+{
+	struct cd_report_arm *a = arm_named(arg, v->variant ? v->variant : "");
+
+	if (!a)
+		return CD_ENOMEM;
+	a->sent = v->sent;
+	a->bounced = v->bounced;
+	a->delivered = a->sent - a->bounced;
+	a->replied = v->replied;
+	a->unsubscribed = v->unsubscribed;
+	a->feedback = v->feedback;
+	a->positive = v->positive;
+	return 0;
 }
 
 static int build_campaign(struct cd_store *st, const struct cd_campaign *cp, int64_t since,
 			  struct cd_report_campaign *c)
 {
-	sqlite3_stmt *s;
 	int rc;
 
 	snprintf(c->name, sizeof(c->name), "%s", cp->name);
@@ -134,56 +113,32 @@ static int build_campaign(struct cd_store *st, const struct cd_campaign *cp, int
 	for (size_t i = 0; i < cp->nvariants; i++)
 		if (!arm_named(c, cp->variants[i].name))
 			return CD_ENOMEM;
-	if (sqlite3_prepare_v2(cd_store_db(st), arm_sql, -1, &s, NULL) != SQLITE_OK)
-		return CD_ESTORE;
-	sqlite3_bind_text(s, 1, cp->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, since);
-	sqlite3_bind_int64(s, 3, cp->expire);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct cd_report_arm *a = arm_named(c, (const char *)sqlite3_column_text(s, 0));
-
-		if (!a) {
-			sqlite3_finalize(s);
-			return CD_ENOMEM;
-		}
-		a->sent = sqlite3_column_int64(s, 1);
-		a->bounced = sqlite3_column_int64(s, 2);
-		a->delivered = a->sent - a->bounced;
-		a->replied = sqlite3_column_int64(s, 3);
-		a->unsubscribed = sqlite3_column_int64(s, 4);
-		a->feedback = sqlite3_column_int64(s, 5);
-		a->positive = sqlite3_column_int64(s, 6);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return CD_ESTORE;
+	if ((rc = cd_store_variant_counts(st, cp->name, since, cp->expire, add_arm, c)) < 0)
+		return rc;
 	for (size_t i = 0; i < c->narms; i++)
 		judge(&c->arms[i], &c->arms[0]);
-	cd_winner_stored(st, cp->name, c->winner, sizeof(c->winner));
+	cd_experiment_winner_stored(st, cp->name, c->winner, sizeof(c->winner));
 	return c->apology ? apology_figures(st, c, since, cp->expire) : 0;
+}
+
+static int count_reason(void *arg, const char *comment)
+{
+	struct cd_report *r = arg;
+
+	r->reasons[cd_reason_classify(comment)]++;
+	r->negative++;
+	return 0;
 }
 
 static int reasons(struct cd_store *st, const struct cd_config *cfg, int64_t since,
 		   struct cd_report *r)
 {
 	int max_rating = 2;
-	sqlite3_stmt *s;
-	int rc;
 
 	for (size_t i = 0; i < cfg->ncampaigns; i++)
 		if (cfg->campaigns[i].trigger == CD_TRIGGER_NEGATIVE_FEEDBACK)
 			max_rating = cfg->campaigns[i].max_rating;
-	if (sqlite3_prepare_v2(cd_store_db(st), "SELECT comment FROM feedback"
-			       " WHERE rating <= ?1 AND received >= ?2", -1, &s, NULL) != SQLITE_OK)
-		return CD_ESTORE;
-	sqlite3_bind_int(s, 1, max_rating);
-	sqlite3_bind_int64(s, 2, since);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		r->reasons[cd_reason_classify((const char *)sqlite3_column_text(s, 0))]++;
-		r->negative++;
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : CD_ESTORE;
+	return cd_store_negative_comments(st, max_rating, since, count_reason, r);
 }
 
 int cd_report_build(struct cd_store *st, const struct cd_config *cfg, const char *campaign,

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "candor/config.h"
-#include "candor/message.h"
+#include "candor/experiment.h"
 
 #define ORDERS 100000
 
@@ -31,7 +31,7 @@ static void check_balance(struct cd_variant *v, size_t n, const char *campaign, 
 		total += v[i].weight;
 	for (int i = 0; i < ORDERS; i++) {
 		snprintf(id, sizeof(id), fmt, i);
-		counts[cd_message_pick_variant(&cp, id) - v]++;
+		counts[cd_experiment_variant(&cp, id) - v]++;
 	}
 	for (size_t i = 0; i < n; i++) {
 		double want = (double)ORDERS * v[i].weight / total;
@@ -68,8 +68,8 @@ static void test_stable(void **state)
 	(void)state;
 	for (int i = 0; i < 1000; i++) {
 		snprintf(id, sizeof(id), "W%07d", i);
-		assert_ptr_equal(cd_message_pick_variant(&cp, id), cd_message_pick_variant(&cp, id));
-		differ += cd_message_pick_variant(&cp, id) != cd_message_pick_variant(&other, id);
+		assert_ptr_equal(cd_experiment_variant(&cp, id), cd_experiment_variant(&cp, id));
+		differ += cd_experiment_variant(&cp, id) != cd_experiment_variant(&other, id);
 	}
 	/* the campaign is part of the hash: another campaign's arms are drawn
 	 * independently (about half differ) */

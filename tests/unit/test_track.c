@@ -2,7 +2,7 @@
  * suppress only in a row, a reply resets the count, a forged or unknown
  * token suppresses nobody, a mail read twice counts once, a complaint
  * suppresses through the returned message, a mail that could not be
- * recorded is read again. */
+ * recorded is read again, a suppression keeps its first reason. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -17,6 +17,7 @@
 
 #include "candor/config.h"
 #include "candor/store.h"
+#include "candor/store_inbox.h"
 #include "candor/track.h"
 
 #define TOK1 "00000000000000000000000000000001"
@@ -24,8 +25,15 @@
 
 static char dir[64];
 static struct cd_store *st;
+static sqlite3 *raw; /* a second connection, as a shop's own system has */
 static struct cd_config cfg;
 static int64_t clock_now = 1790000000;
+
+/* Run TEXT on the second connection; 0 or -1. */
+static int sql(const char *text)
+{
+	return sqlite3_exec(raw, text, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
 
 static int setup(void **state)
 {
@@ -40,12 +48,14 @@ static int setup(void **state)
 	if (cd_store_open(db, CD_STORE_CREATE, &st, &err) < 0)
 		return -1;
 	cfg.tracking.soft_bounce_limit = 3;
-	return cd_store_exec(st,
+	if (sqlite3_open(db, &raw) != SQLITE_OK)
+		return -1;
+	sqlite3_busy_timeout(raw, 5000);
+	return sql(
 		"INSERT INTO messages(order_id, campaign, variant, state, recipient, message_id,"
 		" token, created, updated, sent_at) VALUES"
 		" ('o1', 'review', 'A', 'sent', 'ann@example.org', 'x." TOK1 "@shop.example', '" TOK1 "', 1, 1, 1),"
-		" ('o2', 'review', 'A', 'sent', 'bob@example.org', 'x." TOK2 "@shop.example', '" TOK2 "', 1, 1, 1)",
-		&err);
+		" ('o2', 'review', 'A', 'sent', 'bob@example.org', 'x." TOK2 "@shop.example', '" TOK2 "', 1, 1, 1)");
 }
 
 static int teardown(void **state)
@@ -53,17 +63,18 @@ static int teardown(void **state)
 	char cmd[128];
 
 	(void)state;
+	sqlite3_close(raw);
 	cd_store_close(st);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd);
 }
 
-static int count(const char *sql)
+static int count(const char *query)
 {
 	sqlite3_stmt *s;
 	int v = -1;
 
-	assert_int_equal(sqlite3_prepare_v2(cd_store_db(st), sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(raw, query, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
@@ -149,7 +160,7 @@ static void test_complaint_through_returned_message(void **state)
 	struct cd_track_stats stats = { 0 };
 
 	(void)state;
-	cd_store_exec(st, "DELETE FROM suppressions", NULL);
+	sql("DELETE FROM suppressions");
 	track("From: abuse@isp.example\nTo: fbl@shop.example\nSubject: complaint\n"
 	      "Message-ID: <arf1@isp>\nMIME-Version: 1.0\n"
 	      "Content-Type: multipart/report; report-type=feedback-report; boundary=\"a\"\n\n"
@@ -174,17 +185,48 @@ static void test_failed_record_is_read_again(void **state)
 	int seen = count("SELECT count(*) FROM inbox_seen");
 
 	(void)state;
-	assert_int_equal(cd_store_exec(st, "CREATE TRIGGER full BEFORE INSERT ON events"
-				       " BEGIN SELECT RAISE(ABORT, 'disk full'); END", &err), 0);
+	assert_int_equal(sql("CREATE TRIGGER full BEFORE INSERT ON events"
+			     " BEGIN SELECT RAISE(ABORT, 'disk full'); END"), 0);
 	assert_int_equal(cd_track_mail(st, &cfg, mail, strlen(mail), clock_now++, NULL, &stats, &err),
 			 CD_ESTORE);
 	assert_non_null(strstr(err.msg, "disk full"));
 	assert_int_equal(count("SELECT count(*) FROM inbox_seen"), seen);
 	assert_int_equal(count("SELECT count(*) FROM replies WHERE body LIKE 'Second%'"), 0);
-	assert_int_equal(cd_store_exec(st, "DROP TRIGGER full", &err), 0);
+	assert_int_equal(sql("DROP TRIGGER full"), 0);
 	assert_int_equal(track(mail, &stats), CD_MAIL_REPLY);
 	assert_int_equal(count("SELECT count(*) FROM replies WHERE body LIKE 'Second%'"), 1);
 	assert_int_equal(count("SELECT count(*) FROM inbox_seen"), seen + 1);
+}
+
+static int keep_line(void *arg, const struct cd_suppression *s)
+{
+	char *buf = arg;
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, 512 - n, "%s %s %lld %s;", s->email, s->reason, (long long)s->at,
+		 s->detail ? s->detail : "-");
+	return 0;
+}
+
+/* An address suppressed again keeps its first reason (and says it added
+ * nothing); the list is oldest first. */
+static void test_first_reason_stays_and_list_is_oldest_first(void **state)
+{
+	char list[512] = "";
+	int added = -1;
+
+	(void)state;
+	assert_int_equal(sql("DELETE FROM suppressions"), 0);
+	assert_int_equal(cd_store_suppress_first(st, "Amy@example.org", "blocked", NULL, 20, &added), 0);
+	assert_int_equal(added, 1);
+	assert_int_equal(cd_store_suppress_first(st, "amy@example.org", "hard_bounce", "5.1.1", 30,
+						 &added), 0);
+	assert_int_equal(added, 0);
+	assert_int_equal(cd_store_suppress_first(st, "zed@example.org", "unsubscribed", "link", 10,
+						 &added), 0);
+	assert_int_equal(added, 1);
+	assert_int_equal(cd_store_suppressions(st, keep_line, list), 0);
+	assert_string_equal(list, "zed@example.org unsubscribed 10 link;Amy@example.org blocked 20 -;");
 }
 
 int main(void)
@@ -195,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_token_suppresses_nobody),
 		cmocka_unit_test(test_complaint_through_returned_message),
 		cmocka_unit_test(test_failed_record_is_read_again),
+		cmocka_unit_test(test_first_reason_stays_and_list_is_oldest_first),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
