@@ -51,9 +51,12 @@ static void token(long i, char out[33])
 	snprintf(out, 33, "%032lx", 0x5eed0000L + i);
 }
 
-static void fill(struct cd_store *st)
+static sqlite3 *raw;
+
+/* The sent messages the mails answer, written through a connection of
+ * its own, as a shop's system would. */
+static void fill(sqlite3 *db)
 {
-	sqlite3 *db = cd_store_db(st);
 	sqlite3_stmt *s;
 
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
@@ -182,9 +185,11 @@ int main(int argc, char **argv)
 	fclose(fp);
 	if (cd_config_load(path, &cfg, &errs) < 0)
 		die("config", errs.count ? &errs.items[0] : NULL);
-	if (cd_store_open(cfg->database, CD_STORE_CREATE, &st, &err) < 0)
+	if (cd_store_open(cfg->database, CD_STORE_CREATE, &st, &err) < 0 ||
+	    sqlite3_open(cfg->database, &raw) != SQLITE_OK)
 		die("store", &err);
-	fill(st);
+	fill(raw);
+	sqlite3_close(raw);
 	for (long i = 0; i < n; i++)
 		if (!(mails[i] = mail(i)))
 			die("out of memory", NULL);

@@ -32,8 +32,4 @@ struct cd_mail {
 int cd_compose(const struct cd_mail *m, char **out, size_t *len,
 	       struct cd_error *err);
 
-/* Does ADDR look like a plain addr-spec with nothing that breaks a
- * header? */
-int cd_compose_address_ok(const char *addr);
-
 #endif

@@ -18,53 +18,10 @@
 #include <stdint.h>
 
 #include "candor/error.h"
-#include "candor/order.h"
+#include "candor/store_due.h"
 
 struct cd_campaign;
 struct cd_store;
-
-/* How many due orders one batch reads. */
-#define CD_DUE_BATCH 1000
-
-enum cd_due_kind {
-	CD_DUE_REQUEST,   /* shipped / delivered campaigns */
-	CD_DUE_REMINDER,  /* the one reminder of a request */
-	CD_DUE_APOLOGY    /* negative_feedback campaigns */
-};
-
-struct cd_due_order {
-	/* The order as the due queries read it: id, channel, first_name,
-	 * name, email, locale, country, timezone, items, total, currency and
-	 * purchased; customer_id, status, shipped and delivered stay empty
-	 * (the queries filter on them but do not read them). */
-	struct cd_order order;
-	const char *variant; /* reminders: the request's variant */
-	const char *comment; /* apologies: the feedback's comment */
-	int64_t base;     /* the time the campaign counts from */
-	int64_t key;      /* the candidate's id, for paging */
-	int rating;       /* apologies: the feedback's rating */
-	int64_t mails;    /* the customer's mails counting against the cap
-			   * (since cd_due_scan.cap_since), as the batch began */
-	char *strings;    /* one block holding every string above */
-};
-
-/* Where the last complete pass of one campaign and kind stopped. */
-struct cd_due_scan {
-	int64_t hwm;      /* base times up to here were all seen */
-	int64_t mark;     /* changes up to here were all seen */
-	int64_t new_mark; /* the change sequence as this pass starts */
-	char rules[192];  /* the rules the position was made under */
-	/* Reminders: the channels whose orders get none (borrowed from the
-	 * caller of cd_due_load_scan); NULL when no compliance verdict is
-	 * known, which leaves no channel out. */
-	const char *const *no_reminder;
-	size_t nno_reminder;
-	int64_t cap_since; /* count each customer's mails since; 0 none */
-};
-
-struct cd_due_page {
-	int64_t key;      /* the last candidate of the previous batch */
-};
 
 /* The kind's name for logs and the sender ("request", "reminder"; an
  * apology is its campaign's request). Static. */

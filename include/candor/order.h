@@ -1,8 +1,9 @@
 /*
  * order.h - candor's order and feedback, as every source delivers them
- * and every stage reads them. Owned by intake (src/intake/order.c): an
- * importer, a shop database or an API maps into these; the scheduler and
- * the composer read them back from the store.
+ * and every stage reads them: an importer, a shop database or an API maps
+ * into these (intake, which also checks them: order_check.h), the store
+ * keeps them, the scheduler and the composer read them back. The type
+ * sits in core because every stage, the store included, uses it.
  *
  * Strings are borrowed unless the struct says otherwise: a source fills
  * one from its own row, hands it to the store, and reuses it.
@@ -46,17 +47,5 @@ struct cd_feedback {
 /* Name of a status as stored, and back (CD_ORDER_NSTATUSES for none). */
 const char *cd_order_status_name(enum cd_order_status s);
 enum cd_order_status cd_order_status_parse(const char *name);
-
-/* Why O cannot be stored, or NULL when it can: an id (at most 200
- * characters) and a deliverable email are required; a status, locale,
- * country, time zone or items given must be valid. NULL and "" both
- * mean "not given". The reason is a constant or written into WHY (LEN
- * bytes); either way it is for a human, naming the field. */
-const char *cd_order_check(const struct cd_order *o, char *why, size_t len);
-
-/* Why F cannot be stored, or NULL: an order id, a rating from 1 to 5 and
- * a received time are required. Whether the order exists is the
- * store's to say (cd_store_order_exists). */
-const char *cd_feedback_check(const struct cd_feedback *f, char *why, size_t len);
 
 #endif

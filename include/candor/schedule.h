@@ -22,9 +22,4 @@ int64_t cd_schedule_next_open(int64_t t, const char *tz, const struct cd_window 
 const char *cd_schedule_zone(const char *timezone, const char *country,
 			     const char *shop_tz);
 
-/* Is TZ a zone of the tz database ($TZDIR or /usr/share/zoneinfo)?
- * 1 yes, 0 no, -1 not even a zone name (empty, absolute, "..", over 64
- * characters), so no name can reach outside the database. */
-int cd_schedule_zone_known(const char *tz);
-
 #endif

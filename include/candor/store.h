@@ -1,7 +1,9 @@
 /*
- * store.h - the SQLite database: orders, feedback, messages, events,
- * suppressions. WAL mode, a busy timeout, prepared statements only, and
- * migrations applied in order at open (PRAGMA user_version).
+ * store.h - the store: orders, feedback, messages, events, suppressions,
+ * behind typed verbs (this header and store_*.h, one per concern). Only
+ * src/store/ speaks SQL; an engine plugs in there as a table of
+ * operations (src/store/db.h): SQLite (WAL, a busy timeout, migrations by
+ * PRAGMA user_version) is the embedded default.
  *
  * Transactions nest (SAVEPOINTs), so a caller may wrap several store calls
  * in one cd_store_begin()/cd_store_commit() and each call stays atomic.
@@ -15,8 +17,6 @@
 #include "candor/error.h"
 
 struct cd_store;
-struct sqlite3;
-struct sqlite3_stmt;
 
 /* The schema version this build writes. */
 #define CD_STORE_SCHEMA_VERSION 3
@@ -46,17 +46,6 @@ int cd_store_open(const char *path, int flags, struct cd_store **out,
 
 /* Close and free; NULL is fine. */
 void cd_store_close(struct cd_store *st);
-
-/* The raw handle, for modules that own their own statements. Borrowed. */
-struct sqlite3 *cd_store_db(struct cd_store *st);
-
-/* A prepared statement for SQL that lives as long as the store: the
- * scheduler's queries cost more to prepare than to run on a quiet store.
- * Borrowed: the caller hands it back with cd_store_release() before the
- * next call into the store that may prepare, and never finalizes it.
- * NULL on failure (sqlite3_errmsg says why, or the cache is all busy). */
-struct sqlite3_stmt *cd_store_prepare_cached(struct cd_store *st, const char *sql);
-void cd_store_release(struct sqlite3_stmt *s);
 
 /* Nested transactions. Return 0 or CD_ESTORE. */
 int cd_store_begin(struct cd_store *st, struct cd_error *err);
@@ -89,14 +78,6 @@ int cd_store_unsuppress(struct cd_store *st, const char *email, struct cd_error 
  * a name that is none). */
 const char *cd_store_state_name(enum cd_msg_state s);
 enum cd_msg_state cd_store_state_parse(const char *name);
-
-/* Run a statement with no result and no parameters (schema, pragmas). */
-int cd_store_exec(struct cd_store *st, const char *sql, struct cd_error *err);
-
-/* The first column of the first row of SQL, with ?1 bound to ARG when
- * SQL has a parameter; DEF when there is no row, the value is NULL or the
- * query fails. For counts, marks and minimums, where DEF reads as "none". */
-int64_t cd_store_int(struct cd_store *st, const char *sql, int64_t arg, int64_t def);
 
 /* The meta value KEY into BUF ("" and CD_ENOTFOUND when unset); set it
  * (VALUE NULL deletes it). Return 0 or CD_ESTORE. */

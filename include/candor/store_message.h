@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "candor/due.h"
+#include "candor/store_due.h"
 #include "candor/error.h"
 #include "candor/store.h"
 

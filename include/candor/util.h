@@ -67,4 +67,9 @@ int cd_util_random_id(void *buf, size_t n);
 /* Lower-case hex of LEN bytes into OUT (2*LEN+1 bytes). */
 void cd_util_hex(const unsigned char *in, size_t len, char *out);
 
+/* A deliverable address in plain form: one @ with text on both sides, at
+ * most 254 bytes, and none of the characters that could break a header
+ * (controls, space, <>()[],;:\\"). */
+int cd_util_address_ok(const char *addr);
+
 #endif

@@ -16,22 +16,6 @@
 #include "candor/rfc2047.h"
 #include "candor/util.h"
 
-int cd_compose_address_ok(const char *a)
-{
-	const char *at;
-
-	if (!a || strlen(a) > 254)
-		return 0;
-	at = strchr(a, '@');
-	if (!at || at == a || strchr(at + 1, '@') || !at[1])
-		return 0;
-	for (const char *p = a; *p; p++)
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f ||
-		    strchr("<>()[],;:\\\"", *p))
-			return 0;
-	return 1;
-}
-
 static void add_address(struct cd_buf *b, const char *header, const char *name,
 			const char *addr)
 {
@@ -215,13 +199,13 @@ static int check_addresses(const struct cd_mail *m, struct cd_error *err)
 {
 	const char *which = NULL;
 
-	if (!cd_compose_address_ok(m->from_addr))
+	if (!cd_util_address_ok(m->from_addr))
 		which = "sender";
-	else if (!cd_compose_address_ok(m->to_addr))
+	else if (!cd_util_address_ok(m->to_addr))
 		which = "recipient";
-	else if (m->reply_to && !cd_compose_address_ok(m->reply_to))
+	else if (m->reply_to && !cd_util_address_ok(m->reply_to))
 		which = "Reply-To";
-	else if (m->unsubscribe_mailto && !cd_compose_address_ok(m->unsubscribe_mailto))
+	else if (m->unsubscribe_mailto && !cd_util_address_ok(m->unsubscribe_mailto))
 		which = "unsubscribe";
 	if (which)
 		return cd_error_set(err, CD_EINVAL, NULL, 0, "unusable %s address", which);

@@ -314,3 +314,19 @@ int cd_util_read_bytes(const char *path, size_t max, char **out, size_t *len,
 {
 	return read_all(path, max, 1, out, len, err);
 }
+
+int cd_util_address_ok(const char *a)
+{
+	const char *at;
+
+	if (!a || strlen(a) > 254)
+		return 0;
+	at = strchr(a, '@');
+	if (!at || at == a || strchr(at + 1, '@') || !at[1])
+		return 0;
+	for (const char *p = a; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f ||
+		    strchr("<>()[],;:\\\"", *p))
+			return 0;
+	return 1;
+}

@@ -344,7 +344,7 @@ static int cmd_suppress(const char *path, int argc, char **argv)
 	}
 	if (list ? (address || remove) : !address)
 		return suppress_usage(stderr);
-	if (address && !cd_compose_address_ok(address)) {
+	if (address && !cd_util_address_ok(address)) {
 		fprintf(stderr, "candorctl: \"%s\" is not an address\n", address);
 		return EXIT_USAGE;
 	}

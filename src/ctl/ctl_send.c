@@ -72,7 +72,7 @@ static int parse_send_args(int argc, char **argv, struct send_args *a)
 	if (optind != argc - 1)
 		return send_test_usage(stderr);
 	a->address = argv[optind];
-	if (!cd_compose_address_ok(a->address)) {
+	if (!cd_util_address_ok(a->address)) {
 		fprintf(stderr, "candorctl send-test: \"%s\" is not a plain address\n", a->address);
 		return EXIT_USAGE;
 	}

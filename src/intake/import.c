@@ -18,7 +18,7 @@
 #include "candor/buf.h"
 #include "candor/csv.h"
 #include "candor/import.h"
-#include "candor/order.h"
+#include "candor/order_check.h"
 #include "candor/store.h"
 #include "candor/store_order.h"
 #include "candor/util.h"

@@ -108,8 +108,3 @@ const char *cd_schedule_zone(const char *timezone, const char *country,
 	}
 	return shop_tz;
 }
-
-int cd_schedule_zone_known(const char *tz)
-{
-	return cd_tz_known(tz);
-}

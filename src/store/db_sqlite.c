@@ -419,23 +419,3 @@ const struct cd_db_ops cd_db_sqlite = {
 	.changes = changes,
 	.last_id = last_id,
 };
-
-/* ---- transitional: the raw handle for modules not yet on verbs ---- */
-
-struct sqlite3 *cd_store_db(struct cd_store *st)
-{
-	return cd_db_handle(st)->h;
-}
-
-struct sqlite3_stmt *cd_store_prepare_cached(struct cd_store *st, const char *sql)
-{
-	struct cd_db_stmt *s = cd_db_cached(st, sql);
-
-	return s ? S(s) : NULL;
-}
-
-void cd_store_release(struct sqlite3_stmt *s)
-{
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-}

@@ -377,25 +377,3 @@ int cd_store_meta_set(struct cd_store *st, const char *key, const char *value,
 	}
 	return cd_db_run(st, s, err, "cannot write meta");
 }
-
-/* ---- transitional: SQL still passed in by modules not yet on verbs ---- */
-
-int cd_store_exec(struct cd_store *st, const char *sql, struct cd_error *err)
-{
-	return cd_db_exec(st, sql, err);
-}
-
-int64_t cd_store_int(struct cd_store *st, const char *sql, int64_t arg, int64_t def)
-{
-	struct cd_db_stmt *s = cd_db_prepare(st, sql);
-	int64_t v = def;
-
-	if (!s)
-		return def;
-	if (cd_db_params(s) > 0)
-		cd_db_bind_int(s, 1, arg);
-	if (cd_db_step(s) == CD_DB_ROW && !cd_db_is_null(s, 0))
-		v = cd_db_int(s, 0);
-	cd_db_done(s);
-	return v;
-}

@@ -21,8 +21,8 @@ add_orders candor.db 1 $ORDERS
 
 : > runs.log
 kills=0
-for delay in 0.05 0.2 0.12 0.3 0.08 0.25 0.15 0.04 0.35 0.1 0.18 0.06 0.28 0.14 0.09 \
-	     0.22 0.03 0.32 0.11 0.26 0.07 0.19 0.13 0.05 0.4 0.16 0.24 0.1 0.06 0.3; do
+for delay in 0.03 0.1 0.06 0.15 0.04 0.12 0.08 0.02 0.18 0.05 0.09 0.03 0.14 0.07 0.05 \
+	     0.11 0.02 0.16 0.06 0.13 0.04 0.1 0.07 0.03 0.2 0.08 0.12 0.05 0.03 0.15; do
 	left=$(q "SELECT $ORDERS - count(*) FROM messages WHERE state <> 'deferred'")
 	[ "$left" -gt 0 ] || break
 	"$CANDORD" -c candor.conf --once 2>>runs.log &

@@ -1,8 +1,6 @@
 /*
- * order.c - the order statuses every source maps into, and the checks an
- * order or a feedback entry passes before any source stores it (order.h).
- * The messages are shown to shop admins as they are, so each names the
- * field and, where it helps, what a good value looks like.
+ * order_check.c - the checks every source's orders and feedback pass
+ * before the store sees them (order_check.h).
  */
 #include "config.h"
 
@@ -11,26 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "candor/compose.h"
-#include "candor/order.h"
-#include "candor/schedule.h"
-
-static const char *const status_names[CD_ORDER_NSTATUSES] = {
-	"open", "paid", "shipped", "delivered", "returned", "refunded", "cancelled",
-};
-
-const char *cd_order_status_name(enum cd_order_status s)
-{
-	return s < CD_ORDER_NSTATUSES ? status_names[s] : "?";
-}
-
-enum cd_order_status cd_order_status_parse(const char *name)
-{
-	for (int i = 0; name && i < CD_ORDER_NSTATUSES; i++)
-		if (strcmp(name, status_names[i]) == 0)
-			return (enum cd_order_status)i;
-	return CD_ORDER_NSTATUSES;
-}
+#include "candor/order_check.h"
+#include "candor/tz.h"
+#include "candor/util.h"
 
 static int given(const char *s)
 {
@@ -69,7 +50,7 @@ const char *cd_order_check(const struct cd_order *o, char *why, size_t len)
 	if (!given(o->email))
 		return "missing email";
 	/* a customer's domain has a dot: "ann@gmail" is a typo */
-	if (!cd_compose_address_ok(o->email) || !strchr(strchr(o->email, '@'), '.')) {
+	if (!cd_util_address_ok(o->email) || !strchr(strchr(o->email, '@'), '.')) {
 		snprintf(why, len, "invalid email \"%.100s\"", o->email);
 		return why;
 	}
@@ -82,7 +63,7 @@ const char *cd_order_check(const struct cd_order *o, char *why, size_t len)
 		return "bad locale (write e.g. de-DE or zh-Hant-TW)";
 	if (given(o->country) && !plain_token(o->country, 56))
 		return "bad country";
-	if (given(o->timezone) && cd_schedule_zone_known(o->timezone) != 1) {
+	if (given(o->timezone) && cd_tz_known(o->timezone) != 1) {
 		snprintf(why, len, "unknown time zone \"%.60s\"", o->timezone);
 		return why;
 	}
