@@ -67,6 +67,7 @@ struct cd_channel {
 	char *feedback_url;  /* seller/order feedback; "" when none */
 	char *review_url;    /* product review, with {product}; "" when none */
 	char *unsubscribe_url; /* NULL: the shop's; "": none for this channel */
+	int track_clicks;    /* review links go through http.public_url/c/ */
 };
 
 struct cd_config {
@@ -132,6 +133,27 @@ struct cd_config {
 
 	struct cd_channel *channels;
 	size_t nchannels;
+
+	/* the web endpoint, served by "candord --web" (src/web/) */
+	struct {
+		char *listen;             /* "127.0.0.1:8025"; "" when off */
+		char *public_url;         /* where the proxy publishes it, no
+					   * trailing slash; "" when none */
+		char *metrics_token_file; /* "" when none */
+		char *metrics_token;      /* secret read from it, or NULL */
+		struct cd_rate rate_limit;/* requests per client address; 0 none */
+		int64_t undo_window;      /* an unsubscribe can be undone this long */
+		int64_t timeout;          /* a request must arrive within this */
+		int max_connections;      /* at once, in all */
+		int connections_per_address;
+	} http;
+};
+
+/* cd_config_load_flags() flags. */
+enum cd_config_flags {
+	/* For the web process: the mail servers' passwords are neither read
+	 * nor required, so the part that faces the web never holds them. */
+	CD_CONFIG_NO_MAIL_SECRETS = 1
 };
 
 /* Load and validate PATH. On success *OUT is a new config and 0 is
@@ -140,6 +162,10 @@ struct cd_config {
  * returned. */
 int cd_config_load(const char *path, struct cd_config **out,
 		   struct cd_errors *errs);
+
+/* The same with FLAGS (enum cd_config_flags). */
+int cd_config_load_flags(const char *path, int flags, struct cd_config **out,
+			 struct cd_errors *errs);
 
 /* Free CFG; NULL is fine. The password is wiped first. */
 void cd_config_free(struct cd_config *cfg);

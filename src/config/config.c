@@ -51,6 +51,7 @@ struct cd_config_loader {
 	const char *file;
 	char *dir;            /* directory of the file, for relative paths */
 	struct cd_errors *errs;
+	int flags;            /* enum cd_config_flags */
 	int failed;
 	int oom;
 };
@@ -480,18 +481,14 @@ char *cd_cfg_path(struct cd_config_loader *ld, const config_setting_t *g, const 
 
 /* The secret must be readable by us and by nobody else: a world-readable
  * password file is refused rather than used. */
-char *cd_cfg_secret(struct cd_config_loader *ld, const config_setting_t *g, const char *group,
-			   const char *path)
+static char *read_secret(struct cd_config_loader *ld, const config_setting_t *s,
+			 const char *name, const char *path)
 {
-	config_setting_t *s = g ? config_setting_get_member(g, "password_file") : NULL;
-	char name[64], buf[1024], *pw = NULL;
+	char buf[1024], *pw = NULL;
 	struct stat st;
 	ssize_t n;
 	int fd;
 
-	if (!path || !*path)
-		return NULL;
-	snprintf(name, sizeof(name), "%s.password_file", group);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		cd_cfg_report(ld, s, name, "cannot read %s: %s", path, strerror(errno));
@@ -511,6 +508,28 @@ char *cd_cfg_secret(struct cd_config_loader *ld, const config_setting_t *g, cons
 	cd_util_wipe(buf, sizeof(buf));
 	close(fd);
 	return pw;
+}
+
+char *cd_cfg_secret(struct cd_config_loader *ld, const config_setting_t *g, const char *group,
+			   const char *path)
+{
+	char name[64];
+
+	if (!path || !*path || (ld->flags & CD_CONFIG_NO_MAIL_SECRETS))
+		return NULL;
+	snprintf(name, sizeof(name), "%s.password_file", group);
+	return read_secret(ld, g ? config_setting_get_member(g, "password_file") : NULL, name, path);
+}
+
+char *cd_cfg_secret_file(struct cd_config_loader *ld, const config_setting_t *g,
+			 const char *prefix, const char *name, const char *path)
+{
+	char dp[128];
+
+	if (!path || !*path)
+		return NULL;
+	snprintf(dp, sizeof(dp), "%s.%s", prefix, name);
+	return read_secret(ld, g ? config_setting_get_member(g, name) : NULL, dp, path);
 }
 
 void cd_cfg_free_secret(char *s)
@@ -628,7 +647,13 @@ fail:
 int cd_config_load(const char *path, struct cd_config **out,
 		   struct cd_errors *errs)
 {
-	struct cd_config_loader ld = { .file = path, .errs = errs };
+	return cd_config_load_flags(path, 0, out, errs);
+}
+
+int cd_config_load_flags(const char *path, int flags, struct cd_config **out,
+			 struct cd_errors *errs)
+{
+	struct cd_config_loader ld = { .file = path, .errs = errs, .flags = flags };
 	struct cd_config *c = calloc(1, sizeof(*c));
 	config_t cf;
 	config_setting_t *root;
