@@ -88,9 +88,11 @@ struct cd_web {
 	uint64_t requests;
 	uint64_t counts[CD_WEB_NROUTES][NCODES + 1];
 	struct bucket buckets[NBUCKETS];
+	/* one-click POSTs read in this round, written in one transaction */
+	struct req *batch, **batch_end;
 };
 
-/* A POST being read. */
+/* A POST being read, then waiting for its batch to be written. */
 struct req {
 	struct cd_web_route route;
 	struct MHD_PostProcessor *pp;
@@ -98,6 +100,11 @@ struct req {
 	char one_click[16], via[8], undo[4];
 	char raw[64];                /* the body, when it is no form */
 	size_t rawlen;
+	enum { READING, WAITING, WRITTEN } state;
+	struct MHD_Connection *conn; /* suspended while WAITING */
+	struct cd_web_message m;
+	int result, fresh;           /* of the write */
+	struct req *next;            /* in the batch */
 };
 
 /* ---- parsing (pure, fuzzed) ------------------------------------------- */
@@ -703,10 +710,8 @@ static enum MHD_Result post_undo(struct cd_web *w, struct MHD_Connection *c,
 static enum MHD_Result do_post(struct cd_web *w, struct MHD_Connection *c, struct req *q)
 {
 	struct cd_web_message m;
-	struct cd_error err;
-	char buf[700];
 	enum MHD_Result rc;
-	int fresh = 0, k, one_click;
+	int k, one_click;
 
 	if (!q->pp) {
 		/* no form: the bare RFC 8058 body */
@@ -725,25 +730,70 @@ static enum MHD_Result do_post(struct cd_web *w, struct MHD_Connection *c, struc
 		cd_store_web_message_clear(&m);
 		return rc;
 	}
-	if (cd_store_web_unsubscribe(w->st, &m, strcmp(q->via, "page") == 0 ? "web: confirmation page"
-				     : "web: one-click (RFC 8058)", cd_util_now(), &fresh, &err) < 0) {
-		cd_log(CD_LOG_WARNING, "web: order %s: %s", m.order_id,
-		       cd_error_format(&err, buf, sizeof(buf)));
-		cd_store_web_message_clear(&m);
+	/* written with the others of this round (flush_batch) */
+	q->m = m;
+	q->conn = c;
+	q->state = WAITING;
+	q->next = NULL;
+	*w->batch_end = q;
+	w->batch_end = &q->next;
+	MHD_suspend_connection(c);
+	return MHD_YES;
+}
+
+/* The answer to a one-click POST once its batch is written. */
+static enum MHD_Result answer_one_click(struct cd_web *w, struct MHD_Connection *c,
+					struct req *q)
+{
+	struct cd_web_message *m = &q->m;
+
+	if (q->result < 0)
 		return send_canned(w, c, CD_WEB_UNSUBSCRIBE, R_UNAVAILABLE);
+	if (q->fresh)
+		cd_log(CD_LOG_NOTICE, "order %s: %s unsubscribed on the web", m->order_id, m->recipient);
+	if (strcmp(q->via, "page") != 0)
+		return send_canned(w, c, CD_WEB_UNSUBSCRIBE, R_UNSUBSCRIBED);
+	if (!m->supp_reason[0]) {
+		m->supp_at = cd_util_now();
+		snprintf(m->supp_reason, sizeof(m->supp_reason), "unsubscribed");
 	}
-	if (fresh)
-		cd_log(CD_LOG_NOTICE, "order %s: %s unsubscribed on the web", m.order_id, m.recipient);
-	if (strcmp(q->via, "page") == 0) {
-		m.supp_at = m.supp_reason[0] ? m.supp_at : cd_util_now();
-		if (!m.supp_reason[0])
-			snprintf(m.supp_reason, sizeof(m.supp_reason), "unsubscribed");
-		rc = send_page(w, c, 200, CD_PAGE_DONE, &m, can_undo(w, &m, cd_util_now()));
-	} else {
-		rc = send_canned(w, c, CD_WEB_UNSUBSCRIBE, R_UNSUBSCRIBED);
+	return send_page(w, c, 200, CD_PAGE_DONE, m, can_undo(w, m, cd_util_now()));
+}
+
+/* Write every one-click POST read in this round in one transaction (a
+ * commit costs more than the rows in it, and the lock is shared with
+ * candord), then let their connections answer. */
+static void flush_batch(struct cd_web *w)
+{
+	int64_t now = cd_util_now();
+	struct cd_error err;
+	char buf[700];
+	struct req *q;
+	int rc;
+
+	if (!w->batch)
+		return;
+	rc = cd_store_begin(w->st, &err);
+	for (q = w->batch; q; q = q->next) {
+		q->result = rc < 0 ? rc : cd_store_web_unsubscribe(w->st, &q->m,
+			strcmp(q->via, "page") == 0 ? "web: confirmation page" : "web: one-click (RFC 8058)",
+			now, &q->fresh, &err);
+		if (q->result < 0 && rc == 0)
+			cd_log(CD_LOG_WARNING, "web: order %s: %s", q->m.order_id,
+			       cd_error_format(&err, buf, sizeof(buf)));
 	}
-	cd_store_web_message_clear(&m);
-	return rc;
+	if (rc == 0)
+		rc = cd_store_commit(w->st, &err);
+	if (rc < 0)
+		cd_log(CD_LOG_WARNING, "web: %s", cd_error_format(&err, buf, sizeof(buf)));
+	for (q = w->batch; q; q = q->next) {
+		if (rc < 0)
+			q->result = rc;
+		q->state = WRITTEN;
+		MHD_resume_connection(q->conn);
+	}
+	w->batch = NULL;
+	w->batch_end = &w->batch;
 }
 
 /* ---- the handler -------------------------------------------------------- */
@@ -810,6 +860,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		cd_web_route(url, w->prefix, &r);
 		return do_get(w, c, &r);
 	}
+	if (q->state == WRITTEN)
+		return answer_one_click(w, c, q);
+	if (q->state == WAITING)
+		return MHD_YES;
 	if (*upload_size) {
 		size_t n = *upload_size;
 
@@ -846,6 +900,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	if (q->pp)
 		MHD_destroy_post_processor(q->pp);
+	cd_store_web_message_clear(&q->m);
 	free(q);
 	*con_cls = NULL;
 }
@@ -909,6 +964,7 @@ int cd_web_start(const struct cd_config *cfg, struct cd_store *st,
 	w->cfg = cfg;
 	w->st = st;
 	w->fd = -1;
+	w->batch_end = &w->batch;
 	memcpy(w->secret, secret, 32);
 	public_prefix(cfg->http.public_url, w->prefix, sizeof(w->prefix));
 	if (fd < 0 && (fd = open_listener(cfg->http.listen, err)) < 0) {
@@ -921,7 +977,8 @@ int cd_web_start(const struct cd_config *cfg, struct cd_store *st,
 		cd_error_set(err, rc, NULL, 0, "out of memory");
 		goto fail;
 	}
-	w->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	w->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG |
+				MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
 				handle, w,
 				MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http.max_connections,
@@ -969,6 +1026,10 @@ int64_t cd_web_timeout_ms(struct cd_web *w)
 void cd_web_serve(struct cd_web *w)
 {
 	MHD_run(w->d);
+	if (w->batch) {
+		flush_batch(w);
+		MHD_run(w->d);   /* the resumed connections answer */
+	}
 }
 
 uint64_t cd_web_requests(const struct cd_web *w)
@@ -980,8 +1041,11 @@ void cd_web_stop(struct cd_web *w)
 {
 	if (!w)
 		return;
-	if (w->d)
+	flush_batch(w);   /* no connection left suspended */
+	if (w->d) {
+		MHD_run(w->d);
 		MHD_stop_daemon(w->d);
+	}
 	for (int k = 0; k < R_NCANNED; k++)
 		if (w->canned[k])
 			MHD_destroy_response(w->canned[k]);
