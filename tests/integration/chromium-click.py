@@ -51,7 +51,7 @@ class Browser:
         msg, self.buf = self.buf.split(b"\0", 1)
         return json.loads(msg)
 
-    def call(self, method, session=None, timeout=30, **params):
+    def call(self, method, session=None, timeout=90, **params):
         self.next_id += 1
         msg = {"id": self.next_id, "method": method, "params": params}
         if session:
@@ -66,7 +66,7 @@ class Browser:
                 return m.get("result", {})
             self.events.append(m)
 
-    def wait_event(self, name, session, timeout=30):
+    def wait_event(self, name, session, timeout=90):
         deadline = time.time() + timeout
         while True:
             for i, m in enumerate(self.events):

@@ -21,6 +21,19 @@ q() { sqlite3 -cmd ".timeout 5000" candor.db "$1"; }
 tok() { q "SELECT token FROM messages WHERE order_id='$1'"; }
 # code [CURL ARGS...] URL: the HTTP status
 code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@"; }
+# new_port FILE...: a fresh port in the configs (another test may have
+# taken the old one while no listener held it)
+new_port() {
+	old=$PORT
+	PORT=$(free_port)
+	BASE="http://127.0.0.1:$PORT"
+	for f in "$@"; do sed -i "s/127.0.0.1:$old/127.0.0.1:$PORT/" "$f"; done
+}
+# up URL: wait until the listener answers (10 s at most)
+up() {
+	i=0
+	until curl -s -o /dev/null "$1" || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
 writes() { q "SELECT (SELECT count(*) FROM suppressions) || '/' || (SELECT count(*) FROM events)"; }
 
 HTTP="http = { listen = \"127.0.0.1:$PORT\"; public_url = \"https://shop.example/candor/\";
@@ -67,8 +80,7 @@ check "... but Amazon's own link" grep -q "amazon.com/fb" "$m8"
 "$CANDORD" -c candor.conf --web 2>web.log &
 WEB=$!
 bg_started $WEB
-i=0
-until curl -s -o /dev/null "$BASE/healthz" || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+up "$BASE/healthz"
 check "candord --web listens on http.listen" [ "$(code "$BASE/healthz")" = 200 ]
 check "/healthz says ok" sh -c "curl -s '$BASE/healthz' | grep -qx ok"
 
@@ -153,6 +165,11 @@ check "no open redirect: a URL in the query is ignored" \
 check "no open redirect: a URL in the path is 404" [ "$(code "$BASE/c/https://evil.example/")" = 404 ]
 check "no open redirect: a path after the token is 404" [ "$(code "$BASE/c/$T7/..%2F..%2Fevil")" = 404 ]
 check "an Amazon order's token is no click link (404)" [ "$(code "$BASE/c/$(tok o8)")" = 404 ]
+"$CANDORCTL" -c candor.conf report --format json > report.json 2>/dev/null
+check "the report counts the clicked mails per variant" grep -q '"clicked": *2' report.json
+check "... with the click rate and its statistics" sh -c "grep -q '\"click_rate\"' report.json && grep -q '\"click_ci_high\"' report.json"
+"$CANDORCTL" -c candor.conf report > report.txt 2>/dev/null
+check "... in the text report too" grep -q "clicks .* 2 clicked" report.txt
 
 # ---- hostile input ----------------------------------------------------------
 before=$(writes)
@@ -245,13 +262,13 @@ check "SIGTERM stops it" sh -c "! kill -0 $WEB 2>/dev/null"
 # ---- a second listener: a token for /metrics, a low per-address limit ---------
 printf 'metrics-token-0123456789abcdef\n' > metrics.token
 chmod 600 metrics.token
+new_port candor.conf
 write_config limited.conf "http = { listen = \"127.0.0.1:$PORT\"; metrics_token_file = \"metrics.token\";
   rate_limit = \"20/minute\"; };"
 "$CANDORD" -c limited.conf --web 2>limited.log &
 WEB=$!
 bg_started $WEB
-i=0
-until curl -s -o /dev/null "$BASE/nothing" || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+up "$BASE/nothing"
 check "with a metrics token, loopback alone may not read /metrics" [ "$(code "$BASE/metrics")" = 403 ]
 check "... a wrong token may not" [ "$(code -H 'Authorization: Bearer metrics-token-0123456789abcdeX' "$BASE/metrics")" = 403 ]
 check "... the token may" [ "$(code -H 'Authorization: Bearer metrics-token-0123456789abcdef' "$BASE/metrics")" = 200 ]
@@ -281,6 +298,7 @@ write_config sa.conf "smtp = { url = \"smtp://127.0.0.1:2525\"; username = \"u\"
 "$CANDORCTL" -c sa.conf check-config >/dev/null 2>&1
 check "(the sending daemon needs that password file)" [ $? -eq 78 ]
 if command -v systemd-socket-activate >/dev/null; then
+	new_port candor.conf
 	systemd-socket-activate -l "127.0.0.1:$PORT" "$CANDORD" -c sa.conf --web 2>sa.log &
 	SA=$!
 	bg_started $SA
@@ -296,11 +314,11 @@ else
 fi
 
 # ---- the page in a real browser ----------------------------------------------
+new_port candor.conf
 "$CANDORD" -c candor.conf --web 2>web2.log &
 WEB=$!
 bg_started $WEB
-i=0
-until curl -s -o /dev/null "$BASE/healthz" || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+up "$BASE/healthz"
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 nonblank() {
 	"$SYSPY" -c "
@@ -357,11 +375,11 @@ unsubscribe
 EOF
 	imap_tool append Replies unsub.eml
 	"$CANDORD" -c candor.conf --once 2>>once.log
+	new_port candor.conf
 	"$CANDORD" -c candor.conf --web 2>web3.log &
 	WEB=$!
 	bg_started $WEB
-	i=0
-	until curl -s -o /dev/null "$BASE/healthz" || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	up "$BASE/healthz"
 	code -X POST -d 'List-Unsubscribe=One-Click' "$BASE/u/$(tok L4)" >/dev/null
 	kill $WEB
 	wait $WEB 2>/dev/null
