@@ -53,6 +53,7 @@ struct cd_campaign {
 	int max_rating;   /* negative_feedback: ratings at or below start it */
 	int64_t winner_min;   /* auto_winner: deliveries per arm first; 0 off */
 	double winner_alpha;  /* auto_winner: significance level */
+	int winner_clicks;    /* auto_winner.metric: 0 feedback, 1 clicks */
 	char **packs;     /* compliance packs its mail is checked against; */
 	size_t npacks;    /* none listed: every pack */
 	struct cd_variant *variants;

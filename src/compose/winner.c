@@ -15,8 +15,20 @@
 
 #define RECHECK 3600 /* seconds between checks before a decision */
 
-/* The arm that wins C, or NULL: the best rate, significantly apart from
- * the control (or, for the control, from every challenger). */
+/* The rate and p-value auto_winner.metric judges by. */
+static double rate_of(const struct cd_report_arm *a, const struct cd_campaign *cp)
+{
+	return cp->winner_clicks ? a->click_rate : a->rate;
+}
+
+static double p_of(const struct cd_report_arm *a, const struct cd_campaign *cp)
+{
+	return cp->winner_clicks ? a->click_p : a->p;
+}
+
+/* The arm that wins C, or NULL: the best rate (feedback or clicks, as
+ * auto_winner.metric says), significantly apart from the control (or,
+ * for the control, from every challenger). */
 static const struct cd_report_arm *decide(const struct cd_report_campaign *c,
 					  const struct cd_campaign *cp)
 {
@@ -26,15 +38,15 @@ static const struct cd_report_arm *decide(const struct cd_report_campaign *c,
 	for (size_t k = 0; k < c->narms; k++) {
 		if (c->arms[k].delivered < cp->winner_min)
 			return NULL;
-		if (c->arms[k].rate > best->rate)
+		if (rate_of(&c->arms[k], cp) > rate_of(best, cp))
 			best = &c->arms[k];
 	}
 	if (c->narms < 2)
 		return NULL;
 	if (best != ctrl)
-		return best->p < alpha ? best : NULL;
+		return p_of(best, cp) < alpha ? best : NULL;
 	for (size_t k = 1; k < c->narms; k++)
-		if (c->arms[k].p >= alpha)
+		if (p_of(&c->arms[k], cp) >= alpha)
 			return NULL;
 	return ctrl;
 }
@@ -77,11 +89,12 @@ int cd_winner_get(struct cd_store *st, const struct cd_config *cfg, const struct
 		snprintf(key, sizeof(key), "winner:%s", cp->name);
 		if ((rc = cd_store_meta_set(st, key, w->name, err)) == 0) {
 			snprintf(winner, len, "%s", w->name);
-			cd_log(CD_LOG_NOTICE, "campaign %s: variant %s wins: %.2f%% feedback among %lld"
+			cd_log(CD_LOG_NOTICE, "campaign %s: variant %s wins: %.2f%% %s among %lld"
 			       " delivered against %.2f%% among %lld (p = %.2g, below %g%%); the rest of"
-			       " the campaign goes with %s", cp->name, w->name, w->rate * 100,
-			       (long long)w->delivered, (w == ctrl ? other : ctrl)->rate * 100,
-			       (long long)(w == ctrl ? other : ctrl)->delivered, other->p,
+			       " the campaign goes with %s", cp->name, w->name, rate_of(w, cp) * 100,
+			       cp->winner_clicks ? "clicked" : "feedback", (long long)w->delivered,
+			       rate_of(w == ctrl ? other : ctrl, cp) * 100,
+			       (long long)(w == ctrl ? other : ctrl)->delivered, p_of(other, cp),
 			       cp->winner_alpha * 100, w->name);
 		}
 	}

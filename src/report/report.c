@@ -30,7 +30,9 @@ static const char arm_sql[] =
 	" sum(b.id IS NULL AND EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id"
 	"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3)),"
 	" sum(b.id IS NULL AND EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id"
-	"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3 AND f.rating >= 4))"
+	"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3 AND f.rating >= 4)),"
+	" sum(b.id IS NULL AND EXISTS (SELECT 1 FROM events e WHERE e.message = m.id"
+	"  AND e.kind = 'clicked'))"
 	" FROM messages m LEFT JOIN events b ON b.id = (SELECT min(id) FROM events x"
 	"  WHERE x.message = m.id AND x.kind = 'bounced')"
 	" WHERE m.campaign = ?1 AND m.kind = 'request' AND m.state = 'sent' AND m.created >= ?2"
@@ -52,10 +54,26 @@ static struct cd_report_arm *arm_named(struct cd_report_campaign *c, const char 
 	return a;
 }
 
+/* Clicks among delivered mails: the feedback rate's statistics. */
+static void judge_clicks(struct cd_report_arm *a, const struct cd_report_arm *ctrl)
+{
+	a->click_rate = a->delivered ? (double)a->clicked / (double)a->delivered : 0;
+	a->click_ci = cd_stats_wilson(a->clicked, a->delivered, CD_Z95);
+	a->click_p = 1;
+	a->click_method = "";
+	if (a == ctrl)
+		return;
+	a->click_lift_abs = a->click_rate - ctrl->click_rate;
+	a->click_lift_rel = ctrl->click_rate > 0 ? a->click_lift_abs / ctrl->click_rate : 0;
+	a->click_p = cd_stats_p_value(ctrl->clicked, ctrl->delivered, a->clicked, a->delivered,
+				      &a->click_method);
+}
+
 static void judge(struct cd_report_arm *a, const struct cd_report_arm *ctrl)
 {
 	double need;
 
+	judge_clicks(a, ctrl);
 	a->rate = a->delivered ? (double)a->feedback / (double)a->delivered : 0;
 	a->ci = cd_stats_wilson(a->feedback, a->delivered, CD_Z95);
 	a->p = 1;
@@ -153,6 +171,7 @@ static int build_campaign(struct cd_store *st, const struct cd_campaign *cp, int
 		a->unsubscribed = sqlite3_column_int64(s, 4);
 		a->feedback = sqlite3_column_int64(s, 5);
 		a->positive = sqlite3_column_int64(s, 6);
+		a->clicked = sqlite3_column_int64(s, 7);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
