@@ -53,6 +53,7 @@ struct cd_campaign {
 	int max_rating;   /* negative_feedback: ratings at or below start it */
 	int64_t winner_min;   /* auto_winner: deliveries per arm first; 0 off */
 	double winner_alpha;  /* auto_winner: significance level */
+	int winner_clicks;    /* auto_winner.metric: 0 feedback, 1 clicks */
 	char **packs;     /* compliance packs its mail is checked against; */
 	size_t npacks;    /* none listed: every pack */
 	struct cd_variant *variants;
@@ -67,6 +68,7 @@ struct cd_channel {
 	char *feedback_url;  /* seller/order feedback; "" when none */
 	char *review_url;    /* product review, with {product}; "" when none */
 	char *unsubscribe_url; /* NULL: the shop's; "": none for this channel */
+	int track_clicks;    /* review links go through http.public_url/c/ */
 };
 
 struct cd_config {
@@ -132,8 +134,23 @@ struct cd_config {
 
 	struct cd_channel *channels;
 	size_t nchannels;
+
+	/* the web endpoint, served by "candord --web" (src/web/) */
+	struct {
+		char *listen;             /* "127.0.0.1:8025"; "" when off */
+		char *public_url;         /* where the proxy publishes it, no
+					   * trailing slash; "" when none */
+		char *metrics_token_file; /* "" when none */
+		char *metrics_token;      /* secret read from it, or NULL */
+		struct cd_rate rate_limit;/* requests per client address; 0 none */
+		int64_t undo_window;      /* an unsubscribe can be undone this long */
+		int64_t timeout;          /* a request must arrive within this */
+		int max_connections;      /* at once, in all */
+		int connections_per_address;
+	} http;
 };
 
+/* cd_config_load_flags() flags. */
 enum cd_config_flags {
 	CD_CONFIG_SECRETS = 1   /* read password files (only what sends or reads mail) */
 };

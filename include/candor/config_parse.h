@@ -91,9 +91,15 @@ char *cd_cfg_url(struct cd_config_loader *ld, const config_setting_t *group,
 void cd_cfg_address(struct cd_config_loader *ld, const config_setting_t *group,
 		    const char *prefix, const char *name, const char *v);
 /* The secret in the file at PATH ("" or NULL: none), refused when other
- * users may read it. PREFIX names the group for errors. */
+ * users may read it. PREFIX names the group for errors. NULL without
+ * reading anything when the load lacks CD_CONFIG_SECRETS. */
 char *cd_cfg_secret(struct cd_config_loader *ld, const config_setting_t *group,
 		    const char *prefix, const char *path);
+/* The secret in the file at PATH, named PREFIX.NAME in errors, read
+ * whatever the load's flags (cd_cfg_secret skips the mail servers' ones
+ * without CD_CONFIG_SECRETS). */
+char *cd_cfg_secret_file(struct cd_config_loader *ld, const config_setting_t *group,
+			 const char *prefix, const char *name, const char *path);
 /* A copy of S, noting OOM. */
 char *cd_cfg_strdup(struct cd_config_loader *ld, const char *s);
 

@@ -29,7 +29,8 @@ struct cd_variant;
 /* One arm of a test, as the decision sees it. */
 struct cd_experiment_arm {
 	char name[64];
-	int64_t delivered, feedback;  /* given */
+	int64_t delivered, feedback;  /* given; feedback counts clicks when
+				       * auto_winner.metric = "clicks" */
 	double rate;                  /* set: feedback / delivered, 0 when none */
 	double p;                     /* set: against the control; 1 for it */
 };

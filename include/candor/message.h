@@ -16,6 +16,7 @@
 #include "candor/template.h"
 
 struct cd_campaign;
+struct cd_channel;
 struct cd_config;
 struct cd_variant;
 
@@ -45,5 +46,26 @@ int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
 
 /* Free what P holds; P may be prepared again afterwards. */
 void cd_message_clear(struct cd_message *p);
+
+/* TPL (a channel URL) with {order}, {product} and {token} filled in,
+ * each percent-encoded so no value can add a parameter or leave the URL;
+ * NULL when TPL is empty, names a value that is missing, or on out of
+ * memory. The caller frees it. */
+char *cd_message_channel_url(const char *tpl, const char *order, const char *product,
+			     const char *token);
+
+/* Do mails of channel CH (may be NULL) carry click-tracking links? Only
+ * with an http.public_url, and never for a channel that forbids outside
+ * links (Amazon) or sets track_clicks = false. */
+int cd_message_tracks_clicks(const struct cd_config *cfg, const struct cd_channel *ch);
+
+/* Where a tracked click goes: ITEM 0 is the order's feedback URL, ITEM N
+ * the review URL of entry N (from 1) of the order's ITEMS JSON, exactly
+ * as compose would have written it without tracking. Computed from the
+ * configuration and the stored order only. NULL when CHANNEL ("" or NULL:
+ * "web") tracks no clicks or there is no such link; the caller frees it. */
+char *cd_message_click_target(const struct cd_config *cfg, const char *channel,
+			      const char *order_id, const char *items, const char *token,
+			      size_t item);
 
 #endif

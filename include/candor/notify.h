@@ -26,4 +26,8 @@ void cd_notify_watchdog(void);
  * when the watchdog is off. */
 int64_t cd_notify_watchdog_interval_ms(void);
 
+/* The listening socket systemd passed (socket activation), or -1 when
+ * there is none. LISTEN_FDS is cleared, so children do not inherit it. */
+int cd_notify_listen_fd(void);
+
 #endif

@@ -31,6 +31,13 @@ struct cd_report_arm {
 	const char *method;         /* "z-test", "fisher" */
 	int64_t more_needed;        /* deliveries per arm to see a 20% lift */
 	char verdict[200];
+	/* clicks on the tracked review link (event "clicked", once per
+	 * message), with the same statistics among delivered mails */
+	int64_t clicked;
+	double click_rate;
+	struct cd_interval click_ci;
+	double click_lift_abs, click_lift_rel, click_p;  /* against the control */
+	const char *click_method;
 };
 
 struct cd_report_campaign {

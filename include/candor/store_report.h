@@ -31,6 +31,7 @@ struct cd_variant_counts {
 	/* of the mails not bounced: feedback received within the window
 	 * after the mail, and of those, positive (rated 4 or 5) */
 	int64_t feedback, positive;
+	int64_t clicked;            /* of those, with a review link clicked */
 };
 
 /* What an apology campaign's sent messages brought within the window. */

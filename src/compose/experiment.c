@@ -88,6 +88,7 @@ void cd_experiment_winner_stored(struct cd_store *st, const char *campaign, char
 struct arms {
 	struct cd_experiment_arm *a;
 	size_t n;
+	int clicks;       /* auto_winner.metric = "clicks" */
 };
 
 /* The arm called NAME, added at the end if new; NULL when out of memory. */
@@ -107,14 +108,17 @@ static struct cd_experiment_arm *arm_named(struct arms *arms, const char *name)
 	return a;
 }
 
+/* The successes counted are what auto_winner.metric names: feedback
+ * received, or review links clicked (the web endpoint's events). */
 static int add_counts(void *arg, const struct cd_variant_counts *c)
 {
-	struct cd_experiment_arm *a = arm_named(arg, c->variant ? c->variant : "");
+	struct arms *arms = arg;
+	struct cd_experiment_arm *a = arm_named(arms, c->variant ? c->variant : "");
 
 	if (!a)
 		return CD_ENOMEM;
 	a->delivered = c->sent - c->bounced;
-	a->feedback = c->feedback;
+	a->feedback = arms->clicks ? c->clicked : c->feedback;
 	return 0;
 }
 
@@ -145,9 +149,10 @@ static void log_decision(const struct cd_campaign *cp, const struct arms *arms, 
 	const struct cd_experiment_arm *other = w == 0 ? &arms->a[1] : win;
 	const struct cd_experiment_arm *loser = w == 0 ? other : &arms->a[0];
 
-	cd_log(CD_LOG_NOTICE, "campaign %s: variant %s wins: %.2f%% feedback among %lld"
+	cd_log(CD_LOG_NOTICE, "campaign %s: variant %s wins: %.2f%% %s among %lld"
 	       " delivered against %.2f%% among %lld (p = %.2g, below %g%%); the rest of"
 	       " the campaign goes with %s", cp->name, win->name, win->rate * 100,
+	       cp->winner_clicks ? "clicked" : "feedback",
 	       (long long)win->delivered, loser->rate * 100, (long long)loser->delivered,
 	       other->p, cp->winner_alpha * 100, win->name);
 }
@@ -155,7 +160,7 @@ static void log_decision(const struct cd_campaign *cp, const struct arms *arms, 
 int cd_experiment_winner_get(struct cd_store *st, const struct cd_campaign *cp, int64_t now,
 			     char *winner, size_t len, struct cd_error *err)
 {
-	struct arms arms = { 0 };
+	struct arms arms = { .clicks = cp->winner_clicks };
 	int64_t checked;
 	int rc, w;
 

@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <gnutls/crypto.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,23 +19,8 @@
 #include "candor/experiment.h"
 #include "candor/message.h"
 #include "candor/reason.h"
+#include "candor/token.h"
 #include "candor/util.h"
-
-/* An unguessable token: HMAC of the order, campaign and kind under the
- * secret from "candorctl init", so a forged reply cannot name another
- * order. */
-static void make_token(const unsigned char secret[32], const char *order_id,
-		       const char *campaign, enum cd_due_kind k, char out[33])
-{
-	unsigned char mac[32];
-	char data[512];
-	int n = snprintf(data, sizeof(data), "%s\n%s\n%s", order_id, campaign,
-			 k == CD_DUE_REMINDER ? "reminder" : "request");
-
-	gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, 32, data,
-			 (size_t)n < sizeof(data) ? (size_t)n : sizeof(data) - 1, mac);
-	cd_util_hex(mac, 16, out);
-}
 
 /* "feedback@shop" + token -> "feedback+TOKEN@shop" */
 static char *tagged_address(const char *addr, const char *tag)
@@ -100,19 +84,77 @@ static char *fill_url(const char *tpl, const char *order, const char *product,
 	return cd_buf_take(&b);
 }
 
+char *cd_message_channel_url(const char *tpl, const char *order, const char *product,
+			     const char *token)
+{
+	return fill_url(tpl, order, product, token);
+}
+
+int cd_message_tracks_clicks(const struct cd_config *cfg, const struct cd_channel *ch)
+{
+	return ch && ch->track_clicks && cfg->http.public_url && *cfg->http.public_url;
+}
+
+/* The product (sku) of entry N of the stored items JSON; NULL when there
+ * is none. Borrowed from ARR. */
+static const char *item_product(json_object *arr, size_t n)
+{
+	json_object *it, *sku;
+
+	if (!arr || !json_object_is_type(arr, json_type_array) || n >= json_object_array_length(arr))
+		return NULL;
+	it = json_object_array_get_idx(arr, n);
+	if (!json_object_is_type(it, json_type_object) ||
+	    !json_object_object_get_ex(it, "sku", &sku))
+		return NULL;
+	return json_object_get_string(sku);
+}
+
+char *cd_message_click_target(const struct cd_config *cfg, const char *channel,
+			      const char *order_id, const char *items, const char *token,
+			      size_t item)
+{
+	const struct cd_channel *ch = cd_config_channel(cfg, channel && *channel ? channel : "web");
+	json_object *arr;
+	char *url;
+
+	if (!cd_message_tracks_clicks(cfg, ch))
+		return NULL;
+	if (item == 0)
+		return fill_url(ch->feedback_url, order_id, NULL, token);
+	arr = items ? json_tokener_parse(items) : NULL;
+	url = fill_url(ch->review_url, order_id, item_product(arr, item - 1), token);
+	json_object_put(arr);
+	return url;
+}
+
+/* KEY in M: the channel's URL, or when clicks are tracked and that URL
+ * exists, ours that redirects to it (/c/TOKEN, /c/TOKEN/ITEM). */
 static int set_url(struct cd_tdata *m, const char *key, const char *tpl,
-		   const char *order, const char *product, const char *token)
+		   const char *order, const char *product, const char *token,
+		   const struct cd_config *cfg, const struct cd_channel *ch, size_t item)
 {
 	char *url = fill_url(tpl, order, product, token);
-	int rc = cd_tdata_set_string(m, key, url);
+	int rc;
 
+	if (url && cd_message_tracks_clicks(cfg, ch)) {
+		char *ours;
+		int n = item ? asprintf(&ours, "%s/c/%s/%zu", cfg->http.public_url, token, item)
+			     : asprintf(&ours, "%s/c/%s", cfg->http.public_url, token);
+
+		free(url);
+		url = n < 0 ? NULL : ours;
+		if (!url)
+			return CD_ENOMEM;
+	}
+	rc = cd_tdata_set_string(m, key, url);
 	free(url);
 	return rc;
 }
 
 /* order.items from the stored JSON; entries that are not objects with a
  * name are left out rather than failing the mail. */
-static int add_items(struct cd_tdata *order, const char *json,
+static int add_items(struct cd_tdata *order, const char *json, const struct cd_config *cfg,
 		     const struct cd_channel *ch, const char *order_id, const char *token)
 {
 	struct cd_tdata *list = cd_tdata_set_list(order, "items");
@@ -137,7 +179,7 @@ static int add_items(struct cd_tdata *order, const char *json,
 		      cd_tdata_set_string(m, "quantity", q) ||
 		      cd_tdata_set_string(m, "sku", product) ||
 		      set_url(m, "review_url", ch ? ch->review_url : NULL, order_id, product,
-			      token);
+			      token, cfg, ch, i + 1);
 	}
 	json_object_put(arr);
 	return bad ? CD_ENOMEM : 0;
@@ -194,7 +236,7 @@ static struct cd_tdata *order_data(const struct cd_config *cfg, const struct cd_
 		       cd_tdata_set_string(m, "total", o->order.total) |
 		       cd_tdata_set_string(m, "currency", o->order.currency) |
 		       cd_tdata_set_string(m, "channel", o->order.channel) |
-		       add_items(m, o->order.items, ch, o->order.id, p->token);
+		       add_items(m, o->order.items, cfg, ch, o->order.id, p->token);
 	if (!bad && (m = cd_tdata_set_map(d, "shop")))
 		bad |= cd_tdata_set_string(m, "name", cfg->shop.name) |
 		       cd_tdata_set_string(m, "support", cfg->shop.support) |
@@ -202,7 +244,7 @@ static struct cd_tdata *order_data(const struct cd_config *cfg, const struct cd_
 		       cd_tdata_set_safe_string(m, "footer_html", cfg->shop.footer_html);
 	if (!bad && (m = cd_tdata_set_map(d, "links")))
 		bad |= set_url(m, "feedback", ch ? ch->feedback_url : NULL, o->order.id, NULL,
-			       p->token) |
+			       p->token, cfg, ch, 0) |
 		       cd_tdata_set_string(m, "unsubscribe", p->unsub_url ? p->unsub_url : p->unsub_uri) |
 		       cd_tdata_set_string(m, "unsubscribe_email", p->unsub);
 	if (!bad && o->rating > 0)
@@ -321,7 +363,8 @@ int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
 
 	p->v = variant_for(cp, o, p->winner);
 	p->template = p->kind == CD_DUE_REMINDER ? cp->reminder_template : p->v->template;
-	make_token(secret, o->order.id, cp->name, p->kind, p->token);
+	cd_token_make(secret, o->order.id, cp->name, p->kind == CD_DUE_REMINDER ? "reminder" : "request",
+		      p->token);
 	if (cd_util_random_id(rnd, sizeof(rnd)) < 0)
 		return CD_EIO;
 	cd_util_hex(rnd, sizeof(rnd), hex);

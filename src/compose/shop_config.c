@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "candor/config_parse.h"
 #include "candor/tz.h"
@@ -33,6 +34,7 @@ static const struct cd_config_field channel_fields[] = {
 	{ "channels.*.feedback_url", CD_CFG_STRING },
 	{ "channels.*.review_url", CD_CFG_STRING },
 	{ "channels.*.unsubscribe_url", CD_CFG_STRING },
+	{ "channels.*.track_clicks", CD_CFG_BOOL },
 	{ NULL, 0 },
 };
 
@@ -78,6 +80,11 @@ static void load_shop(struct cd_config_loader *ld, struct cd_config *c,
 	c->shop.unsubscribe_url = cd_cfg_url(ld, g, "shop", "unsubscribe_url", "{token}");
 }
 
+static int amazon(const char *name)
+{
+	return name && strcasecmp(name, "amazon") == 0;
+}
+
 static void load_channel(struct cd_config_loader *ld, struct cd_channel *ch,
 			 const config_setting_t *g, const char *dp)
 {
@@ -88,6 +95,12 @@ static void load_channel(struct cd_config_loader *ld, struct cd_channel *ch,
 	 * messaging handles opting out, and allows no outside links) */
 	if (config_setting_get_member(g, "unsubscribe_url"))
 		ch->unsubscribe_url = cd_cfg_url(ld, g, dp, "unsubscribe_url", "{token}");
+	/* review links go through our /c/ redirect when http.public_url is
+	 * set; Amazon allows only its own links in a buyer message */
+	ch->track_clicks = cd_cfg_bool(g, "track_clicks", !amazon(ch->name));
+	if (ch->track_clicks && amazon(ch->name))
+		cd_cfg_report(ld, config_setting_get_member(g, "track_clicks"), dp,
+			      "track_clicks cannot be on for Amazon, which allows only its own links");
 }
 
 static void load_channels(struct cd_config_loader *ld, struct cd_config *c,
@@ -143,6 +156,7 @@ static void print_channels(const struct cd_config *c, FILE *out)
 		cd_cfg_put_string(out, "    ", "review_url", c->channels[i].review_url);
 		if (c->channels[i].unsubscribe_url)
 			cd_cfg_put_string(out, "    ", "unsubscribe_url", c->channels[i].unsubscribe_url);
+		cd_cfg_put_bool(out, "    ", "track_clicks", c->channels[i].track_clicks);
 		fputs(i + 1 == c->nchannels ? "  }\n" : "  },\n", out);
 	}
 	fputs(");\n", out);

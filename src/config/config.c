@@ -481,19 +481,14 @@ char *cd_cfg_path(struct cd_config_loader *ld, const config_setting_t *g, const 
 
 /* The secret must be readable by us and by nobody else: a world-readable
  * password file is refused rather than used. */
-char *cd_cfg_secret(struct cd_config_loader *ld, const config_setting_t *g, const char *group,
-			   const char *path)
+static char *read_secret(struct cd_config_loader *ld, const config_setting_t *s,
+			 const char *name, const char *path)
 {
-	config_setting_t *s = g ? config_setting_get_member(g, "password_file") : NULL;
-	char name[64], buf[1024], *pw = NULL;
+	char buf[1024], *pw = NULL;
 	struct stat st;
 	ssize_t n;
 	int fd;
 
-	/* read only where used: a marketer's report needs no SMTP secret */
-	if (!path || !*path || !(ld->flags & CD_CONFIG_SECRETS))
-		return NULL;
-	snprintf(name, sizeof(name), "%s.password_file", group);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		cd_cfg_report(ld, s, name, "cannot read %s: %s", path, strerror(errno));
@@ -509,13 +504,37 @@ char *cd_cfg_secret(struct cd_config_loader *ld, const config_setting_t *g, cons
 		buf[n] = '\0';
 		buf[strcspn(buf, "\r\n")] = '\0';
 		if (!buf[0])
-			cd_cfg_report(ld, s, name, "%s is empty; write the password on its first line", path);
+			cd_cfg_report(ld, s, name, "%s is empty; write the secret on its first line", path);
 		else
 			pw = cd_cfg_strdup(ld, buf);
 	}
 	cd_util_wipe(buf, sizeof(buf));
 	close(fd);
 	return pw;
+}
+
+char *cd_cfg_secret(struct cd_config_loader *ld, const config_setting_t *g, const char *group,
+			   const char *path)
+{
+	char name[64];
+
+	/* read only where used: a marketer's report and the web process need
+	 * no mail server's password */
+	if (!path || !*path || !(ld->flags & CD_CONFIG_SECRETS))
+		return NULL;
+	snprintf(name, sizeof(name), "%s.password_file", group);
+	return read_secret(ld, g ? config_setting_get_member(g, "password_file") : NULL, name, path);
+}
+
+char *cd_cfg_secret_file(struct cd_config_loader *ld, const config_setting_t *g,
+			 const char *prefix, const char *name, const char *path)
+{
+	char dp[128];
+
+	if (!path || !*path)
+		return NULL;
+	snprintf(dp, sizeof(dp), "%s.%s", prefix, name);
+	return read_secret(ld, g ? config_setting_get_member(g, name) : NULL, dp, path);
 }
 
 void cd_cfg_free_secret(char *s)

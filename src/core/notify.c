@@ -51,3 +51,8 @@ int64_t cd_notify_watchdog_interval_ms(void)
 		return 0;
 	return (int64_t)(usec / 2000);
 }
+
+int cd_notify_listen_fd(void)
+{
+	return sd_listen_fds(1) >= 1 ? SD_LISTEN_FDS_START : -1;
+}

@@ -12,6 +12,7 @@
 #include "candor/config.h"
 #include "candor/daemon.h"
 #include "candor/log.h"
+#include "candor/web.h"
 
 static void usage(FILE *out)
 {
@@ -23,6 +24,10 @@ static void usage(FILE *out)
 		"      --once            run one full cycle, then exit\n"
 		"      --dry-run         do everything but hand mail over: messages go to\n"
 		"                        the outbox directory and nothing is recorded\n"
+		"      --web             serve the web endpoint instead (one-click\n"
+		"                        unsubscribe, click tracking, /metrics): on the\n"
+		"                        socket systemd passes, else on http.listen; the\n"
+		"                        mail passwords are not read\n"
 		"      --log-level LEVEL error, warning, notice, info or debug\n"
 		"                        (default: the config's log_level)\n"
 		"      --syslog          log to syslog instead of standard error\n"
@@ -38,20 +43,21 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_ONCE = 256, OPT_DRY, OPT_LEVEL, OPT_SYSLOG };
+	enum { OPT_ONCE = 256, OPT_DRY, OPT_LEVEL, OPT_SYSLOG, OPT_WEB };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "log-level", required_argument, NULL, OPT_LEVEL },
 		{ "syslog", no_argument, NULL, OPT_SYSLOG },
+		{ "web", no_argument, NULL, OPT_WEB },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cd_daemon_opts o = { .config_path = cd_config_default_path(), .log_level = -1 };
 	enum cd_log_target target = CD_LOG_AUTO;
-	int c, rc;
+	int c, rc, web = 0;
 
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -59,6 +65,7 @@ int main(int argc, char **argv)
 		case OPT_ONCE: o.once = 1; break;
 		case OPT_DRY: o.dry_run = 1; break;
 		case OPT_SYSLOG: target = CD_LOG_SYSLOG; break;
+		case OPT_WEB: web = 1; break;
 		case OPT_LEVEL:
 			o.log_level = cd_log_level_parse(optarg);
 			if (o.log_level < 0) {
@@ -77,7 +84,17 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 64;
 	}
-	cd_log_init("candord", target, o.log_level < 0 ? CD_LOG_INFO : o.log_level);
+	if (web && (o.once || o.dry_run)) {
+		fprintf(stderr, "candord: --web serves until stopped; it takes neither --once nor --dry-run\n");
+		return 64;
+	}
+	cd_log_init(web ? "candord-web" : "candord", target,
+		    o.log_level < 0 ? CD_LOG_INFO : o.log_level);
+	if (web) {
+		rc = cd_web_main(o.config_path, o.log_level);
+		cd_log_fini();
+		return rc;
+	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = cd_daemon_run(&o);
 	curl_global_cleanup();

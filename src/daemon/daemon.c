@@ -240,6 +240,23 @@ static void reload(struct daemon *d)
 	cd_notify_ready(status);
 }
 
+/* Leave a figure for /metrics (the web endpoint is another process and
+ * reads them from the store): meta "last_ok:WHAT" is when WHAT last
+ * succeeded, "metric:NAME" a value; MS is thousandths of either, written
+ * as seconds. A dry run records nothing. */
+static void mark(struct daemon *d, const char *key, int64_t ms)
+{
+	char value[64];
+
+	if (d->opts->dry_run)
+		return;
+	snprintf(value, sizeof(value), "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+	if (ms % 1000 == 0)
+		snprintf(value, sizeof(value), "%lld", (long long)(ms / 1000));
+	if (cd_store_meta_set(d->store, key, value, NULL) < 0)
+		cd_log(CD_LOG_DEBUG, "cannot record %s for /metrics", key);
+}
+
 /* Read the reply mailbox. A failure is logged and retried later with
  * backoff: the inbox being away never stops the sending. */
 static int run_tracking(struct daemon *d)
@@ -266,6 +283,8 @@ static int run_tracking(struct daemon *d)
 	if (rc < 0)
 		cd_log(CD_LOG_ERR, "inbox: %s; trying again later",
 		       cd_error_format(&err, buf, sizeof(buf)));
+	else
+		mark(d, "last_ok:inbox", cd_util_now() * 1000);
 	return rc;
 }
 
@@ -278,6 +297,7 @@ static int run_cycle(struct daemon *d)
 	};
 	struct cd_error err;
 	char status[256];
+	int64_t began = cd_util_mono_ms();
 	int rc;
 
 	cd_notify_status("running a cycle");
@@ -289,6 +309,10 @@ static int run_cycle(struct daemon *d)
 		sigprocmask(SIG_SETMASK, &d->waitmask, NULL);
 		rc = cd_cycle_run(&c, &d->last, &err);
 		sigprocmask(SIG_SETMASK, &d->loopmask, NULL);
+		if (rc == 0) {
+			mark(d, "metric:cycle_seconds", cd_util_mono_ms() - began);
+			mark(d, "last_ok:cycle", cd_util_now() * 1000);
+		}
 	}
 	if (rc < 0) {
 		char buf[1024];

@@ -36,10 +36,26 @@ static struct cd_report_arm *arm_named(struct cd_report_campaign *c, const char 
 	return a;
 }
 
+/* Clicks among delivered mails: the feedback rate's statistics. */
+static void judge_clicks(struct cd_report_arm *a, const struct cd_report_arm *ctrl)
+{
+	a->click_rate = a->delivered ? (double)a->clicked / (double)a->delivered : 0;
+	a->click_ci = cd_stats_wilson(a->clicked, a->delivered, CD_Z95);
+	a->click_p = 1;
+	a->click_method = "";
+	if (a == ctrl)
+		return;
+	a->click_lift_abs = a->click_rate - ctrl->click_rate;
+	a->click_lift_rel = ctrl->click_rate > 0 ? a->click_lift_abs / ctrl->click_rate : 0;
+	a->click_p = cd_stats_p_value(ctrl->clicked, ctrl->delivered, a->clicked, a->delivered,
+				      &a->click_method);
+}
+
 static void judge(struct cd_report_arm *a, const struct cd_report_arm *ctrl)
 {
 	double need;
 
+	judge_clicks(a, ctrl);
 	a->rate = a->delivered ? (double)a->feedback / (double)a->delivered : 0;
 	a->ci = cd_stats_wilson(a->feedback, a->delivered, CD_Z95);
 	a->p = 1;
@@ -98,6 +114,7 @@ static int add_arm(void *arg, const struct cd_variant_counts *v)
 	a->unsubscribed = v->unsubscribed;
 	a->feedback = v->feedback;
 	a->positive = v->positive;
+	a->clicked = v->clicked;
 	return 0;
 }
 

@@ -65,6 +65,18 @@ int cd_report_text(const struct cd_report *r, FILE *out)
 		}
 		for (size_t k = 1; k < c->narms; k++)
 			fprintf(out, "  %s\n", c->arms[k].verdict);
+		for (size_t k = 0; k < c->narms; k++) {
+			const struct cd_report_arm *a = &c->arms[k];
+
+			fprintf(out, "  %-10s %7lld clicked %6.2f%% %7.2f%%-%6.2f%%", k ? "" : "clicks",
+				(long long)a->clicked, a->click_rate * 100, a->click_ci.lo * 100,
+				a->click_ci.hi * 100);
+			if (k)
+				fprintf(out, " %+7.1f%% %9.2g  (%s)\n", a->click_lift_rel * 100, a->click_p,
+					a->name);
+			else
+				fprintf(out, " %8s %9s  (%s)\n", "-", "-", a->name);
+		}
 		if (c->apology)
 			fprintf(out, "  after the apology: %lld replied, %lld left feedback again,"
 				" %lld of them rating higher\n", (long long)c->apology_replied,
@@ -97,6 +109,12 @@ static json_object *arm_json(const struct cd_report_arm *a, int control)
 	json_object_object_add(o, "unsubscribed", json_object_new_int64(a->unsubscribed));
 	json_object_object_add(o, "feedback", json_object_new_int64(a->feedback));
 	json_object_object_add(o, "positive", json_object_new_int64(a->positive));
+	json_object_object_add(o, "clicked", json_object_new_int64(a->clicked));
+	json_object_object_add(o, "click_rate", json_object_new_double(a->click_rate));
+	json_object_object_add(o, "click_ci_low", json_object_new_double(a->click_ci.lo));
+	json_object_object_add(o, "click_ci_high", json_object_new_double(a->click_ci.hi));
+	json_object_object_add(o, "click_lift_rel", json_object_new_double(a->click_lift_rel));
+	json_object_object_add(o, "click_p_value", json_object_new_double(a->click_p));
 	json_object_object_add(o, "positive_share",
 			       json_object_new_double(a->feedback ? (double)a->positive / (double)a->feedback : 0));
 	json_object_object_add(o, "rate", json_object_new_double(a->rate));
@@ -176,7 +194,8 @@ static void csv_field(FILE *out, const char *s)
 int cd_report_csv(const struct cd_report *r, FILE *out)
 {
 	fputs("campaign,variant,control,sent,bounced,delivered,replied,unsubscribed,feedback,"
-	      "positive,rate,ci_low,ci_high,lift_abs,lift_rel,p_value,test,verdict\n", out);
+	      "positive,rate,ci_low,ci_high,lift_abs,lift_rel,p_value,test,verdict,"
+	      "clicked,click_rate,click_ci_low,click_ci_high,click_lift_rel,click_p_value\n", out);
 	for (size_t i = 0; i < r->ncampaigns; i++) {
 		const struct cd_report_campaign *c = &r->campaigns[i];
 
@@ -195,6 +214,12 @@ int cd_report_csv(const struct cd_report *r, FILE *out)
 			else
 				fputs(",,,,", out);
 			csv_field(out, a->verdict);
+			fprintf(out, ",%lld,%.6f,%.6f,%.6f,", (long long)a->clicked, a->click_rate,
+				a->click_ci.lo, a->click_ci.hi);
+			if (k)
+				fprintf(out, "%.6f,%.6g", a->click_lift_rel, a->click_p);
+			else
+				fputc(',', out);
 			fputc('\n', out);
 		}
 	}
@@ -308,6 +333,23 @@ static void html_campaign(FILE *out, const struct cd_report_campaign *c)
 			fputs("<td>control</td><td></td></tr>\n", out);
 		else
 			fprintf(out, "<td>%+.1f%%</td><td>%.2g</td></tr>\n", a->lift_rel * 100, a->p);
+	}
+	fputs("</table>\n<p>Clicks on the review link among delivered mails:</p>\n"
+	      "<table><tr><th>variant</th><th>clicked</th><th>click rate</th><th>95% interval</th>"
+	      "<th>lift</th><th>p</th></tr>\n", out);
+	for (size_t k = 0; k < c->narms; k++) {
+		const struct cd_report_arm *a = &c->arms[k];
+
+		fputs("<tr><td>", out);
+		html_text(out, a->name);
+		fprintf(out, "</td><td>%lld</td><td>%.2f%%</td><td>%.2f%% – %.2f%%</td>",
+			(long long)a->clicked, a->click_rate * 100, a->click_ci.lo * 100,
+			a->click_ci.hi * 100);
+		if (k == 0)
+			fputs("<td>control</td><td></td></tr>\n", out);
+		else
+			fprintf(out, "<td>%+.1f%%</td><td>%.2g</td></tr>\n", a->click_lift_rel * 100,
+				a->click_p);
 	}
 	fputs("</table>\n", out);
 	if (c->apology)

@@ -27,6 +27,7 @@ static const struct cd_config_field campaign_fields[] = {
 	{ "campaigns.*.auto_winner", CD_CFG_GROUP },
 	{ "campaigns.*.auto_winner.min_per_arm", CD_CFG_INT },
 	{ "campaigns.*.auto_winner.significance", CD_CFG_STRING },
+	{ "campaigns.*.auto_winner.metric", CD_CFG_STRING },
 	{ "campaigns.*.variants", CD_CFG_LIST },
 	{ "campaigns.*.variants.*", CD_CFG_GROUP },
 	{ "campaigns.*.variants.*.name", CD_CFG_STRING },
@@ -98,6 +99,12 @@ static void load_auto_winner(struct cd_config_loader *ld, struct cd_campaign *cp
 		       sig ? sig : "");
 	cp->winner_alpha = a;
 	free(sig);
+	{
+		static const char *const metrics[] = { "feedback", "clicks" };
+		int m = cd_cfg_choice(ld, w, wdp, "metric", "feedback", metrics, 2);
+
+		cp->winner_clicks = m == 1;
+	}
 }
 
 static void load_campaign(struct cd_config_loader *ld, struct cd_campaign *cp,
@@ -193,8 +200,9 @@ static void print_campaign(const struct cd_campaign *cp, FILE *out, int last)
 	if (cp->trigger == CD_TRIGGER_NEGATIVE_FEEDBACK)
 		fprintf(out, "    max_rating = %d;\n", cp->max_rating);
 	if (cp->winner_min)
-		fprintf(out, "    auto_winner = { min_per_arm = %lld; significance = \"%g%%\"; };\n",
-			(long long)cp->winner_min, cp->winner_alpha * 100);
+		fprintf(out, "    auto_winner = { min_per_arm = %lld; significance = \"%g%%\";"
+			" metric = \"%s\"; };\n", (long long)cp->winner_min, cp->winner_alpha * 100,
+			cp->winner_clicks ? "clicks" : "feedback");
 	fputs("    packs = [", out);
 	for (size_t j = 0; j < cp->npacks; j++)
 		fprintf(out, "%s\"%s\"", j ? ", " : "", cp->packs[j]);

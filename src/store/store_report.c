@@ -50,7 +50,8 @@ static struct cd_db_stmt *prepare_on(struct cd_store *st, const char *sql, const
 
 /* Per variant, over request messages that were sent: bounced, replied,
  * unsubscribed (events), and among the delivered ones feedback received
- * within the campaign window after the mail (?3), and positive (4-5). */
+ * within the campaign window after the mail (?3), and positive (4-5);
+ * review links clicked (the web endpoint's events). */
 static const char variant_sql[] =
 	"SELECT m.variant, count(*),"
 	" sum(b.id IS NOT NULL),"
@@ -59,7 +60,9 @@ static const char variant_sql[] =
 	" sum(b.id IS NULL AND EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id"
 	"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3)),"
 	" sum(b.id IS NULL AND EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id"
-	"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3 AND f.rating >= 4))"
+	"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3 AND f.rating >= 4)),"
+	" sum(b.id IS NULL AND EXISTS (SELECT 1 FROM events e WHERE e.message = m.id"
+	"  AND e.kind = 'clicked'))"
 	" FROM messages m LEFT JOIN events b ON b.id = (SELECT min(id) FROM events x"
 	"  WHERE x.message = m.id AND x.kind = 'bounced')"
 	" WHERE m.campaign = ?1 AND m.kind = 'request' AND m.state = 'sent' AND m.created >= ?2"
@@ -76,7 +79,7 @@ static int variant_row(struct cd_db_stmt *s, void *ctx)
 	struct cd_variant_counts c = {
 		.variant = cd_db_text(s, 0), .sent = cd_db_int(s, 1), .bounced = cd_db_int(s, 2),
 		.replied = cd_db_int(s, 3), .unsubscribed = cd_db_int(s, 4),
-		.feedback = cd_db_int(s, 5), .positive = cd_db_int(s, 6),
+		.feedback = cd_db_int(s, 5), .positive = cd_db_int(s, 6), .clicked = cd_db_int(s, 7),
 	};
 
 	return x->fn(x->arg, &c);
