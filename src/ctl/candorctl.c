@@ -43,10 +43,10 @@ void ctl_print_errors(const struct cd_errors *errs)
 }
 
 /* Load the config, printing every problem; returns 0 or the exit code. */
-int ctl_load_config(const char *path, struct cd_config **cfg)
+int ctl_load_config(const char *path, int config_flags, struct cd_config **cfg)
 {
 	struct cd_errors errs = { 0 };
-	int rc = cd_config_load(path, cfg, &errs);
+	int rc = cd_config_load_with(path, config_flags, cfg, &errs);
 
 	ctl_print_errors(&errs);
 	cd_errors_clear(&errs);
@@ -67,11 +67,11 @@ int ctl_open_store(const char *path, int flags, struct cd_config **cfg,
 		   struct cd_store **st)
 {
 	struct cd_error err;
-	int rc = ctl_load_config(path, cfg);
+	int rc = ctl_load_config(path, flags & CTL_SECRETS ? CD_CONFIG_SECRETS : 0, cfg);
 
 	if (rc != 0)
 		return rc;
-	if (cd_store_open((*cfg)->database, flags, st, &err) < 0)
+	if (cd_store_open((*cfg)->database, flags & ~CTL_SECRETS, st, &err) < 0)
 		return ctl_fail(&err);
 	return 0;
 }
@@ -104,7 +104,7 @@ static int cmd_check_config(const char *path, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = ctl_load_config(path, &cfg)) != 0)
+	if ((rc = ctl_load_config(path, CD_CONFIG_SECRETS, &cfg)) != 0)
 		return rc;
 	if (cd_templates_load(cfg, &tpl, &errs) < 0) {
 		ctl_print_errors(&errs);

@@ -21,10 +21,17 @@ void ctl_print_errors(const struct cd_errors *errs);
 /* Print ERR and return 1. */
 int ctl_fail(const struct cd_error *err);
 
-/* Load the configuration at PATH. */
-int ctl_load_config(const char *path, struct cd_config **cfg);
+/* Load the configuration at PATH; CONFIG_FLAGS as cd_config_load_with
+ * (CD_CONFIG_SECRETS only for what talks to a mail server). */
+int ctl_load_config(const char *path, int config_flags, struct cd_config **cfg);
 
-/* Load the configuration and open its database (FLAGS as cd_store_open). */
+/* ctl_open_store's flag for commands that send: read the secrets too. */
+#define CTL_SECRETS 0x1000
+
+/* Load the configuration and open its database (FLAGS as cd_store_open,
+ * plus CTL_SECRETS). Without CTL_SECRETS no password file is read, so a
+ * marketer in group candor runs status and report without the SMTP
+ * secret. */
 int ctl_open_store(const char *path, int flags, struct cd_config **cfg,
 		   struct cd_store **st);
 

@@ -105,6 +105,23 @@ chmod 640 pw.txt
 check "a private password_file is accepted" [ $? -eq 0 ]
 check "... and the password is masked" sh -c "! grep -q s3cret pw.out && grep -q '\\*\\*\\*\\*' pw.out"
 
+# A marketer may read the store but not the SMTP secret: status and
+# report work, what sends does not.
+chmod 600 pw.txt
+mkdir -p mkt && chown nobody mkt 2>/dev/null
+write_config mkt.conf "smtp = { username = \"u\"; password_file = \"$WORK/pw.txt\"; };"
+sed -i "s|^database = .*|database = \"$WORK/mkt/candor.db\";|" mkt.conf
+chmod 644 mkt.conf
+as_nobody "$CANDORCTL" -c "$WORK/mkt.conf" init >/dev/null 2>mkt.err
+check "init runs without reading the SMTP secret" [ $? -eq 0 ]
+as_nobody "$CANDORCTL" -c "$WORK/mkt.conf" status >/dev/null 2>>mkt.err
+check "... and so does status" [ $? -eq 0 ]
+as_nobody "$CANDORCTL" -c "$WORK/mkt.conf" report >/dev/null 2>>mkt.err
+check "... and so does report" [ $? -eq 0 ]
+as_nobody "$CANDORCTL" -c "$WORK/mkt.conf" send-test nobody@shop.example >/dev/null 2>mkt-send.err
+check "send-test still needs the secret" sh -c "grep -q 'smtp.password_file: cannot read .*pw.txt: Permission denied' mkt-send.err"
+sed 's/^/# /' mkt.err
+
 write_config tpl.conf
 sed -i 's/template = "review_request"/template = "no_such_set"/' tpl.conf
 expect78 "a missing template set names the config line" "tpl.conf:17: template set \"no_such_set\" not found" tpl.conf
