@@ -39,10 +39,14 @@ static void disconnect(struct cd_imap *t)
 {
 	if (!t->imap)
 		return;
-	if (t->idling)
-		mailimap_idle_done(t->imap);
+	/* a connect that failed leaves no stream: libetpan's logout would
+	 * write to it and crash */
+	if (t->imap->imap_stream) {
+		if (t->idling)
+			mailimap_idle_done(t->imap);
+		mailimap_logout(t->imap);
+	}
 	t->idling = 0;
-	mailimap_logout(t->imap);
 	mailimap_free(t->imap);
 	t->imap = NULL;
 }
