@@ -72,4 +72,8 @@ void cd_util_hex(const unsigned char *in, size_t len, char *out);
  * (controls, space, <>()[],;:\\"). */
 int cd_util_address_ok(const char *addr);
 
+/* Is the peer of connected socket FD on this machine (127.0.0.0/8, ::1,
+ * a Unix socket)? 0 when it is not or cannot be told. */
+int cd_util_fd_is_loopback(int fd);
+
 #endif

@@ -3,6 +3,10 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -329,4 +333,24 @@ int cd_util_address_ok(const char *a)
 		    strchr("<>()[],;:\\\"", *p))
 			return 0;
 	return 1;
+}
+
+int cd_util_fd_is_loopback(int fd)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&sa, &len) < 0)
+		return 0;
+	if (sa.ss_family == AF_INET)
+		return (ntohl(((struct sockaddr_in *)&sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa.ss_family == AF_INET6) {
+		const struct in6_addr *a = &((struct sockaddr_in6 *)&sa)->sin6_addr;
+
+		if (IN6_IS_ADDR_LOOPBACK(a))
+			return 1;
+		/* ::ffff:127.x.x.x */
+		return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+	}
+	return sa.ss_family == AF_UNIX;
 }

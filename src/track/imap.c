@@ -16,6 +16,7 @@
 #include "candor/log.h"
 #include "candor/store.h"
 #include "candor/imap.h"
+#include "candor/util.h"
 
 #define KEYWORD "$Candor"
 #define BACKOFF_MIN 30
@@ -172,6 +173,15 @@ static int verify_peer(struct cd_imap *t, const struct cd_config *cfg, const cha
 	return 0;
 }
 
+/* Is the connected server on this machine (127.0.0.0/8, ::1)? Asked of
+ * the socket, not of the name in the URL. */
+static int peer_is_loopback(struct cd_imap *t)
+{
+	mailstream_low *low = t->imap->imap_stream ? mailstream_get_low(t->imap->imap_stream) : NULL;
+
+	return low && cd_util_fd_is_loopback(mailstream_low_get_fd(low));
+}
+
 static int connect_tls(struct cd_imap *t, const struct cd_config *cfg, const char *host,
 		       uint16_t port, int tls, struct cd_error *err)
 {
@@ -189,11 +199,14 @@ static int connect_tls(struct cd_imap *t, const struct cd_config *cfg, const cha
 			return 0;
 		refresh_capabilities(t->imap);
 		if (!mailimap_has_extension(t->imap, "STARTTLS")) {
-			if (cfg->imap.tls == CD_TLS_REQUIRED)
+			/* "auto" is "required" except to this machine: the
+			 * password never crosses a network in plain text */
+			if (cfg->imap.tls == CD_TLS_REQUIRED || !peer_is_loopback(t))
 				return cd_error_set(err, CD_EIO, NULL, 0,
-						    "IMAP: %s offers no STARTTLS and imap.tls is \"required\"",
-						    host);
-			cd_log(CD_LOG_WARNING, "IMAP: %s offers no STARTTLS; reading the inbox unencrypted", host);
+						    "IMAP: %s offers no STARTTLS and imap.tls is \"%s\"",
+						    host, cfg->imap.tls == CD_TLS_REQUIRED ? "required"
+						    : "auto\" (plain text only to a loopback server)");
+			cd_log(CD_LOG_WARNING, "IMAP: %s offers no STARTTLS; reading the inbox unencrypted on loopback", host);
 			return 0;
 		}
 		if ((r = mailimap_socket_starttls_with_callback(t->imap, set_sni, (void *)host)) !=
