@@ -8,6 +8,7 @@
 
 DIR=${SHARED_DIR:-$SRCDIR/../shared}/conformance/bounces
 [ -f "$DIR/expected.tsv" ] || skip_all "no bounce samples at $DIR"
+cd "$WORK" || exit 1
 
 kinds=0 kinds_ok=0 rcpts=0 rcpts_ok=0
 # file kind reason recipient ... (tab separated, one header row)
