@@ -22,10 +22,13 @@ struct reason {
 	const char *const *words; /* lowercase, matched as substrings */
 };
 
-/* First match wins, so the order matters: the specific soft reasons
+/* First match wins, so the order matters: greylisting first (its 450
+ * says "recipient address rejected"), then the specific soft reasons
  * (a full mailbox that also says "permanent error") before the hard
  * ones, the hard ones before the vaguer soft ones ("may be
  * blacklisted" next to "the account may not exist"). */
+static const char *const w_grey[] = {
+	"greylist", "graylist", "grey-list", "gray-list", "greylisting", NULL };
 static const char *const w_full[] = {
 	"mailbox full", "mailbox is full", "mailbox size limit", "quota exceeded", "over quota",
 	"overquota", "quotaexceeded", "exceeded storage", "out of storage", "insufficient storage",
@@ -74,6 +77,7 @@ static const char *const w_system[] = {
 	"temporarily", "service unavailable", "local error", NULL };
 
 static const struct reason reasons[] = {
+	{ "greylisted", 0, w_grey },
 	{ "mailbox_full", 0, w_full },
 	{ "message_too_big", 0, w_size },
 	{ "rate_limited", 0, w_rate },
@@ -158,6 +162,11 @@ static void judge(struct cd_bounce_rcpt *r, const char *diag, const char *status
 			if (strstr(low, *w)) {
 				r->reason = reasons[i].name;
 				r->hard = reasons[i].hard;
+				/* "550 spam message rejected": the server refuses
+				 * this mail for good, not the address for now */
+				if (reasons[i].words == w_spam && strstr(low, "reject") &&
+				    (r->status[0] ? r->status[0] == '5' : reply_class(diag) == 5))
+					r->hard = 1;
 				return;
 			}
 	for (size_t i = 0; r->status[0] && i < sizeof(details) / sizeof(details[0]); i++) {
@@ -195,6 +204,16 @@ static void one_line(const char *s, char *out, size_t len)
 		out[o++] = *s;
 	}
 	out[o] = '\0';
+}
+
+/* A warning that the server still tries (RFC 3464 "Action: delayed",
+ * Postfix's "Delayed Mail", Exim's "Warning: message ... delayed"): the
+ * mail may yet arrive, so nothing about it is final. */
+static void still_trying(struct cd_bounce_rcpt *r)
+{
+	if (r->hard)
+		r->reason = "delayed";
+	r->hard = 0;
 }
 
 /* ---- RFC 3464 --------------------------------------------------------- */
@@ -250,6 +269,8 @@ static int read_dsn(const struct cd_inmail *m, struct cd_bounce *b, int *failed)
 		/* no words in the report: the human-readable part has them */
 		judge(r, v[0] ? v : m->text, status, m->text);
 		one_line(v[0] ? v : status, r->diag, sizeof(r->diag));
+		if (strncasecmp(action, "delayed", 7) == 0)
+			still_trying(r);
 		b->n++;
 		(*failed)++;
 	}
@@ -289,12 +310,27 @@ static const char *const bounce_subjects[] = {
 	"undeliver", "failure notice", "delivery status notification", "mail delivery failed",
 	"returned mail", "delivery failure", "delivery failed", "nondeliverable", "non remis",
 	"unzustellbar", "no entregado", "non recapitabile", "недоставлен", "退信", "无法投递",
-	"配信不能", "delivery has failed", "delivery notification", NULL };
+	"配信不能", "delivery has failed", "delivery notification", "delayed mail",
+	"delivery delayed", "delivery delay", "message delayed", "warning: message",
+	"not yet delivered", "still being retried", "could not send message for past",
+	"verzögert", "retardée", "retardé", "retrasad", "ritardat", "vertraagd", "opóźni",
+	"försenad", "задерж", "延迟", "延遲", "遅延", NULL };
 static const char *const bounce_words[] = {
 	"could not be delivered", "couldn't be delivered", "unable to deliver", "not able to deliver",
 	"wasn't able to deliver", "did not reach", "delivery to the following", "permanent error",
 	"delivery has failed", "address(es) failed", "has been delayed", "failed permanently",
-	"the following address", "delivery failed", NULL };
+	"the following address", "delivery failed", "not yet been delivered",
+	"has not been delivered yet", "still being retried", "will continue to try",
+	"delivery attempts will continue", "will keep trying", "will retry", "delay reason",
+	"could not send message for past", NULL };
+/* A notice that delivery is still being tried, not given up. */
+static const char *const delay_words[] = {
+	"not yet been delivered", "has not been delivered yet", "still being retried",
+	"will continue to try", "delivery attempts will continue", "will keep trying",
+	"will retry", "will be retried", "no action is required", "delay reason",
+	"could not send message for past", "warning: message", "delayed mail",
+	"delivery delayed", "message delayed", "still trying", "wird weiterhin versucht",
+	"weiterhin zuzustellen", "verzögert", NULL };
 
 static int is_header_line(const char *line)
 {
@@ -373,6 +409,7 @@ static void words_about(const struct cd_inmail *m, const struct cd_bounce *b, si
 static int read_text(const struct cd_inmail *m, struct cd_bounce *b)
 {
 	char v[1024], words[2048];
+	int delayed;
 	int failed_hdr = cd_inmail_header(m->headers, "X-Failed-Recipients", v, sizeof(v)) != NULL;
 
 	if (!failed_hdr && !(daemon_sender(m->headers) &&
@@ -387,10 +424,13 @@ static int read_text(const struct cd_inmail *m, struct cd_bounce *b)
 	}
 	if (b->n == 0)
 		text_recipients(m, b);
+	delayed = has_any(m->subject, delay_words) || has_any(m->text, delay_words);
 	for (size_t i = 0; i < b->n; i++) {
 		words_about(m, b, i, words, sizeof(words));
 		judge(&b->r[i], words, "", m->text);
 		one_line(words, b->r[i].diag, sizeof(b->r[i].diag));
+		if (delayed)
+			still_trying(&b->r[i]);
 	}
 	return 1;
 }

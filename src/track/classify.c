@@ -1,7 +1,8 @@
 /*
  * classify.c - see classify.h. Bounces first (an Exim bounce also says
  * Auto-Submitted), then auto-replies, then requests to stop, then human
- * replies; what is none of these is "other" and kept.
+ * replies; what is none of these is "other" and kept. A request to stop
+ * is read from the sender's own words (ownwords.h) by intent.h.
  */
 #include "config.h"
 
@@ -13,6 +14,8 @@
 
 #include "candor/classify.h"
 #include "candor/error.h"
+#include "candor/intent.h"
+#include "candor/ownwords.h"
 
 const char *cd_mail_kind_name(enum cd_mail_kind k)
 {
@@ -75,6 +78,22 @@ static void id_tokens(struct cd_classified *c, const char *block, const char *na
 			add_token(c, p + 1);
 }
 
+/* S cut to at most MAX bytes on a character boundary, into OUT (which
+ * holds MAX + 1): details are shown and stored as text. */
+static const char *clip(const char *s, size_t max, char *out)
+{
+	size_t n = strlen(s);
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return out;
+}
+
 static int header_says(const char *headers, const char *name, const char *const *values)
 {
 	char v[256];
@@ -120,40 +139,6 @@ static int auto_reply(const struct cd_inmail *m)
 	       contains_any(m->subject, subjects);
 }
 
-/* The first line the sender wrote, lowercased, without punctuation. */
-static void first_words(const char *text, char *out, size_t len)
-{
-	const char *p = text;
-	size_t o = 0;
-
-	while (*p && (isspace((unsigned char)*p) || *p == '>'))
-		p++;
-	for (; *p && *p != '\n' && o + 1 < len; p++)
-		if (!strchr(".,!?;:\"'()", *p))
-			out[o++] = (char)tolower((unsigned char)*p);
-	while (o > 0 && isspace((unsigned char)out[o - 1]))
-		o--;
-	out[o] = '\0';
-}
-
-static int asks_to_stop(const char *text)
-{
-	static const char *const stops[] = {
-		"unsubscribe", "stop", "remove me", "opt out", "opt-out", "no more emails",
-		"no more mail", "please remove", "take me off", "abmelden", "abbestellen",
-		"désabonner", "desabonner", "désinscrire", "darse de baja", "dar de baja", "baja",
-		"退订", "取消订阅", "不要再发", "отписаться", "отпишите", "отписка", "стоп", NULL };
-	char first[200];
-
-	first_words(text, first, sizeof(first));
-	if (!first[0] || strlen(first) > 80)
-		return 0;
-	for (const char *const *s = stops; *s; s++)
-		if (strncmp(first, *s, strlen(*s)) == 0)
-			return 1;
-	return 0;
-}
-
 static int looks_like_reply(const struct cd_inmail *m)
 {
 	static const char *const prefixes[] = { "re:", "re :", "aw:", "sv:", "antw:", "r:",
@@ -167,6 +152,38 @@ static int looks_like_reply(const struct cd_inmail *m)
 			return 1;
 	return header_says(m->headers, "In-Reply-To", NULL) ||
 	       header_says(m->headers, "References", NULL);
+}
+
+/* A mailing list's or a newsletter's mail: its "unsubscribe" is its own
+ * footer, not a customer asking. */
+static int bulk(const struct cd_inmail *m)
+{
+	static const char *const precedence[] = { "bulk", "list", "junk", NULL };
+
+	return header_says(m->headers, "List-Unsubscribe", NULL) ||
+	       header_says(m->headers, "List-Id", NULL) ||
+	       header_says(m->headers, "Precedence", precedence);
+}
+
+/* Does the sender ask us to stop? Reads their own words and the
+ * subject; an answer to one of ours is read further down than a mail
+ * out of the blue, whose footer may say "unsubscribe". */
+static int asks_to_stop(const struct cd_classified *c, struct cd_intent *in)
+{
+	char subject[512];
+	char *own;
+	int replied, rc;
+
+	memset(in, 0, sizeof(*in));
+	if (bulk(&c->mail))
+		return 0;
+	if (!(own = cd_ownwords(c->mail.text)))
+		return CD_ENOMEM;
+	replied = cd_ownwords_subject(c->mail.subject, subject, sizeof(subject)) > 0;
+	rc = cd_intent_read(own, subject, replied,
+			    c->ntokens || looks_like_reply(&c->mail) ? 12 : 5, in);
+	free(own);
+	return rc < 0 ? rc : in->verdict == CD_INTENT_STOP;
 }
 
 static void bounce_kind(struct cd_classified *c)
@@ -202,14 +219,17 @@ static void collect_tokens(struct cd_classified *c, int *unsub)
 
 int cd_classify(const char *raw, size_t len, struct cd_classified *c)
 {
-	char v[512];
-	int unsub;
+	struct cd_intent in;
+	char v[512], clipped[144], cue[81];
+	const char *from;
+	int unsub, stop = 0;
 
 	memset(c, 0, sizeof(*c));
 	if (cd_inmail_parse(raw, len, &c->mail) < 0)
 		return CD_ENOMEM;
 	if (cd_inmail_header(c->mail.headers, "From", v, sizeof(v)))
 		cd_inmail_address(v, c->from, sizeof(c->from));
+	from = c->from[0] ? c->from : "-";
 	collect_tokens(c, &unsub);
 	if (strcmp(c->mail.report, "feedback-report") == 0 || c->mail.feedback) {
 		c->kind = CD_MAIL_OTHER;
@@ -218,22 +238,27 @@ int cd_classify(const char *raw, size_t len, struct cd_classified *c)
 			 c->from[0] ? c->from : "-");
 	} else if (cd_bounce_read(&c->mail, &c->bounce)) {
 		bounce_kind(c);
-	} else if (auto_reply(&c->mail)) {
+	} else if (!unsub && (stop = asks_to_stop(c, &in)) < 0) {
+		cd_classified_free(c);
+		return CD_ENOMEM;
+	} else if (auto_reply(&c->mail) && !(stop && in.from_subject)) {
+		/* an autoresponder quotes, and says "do not reply": only a
+		 * client's unsubscribe button, whose subject is the request,
+		 * marks itself automatic and still asks */
 		c->kind = CD_MAIL_AUTO_REPLY;
-		snprintf(c->detail, sizeof(c->detail), "from %.100s: %.140s", c->from[0] ? c->from : "-",
-			 c->mail.subject);
-	} else if (unsub || asks_to_stop(c->mail.text)) {
+		snprintf(c->detail, sizeof(c->detail), "from %.100s: %s", from,
+			 clip(c->mail.subject, 140, clipped));
+	} else if (unsub || stop) {
 		c->kind = CD_MAIL_UNSUBSCRIBE;
-		snprintf(c->detail, sizeof(c->detail), "from %.100s%s", c->from[0] ? c->from : "-",
-			 unsub ? " to the unsubscribe address" : ": asks to stop");
-	} else if (c->ntokens || looks_like_reply(&c->mail)) {
-		c->kind = CD_MAIL_REPLY;
-		snprintf(c->detail, sizeof(c->detail), "from %.100s: %.140s", c->from[0] ? c->from : "-",
-			 c->mail.subject);
+		if (unsub)
+			snprintf(c->detail, sizeof(c->detail), "from %.100s to the unsubscribe address", from);
+		else
+			snprintf(c->detail, sizeof(c->detail), "from %.100s: asks to stop%s (%s: %s)", from,
+				 in.from_subject ? " in the subject" : "", in.lang, clip(in.cue, 80, cue));
 	} else {
-		c->kind = CD_MAIL_OTHER;
-		snprintf(c->detail, sizeof(c->detail), "from %.100s: %.140s", c->from[0] ? c->from : "-",
-			 c->mail.subject);
+		c->kind = c->ntokens || looks_like_reply(&c->mail) ? CD_MAIL_REPLY : CD_MAIL_OTHER;
+		snprintf(c->detail, sizeof(c->detail), "from %.100s: %s", from,
+			 clip(c->mail.subject, 140, clipped));
 	}
 	/* one line, whatever the subject held */
 	for (char *p = c->detail; *p; p++)
