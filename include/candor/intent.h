@@ -42,6 +42,7 @@ struct cd_intent {
 	int from_subject;  /* decided by the subject */
 	char lang[8];      /* the deciding cue's language */
 	char cue[96];      /* the deciding cue, as written in the cue list */
+	char said[96];     /* the words it matched, normalised ("bitte abmelden") */
 };
 
 /* Read OWN (the sender's own words, see ownwords.h; NULL or "" for

@@ -116,8 +116,11 @@ static int contains_any(const char *s, const char *const *words)
 	return 0;
 }
 
-/* RFC 3834 and the headers and subjects autoresponders really use. */
-static int auto_reply(const struct cd_inmail *m)
+/* RFC 3834 and the headers and subjects autoresponders really use:
+ * out-of-office notices, ticket systems' receipts, challenge-response
+ * filters asking the sender to prove they are human. OWN is what the
+ * mail says itself, without what it quotes. */
+static int auto_reply(const struct cd_inmail *m, const char *own)
 {
 	static const char *const automatic[] = { "auto-replied", "auto-generated", "auto-notified",
 						 "auto", NULL };
@@ -129,14 +132,52 @@ static int auto_reply(const struct cd_inmail *m)
 		"réponse automatique", "reponse automatique", "absence", "respuesta automática",
 		"respuesta automatica", "fuera de la oficina", "risposta automatica", "自动回复",
 		"自動回覆", "自動回复", "自動返信", "不在", "автоответ", "автоматический ответ",
-		"нет на месте", "в отпуске", NULL };
+		"нет на месте", "в отпуске",
+		/* more autoresponders */
+		"automatic response", "automated response", "automated reply", "autosvar",
+		"automatisch antwoord", "afwezigheidsmelding", "odpowiedź automatyczna",
+		"automatyczna odpowiedź", "otomatik yanıt", "otomatik cevap", "resposta automática",
+		"resposta automatica", "fuori ufficio", "自動応答", "不在通知",
+		/* ticket systems */
+		"[ticket", "ticket #", "ticket#", "ticket no", "ticket received", "ticket created",
+		"request received", "request #", "case #", "case number", "support request",
+		"we received your", "we have received your", "we've received your",
+		"thank you for contacting", "thanks for contacting", "eingangsbestätigung",
+		"ihre anfrage ist", "anfrage erhalten", "accusé de réception", "nous avons bien reçu",
+		"hemos recibido", "abbiamo ricevuto", "recebemos a sua", "recebemos sua",
+		"ontvangstbevestiging", "otrzymaliśmy", "vi har mottagit", "talebiniz alın",
+		"ваше обращение", "ваша заявка", "заявка №", "обращение №", "工单", "工單",
+		"已收到您的", "受付完了", "お問い合わせを受け付け",
+		/* challenge-response */
+		"please confirm your message", "confirm your message", "verify your email",
+		"verification required", "pending verification", "sender verification",
+		"confirm you are human", "are you human", "boxtrapper", "spam arrest",
+		"bestätigen sie ihre", "confirmez votre message", NULL };
+	/* what only a machine says of itself */
+	static const char *const says[] = {
+		"this is an automated", "this is an automatic", "this is an auto-reply",
+		"this is an autoreply", "automatically generated reply", "i am out of the office",
+		"i'm out of the office", "i am currently out of the office", "out of office until",
+		"do not reply to this", "this mailbox is not monitored", "your ticket number",
+		"we will get back to you", "we'll get back to you", "one of our agents",
+		"confirm that you are a human", "prove you are human", "verify that you are a",
+		"awaiting verification", "held pending verification", "dies ist eine automatische",
+		"diese nachricht wurde automatisch", "bin ich nicht im büro", "ceci est une réponse automatique",
+		"ceci est un message automatique", "esta es una respuesta automática",
+		"este es un mensaje automático", "questa è una risposta automatica",
+		"questo è un messaggio automatico", "esta é uma resposta automática",
+		"esta é uma mensagem automática", "dit is een automatisch", "to jest automatyczna",
+		"wiadomość wygenerowana automatycznie", "detta är ett automatiskt", "bu otomatik bir",
+		"это автоматический", "это автоответ", "письмо сформировано автоматически",
+		"这是一封自动回复", "此邮件为自动回复", "本邮件由系统自动发送", "這是一封自動回覆",
+		"此郵件為自動回覆", "このメールは自動", "自動送信されて", "自動返信です", NULL };
 
 	return header_says(m->headers, "Auto-Submitted", automatic) ||
 	       header_says(m->headers, "X-Autoreply", NULL) ||
 	       header_says(m->headers, "X-Autorespond", NULL) ||
 	       header_says(m->headers, "X-Autoresponder", NULL) ||
 	       header_says(m->headers, "Precedence", precedence) ||
-	       contains_any(m->subject, subjects);
+	       contains_any(m->subject, subjects) || (own && contains_any(own, says));
 }
 
 static int looks_like_reply(const struct cd_inmail *m)
@@ -165,24 +206,20 @@ static int bulk(const struct cd_inmail *m)
 	       header_says(m->headers, "Precedence", precedence);
 }
 
-/* Does the sender ask us to stop? Reads their own words and the
+/* Does the sender ask us to stop? Reads their own words OWN and the
  * subject; an answer to one of ours is read further down than a mail
  * out of the blue, whose footer may say "unsubscribe". */
-static int asks_to_stop(const struct cd_classified *c, struct cd_intent *in)
+static int asks_to_stop(const struct cd_classified *c, const char *own, struct cd_intent *in)
 {
 	char subject[512];
-	char *own;
 	int replied, rc;
 
 	memset(in, 0, sizeof(*in));
 	if (bulk(&c->mail))
 		return 0;
-	if (!(own = cd_ownwords(c->mail.text)))
-		return CD_ENOMEM;
 	replied = cd_ownwords_subject(c->mail.subject, subject, sizeof(subject)) > 0;
 	rc = cd_intent_read(own, subject, replied,
 			    c->ntokens || looks_like_reply(&c->mail) ? 12 : 5, in);
-	free(own);
 	return rc < 0 ? rc : in->verdict == CD_INTENT_STOP;
 }
 
@@ -219,7 +256,6 @@ static void collect_tokens(struct cd_classified *c, int *unsub)
 
 int cd_classify(const char *raw, size_t len, struct cd_classified *c)
 {
-	struct cd_intent in;
 	char v[512], clipped[144], cue[81];
 	const char *from;
 	int unsub, stop = 0;
@@ -238,10 +274,11 @@ int cd_classify(const char *raw, size_t len, struct cd_classified *c)
 			 c->from[0] ? c->from : "-");
 	} else if (cd_bounce_read(&c->mail, &c->bounce)) {
 		bounce_kind(c);
-	} else if (!unsub && (stop = asks_to_stop(c, &in)) < 0) {
+	} else if (!(c->words = cd_ownwords(c->mail.text)) ||
+		   (!unsub && (stop = asks_to_stop(c, c->words, &c->intent)) < 0)) {
 		cd_classified_free(c);
 		return CD_ENOMEM;
-	} else if (auto_reply(&c->mail) && !(stop && in.from_subject)) {
+	} else if (auto_reply(&c->mail, c->words) && !(stop && c->intent.from_subject)) {
 		/* an autoresponder quotes, and says "do not reply": only a
 		 * client's unsubscribe button, whose subject is the request,
 		 * marks itself automatic and still asks */
@@ -253,8 +290,9 @@ int cd_classify(const char *raw, size_t len, struct cd_classified *c)
 		if (unsub)
 			snprintf(c->detail, sizeof(c->detail), "from %.100s to the unsubscribe address", from);
 		else
-			snprintf(c->detail, sizeof(c->detail), "from %.100s: asks to stop%s (%s: %s)", from,
-				 in.from_subject ? " in the subject" : "", in.lang, clip(in.cue, 80, cue));
+			snprintf(c->detail, sizeof(c->detail), "from %.100s: asks to stop%s: \"%s\" (%s)", from,
+				 c->intent.from_subject ? " in the subject" : "", clip(c->intent.said, 80, cue),
+				 c->intent.lang);
 	} else {
 		c->kind = c->ntokens || looks_like_reply(&c->mail) ? CD_MAIL_REPLY : CD_MAIL_OTHER;
 		snprintf(c->detail, sizeof(c->detail), "from %.100s: %s", from,
@@ -270,4 +308,6 @@ int cd_classify(const char *raw, size_t len, struct cd_classified *c)
 void cd_classified_free(struct cd_classified *c)
 {
 	cd_inmail_free(&c->mail);
+	free(c->words);
+	c->words = NULL;
 }

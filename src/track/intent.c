@@ -394,6 +394,7 @@ static int is_polite(const struct hits *h, size_t i)
 
 struct reading {
 	const struct cue *stop;  /* a request that stands */
+	char said[96];           /* its words, normalised */
 	int negated;             /* a request taken back, or "keep me" */
 	size_t words;            /* units outside fill words */
 };
@@ -448,8 +449,18 @@ static int read_sentence(const char *s, size_t n, struct reading *r)
 		}
 		if (taken_back)
 			r->negated = 1;
-		else if (!conditional && (!t.question || polite))
+		else if (!conditional && (!t.question || polite)) {
+			size_t k = x->b1 - x->b0;
+
+			if (k >= sizeof(r->said)) {
+				k = sizeof(r->said) - 1;
+				while (k > 0 && ((unsigned char)t.s[x->b0 + k] & 0xC0) == 0x80)
+					k--;
+			}
+			memcpy(r->said, t.s + x->b0, k);
+			r->said[k] = '\0';
 			r->stop = x->c;
+		}
 	}
 out:
 	free(h.v);
@@ -585,6 +596,7 @@ int cd_intent_read(const char *own, const char *subject, int replied, int max_se
 {
 	struct reader text = { .max = max_sentences }, subj = { 0 };
 	const struct cue *decided = NULL;
+	const char *said = "";
 
 	memset(out, 0, sizeof(*out));
 	if (cd_intent_init() < 0)
@@ -593,6 +605,7 @@ int cd_intent_read(const char *own, const char *subject, int replied, int max_se
 		return CD_ENOMEM;
 	if (text.r.stop) {
 		decided = text.r.stop;
+		said = text.r.said;
 		out->verdict = CD_INTENT_STOP;
 	} else if (text.r.negated) {
 		out->verdict = CD_INTENT_KEEP;
@@ -609,6 +622,7 @@ int cd_intent_read(const char *own, const char *subject, int replied, int max_se
 		free(s);
 		if (subj.r.stop && (!replied || text.r.words <= NEARLY_EMPTY)) {
 			decided = subj.r.stop;
+			said = subj.r.said;
 			out->verdict = CD_INTENT_STOP;
 			out->from_subject = 1;
 		} else if (subj.r.negated) {
@@ -618,6 +632,7 @@ int cd_intent_read(const char *own, const char *subject, int replied, int max_se
 	if (decided) {
 		snprintf(out->lang, sizeof(out->lang), "%s", decided->lang);
 		snprintf(out->cue, sizeof(out->cue), "%s", decided->src);
+		snprintf(out->said, sizeof(out->said), "%s", said);
 	}
 	return 0;
 }
