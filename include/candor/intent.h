@@ -58,4 +58,8 @@ int cd_intent_read(const char *own, const char *subject, int replied, int max_se
  * error: tests/unit/test_intent checks them). */
 int cd_intent_init(void);
 
+/* Lines of the built-in cue lists that do not parse: 0 unless a list was
+ * edited wrongly (for tests). */
+int cd_intent_bad_lines(void);
+
 #endif

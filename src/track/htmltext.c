@@ -51,11 +51,8 @@ static void put_utf8(struct cd_buf *b, uint32_t cp)
 static void flush(struct out *o)
 {
 	if (o->newlines && o->b.len) {
-		for (int i = 0; i < o->newlines; i++) {
+		for (int i = 0; i < o->newlines; i++)
 			cd_buf_addc(&o->b, '\n');
-			if (i + 1 < o->newlines && (o->quote || o->quote_rest))
-				cd_buf_addc(&o->b, '>');
-		}
 		o->at_line = 1;
 	}
 	o->newlines = 0;

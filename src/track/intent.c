@@ -780,8 +780,6 @@ int cd_intent_init(void)
 	return 0;
 }
 
-/* For tests: lines of the list that do not parse (their count). */
-int cd_intent_bad_lines(void);
 int cd_intent_bad_lines(void)
 {
 	int bad = 0;
