@@ -33,7 +33,9 @@ static const char *const w_full[] = {
 	"mailbox full", "mailbox is full", "mailbox size limit", "quota exceeded", "over quota",
 	"overquota", "quotaexceeded", "exceeded storage", "out of storage", "insufficient storage",
 	"not enough storage", "user is over", "mailbox has exceeded", "storage space", "inbox is full",
-	"postfach voll", "boîte pleine", "buzón lleno", "переполнен", "邮箱已满", NULL };
+	"postfach voll", "boîte pleine", "buzón lleno", "переполнен", "邮箱已满", "信箱已满",
+	"邮箱容量", "空间不足", "容量超過", "容量オーバー", "容量が一杯", "いっぱい", "満杯", "信箱容量",
+	"郵箱已滿", "信箱已滿", NULL };
 static const char *const w_size[] = {
 	"message size exceeds", "message too large", "message is too large", "too big",
 	"size limit", "exceeds the maximum", "recipsizelimit", "message length exceeds",
@@ -48,7 +50,8 @@ static const char *const w_user[] = {
 	"address rejected", "user not found", "not recognized", "no such mailbox",
 	"invalid mailbox", "unknown address", "address unknown", "wasn't found", "was not found",
 	"no such recipient", "not a valid mailbox", "unknown local part", "unbekannt",
-	"inconnu", "desconocido", "не существует", "不存在", NULL };
+	"inconnu", "desconocido", "не существует", "不存在", "宛先不明", "存在しません",
+	"見つかりません", "無効なアドレス", "无此用户", "無此用戶", "查无此人", "没有这个用户", NULL };
 static const char *const w_host[] = {
 	"host or domain name not found", "domain not found", "host not found",
 	"domain is not reachable", "no such domain", "unrouteable", "name or service not known",
@@ -314,7 +317,9 @@ static const char *const bounce_subjects[] = {
 	"delivery delayed", "delivery delay", "message delayed", "warning: message",
 	"not yet delivered", "still being retried", "could not send message for past",
 	"verzögert", "retardée", "retardé", "retrasad", "ritardat", "vertraagd", "opóźni",
-	"försenad", "задерж", "延迟", "延遲", "遅延", NULL };
+	"försenad", "задерж", "延迟", "延遲", "遅延", "系统退信", "退信通知", "投递失败",
+	"发送失败", "未能送达", "无法送达", "無法遞送", "无法递送", "郵件退回", "配信エラー",
+	"配送エラー", "送信エラー", "送信できませんでした", "配信失敗", NULL };
 static const char *const bounce_words[] = {
 	"could not be delivered", "couldn't be delivered", "unable to deliver", "not able to deliver",
 	"wasn't able to deliver", "did not reach", "delivery to the following", "permanent error",
@@ -322,7 +327,9 @@ static const char *const bounce_words[] = {
 	"the following address", "delivery failed", "not yet been delivered",
 	"has not been delivered yet", "still being retried", "will continue to try",
 	"delivery attempts will continue", "will keep trying", "will retry", "delay reason",
-	"could not send message for past", NULL };
+	"could not send message for past", "送信できませんでした", "配信できませんでした",
+	"届けることができませんでした", "投递失败", "无法投递", "无法送达", "發送失敗", "無法投遞",
+	"未能成功发送", NULL };
 /* A notice that delivery is still being tried, not given up. */
 static const char *const delay_words[] = {
 	"not yet been delivered", "has not been delivered yet", "still being retried",
@@ -330,7 +337,8 @@ static const char *const delay_words[] = {
 	"will retry", "will be retried", "no action is required", "delay reason",
 	"could not send message for past", "warning: message", "delayed mail",
 	"delivery delayed", "message delayed", "still trying", "wird weiterhin versucht",
-	"weiterhin zuzustellen", "verzögert", NULL };
+	"weiterhin zuzustellen", "verzögert", "延迟投递", "延遲投遞", "正在重试", "正在重試",
+	"将继续尝试", "將繼續嘗試", "再送を試み", "再試行します", "配信が遅れて", NULL };
 
 static int is_header_line(const char *line)
 {
@@ -368,7 +376,9 @@ static void text_recipients(const struct cd_inmail *m, struct cd_bounce *b)
 			const char *s = p;
 			int dup = 0;
 
-			while (s > buf && !strchr(" \t<>(),;:\"'[]", s[-1]))
+			/* back to the address's start: CJK text runs into it
+			 * without a space ("收件人：a@b") */
+			while (s > buf && !strchr(" \t<>(),;:\"'[]", s[-1]) && (unsigned char)s[-1] < 0x80)
 				s--;
 			p++;
 			if (!cd_inmail_address(s, addr, sizeof(addr)) || strcmp(addr, own_from) == 0 ||

@@ -137,7 +137,8 @@ static int auto_reply(const struct cd_inmail *m, const char *own)
 		"automatic response", "automated response", "automated reply", "autosvar",
 		"automatisch antwoord", "afwezigheidsmelding", "odpowiedź automatyczna",
 		"automatyczna odpowiedź", "otomatik yanıt", "otomatik cevap", "resposta automática",
-		"resposta automatica", "fuori ufficio", "自動応答", "不在通知",
+		"resposta automatica", "fuori ufficio", "自動応答", "不在通知", "自動送信", "【自動",
+		"休暇", "休業のお知らせ", "自动答复", "自動答覆", "休假", "出差中", "[自动回复]",
 		/* ticket systems */
 		"[ticket", "ticket #", "ticket#", "ticket no", "ticket received", "ticket created",
 		"request received", "request #", "case #", "case number", "support request",
@@ -170,7 +171,8 @@ static int auto_reply(const struct cd_inmail *m, const char *own)
 		"wiadomość wygenerowana automatycznie", "detta är ett automatiskt", "bu otomatik bir",
 		"это автоматический", "это автоответ", "письмо сформировано автоматически",
 		"这是一封自动回复", "此邮件为自动回复", "本邮件由系统自动发送", "這是一封自動回覆",
-		"此郵件為自動回覆", "このメールは自動", "自動送信されて", "自動返信です", NULL };
+		"此郵件為自動回覆", "このメールは自動", "自動送信されて", "自動返信です", "本メールは自動",
+		"本メールはシステム", "系统自动回复", "系統自動回覆", "自动回复邮件", "自動回覆郵件", NULL };
 
 	return header_says(m->headers, "Auto-Submitted", automatic) ||
 	       header_says(m->headers, "X-Autoreply", NULL) ||
