@@ -117,7 +117,8 @@ static int separator(const struct line *l)
 		"\xd0\xbf\xd0\xb8\xd1\x81\xd1\x8c\xd0\xbc\xd0\xbe" /* письмо */,
 		"\xe9\x82\xae\xe4\xbb\xb6" /* 邮件 */, "\xe9\x83\xb5\xe4\xbb\xb6" /* 郵件 */,
 		"\xe3\x83\xa1\xe3\x83\x83\xe3\x82\xbb\xe3\x83\xbc\xe3\x82\xb8" /* メッセージ */,
-		"\xe8\xbd\xac\xe5\x8f\x91" /* 转发 */, "\xe8\xbd\x89\xe5\xaf\x84" /* 轉寄 */, NULL };
+		"\xe8\xbd\xac\xe5\x8f\x91" /* 转发 */, "\xe8\xbd\x89\xe5\xaf\x84" /* 轉寄 */,
+		"\xc4\xb0leti" /* İleti */, "\xe5\x8e\x9f\xe4\xbb\xb6" /* 原件 */, NULL };
 	size_t i = 0, marks = 0;
 
 	while (i < l->n && strchr("-_=*", l->s[i]))
@@ -196,6 +197,43 @@ static int device_line(const struct line *l)
 	return l->n < 100 && has_any(l, marks);
 }
 
+/* "Kind regards,", "Mit freundlichen Grüßen", "С уважением", "敬具": the
+ * sender signs off; what follows is their signature (name, company, and
+ * at times a marketing footer that says "unsubscribe"). */
+static int valediction(const struct line *l)
+{
+	static const char *const closings[] = {
+		"regards", "kind regards", "best regards", "warm regards", "best wishes", "best,",
+		"sincerely", "yours sincerely", "yours faithfully", "yours truly", "cheers,",
+		"thanks,", "thank you,", "many thanks,",
+		"mit freundlichen gr", "freundliche gr", "viele gr", "beste gr", "liebe gr", "mfg",
+		"cordialement", "bien cordialement", "bien \xc3\xa0 vous", "salutations",
+		"atentamente", "saludos", "un saludo", "cordiales saludos", "cordiali saluti",
+		"distinti saluti", "saluti", "atenciosamente", "cumprimentos", "com os melhores",
+		"abra\xc3\xa7os", "met vriendelijke groet", "vriendelijke groet", "groeten", "groet,",
+		"pozdrawiam", "z powa\xc5\xbc" "aniem", "med v\xc3\xa4nliga h\xc3\xa4lsningar",
+		"v\xc3\xa4nliga h\xc3\xa4lsningar", "mvh", "h\xc3\xa4lsningar", "sayg\xc4\xb1lar\xc4\xb1mla",
+		"iyi \xc3\xa7" "al\xc4\xb1\xc5\x9fmalar",
+		"\xd1\x81 \xd1\x83\xd0\xb2\xd0\xb0\xd0\xb6\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xb5\xd0\xbc" /* с уважением */,
+		"\xd0\xa1 \xd1\x83\xd0\xb2\xd0\xb0\xd0\xb6\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xb5\xd0\xbc" /* С уважением */,
+		"\xe6\x95\xac\xe5\x85\xb7" /* 敬具 */, "\xe6\xad\xa4\xe8\x87\xb4" /* 此致 */,
+		"\xe7\xa5\x9d\xe5\xa5\xbd" /* 祝好 */, NULL };
+
+	if (l->n > 48)
+		return 0;
+	for (const char *const *c = closings; *c; c++)
+		if (l->n >= strlen(*c) && strncasecmp(l->s, *c, strlen(*c)) == 0)
+			return !memchr(l->s, '.', l->n) && !memchr(l->s, '?', l->n);
+	return 0;
+}
+
+/* "P.S." resumes the sender's words after their signature. */
+static int postscript(const struct line *l)
+{
+	return (l->n >= 3 && (strncasecmp(l->s, "p.s", 3) == 0 || strncasecmp(l->s, "ps:", 3) == 0 ||
+			      strncasecmp(l->s, "ps ", 3) == 0));
+}
+
 /* The first line, from P on, that is not blank. */
 static const char *next_text(const char *p, struct line *l)
 {
@@ -246,6 +284,7 @@ char *cd_ownwords(const char *text)
 {
 	struct cd_buf b = { 0 };
 	const char *p = text ? text : "";
+	int signed_off = 0;
 
 	cd_buf_adds(&b, "");
 	while (p && *p) {
@@ -268,10 +307,13 @@ char *cd_ownwords(const char *text)
 			p = q;
 			continue;
 		}
-		if (l.n && !quoted(&l) && !device_line(&l)) {
+		if (signed_off && postscript(&l))
+			signed_off = 0;
+		if (l.n && !quoted(&l) && !device_line(&l) && !signed_off) {
 			cd_buf_add(&b, l.s, l.n);
 			cd_buf_addc(&b, '\n');
 		}
+		signed_off |= valediction(&l);
 		p = next;
 	}
 	if (b.oom) {

@@ -118,6 +118,16 @@ static void test_signatures_go(void **state)
 	own_is("Baja.\nEnviado desde mi iPhone\n", "Baja.\n");
 	own_is("退订\n发自我的iPhone\n", "退订\n");
 	own_is("Thanks\n-- \nAnn Smith\nUnsubscribe from my newsletter at ...\n", "Thanks\n");
+	/* after the sign-off: a signature, whose footer may say "unsubscribe" ... */
+	own_is("All fine.\nKind regards,\nTom Baker\nAcme Ltd | To unsubscribe from our newsletter, click here\n",
+	       "All fine.\nKind regards,\n");
+	own_is("Alles gut.\nMit freundlichen Grüßen\nJ. Weber\nKeine Werbung? Hier abmelden\n",
+	       "Alles gut.\nMit freundlichen Grüßen\n");
+	/* ... but "P.S." is the sender again; and "Thanks" in a sentence signs nothing off */
+	own_is("All fine.\nRegards,\nTom\nP.S. please unsubscribe me\n",
+	       "All fine.\nRegards,\nP.S. please unsubscribe me\n");
+	own_is("Thanks for the quick delivery.\nPlease remove me from your list.\n",
+	       "Thanks for the quick delivery.\nPlease remove me from your list.\n");
 }
 
 static void test_subject_prefixes_go(void **state)
