@@ -153,7 +153,13 @@ static int auto_reply(const struct cd_inmail *m, const char *own)
 		"please confirm your message", "confirm your message", "verify your email",
 		"verification required", "pending verification", "sender verification",
 		"confirm you are human", "are you human", "boxtrapper", "spam arrest",
-		"bestätigen sie ihre", "confirmez votre message", NULL };
+		"bestätigen sie ihre", "confirmez votre message", "confirm you are a human",
+		"are you a human", "human verification", "verify you are human", "prove you are human",
+		/* a person's autoresponder, about their own mailbox */
+		"mailbox full", "mailbox almost full", "mailbox is full", "mailbox is almost full",
+		"postfach voll", "postfach fast voll", "boîte pleine", "buzón lleno", "casella piena",
+		"caixa cheia", "mailbox vol", "brevlådan är full", "posta kutusu dolu",
+		"ящик переполнен", "邮箱已满", "信箱已滿", NULL };
 	/* what only a machine says of itself */
 	static const char *const says[] = {
 		"this is an automated", "this is an automatic", "this is an auto-reply",
@@ -172,7 +178,26 @@ static int auto_reply(const struct cd_inmail *m, const char *own)
 		"это автоматический", "это автоответ", "письмо сформировано автоматически",
 		"这是一封自动回复", "此邮件为自动回复", "本邮件由系统自动发送", "這是一封自動回覆",
 		"此郵件為自動回覆", "このメールは自動", "自動送信されて", "自動返信です", "本メールは自動",
-		"本メールはシステム", "系统自动回复", "系統自動回覆", "自动回复邮件", "自動回覆郵件", NULL };
+		"本メールはシステム", "系统自动回复", "系統自動回覆", "自动回复邮件", "自動回覆郵件",
+		"ihre nachricht ist bei uns eingegangen", "ihre anfrage ist bei uns eingegangen",
+		"wir haben ihre nachricht erhalten", "wir haben ihre anfrage erhalten",
+		"diese e-mail wurde automatisch", "nous avons bien reçu votre message",
+		"nous avons bien reçu votre demande", "a été généré automatiquement",
+		"hemos recibido su mensaje", "hemos recibido tu mensaje", "hemos recibido su solicitud",
+		"generado automáticamente", "abbiamo ricevuto il tuo messaggio",
+		"abbiamo ricevuto la sua richiesta", "abbiamo ricevuto la tua richiesta",
+		"generato automaticamente", "recebemos a sua mensagem", "recebemos sua mensagem",
+		"recebemos a sua solicitação", "gerada automaticamente", "we hebben je bericht ontvangen",
+		"wij hebben uw bericht ontvangen", "we hebben uw bericht ontvangen",
+		"otrzymaliśmy twoją wiadomość", "otrzymaliśmy państwa wiadomość",
+		"vi har tagit emot ditt meddelande", "mesajınız alınmıştır", "talebiniz alınmıştır",
+		"otomatik olarak gönderil", "ваше обращение зарегистрировано", "мы получили ваше письмо",
+		"мы получили ваше обращение", "не отвечайте на это письмо", "我们已收到您的邮件",
+		"已收到您的来信", "此邮件由系统自动发送", "我們已收到您的郵件", "お問い合わせを受け付けました",
+		"自動返信メール", "このメールは送信専用", "my mailbox is full", "my mailbox is almost full",
+		"mein postfach ist voll", "mein postfach ist fast voll", "ma boîte mail est pleine",
+		"ma boîte aux lettres est pleine", "mi buzón está lleno", "la mia casella è piena",
+		"a minha caixa de correio está cheia", NULL };
 
 	return header_says(m->headers, "Auto-Submitted", automatic) ||
 	       header_says(m->headers, "X-Autoreply", NULL) ||

@@ -28,10 +28,10 @@
 #define MAX_TEXT 8192     /* bytes of own text read */
 #define NEARLY_EMPTY 3    /* words of text that leave a "Re:" subject its say */
 
-enum cat { C_STOP, C_BARE, C_KEEP, C_NEG, C_COND, C_POLITE, C_FILL, C_NCAT };
+enum cat { C_STOP, C_BARE, C_KEEP, C_UNDO, C_NEG, C_COND, C_POLITE, C_FILL, C_NCAT };
 
 static const char *const cat_names[C_NCAT] = {
-	"stop", "bare", "keep", "neg", "cond", "polite", "fill",
+	"stop", "bare", "keep", "undo", "neg", "cond", "polite", "fill",
 };
 
 struct alt {
@@ -419,7 +419,7 @@ static int read_sentence(const char *s, size_t n, struct reading *r)
 	for (size_t i = 0; i < h.n; i++)
 		polite |= is_polite(&h, i);
 	for (size_t i = 0; i < h.n; i++)
-		r->negated |= h.v[i].c->cat == C_KEEP;
+		r->negated |= h.v[i].c->cat == C_KEEP || h.v[i].c->cat == C_UNDO;
 	for (size_t i = 0; i < h.n && !r->stop; i++) {
 		const struct hit *x = &h.v[i];
 		int clause = t.clause[x->u0], taken_back = 0, conditional = 0;
@@ -431,9 +431,13 @@ static int read_sentence(const char *s, size_t n, struct reading *r)
 		for (size_t j = 0; j < h.n; j++) {
 			const struct hit *y = &h.v[j];
 
-			if (t.clause[y->u0] != clause && !(y->b0 < x->b1 && x->b0 < y->b1))
+			/* a change of mind reaches back over the whole sentence */
+			if (t.clause[y->u0] != clause && !(y->b0 < x->b1 && x->b0 < y->b1) &&
+			    y->c->cat != C_UNDO)
 				continue;
 			if (y->c->cat == C_KEEP)
+				taken_back = 1;
+			else if (y->c->cat == C_UNDO && y->b0 >= x->b1)
 				taken_back = 1;
 			else if (y->c->cat == C_NEG && same_lang(x->c, y->c) && y->u0 < x->u0 &&
 				 x->u0 - y->u0 <= NEG_WINDOW && y->b1 <= x->b0)
