@@ -197,7 +197,15 @@ static int auto_reply(const struct cd_inmail *m, const char *own)
 		"自動返信メール", "このメールは送信専用", "my mailbox is full", "my mailbox is almost full",
 		"mein postfach ist voll", "mein postfach ist fast voll", "ma boîte mail est pleine",
 		"ma boîte aux lettres est pleine", "mi buzón está lleno", "la mia casella è piena",
-		"a minha caixa de correio está cheia", NULL };
+		"a minha caixa de correio está cheia",
+		/* "I have changed jobs" */
+		"i no longer work", "no longer with the company", "have left the company",
+		"has left the company", "this address is no longer", "this mailbox is no longer",
+		"nicht mehr im unternehmen", "nicht mehr bei der firma", "nicht mehr für die firma",
+		"ne fait plus partie", "ne travaille plus", "ya no trabaja", "ya no forma parte",
+		"non lavora più", "não trabalha mais", "werkt niet meer", "nie pracuje już",
+		"arbetar inte längre", "artık çalışmıyor", "больше не работает", "已离职", "已離職",
+		"退職いたしました", NULL };
 
 	return header_says(m->headers, "Auto-Submitted", automatic) ||
 	       header_says(m->headers, "X-Autoreply", NULL) ||

@@ -399,6 +399,55 @@ struct reading {
 	size_t words;            /* units outside fill words */
 };
 
+enum judgement { ASKS, TAKEN_BACK, DOES_NOT_ASK };
+
+/* What request X amounts to among the hits H of its sentence T. */
+static enum judgement judge(const struct sent *t, const struct hits *h, const struct hit *x,
+			    int polite)
+{
+	int clause = t->clause[x->u0], conditional = 0;
+
+	if (t->link)
+		return DOES_NOT_ASK;
+	for (size_t j = 0; j < h->n; j++) {
+		const struct hit *y = &h->v[j];
+		int overlap = y->b0 < x->b1 && x->b0 < y->b1;
+
+		if (y->c->cat == C_UNDO && y->b0 >= x->b1)
+			return TAKEN_BACK; /* a change of mind: the whole sentence */
+		if (t->clause[y->u0] != clause && !overlap)
+			continue;
+		if (y->c->cat == C_KEEP)
+			return TAKEN_BACK;
+		if (y->c->cat == C_NEG && same_lang(x->c, y->c) && y->u0 < x->u0 &&
+		    x->u0 - y->u0 <= NEG_WINDOW && y->b1 <= x->b0)
+			return TAKEN_BACK;
+		if (y->c->cat == C_COND && same_lang(x->c, y->c) && y->u0 < x->u0) {
+			int asked = 0;
+
+			/* "if you could please remove me" asks */
+			for (size_t k = 0; k < h->n; k++)
+				asked |= is_polite(h, k) && h->v[k].u0 > y->u0 && h->v[k].u0 <= x->u0;
+			conditional |= !asked;
+		}
+	}
+	return conditional || (t->question && !polite) ? DOES_NOT_ASK : ASKS;
+}
+
+/* The words of request X into R->said, cut on a character boundary. */
+static void keep_words(struct reading *r, const struct sent *t, const struct hit *x)
+{
+	size_t k = x->b1 - x->b0;
+
+	if (k >= sizeof(r->said)) {
+		k = sizeof(r->said) - 1;
+		while (k > 0 && ((unsigned char)t->s[x->b0 + k] & 0xC0) == 0x80)
+			k--;
+	}
+	memcpy(r->said, t->s + x->b0, k);
+	r->said[k] = '\0';
+}
+
 /* What one sentence says, into R. */
 static int read_sentence(const char *s, size_t n, struct reading *r)
 {
@@ -416,54 +465,25 @@ static int read_sentence(const char *s, size_t n, struct reading *r)
 		rc = CD_ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < h.n; i++)
+	for (size_t i = 0; i < h.n; i++) {
 		polite |= is_polite(&h, i);
-	for (size_t i = 0; i < h.n; i++)
 		r->negated |= h.v[i].c->cat == C_KEEP || h.v[i].c->cat == C_UNDO;
+	}
 	for (size_t i = 0; i < h.n && !r->stop; i++) {
 		const struct hit *x = &h.v[i];
-		int clause = t.clause[x->u0], taken_back = 0, conditional = 0;
 
 		if (x->c->cat != C_STOP && x->c->cat != C_BARE)
 			continue;
-		if (t.link)
-			continue;
-		for (size_t j = 0; j < h.n; j++) {
-			const struct hit *y = &h.v[j];
-
-			/* a change of mind reaches back over the whole sentence */
-			if (t.clause[y->u0] != clause && !(y->b0 < x->b1 && x->b0 < y->b1) &&
-			    y->c->cat != C_UNDO)
-				continue;
-			if (y->c->cat == C_KEEP)
-				taken_back = 1;
-			else if (y->c->cat == C_UNDO && y->b0 >= x->b1)
-				taken_back = 1;
-			else if (y->c->cat == C_NEG && same_lang(x->c, y->c) && y->u0 < x->u0 &&
-				 x->u0 - y->u0 <= NEG_WINDOW && y->b1 <= x->b0)
-				taken_back = 1;
-			else if (y->c->cat == C_COND && same_lang(x->c, y->c) && y->u0 < x->u0) {
-				int asked = 0;
-
-				/* "if you could please remove me" asks */
-				for (size_t k = 0; k < h.n; k++)
-					asked |= is_polite(&h, k) && h.v[k].u0 > y->u0 && h.v[k].u0 <= x->u0;
-				conditional |= !asked;
-			}
-		}
-		if (taken_back)
-			r->negated = 1;
-		else if (!conditional && (!t.question || polite)) {
-			size_t k = x->b1 - x->b0;
-
-			if (k >= sizeof(r->said)) {
-				k = sizeof(r->said) - 1;
-				while (k > 0 && ((unsigned char)t.s[x->b0 + k] & 0xC0) == 0x80)
-					k--;
-			}
-			memcpy(r->said, t.s + x->b0, k);
-			r->said[k] = '\0';
+		switch (judge(&t, &h, x, polite)) {
+		case ASKS:
+			keep_words(r, &t, x);
 			r->stop = x->c;
+			break;
+		case TAKEN_BACK:
+			r->negated = 1;
+			break;
+		case DOES_NOT_ASK:
+			break;
 		}
 	}
 out:
