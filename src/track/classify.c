@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <utf8proc.h>
 
 #include "candor/classify.h"
 #include "candor/error.h"
@@ -108,18 +109,34 @@ static int header_says(const char *headers, const char *name, const char *const 
 	return 0;
 }
 
+/* Does S (case folded: see folded()) contain one of WORDS (lowercase)? */
 static int contains_any(const char *s, const char *const *words)
 {
-	for (; *words; words++)
-		if (strcasestr(s, *words))
+	for (; s && *words; words++)
+		if (strstr(s, *words))
 			return 1;
 	return 0;
 }
 
+/* S case folded for the word lists (Unicode, so "Автоответ" and
+ * "АВТООТВЕТ" read as "автоответ"; accents kept), malloc'd; NULL when
+ * out of memory. Bytes utf8proc refuses are folded as ASCII. */
+static char *folded(const char *s)
+{
+	utf8proc_uint8_t *out = NULL;
+	char *copy;
+
+	if (utf8proc_map((const utf8proc_uint8_t *)s, 0, &out, UTF8PROC_NULLTERM | UTF8PROC_CASEFOLD) >= 0)
+		return (char *)out;
+	if ((copy = strdup(s)) != NULL)
+		for (char *p = copy; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	return copy;
+}
 /* RFC 3834 and the headers and subjects autoresponders really use:
  * out-of-office notices, ticket systems' receipts, challenge-response
  * filters asking the sender to prove they are human. OWN is what the
- * mail says itself, without what it quotes. */
+ * mail says itself, without what it quotes. 1 yes, 0 no, CD_ENOMEM. */
 static int auto_reply(const struct cd_inmail *m, const char *own)
 {
 	static const char *const automatic[] = { "auto-replied", "auto-generated", "auto-notified",
@@ -207,12 +224,26 @@ static int auto_reply(const struct cd_inmail *m, const char *own)
 		"arbetar inte längre", "artık çalışmıyor", "больше не работает", "已离职", "已離職",
 		"退職いたしました", NULL };
 
-	return header_says(m->headers, "Auto-Submitted", automatic) ||
-	       header_says(m->headers, "X-Autoreply", NULL) ||
-	       header_says(m->headers, "X-Autorespond", NULL) ||
-	       header_says(m->headers, "X-Autoresponder", NULL) ||
-	       header_says(m->headers, "Precedence", precedence) ||
-	       contains_any(m->subject, subjects) || (own && contains_any(own, says));
+	char *subject, *text;
+	int yes;
+
+	if (header_says(m->headers, "Auto-Submitted", automatic) ||
+	    header_says(m->headers, "X-Autoreply", NULL) ||
+	    header_says(m->headers, "X-Autorespond", NULL) ||
+	    header_says(m->headers, "X-Autoresponder", NULL) ||
+	    header_says(m->headers, "Precedence", precedence))
+		return 1;
+	subject = folded(m->subject);
+	text = own ? folded(own) : NULL;
+	if (!subject || (own && !text)) {
+		free(subject);
+		free(text);
+		return CD_ENOMEM;
+	}
+	yes = contains_any(subject, subjects) || contains_any(text, says);
+	free(subject);
+	free(text);
+	return yes;
 }
 
 static int looks_like_reply(const struct cd_inmail *m)
@@ -293,7 +324,7 @@ int cd_classify(const char *raw, size_t len, struct cd_classified *c)
 {
 	char v[512], clipped[144], cue[81];
 	const char *from;
-	int unsub, stop = 0;
+	int unsub, stop = 0, automatic;
 
 	memset(c, 0, sizeof(*c));
 	if (cd_inmail_parse(raw, len, &c->mail) < 0)
@@ -313,7 +344,10 @@ int cd_classify(const char *raw, size_t len, struct cd_classified *c)
 		   (!unsub && (stop = asks_to_stop(c, c->words, &c->intent)) < 0)) {
 		cd_classified_free(c);
 		return CD_ENOMEM;
-	} else if (auto_reply(&c->mail, c->words) && !(stop && c->intent.from_subject)) {
+	} else if ((automatic = auto_reply(&c->mail, c->words)) < 0) {
+		cd_classified_free(c);
+		return CD_ENOMEM;
+	} else if (automatic && !(stop && c->intent.from_subject)) {
 		/* an autoresponder quotes, and says "do not reply": only a
 		 * client's unsubscribe button, whose subject is the request,
 		 * marks itself automatic and still asks */

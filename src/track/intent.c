@@ -55,17 +55,31 @@ struct cue {
 	const char *src;
 };
 
-/* Cues by the first byte their first element can start with. */
-struct bucket {
-	size_t *v, n, cap;
+/* Where a cue may start: its first element's alternative ALT. Entries
+ * are filed by the first two bytes of that alternative (one-byte ones
+ * by their byte), so a unit of text tries only what can begin there. */
+struct entry {
+	uint32_t cue, alt;
 };
+
+struct bucket {
+	struct entry *v;
+	size_t n, cap;
+};
+
+#define BUCKETS 4096
 
 static struct {
 	int loaded;
 	struct cue *v;
 	size_t n, cap;
-	struct bucket first[256];
+	struct bucket pairs[BUCKETS], singles[256];
 } cues;
+
+static unsigned pair_key(unsigned char a, unsigned char b)
+{
+	return ((unsigned)a * 131u + b) & (BUCKETS - 1);
+}
 
 /* ---- text ------------------------------------------------------------ */
 
@@ -189,63 +203,130 @@ static void add_hit(struct hits *h, const struct cue *c, const struct sent *t, s
 	h->v[h->n++] = (struct hit){ c, u0, u1, t->unit[u0], b1 };
 }
 
+/* Alternative X at byte B of T: 1 with the end of what it matched in
+ * *STOP (the rest of the word it begins, unless it is exact). */
+static int match_alt(const struct sent *t, const struct alt *x, size_t b, size_t *stop)
+{
+	size_t e;
+
+	if (x->s[0] != t->s[b] || b + x->n > t->n || memcmp(t->s + b, x->s, x->n) != 0)
+		return 0;
+	e = b + x->n;
+	if (t->cls[b] == 1 && e > b && t->cls[e - 1] == 1) {
+		if (x->exact && e < t->n && t->cls[e] == 1)
+			return 0;
+		while (!x->exact && e < t->n && t->cls[e] == 1)
+			e++;
+	}
+	*stop = e;
+	return 1;
+}
+
+static int match_from(const struct sent *t, const struct cue *c, size_t e, size_t u, size_t *end);
+
+/* Element E of C matched from unit U to byte STOP: the elements after
+ * it, within their gaps; the end byte in *END. */
+static int match_rest(const struct sent *t, const struct cue *c, size_t e, size_t u, size_t stop,
+		      size_t *end)
+{
+	size_t v = u + 1;
+
+	if (e + 1 == c->nel) {
+		*end = stop;
+		return 1;
+	}
+	while (v < t->nunit && t->unit[v] < stop)
+		v++;
+	for (int k = 0; k <= c->el[e + 1].gap && v + (size_t)k < t->nunit; k++)
+		if (match_from(t, c, e + 1, v + (size_t)k, end))
+			return 1;
+	return 0;
+}
+
 /* Element E of C at unit U and what follows; the end byte in *END. */
 static int match_from(const struct sent *t, const struct cue *c, size_t e, size_t u, size_t *end)
 {
 	const struct elem *el = &c->el[e];
-	size_t b = t->unit[u];
+	size_t stop;
 
-	for (size_t a = 0; a < el->nalts; a++) {
-		const struct alt *x = &el->alts[a];
-		size_t stop;
-
-		if (b + x->n > t->n || memcmp(t->s + b, x->s, x->n) != 0)
-			continue;
-		stop = b + x->n;
-		if (t->cls[b] == 1 && stop > b && t->cls[stop - 1] == 1) {
-			if (x->exact && stop < t->n && t->cls[stop] == 1)
-				continue;
-			while (!x->exact && stop < t->n && t->cls[stop] == 1)
-				stop++;
-		}
-		if (e + 1 == c->nel) {
-			*end = stop;
+	for (size_t a = 0; a < el->nalts; a++)
+		if (match_alt(t, &el->alts[a], t->unit[u], &stop) && match_rest(t, c, e, u, stop, end))
 			return 1;
-		}
-		size_t v = u + 1;
+	return 0;
+}
 
-		while (v < t->nunit && t->unit[v] < stop)
-			v++;
-		for (int k = 0; k <= c->el[e + 1].gap && v + (size_t)k < t->nunit; k++)
-			if (match_from(t, c, e + 1, v + (size_t)k, end))
-				return 1;
+/* The cues that may start at unit U of T: two lists. */
+static void entries_at(const struct sent *t, size_t u, const struct bucket **pair,
+		       const struct bucket **single)
+{
+	size_t b = t->unit[u];
+	unsigned char b0 = (unsigned char)t->s[b], b1 = b + 1 < t->n ? (unsigned char)t->s[b + 1] : 0;
+
+	*pair = &cues.pairs[pair_key(b0, b1)];
+	*single = &cues.singles[b0];
+}
+
+/* Call FN for each cue of category CAT (C_NCAT: any but fill and bare)
+ * whose pattern matches at unit U, with its end byte; FN returning
+ * non-zero stops and is returned. Each cue is tried once. */
+static int each_match(const struct sent *t, size_t u, int cat,
+		      int (*fn)(void *arg, const struct cue *c, size_t end), void *arg)
+{
+	const struct bucket *lists[2];
+
+	entries_at(t, u, &lists[0], &lists[1]);
+	for (int l = 0; l < 2; l++) {
+		uint32_t tried = UINT32_MAX;
+
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			const struct entry *en = &lists[l]->v[i];
+			const struct cue *c = &cues.v[en->cue];
+			size_t stop, end;
+			int rc;
+
+			if (en->cue == tried)
+				continue;
+			if (cat == C_NCAT ? c->cat == C_FILL || c->cat == C_BARE : (int)c->cat != cat)
+				continue;
+			if (c->anchored && !t->anchor[u])
+				continue;
+			if (!match_alt(t, &c->el[0].alts[en->alt], t->unit[u], &stop) ||
+			    !match_rest(t, c, 0, u, stop, &end))
+				continue;
+			tried = en->cue;
+			if ((rc = fn(arg, c, end)) != 0)
+				return rc;
+		}
 	}
 	return 0;
+}
+
+struct found {
+	size_t end;
+};
+
+static int first_end(void *arg, const struct cue *c, size_t end)
+{
+	(void)c;
+	((struct found *)arg)->end = end;
+	return 1;
 }
 
 /* The unit after fill words starting at U (U if none). */
 static size_t skip_fill(const struct sent *t, size_t u)
 {
-	for (;;) {
-		int moved = 0;
+	struct found f;
 
-		for (size_t i = 0; u < t->nunit && i < cues.first[(unsigned char)t->s[t->unit[u]]].n; i++) {
-			const struct cue *c = &cues.v[cues.first[(unsigned char)t->s[t->unit[u]]].v[i]];
-			size_t end, v;
+	while (u < t->nunit && each_match(t, u, C_FILL, first_end, &f)) {
+		size_t v = u + 1;
 
-			if (c->cat != C_FILL || !match_from(t, c, 0, u, &end))
-				continue;
-			for (v = u + 1; v < t->nunit && t->unit[v] < end; v++)
-				;
-			if (v < t->nunit && t->clause[v] != t->clause[u])
-				return v; /* the clause ended */
-			u = v;
-			moved = 1;
-			break;
-		}
-		if (!moved)
-			return u;
+		while (v < t->nunit && t->unit[v] < f.end)
+			v++;
+		if (v < t->nunit && t->clause[v] != t->clause[u])
+			return v; /* the clause ended */
+		u = v;
 	}
+	return u;
 }
 
 static int clause_mark(unsigned char c)
@@ -330,48 +411,62 @@ static void sent_free(struct sent *t)
 	free(t->fill);
 }
 
+struct gather {
+	const struct sent *t;
+	struct hits *h;
+	size_t u;
+};
+
+static int gather_hit(void *arg, const struct cue *c, size_t end)
+{
+	struct gather *g = arg;
+
+	add_hit(g->h, c, g->t, g->u, end);
+	return 0;
+}
+
 /* Every cue found in T. */
 static void find_all(const struct sent *t, struct hits *h)
 {
-	for (size_t u = 0; u < t->nunit; u++) {
-		const struct bucket *bk = &cues.first[(unsigned char)t->s[t->unit[u]]];
+	struct gather g = { t, h, 0 };
 
-		for (size_t i = 0; i < bk->n; i++) {
-			const struct cue *c = &cues.v[bk->v[i]];
-			size_t end;
+	for (g.u = 0; g.u < t->nunit; g.u++)
+		each_match(t, g.u, C_NCAT, gather_hit, &g);
+}
 
-			if (c->cat == C_FILL || c->cat == C_BARE || (c->anchored && !t->anchor[u]))
-				continue;
-			if (match_from(t, c, 0, u, &end))
-				add_hit(h, c, t, u, end);
-		}
-	}
+struct bare {
+	const struct sent *t;
+	size_t u;
+	const struct cue *c;
+	size_t end;
+};
+
+/* A bare command at B->u that fills its clause, fill words aside. */
+static int whole_clause(void *arg, const struct cue *c, size_t end)
+{
+	struct bare *b = arg;
+	const struct sent *t = b->t;
+	size_t v = b->u + 1;
+
+	while (v < t->nunit && t->unit[v] < end)
+		v++;
+	if (v < t->nunit && t->clause[v] == t->clause[b->u])
+		v = skip_fill(t, v);
+	if (v < t->nunit && t->clause[v] == t->clause[b->u])
+		return 0;
+	b->c = c;
+	b->end = end;
+	return 1;
 }
 
 /* Bare commands: a clause that is nothing else, fill words aside. */
 static void find_bare(const struct sent *t, struct hits *h)
 {
 	for (size_t u = 0; u < t->nunit; u++) {
-		const struct bucket *bk;
+		struct bare b = { t, u, NULL, 0 };
 
-		if (!t->anchor[u])
-			continue;
-		bk = &cues.first[(unsigned char)t->s[t->unit[u]]];
-		for (size_t i = 0; i < bk->n; i++) {
-			const struct cue *c = &cues.v[bk->v[i]];
-			size_t end, v;
-
-			if (c->cat != C_BARE || !match_from(t, c, 0, u, &end))
-				continue;
-			for (v = u + 1; v < t->nunit && t->unit[v] < end; v++)
-				;
-			if (v < t->nunit && t->clause[v] == t->clause[u])
-				v = skip_fill(t, v);
-			if (v >= t->nunit || t->clause[v] != t->clause[u]) {
-				add_hit(h, c, t, u, end);
-				break;
-			}
-		}
+		if (t->anchor[u] && each_match(t, u, C_BARE, whole_clause, &b))
+			add_hit(h, b.c, t, u, b.end);
 	}
 }
 
@@ -750,20 +845,18 @@ static void cue_free(struct cue *c)
 	free(c->el);
 }
 
-static int bucket_add(struct bucket *b, size_t i)
+static int bucket_add(struct bucket *b, size_t cue, size_t alt)
 {
-	if (b->n && b->v[b->n - 1] == i)
-		return 0;
 	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 8;
-		size_t *v = realloc(b->v, cap * sizeof(*v));
+		size_t cap = b->cap ? b->cap * 2 : 4;
+		struct entry *v = realloc(b->v, cap * sizeof(*v));
 
 		if (!v)
 			return CD_ENOMEM;
 		b->v = v;
 		b->cap = cap;
 	}
-	b->v[b->n++] = i;
+	b->v[b->n++] = (struct entry){ (uint32_t)cue, (uint32_t)alt };
 	return 0;
 }
 
@@ -796,9 +889,14 @@ int cd_intent_init(void)
 			cues.cap = cap;
 		}
 		cues.v[cues.n++] = c;
-		for (size_t a = 0; a < c.el[0].nalts; a++)
-			if (bucket_add(&cues.first[(unsigned char)c.el[0].alts[a].s[0]], cues.n - 1) < 0)
+		for (size_t a = 0; a < c.el[0].nalts; a++) {
+			const unsigned char *x = (const unsigned char *)c.el[0].alts[a].s;
+			struct bucket *b = c.el[0].alts[a].n == 1 ? &cues.singles[x[0]]
+					   : &cues.pairs[pair_key(x[0], x[1])];
+
+			if (bucket_add(b, cues.n - 1, a) < 0)
 				return CD_ENOMEM;
+		}
 	}
 	cues.loaded = 1;
 	return 0;

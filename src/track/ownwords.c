@@ -46,9 +46,10 @@ static const char *get_line(const char *p, struct line *l)
 static int has(const struct line *l, const char *w)
 {
 	size_t n = strlen(w);
+	int first = tolower((unsigned char)w[0]);
 
 	for (size_t i = 0; i + n <= l->n; i++)
-		if (strncasecmp(l->s + i, w, n) == 0)
+		if (tolower((unsigned char)l->s[i]) == first && strncasecmp(l->s + i, w, n) == 0)
 			return 1;
 	return 0;
 }
