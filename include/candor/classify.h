@@ -16,6 +16,7 @@
 
 #include "candor/bounce.h"
 #include "candor/inmail.h"
+#include "candor/intent.h"
 
 enum cd_mail_kind {
 	CD_MAIL_REPLY, CD_MAIL_HARD_BOUNCE, CD_MAIL_SOFT_BOUNCE, CD_MAIL_AUTO_REPLY,
@@ -33,6 +34,9 @@ struct cd_classified {
 	char tokens[CD_CLASSIFY_TOKENS][33]; /* candidate tokens, strongest first */
 	size_t ntokens;
 	struct cd_inmail mail;      /* the parsed mail (text for replies) */
+	char *words;                /* what the sender wrote, quotes cut
+				     * (ownwords.h); NULL for reports */
+	struct cd_intent intent;    /* what WORDS and the subject ask */
 };
 
 /* Classify RAW. Returns 0 or CD_ENOMEM; any bytes get an answer. Free

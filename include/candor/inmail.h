@@ -17,7 +17,7 @@
 struct cd_inmail {
 	char *headers;   /* the top header block */
 	char *subject;   /* decoded (RFC 2047) to UTF-8, "" if none */
-	char *text;      /* text/plain parts (else HTML without tags), UTF-8 */
+	char *text;      /* text/plain parts (else the HTML's text, see htmltext.h), UTF-8 */
 	char *status;    /* message/delivery-status bodies, NULL if none */
 	char *feedback;  /* message/feedback-report body (ARF), NULL if none */
 	char *original;  /* header block of the returned message, NULL if none */

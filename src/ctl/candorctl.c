@@ -176,6 +176,8 @@ static int cmd_status(const char *path, int argc, char **argv)
 	printf("%-14s %s\n", "database", cfg->database);
 	for (int i = 0; i < CD_MSG_NSTATES; i++)
 		printf("%-14s %lld\n", cd_store_state_name(i), (long long)counts[i]);
+	if ((rc = ctl_inbox_status(st)) != 0)
+		goto out;
 	if (counts[CD_MSG_SENDING])
 		printf("note: %lld message(s) in 'sending' were interrupted by a crash or are being sent now; candor never sends them again on its own\n",
 		       (long long)counts[CD_MSG_SENDING]);
@@ -375,6 +377,7 @@ static const struct command commands[] = {
 	{ "preview", "", "show the complete mail an order would get, and its verdict", ctl_cmd_preview },
 	{ "render", "", "render one Mustache template with JSON data", ctl_cmd_render },
 	{ "classify", "", "classify one inbox mail: reply, bounce, auto-reply, unsubscribe, other", ctl_cmd_classify },
+	{ "inbox", "", "inbox mails left for a human, with the reason (unsubscribes without a token first of all)", ctl_cmd_inbox },
 	{ "send-test", "", "send one sample mail to an address and show the SMTP dialogue", ctl_cmd_send_test },
 };
 

@@ -44,5 +44,9 @@ int ctl_cmd_lint(const char *config, int argc, char **argv);
 int ctl_cmd_send_test(const char *config, int argc, char **argv);
 int ctl_cmd_classify(const char *config, int argc, char **argv);
 int ctl_cmd_report(const char *config, int argc, char **argv);
+int ctl_cmd_inbox(const char *config, int argc, char **argv);
+
+/* The lines of "candorctl status" about inbox mails left for a human. */
+int ctl_inbox_status(struct cd_store *st);
 
 #endif

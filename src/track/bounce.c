@@ -22,15 +22,20 @@ struct reason {
 	const char *const *words; /* lowercase, matched as substrings */
 };
 
-/* First match wins, so the order matters: the specific soft reasons
+/* First match wins, so the order matters: greylisting first (its 450
+ * says "recipient address rejected"), then the specific soft reasons
  * (a full mailbox that also says "permanent error") before the hard
  * ones, the hard ones before the vaguer soft ones ("may be
  * blacklisted" next to "the account may not exist"). */
+static const char *const w_grey[] = {
+	"greylist", "graylist", "grey-list", "gray-list", "greylisting", NULL };
 static const char *const w_full[] = {
 	"mailbox full", "mailbox is full", "mailbox size limit", "quota exceeded", "over quota",
 	"overquota", "quotaexceeded", "exceeded storage", "out of storage", "insufficient storage",
 	"not enough storage", "user is over", "mailbox has exceeded", "storage space", "inbox is full",
-	"postfach voll", "boîte pleine", "buzón lleno", "переполнен", "邮箱已满", NULL };
+	"postfach voll", "boîte pleine", "buzón lleno", "переполнен", "邮箱已满", "信箱已满",
+	"邮箱容量", "空间不足", "容量超過", "容量オーバー", "容量が一杯", "いっぱい", "満杯", "信箱容量",
+	"郵箱已滿", "信箱已滿", NULL };
 static const char *const w_size[] = {
 	"message size exceeds", "message too large", "message is too large", "too big",
 	"size limit", "exceeds the maximum", "recipsizelimit", "message length exceeds",
@@ -45,7 +50,8 @@ static const char *const w_user[] = {
 	"address rejected", "user not found", "not recognized", "no such mailbox",
 	"invalid mailbox", "unknown address", "address unknown", "wasn't found", "was not found",
 	"no such recipient", "not a valid mailbox", "unknown local part", "unbekannt",
-	"inconnu", "desconocido", "не существует", "不存在", NULL };
+	"inconnu", "desconocido", "не существует", "不存在", "宛先不明", "存在しません",
+	"見つかりません", "無効なアドレス", "无此用户", "無此用戶", "查无此人", "没有这个用户", NULL };
 static const char *const w_host[] = {
 	"host or domain name not found", "domain not found", "host not found",
 	"domain is not reachable", "no such domain", "unrouteable", "name or service not known",
@@ -74,6 +80,7 @@ static const char *const w_system[] = {
 	"temporarily", "service unavailable", "local error", NULL };
 
 static const struct reason reasons[] = {
+	{ "greylisted", 0, w_grey },
 	{ "mailbox_full", 0, w_full },
 	{ "message_too_big", 0, w_size },
 	{ "rate_limited", 0, w_rate },
@@ -158,6 +165,11 @@ static void judge(struct cd_bounce_rcpt *r, const char *diag, const char *status
 			if (strstr(low, *w)) {
 				r->reason = reasons[i].name;
 				r->hard = reasons[i].hard;
+				/* "550 spam message rejected": the server refuses
+				 * this mail for good, not the address for now */
+				if (reasons[i].words == w_spam && strstr(low, "reject") &&
+				    (r->status[0] ? r->status[0] == '5' : reply_class(diag) == 5))
+					r->hard = 1;
 				return;
 			}
 	for (size_t i = 0; r->status[0] && i < sizeof(details) / sizeof(details[0]); i++) {
@@ -195,6 +207,16 @@ static void one_line(const char *s, char *out, size_t len)
 		out[o++] = *s;
 	}
 	out[o] = '\0';
+}
+
+/* A warning that the server still tries (RFC 3464 "Action: delayed",
+ * Postfix's "Delayed Mail", Exim's "Warning: message ... delayed"): the
+ * mail may yet arrive, so nothing about it is final. */
+static void still_trying(struct cd_bounce_rcpt *r)
+{
+	if (r->hard)
+		r->reason = "delayed";
+	r->hard = 0;
 }
 
 /* ---- RFC 3464 --------------------------------------------------------- */
@@ -250,6 +272,8 @@ static int read_dsn(const struct cd_inmail *m, struct cd_bounce *b, int *failed)
 		/* no words in the report: the human-readable part has them */
 		judge(r, v[0] ? v : m->text, status, m->text);
 		one_line(v[0] ? v : status, r->diag, sizeof(r->diag));
+		if (strncasecmp(action, "delayed", 7) == 0)
+			still_trying(r);
 		b->n++;
 		(*failed)++;
 	}
@@ -289,12 +313,32 @@ static const char *const bounce_subjects[] = {
 	"undeliver", "failure notice", "delivery status notification", "mail delivery failed",
 	"returned mail", "delivery failure", "delivery failed", "nondeliverable", "non remis",
 	"unzustellbar", "no entregado", "non recapitabile", "недоставлен", "退信", "无法投递",
-	"配信不能", "delivery has failed", "delivery notification", NULL };
+	"配信不能", "delivery has failed", "delivery notification", "delayed mail",
+	"delivery delayed", "delivery delay", "message delayed", "warning: message",
+	"not yet delivered", "still being retried", "could not send message for past",
+	"verzögert", "retardée", "retardé", "retrasad", "ritardat", "vertraagd", "opóźni",
+	"försenad", "задерж", "延迟", "延遲", "遅延", "系统退信", "退信通知", "投递失败",
+	"发送失败", "未能送达", "无法送达", "無法遞送", "无法递送", "郵件退回", "配信エラー",
+	"配送エラー", "送信エラー", "送信できませんでした", "配信失敗", NULL };
 static const char *const bounce_words[] = {
 	"could not be delivered", "couldn't be delivered", "unable to deliver", "not able to deliver",
 	"wasn't able to deliver", "did not reach", "delivery to the following", "permanent error",
 	"delivery has failed", "address(es) failed", "has been delayed", "failed permanently",
-	"the following address", "delivery failed", NULL };
+	"the following address", "delivery failed", "not yet been delivered",
+	"has not been delivered yet", "still being retried", "will continue to try",
+	"delivery attempts will continue", "will keep trying", "will retry", "delay reason",
+	"could not send message for past", "送信できませんでした", "配信できませんでした",
+	"届けることができませんでした", "投递失败", "无法投递", "无法送达", "發送失敗", "無法投遞",
+	"未能成功发送", NULL };
+/* A notice that delivery is still being tried, not given up. */
+static const char *const delay_words[] = {
+	"not yet been delivered", "has not been delivered yet", "still being retried",
+	"will continue to try", "delivery attempts will continue", "will keep trying",
+	"will retry", "will be retried", "no action is required", "delay reason",
+	"could not send message for past", "warning: message", "delayed mail",
+	"delivery delayed", "message delayed", "still trying", "wird weiterhin versucht",
+	"weiterhin zuzustellen", "verzögert", "延迟投递", "延遲投遞", "正在重试", "正在重試",
+	"将继续尝试", "將繼續嘗試", "再送を試み", "再試行します", "配信が遅れて", NULL };
 
 static int is_header_line(const char *line)
 {
@@ -332,7 +376,9 @@ static void text_recipients(const struct cd_inmail *m, struct cd_bounce *b)
 			const char *s = p;
 			int dup = 0;
 
-			while (s > buf && !strchr(" \t<>(),;:\"'[]", s[-1]))
+			/* back to the address's start: CJK text runs into it
+			 * without a space ("收件人：a@b") */
+			while (s > buf && !strchr(" \t<>(),;:\"'[]", s[-1]) && (unsigned char)s[-1] < 0x80)
 				s--;
 			p++;
 			if (!cd_inmail_address(s, addr, sizeof(addr)) || strcmp(addr, own_from) == 0 ||
@@ -373,6 +419,7 @@ static void words_about(const struct cd_inmail *m, const struct cd_bounce *b, si
 static int read_text(const struct cd_inmail *m, struct cd_bounce *b)
 {
 	char v[1024], words[2048];
+	int delayed;
 	int failed_hdr = cd_inmail_header(m->headers, "X-Failed-Recipients", v, sizeof(v)) != NULL;
 
 	if (!failed_hdr && !(daemon_sender(m->headers) &&
@@ -387,10 +434,13 @@ static int read_text(const struct cd_inmail *m, struct cd_bounce *b)
 	}
 	if (b->n == 0)
 		text_recipients(m, b);
+	delayed = has_any(m->subject, delay_words) || has_any(m->text, delay_words);
 	for (size_t i = 0; i < b->n; i++) {
 		words_about(m, b, i, words, sizeof(words));
 		judge(&b->r[i], words, "", m->text);
 		one_line(words, b->r[i].diag, sizeof(b->r[i].diag));
+		if (delayed)
+			still_trying(&b->r[i]);
 	}
 	return 1;
 }

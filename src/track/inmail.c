@@ -13,6 +13,7 @@
 
 #include "candor/buf.h"
 #include "candor/error.h"
+#include "candor/htmltext.h"
 #include "candor/inmail.h"
 
 #define MAX_DEPTH 16 /* nested multiparts a hostile mail may stack */
@@ -207,23 +208,6 @@ struct walk {
 	int oom;
 };
 
-/* Drop tags, so an HTML-only mail still has words to read. */
-static char *strip_tags(const char *html)
-{
-	struct cd_buf b = { 0 };
-	int in_tag = 0;
-
-	for (const char *p = html; *p; p++) {
-		if (*p == '<')
-			in_tag = 1;
-		else if (*p == '>' && in_tag)
-			in_tag = 0, cd_buf_addc(&b, ' ');
-		else if (!in_tag)
-			cd_buf_addc(&b, *p);
-	}
-	return b.oom ? (cd_buf_free(&b), NULL) : cd_buf_take(&b);
-}
-
 static void keep_original(struct walk *w, const char *s, size_t n)
 {
 	if (!w->original && !(w->original = dup_n(s, header_len(s, n))))
@@ -368,7 +352,7 @@ int cd_inmail_parse(const char *raw, size_t len, struct cd_inmail *m)
 	if (w.text.len)
 		m->text = cd_buf_take(&w.text);
 	else if (w.html.len)
-		m->text = strip_tags(w.html.data);
+		m->text = cd_html_text(w.html.data, w.html.len);
 	else if (!m->type[0] || strncmp(m->type, "text/", 5) == 0 || !mime) {
 		/* no MIME, or MIME too broken to walk: the body as text */
 		add_utf8(&w.text, raw + hlen, len - hlen);

@@ -13,6 +13,7 @@
 #include "candor/log.h"
 #include "candor/store.h"
 #include "candor/store_inbox.h"
+#include "candor/store_left.h"
 #include "candor/track.h"
 #include "candor/util.h"
 
@@ -175,6 +176,19 @@ static int answer(struct ctx *x)
 	}
 }
 
+/* A mail we could not act on stays in the mailbox unmarked; the store
+ * keeps it with the reason, for candorctl status and inbox. */
+static int leave(struct ctx *x)
+{
+	const struct cd_classified *c = x->c;
+	enum cd_inbox_reason r = c->complaint ? CD_INBOX_UNVERIFIED_COMPLAINT
+		: c->kind == CD_MAIL_UNSUBSCRIBE ? CD_INBOX_UNVERIFIED_UNSUBSCRIBE
+		: c->kind == CD_MAIL_OTHER ? CD_INBOX_NOT_OURS : CD_INBOX_UNMATCHED;
+
+	return cd_store_inbox_leave(x->st, r, c->from, c->mail.subject, c->mail.text, x->now, NULL) < 0
+		? CD_ESTORE : 0;
+}
+
 /* The mail's identity for inbox_seen: its Message-ID, else its bytes. */
 static void mail_key(const char *raw, size_t len, const struct cd_inmail *m, char *out,
 		     size_t outlen)
@@ -197,6 +211,7 @@ int cd_track_mail(struct cd_store *st, const struct cd_config *cfg, const char *
 {
 	struct cd_classified c;
 	struct ctx x = { .st = st, .cfg = cfg, .c = &c, .now = now, .stats = stats };
+	int64_t unmatched = stats->unmatched;
 	char key[520];
 	int rc, fresh = 0;
 
@@ -211,6 +226,8 @@ int cd_track_mail(struct cd_store *st, const struct cd_config *cfg, const char *
 	if (rc == 0 && fresh)
 		rc = c.kind == CD_MAIL_HARD_BOUNCE || c.kind == CD_MAIL_SOFT_BOUNCE ? bounces(&x)
 			: answer(&x);
+	if (rc == 0 && fresh && stats->unmatched > unmatched)
+		rc = leave(&x);
 	if (rc < 0) {
 		/* the reason first: the rollback would clear SQLite's message */
 		if (rc == CD_ENOMEM)

@@ -4,7 +4,9 @@
 # tracking cycle, the database checked; then a forged unsubscribe, a
 # mail for nobody, a broken MIME mail and a 10 MB one; a UIDVALIDITY
 # reset; STARTTLS; a certificate nobody vouches for; a wrong password;
-# IDLE waking the daemon; the server dropping the connection.
+# IDLE waking the daemon; the server dropping the connection; a German
+# "no more mails" in reply to a reminder, which stops every later mail
+# to that customer, whatever the campaign.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
 command -v dovecot >/dev/null || skip_all "dovecot is not installed (scripts/install-deps)"
@@ -119,6 +121,14 @@ check "... and suppresses nobody" [ "$(q "SELECT count(*) FROM suppressions WHER
 check "the unsubscribe suppresses c4" [ "$(q "SELECT reason FROM suppressions WHERE email='c4@example.org'")" = unsubscribed ]
 check "a 'stop' without our token suppresses nobody" [ "$(q "SELECT count(*) FROM suppressions WHERE email='c1@example.org'")" -eq 0 ]
 check "... and says so" grep -q "no token: nobody suppressed" run.log
+"$CANDORCTL" -c candor.conf status > status.out
+check "candorctl status counts the stop without a token" \
+	grep -q "^unsubscribe requests without a valid token: 1 (1 of their senders not suppressed)" status.out
+"$CANDORCTL" -c candor.conf inbox > inbox.out
+check "candorctl inbox lists it with the reason and the words" \
+	grep -q "	c1@example.org	unsubscribe request without a valid token: nobody suppressed	stop	STOP$" inbox.out
+check "... and the stray newsletter, left for the same human" grep -q "	news@vendor.example	not an answer to one of our mails	" inbox.out
+check "... and nothing it acted on" [ "$(wc -l < inbox.out)" -eq 2 ]
 check "the broken MIME mail did not stop the loop (it counts as a reply to o1)" [ "$(q "SELECT count(*) FROM replies WHERE order_id='o1'")" -eq 2 ]
 check "the log sums the inbox up" grep -q "inbox: 7 read: 2 replies, 1 hard and 0 soft bounces, 1 auto-replies, 2 unsubscribes, 0 complaints, 1 other; 2 matched nothing" run.log
 imap_tool flags Replies > flags.out
@@ -151,6 +161,57 @@ imap_tool append Replies big.eml
 once
 check "a 10 MB mail is read (its first imap.max_size bytes) and recorded" [ "$(q "SELECT count(*) FROM replies WHERE subject='Re: photos'")" -eq 1 ]
 check "... and the log says how much was read" grep -q "classified from its first" run.log
+
+# A German customer answers the reminder, in Latin-1 above the quote:
+# "please, no more mails". Nothing goes to her again, in this campaign or
+# another, for this order or a new one; a customer who did not ask gets
+# all three mails.
+write_config gde.conf "imap = { url = \"imaps://127.0.0.1:$IMAPS_PORT\"; username = \"shop\";
+  password_file = \"$D/pw\"; mailbox = \"Kunden\"; ca_file = \"$D/cert.pem\"; timeout = \"10s\"; };"
+sed -i 's/^database = .*/database = "gde.db";/
+s/^limits = .*$/limits = { global_rate = ""; daily_cap = 0; domain_rate = ""; per_customer = 10; };/
+s/delay = "7d"; expire = "30d";/delay = "7d"; expire = "30d"; reminder = "3d"; reminder_template = "review_reminder";/
+s/^campaigns = ($/campaigns = (\n  { name = "followup"; trigger = "delivered"; delay = "20d"; expire = "60d";\n    variants = ( { name = "A"; template = "review_request"; } ); },/' gde.conf
+"$CANDORCTL" -c gde.conf init >/dev/null
+g() { sqlite3 gde.db "$1"; }
+T0=$(date -u +%s)
+DAY=86400
+g "INSERT INTO orders(order_id, first_name, email, locale, country, delivered, status) VALUES
+   ('de1', 'Jutta', 'jutta@example.de', 'de', 'DE', $T0 - 8 * $DAY, 'delivered'),
+   ('ctl1', 'Carl', 'carl@example.org', 'en', 'GB', $T0 - 8 * $DAY, 'delivered')"
+imap_tool append Kunden
+gde_once() { CANDOR_NOW=$1 "$CANDORD" -c gde.conf --once 2>>gde.log; }
+gde_once "$T0"
+gde_once $((T0 + 3 * DAY + 3600))
+check "the request and then the reminder went to both customers" \
+	[ "$(g "SELECT count(*) FROM messages WHERE state = 'sent' AND campaign = 'review'")" -eq 4 ]
+rtok=$(g "SELECT token FROM messages WHERE order_id = 'de1' AND kind = 'reminder'")
+rmid=$(g "SELECT message_id FROM messages WHERE order_id = 'de1' AND kind = 'reminder'")
+{
+	printf 'From: Jutta Weber <jutta@example.de>\nTo: Test Shop <feedback+%s@shop.example>\n' "$rtok"
+	printf 'Subject: AW: Eine kurze Frage zu Ihrer Bestellung de1\nMessage-ID: <jw1@example.de>\n'
+	printf 'In-Reply-To: <%s>\nMIME-Version: 1.0\n' "$rmid"
+	printf 'Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\n'
+	printf 'Guten Tag,\n\nbitte l=F6schen Sie meine Adresse, ich m=F6chte keine E-Mails mehr von Ihnen\n'
+	printf 'bekommen.\n\nJutta Weber\n\nAm 12.11.2026 um 10:12 schrieb Test Shop <feedback@shop.example>:\n'
+	printf '> Eine kurze Frage zu Ihrer Bestellung de1\n> Keine weiteren E-Mails von uns: https://shop.example/u/x\n'
+} > gde-stop.eml
+"$CANDORCTL" classify gde-stop.eml > gde-stop.out
+check "classify reads her reply as a request to stop" grep -q '^unsubscribe	-	.*asks to stop' gde-stop.out
+imap_tool append Kunden gde-stop.eml
+gde_once $((T0 + 3 * DAY + 7200))
+check "her reply suppresses her address" [ "$(g "SELECT reason FROM suppressions WHERE email = 'jutta@example.de'")" = unsubscribed ]
+check "... as an event on the reminder she answered" \
+	[ "$(g "SELECT count(*) FROM events e JOIN messages m ON m.id = e.message WHERE m.order_id = 'de1' AND m.kind = 'reminder' AND e.kind = 'unsubscribed'")" -eq 1 ]
+g "INSERT INTO orders(order_id, first_name, email, locale, country, delivered, status) VALUES
+   ('de2', 'Jutta', 'Jutta@Example.de', 'de', 'DE', $T0 + 3 * $DAY, 'delivered')"
+gde_once $((T0 + 13 * DAY))
+check "the other customer gets the next campaign's mail" \
+	[ "$(g "SELECT count(*) FROM messages WHERE order_id = 'ctl1' AND campaign = 'followup' AND state = 'sent'")" -eq 1 ]
+check "she gets nothing more: not the next campaign, not a request for her new order" \
+	[ "$(g "SELECT count(*) FROM messages WHERE recipient = 'jutta@example.de' COLLATE NOCASE")" -eq 2 ]
+check "... and nothing was sent to her after her reply" \
+	[ "$(g "SELECT count(*) FROM messages WHERE recipient = 'jutta@example.de' COLLATE NOCASE AND sent_at > $T0 + 3 * $DAY + 3600")" -eq 0 ]
 
 # STARTTLS on the plain port
 imap_conf "imap://127.0.0.1:$IMAP_PORT" 'tls = "required";'

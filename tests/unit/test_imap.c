@@ -632,7 +632,9 @@ static void test_dovecot_reads_more_than_a_chunk_once(void **state)
 	memset(&stats, 0, sizeof(stats));
 	assert_int_equal(cd_imap_run(t, &c, st, NOW + 60, &stats, &err), 0);
 	assert_int_equal(stats.read, 0);
-	assert_int_equal(num(db, "SELECT count(*) FROM replies"), 69);
+	assert_int_equal(num(db, "SELECT count(*) FROM replies WHERE message IS NOT NULL"), 69);
+	/* the stray is left for a human, once */
+	assert_int_equal(num(db, "SELECT count(*) FROM replies WHERE message IS NULL"), 1);
 	cd_imap_free(t);
 
 	flags = calloc(1, 65536);

@@ -18,6 +18,7 @@
 #include "candor/config.h"
 #include "candor/store.h"
 #include "candor/store_inbox.h"
+#include "candor/store_left.h"
 #include "candor/track.h"
 
 #define TOK1 "00000000000000000000000000000001"
@@ -174,6 +175,45 @@ static void test_complaint_through_returned_message(void **state)
 	assert_int_equal(count("SELECT count(*) FROM events WHERE order_id = 'o2' AND kind = 'complaint'"), 1);
 }
 
+/* A human's request to stop without a token of ours suppresses nobody,
+ * yet is recorded for the shop with its reason; so are other mails left
+ * in the mailbox; one that names the customer's token acts. */
+static void test_untokened_stop_is_left_for_a_human(void **state)
+{
+	struct cd_track_stats stats = { 0 };
+	int64_t counts[CD_INBOX_NREASONS], waiting;
+	struct cd_error err;
+
+	(void)state;
+	sql("DELETE FROM suppressions; DELETE FROM replies");
+	assert_int_equal(track("From: Carla <carla@example.org>\nTo: info@shop.example\n"
+			       "Subject: Newsletter\nMessage-ID: <c1@carla>\n\n"
+			       "Bitte senden Sie mir keine E-Mails mehr.\n", &stats), CD_MAIL_UNSUBSCRIBE);
+	assert_int_equal(track("From: news@vendor.example\nTo: feedback@shop.example\n"
+			       "Subject: Autumn catalogue\nMessage-ID: <n1@vendor>\n\nBuy things.\n", &stats),
+			 CD_MAIL_OTHER);
+	assert_int_equal(count("SELECT count(*) FROM suppressions"), 0);
+	assert_int_equal(count("SELECT count(*) FROM replies WHERE message IS NULL"
+			       " AND kind = 'unverified_unsubscribe' AND sender = 'carla@example.org'"
+			       " AND body LIKE 'Bitte senden%'"), 1);
+	assert_int_equal(cd_store_inbox_count(st, counts, &waiting, &err), 0);
+	assert_int_equal(counts[CD_INBOX_UNVERIFIED_UNSUBSCRIBE], 1);
+	assert_int_equal(counts[CD_INBOX_NOT_OURS], 1);
+	assert_int_equal(waiting, 1);
+	/* once the shop suppresses her, the request no longer waits */
+	assert_int_equal(cd_store_suppress(st, "Carla@example.org", "unsubscribed", "by hand", 1, &err), 0);
+	assert_int_equal(cd_store_inbox_count(st, counts, &waiting, &err), 0);
+	assert_int_equal(waiting, 0);
+	/* a reply to her own mail with her token is acted on, and not left */
+	assert_int_equal(track("From: ann@example.org\nTo: feedback+" TOK1 "@shop.example\n"
+			       "Subject: Re: tea\nMessage-ID: <a9@ann>\n\nPlease take me off your list.\n"
+			       "\nOn Thu, 5 Nov 2026 at 10:12, Shop <hello@shop.example> wrote:\n> Tea?\n",
+			       &stats), CD_MAIL_UNSUBSCRIBE);
+	assert_int_equal(count("SELECT count(*) FROM suppressions WHERE email = 'ann@example.org'"
+			       " AND reason = 'unsubscribed'"), 1);
+	assert_int_equal(count("SELECT count(*) FROM replies WHERE message IS NULL"), 2);
+}
+
 /* A mail whose recording fails is not marked seen: the next read records
  * it, once. */
 static void test_failed_record_is_read_again(void **state)
@@ -236,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_same_mail_twice_counts_once),
 		cmocka_unit_test(test_unknown_token_suppresses_nobody),
 		cmocka_unit_test(test_complaint_through_returned_message),
+		cmocka_unit_test(test_untokened_stop_is_left_for_a_human),
 		cmocka_unit_test(test_failed_record_is_read_again),
 		cmocka_unit_test(test_first_reason_stays_and_list_is_oldest_first),
 	};
