@@ -71,7 +71,7 @@ int ctl_open_store(const char *path, int flags, struct cd_config **cfg,
 
 	if (rc != 0)
 		return rc;
-	if (cd_store_open((*cfg)->database, flags, st, &err) < 0)
+	if (cd_store_open_config(*cfg, flags, st, &err) < 0)
 		return ctl_fail(&err);
 	return 0;
 }
@@ -135,7 +135,7 @@ static int cmd_init(const char *path, int argc, char **argv)
 		rc = ctl_fail(&err);
 		goto out;
 	}
-	printf("%s: schema version %d, %s\n", cfg->database, CD_STORE_SCHEMA_VERSION,
+	printf("%s: schema version %d, %s\n", cd_store_name(st), CD_STORE_SCHEMA_VERSION,
 	       created ? "new token secret created" : "token secret kept");
 out:
 	cd_store_close(st);
@@ -173,7 +173,7 @@ static int cmd_status(const char *path, int argc, char **argv)
 		rc = ctl_fail(&err);
 		goto out;
 	}
-	printf("%-14s %s\n", "database", cfg->database);
+	printf("%-14s %s\n", "database", cd_store_name(st));
 	for (int i = 0; i < CD_MSG_NSTATES; i++)
 		printf("%-14s %lld\n", cd_store_state_name(i), (long long)counts[i]);
 	if (counts[CD_MSG_SENDING])

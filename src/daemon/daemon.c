@@ -389,7 +389,7 @@ static int start(struct daemon *d)
 		       (long long)(d->wd_ms / 1000));
 	rc = cd_instance_lock(d->cfg->database, &d->lock, &err);
 	if (rc == 0)
-		rc = cd_store_open(d->cfg->database, 0, &d->store, &err);
+		rc = cd_store_open_config(d->cfg, 0, &d->store, &err);
 	if (rc == 0 && cd_cycle_report_interrupted(d->store, &err) < 0)
 		rc = -1;
 	if (rc < 0) {
@@ -414,7 +414,7 @@ int cd_daemon_run(const struct cd_daemon_opts *opts)
 		goto out;
 	describe(&d, status, sizeof(status));
 	cd_log(CD_LOG_NOTICE, "started (config %s, database %s%s)", opts->config_path,
-	       d.cfg->database, opts->dry_run ? ", dry run" : "");
+	       cd_store_name(d.store), opts->dry_run ? ", dry run" : "");
 	cd_notify_ready(status);
 	rc = main_loop(&d);
 	cd_notify_stopping();
