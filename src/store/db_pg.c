@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "candor/log.h"
 #include "candor/util.h"
 #include "db.h"
 
@@ -54,6 +55,7 @@ struct stmt {
 	const char **values;
 	int *lengths, *formats;
 	char (*nums)[32];
+	char **mended;         /* strings bound after mending (mend_text), owned */
 	PGresult *res;
 	int row, nrows, ncols;
 	/* bytea columns of the current row, decoded when first read */
@@ -403,6 +405,14 @@ static const char *ssl_mode(const struct cd_store_target *t, char **conn_mode, i
 	return mode;
 }
 
+/* The server's notices and warnings ("there is no transaction in
+ * progress") are for debugging, not for standard error. */
+static void notice(void *arg, const char *msg)
+{
+	(void)arg;
+	cd_log(CD_LOG_DEBUG, "postgresql: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
 static int connect_db(struct cd_db *db, const struct cd_store_target *t, const char *name,
 		      int flags, struct cd_error *err)
 {
@@ -458,6 +468,7 @@ static int connect_db(struct cd_db *db, const struct cd_store_target *t, const c
 		return cd_error_set(err, CD_ESTORE, name, 0, "cannot connect to PostgreSQL: %s",
 				    db->err);
 	}
+	PQsetNoticeProcessor(db->conn, notice, NULL);
 	return 0;
 }
 
@@ -717,6 +728,7 @@ static void stmt_free(struct stmt *st)
 	free(st->lengths);
 	free(st->formats);
 	free(st->nums);
+	free(st->mended);
 	free(st);
 }
 
@@ -759,7 +771,8 @@ static struct cd_db_stmt *prepare(struct cd_db *db, const char *sql, int persist
 	st->lengths = calloc(n, sizeof(*st->lengths));
 	st->formats = calloc(n, sizeof(*st->formats));
 	st->nums = calloc(n, sizeof(*st->nums));
-	if (!st->types || !st->values || !st->lengths || !st->formats || !st->nums) {
+	st->mended = calloc(n, sizeof(*st->mended));
+	if (!st->types || !st->values || !st->lengths || !st->formats || !st->nums || !st->mended) {
 		set_err(db, "out of memory");
 		stmt_free(st);
 		return NULL;
@@ -801,8 +814,11 @@ static void reset(struct cd_db_stmt *s)
 	st->res = NULL;
 	st->nrows = st->ncols = 0;
 	st->row = -1;
-	for (int i = 0; i < st->nparams; i++)
+	for (int i = 0; i < st->nparams; i++) {
 		st->values[i] = NULL;
+		free(st->mended[i]);
+		st->mended[i] = NULL;
+	}
 }
 
 static void finalize(struct cd_db_stmt *s)
@@ -839,6 +855,8 @@ static int bind_int(struct cd_db_stmt *s, int i, int64_t v)
 
 	if (!bind_ok(st, i))
 		return -1;
+	free(st->mended[i - 1]);
+	st->mended[i - 1] = NULL;
 	snprintf(st->nums[i - 1], sizeof(st->nums[i - 1]), "%lld", (long long)v);
 	st->values[i - 1] = st->nums[i - 1];
 	st->formats[i - 1] = 0;
@@ -851,22 +869,100 @@ static int bind_double(struct cd_db_stmt *s, int i, double v)
 
 	if (!bind_ok(st, i))
 		return -1;
+	free(st->mended[i - 1]);
+	st->mended[i - 1] = NULL;
 	snprintf(st->nums[i - 1], sizeof(st->nums[i - 1]), "%.17g", v);
 	st->values[i - 1] = st->nums[i - 1];
 	st->formats[i - 1] = 0;
 	return 0;
 }
 
-/* Strings go in binary: the bytes as they are, for text and bytea alike. */
+/* The length of the valid UTF-8 sequence at P (N bytes left), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, lo = p[0] == 0xe0 ? 0xa0 : 0x80, hi = p[0] == 0xed ? 0x9f : 0xbf;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, lo = p[0] == 0xf0 ? 0x90 : 0x80, hi = p[0] == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* PostgreSQL's text holds valid UTF-8 without NUL, where SQLite's holds
+ * any bytes. What it would refuse is mended, so that one odd byte in a
+ * server's reply or a customer's mail cannot keep a message's state or
+ * a mail from being recorded: a NUL goes, a byte that starts no valid
+ * sequence becomes U+FFFD. A new string, or NULL when V needs nothing
+ * (or memory is short: then the server refuses V and says why). */
+static char *mend_text(const char *v, size_t len, int *outlen)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	size_t i = 0, n, o = 0;
+	char *out;
+
+	while (i < len && p[i] && (n = utf8_len(p + i, len - i)) > 0)
+		i += n;
+	if (i == len || !(out = malloc(len * 3 + 1)))
+		return NULL;
+	memcpy(out, v, i);
+	o = i;
+	while (i < len) {
+		if (!p[i]) {
+			i++;
+		} else if ((n = utf8_len(p + i, len - i)) > 0) {
+			memcpy(out + o, p + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	*outlen = (int)o;
+	return out;
+}
+
+/* Strings and blobs go in binary: their bytes, with no quoting and no
+ * terminating NUL, for text and bytea columns alike. */
+static int bind_bytes(struct stmt *st, int i, const char *v, int len)
+{
+	if (!bind_ok(st, i))
+		return -1;
+	free(st->mended[i - 1]);
+	st->mended[i - 1] = NULL;
+	st->values[i - 1] = v;
+	st->lengths[i - 1] = len;
+	st->formats[i - 1] = 1;
+	return 0;
+}
+
 static int bind_text(struct cd_db_stmt *s, int i, const char *v, int len)
 {
 	struct stmt *st = ST(s);
+	char *m;
+	int n = len < 0 ? (int)strlen(v) : len;
 
-	if (!bind_ok(st, i))
+	if (bind_bytes(st, i, v, n) < 0)
 		return -1;
-	st->values[i - 1] = v ? v : "";
-	st->lengths[i - 1] = v ? (len < 0 ? (int)strlen(v) : len) : 0;
-	st->formats[i - 1] = 1;
+	if ((m = mend_text(v, (size_t)n, &n))) {
+		st->mended[i - 1] = m;
+		st->values[i - 1] = m;
+		st->lengths[i - 1] = n;
+	}
 	return 0;
 }
 
@@ -874,7 +970,7 @@ static int bind_blob(struct cd_db_stmt *s, int i, const void *v, size_t len)
 {
 	if (len > (size_t)0x7fffffff)
 		return -1;
-	return bind_text(s, i, v ? v : "", (int)len);
+	return bind_bytes(ST(s), i, v ? v : "", (int)len);
 }
 
 static int bind_null(struct cd_db_stmt *s, int i)
@@ -883,6 +979,8 @@ static int bind_null(struct cd_db_stmt *s, int i)
 
 	if (!bind_ok(st, i))
 		return -1;
+	free(st->mended[i - 1]);
+	st->mended[i - 1] = NULL;
 	st->values[i - 1] = NULL;
 	return 0;
 }
