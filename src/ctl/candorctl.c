@@ -365,6 +365,7 @@ out:
 
 static const struct command commands[] = {
 	{ "init", "", "create or migrate the database and its token secret", cmd_init },
+	{ "migrate", "", "copy the SQLite store into PostgreSQL (--to postgresql), verified", ctl_cmd_migrate },
 	{ "check-config", "", "validate the configuration and templates, print the effective settings", cmd_check_config },
 	{ "status", "", "message counts by state and the next due time", cmd_status },
 	{ "import", "", "import orders or feedback (CSV, Shopify CSV, JSON Lines)", cmd_import },
