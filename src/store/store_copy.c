@@ -85,9 +85,8 @@ static int val_read(struct cd_db_stmt *s, int col, struct val *v)
 		break;
 	case CD_DB_TEXT:
 	case CD_DB_BLOB:
-		p = v->type == CD_DB_TEXT ? cd_db_text(s, col) : cd_db_blob(s, col, &v->len);
-		if (v->type == CD_DB_TEXT)
-			v->len = p ? strlen(p) : 0;
+		/* as bytes: SQLite's text may hold a NUL */
+		p = cd_db_blob(s, col, &v->len);
 		if (!(v->p = malloc(v->len + 1)))
 			return CD_ENOMEM;
 		memcpy(v->p, p ? p : "", v->len);
@@ -141,9 +140,7 @@ static int sum_row(struct cd_db_stmt *s, int ncols, struct sum *sum, struct cd_b
 			cd_buf_printf(b, "R%.17g;", d);
 			break;
 		default:
-			p = t == CD_DB_TEXT ? cd_db_text(s, c) : cd_db_blob(s, c, &len);
-			if (t == CD_DB_TEXT)
-				len = p ? strlen(p) : 0;
+			p = cd_db_blob(s, c, &len);
 			cd_buf_printf(b, "S%zu:", len);
 			cd_buf_add(b, p ? p : "", len);
 		}
