@@ -120,6 +120,23 @@ int cd_store_meta_get(struct cd_store *st, const char *key, char *buf, size_t le
 int cd_store_meta_set(struct cd_store *st, const char *key, const char *value,
 		      struct cd_error *err);
 
+/* What one daemon at a time does when several share a PostgreSQL store. */
+enum cd_store_role {
+	CD_STORE_ROLE_SENDING,  /* cycles: until claims are made row by row */
+	CD_STORE_ROLE_INBOX,    /* reading the reply mailbox */
+	CD_STORE_ROLE_SOURCES,  /* polling the shop's order sources */
+	CD_STORE_NROLES
+};
+
+/* Does this process lead ROLE? Takes the lead when nobody holds it; ask
+ * again before each turn of the work, as a lead is lost with the
+ * connection. 1, 0 (another daemon leads) or CD_ESTORE. SQLite: always
+ * 1 (one daemon per file, by the instance lock). PostgreSQL: a session
+ * advisory lock, which the server lets go of when the holder's
+ * connection ends (a crash, kill -9), so a waiting daemon takes it over
+ * at its next try. */
+int cd_store_lead(struct cd_store *st, enum cd_store_role role);
+
 /* Fill ERR with the database's last message, prefixed by WHAT. */
 int cd_store_fail(struct cd_store *st, struct cd_error *err, const char *what);
 

@@ -6,7 +6,8 @@
 # store verb, the due plans on indexes, a lost connection and a late
 # commit (test_store_engines against the server); candorctl migrate
 # with counts and checksums, a half-migrated store refused; the server
-# restarting under a running daemon; the store section's errors.
+# restarting under a running daemon; two daemons on one store, the lead
+# moving when its holder is killed; the store section's errors.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/pglib.sh"
 
@@ -209,6 +210,40 @@ kill -TERM $DPID
 wait_exit $DPID 10
 check "... and stops cleanly" [ "$exit_status" = 0 ]
 cd .. || exit 1
+
+# ---- two daemons on one store: one leads, the other takes over ----------
+mkdir pgs2
+cp pgs/candor.conf pgs2/candor.conf
+(cd pgs && exec "$CANDORD" -c candor.conf 2> a.log) &
+APID=$!
+bg_started $APID
+wait_for pgs/a.log "cycle done" 10
+(cd pgs2 && exec "$CANDORD" -c candor.conf 2> b.log) &
+BPID=$!
+bg_started $BPID
+check "a second daemon on the same database stands by" \
+	wait_for pgs2/b.log "another candord leads sending; this one stands by" 10
+psql_candor "INSERT INTO orders(order_id, email, delivered, status)
+  VALUES ('lead1', 'lead1@example.org', $((T0 - 8 * DAY)), 'delivered')"
+kill -HUP $APID $BPID
+check "the leader sends" wait_for pgs/a.log "order lead1: request sent" 10
+check "... the one standing by does not" sh -c "! grep -q 'request sent' pgs2/b.log"
+kill -9 $APID
+wait $APID 2>/dev/null
+psql_candor "INSERT INTO orders(order_id, email, delivered, status)
+  VALUES ('lead2', 'lead2@example.org', $((T0 - 8 * DAY)), 'delivered')"
+i=0
+while [ $i -lt 20 ] && ! grep -q "now leads sending" pgs2/b.log; do
+	kill -HUP $BPID
+	sleep 0.5
+	i=$((i + 1))
+done
+check "killed with -9, the leader's lead moves to the other daemon" grep -q "this candord now leads sending" pgs2/b.log
+check "... which sends what came in since" wait_for pgs2/b.log "order lead2: request sent" 10
+check "... and nothing twice" \
+	[ "$(psql_candor "SELECT count(*) FROM messages WHERE order_id IN ('lead1', 'lead2')")" -eq 2 ]
+kill -TERM $BPID
+wait_exit $BPID 10
 
 # ---- the store section's errors ------------------------------------------
 write_config bad1.conf 'store = { engine = "sqlite"; host = "db.example"; };'
