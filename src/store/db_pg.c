@@ -40,6 +40,7 @@ struct cd_db {
 	unsigned generation;   /* bumped at each reconnect: prepared statements are gone */
 	unsigned next_name;
 	int64_t changes;
+	int in_tx;             /* between a BEGIN and its end, as sent by exec() */
 	int lost;              /* the connection broke inside a transaction */
 };
 
@@ -218,11 +219,13 @@ static const char *errmsg(struct cd_db *db)
 	return db->err;
 }
 
+/* Inside a transaction: as the engine began it (a server restart
+ * forgets it, we do not), or as the connection says. */
 static int in_transaction(struct cd_db *db)
 {
 	PGTransactionStatusType t = PQtransactionStatus(db->conn);
 
-	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+	return db->in_tx || t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 
 /* Before a command: a connection that broke outside a transaction is
@@ -232,6 +235,8 @@ static int in_transaction(struct cd_db *db)
  * commit the rest piecemeal. */
 static int ready(struct cd_db *db)
 {
+	if (!db->lost && PQstatus(db->conn) != CONNECTION_OK && db->in_tx)
+		db->lost = 1;
 	if (db->lost) {
 		set_err(db, "the connection to PostgreSQL broke inside a transaction; its work was rolled back");
 		return -1;
@@ -254,6 +259,18 @@ static void note_failure(struct cd_db *db, int in_tx)
 		db->lost = 1;
 }
 
+/* A command of the engine's own, its result unread: what matters is
+ * that a connection it finds broken inside a transaction is noted. */
+static void run_quietly(struct cd_db *db, const char *sql)
+{
+	int in_tx = in_transaction(db);
+	PGresult *res = PQexec(db->conn, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		note_failure(db, in_tx);
+	PQclear(res);
+}
+
 /* A statement that ends the transaction (not ROLLBACK TO a savepoint). */
 static int ends_transaction(const char *sql)
 {
@@ -266,9 +283,9 @@ static int exec(struct cd_db *db, const char *sql)
 	PGresult *res;
 	int ok, in_tx;
 
-	if (db->lost && ends_transaction(sql)) {
+	if (ends_transaction(sql) && (db->lost || (db->in_tx && PQstatus(db->conn) != CONNECTION_OK))) {
 		/* the server rolled back when the connection went */
-		db->lost = 0;
+		db->lost = db->in_tx = 0;
 		if (strncmp(sql, "ROLLBACK", 8) == 0)
 			return 0;
 		set_err(db, "the connection to PostgreSQL broke inside the transaction; it was rolled back");
@@ -283,6 +300,11 @@ static int exec(struct cd_db *db, const char *sql)
 		if (!ok)
 			result_err(db, res);
 		PQclear(res);
+		/* a COMMIT that fails ends the transaction too */
+		if (ends_transaction(sql))
+			db->in_tx = 0;
+		else if (ok && strncmp(sql, "BEGIN", 5) == 0)
+			db->in_tx = 1;
 		if (ok)
 			return 0;
 		note_failure(db, in_tx);
@@ -418,6 +440,7 @@ static int connect_db(struct cd_db *db, const struct cd_store_target *t, const c
 {
 	const char *keys[24], *vals[24];
 	char port[16], *password = NULL, *conn_mode = NULL, *rootcert = NULL;
+	const char *sslmode;
 	int n = 0, verify, rc = 0;
 
 	if (set(t->password_file) && (rc = read_password(t->password_file, &password, err)) < 0)
@@ -434,7 +457,8 @@ static int connect_db(struct cd_db *db, const struct cd_store_target *t, const c
 	KV("user", t->user);
 	KV("dbname", t->database);
 	KV("password", password);
-	KV("sslmode", ssl_mode(t, &conn_mode, &verify));
+	sslmode = ssl_mode(t, &conn_mode, &verify);
+	KV("sslmode", sslmode);
 	if (set(t->ca_file))
 		KV("sslrootcert", t->ca_file);
 	else if (verify && !(rootcert = conninfo_get(t->conninfo, "sslrootcert")) &&
@@ -444,10 +468,12 @@ static int connect_db(struct cd_db *db, const struct cd_store_target *t, const c
 	KV("application_name", "candor");
 	KV("client_encoding", "UTF8");
 	KV("connect_timeout", "10");
-	/* a server that vanished is noticed within a minute */
+	/* a server that vanished is noticed within a minute, idle or not:
+	 * well inside half the watchdog's interval */
 	KV("keepalives_idle", "30");
 	KV("keepalives_interval", "10");
 	KV("keepalives_count", "3");
+	KV("tcp_user_timeout", "30000");
 	/* a lock waits no longer than SQLite's busy timeout; a read-only
 	 * store cannot write even by mistake */
 	KV("options", (flags & CD_STORE_READONLY)
@@ -834,7 +860,7 @@ static void finalize(struct cd_db_stmt *s)
 	    PQstatus(st->db->conn) == CONNECTION_OK && !st->db->lost &&
 	    PQtransactionStatus(st->db->conn) != PQTRANS_INERROR) {
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
-		PQclear(PQexec(st->db->conn, sql));
+		run_quietly(st->db, sql);
 	}
 	stmt_free(st);
 }
@@ -1174,11 +1200,14 @@ static int64_t changes(struct cd_db *db)
  * trigger on a table whose id a verb asks for takes another one). */
 static int64_t last_id(struct cd_db *db)
 {
+	int in_tx = in_transaction(db);
 	PGresult *res = PQexec(db->conn, "SELECT lastval()");
 	int64_t v = 0;
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	else
+		note_failure(db, in_tx);
 	PQclear(res);
 	return v;
 }

@@ -97,7 +97,8 @@ static int setup(void **state)
 
 		if (PQstatus(c) != CONNECTION_OK)
 			return -1;
-		r = PQexec(c, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+		r = PQexec(c, "SET client_min_messages = warning;"
+			   " DROP SCHEMA public CASCADE; CREATE SCHEMA public");
 		PQclear(r);
 		PQfinish(c);
 	}
