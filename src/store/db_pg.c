@@ -495,6 +495,11 @@ static int connect_db(struct cd_db *db, const struct cd_store_target *t, const c
 				    db->err);
 	}
 	PQsetNoticeProcessor(db->conn, notice, NULL);
+	/* the schema's defaults use pg_current_xact_id() */
+	if (PQserverVersion(db->conn) < 130000)
+		return cd_error_set(err, CD_ESTORE, name, 0,
+				    "PostgreSQL %d.%d is too old; candor needs 13 or later",
+				    PQserverVersion(db->conn) / 10000, PQserverVersion(db->conn) / 100 % 100);
 	return 0;
 }
 
