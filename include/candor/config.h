@@ -73,7 +73,7 @@ struct cd_channel {
 
 struct cd_config {
 	char *path;          /* the file it came from */
-	char *database;      /* absolute */
+	char *database;      /* absolute: the SQLite file */
 	char *templates;     /* absolute directory */
 	char *packs;         /* absolute directory of compliance packs */
 	int log_level;       /* enum cd_log_level */
@@ -86,6 +86,15 @@ struct cd_config {
 		char *footer_html;     /* the same as HTML, written by the admin */
 		char *unsubscribe_url; /* https one-click URL with {token}; "" */
 	} shop;
+
+	/* where the store is (src/store/store_config.c); "" is unset */
+	struct {
+		int engine;      /* enum cd_store_engine: CD_STORE_SQLITE uses database */
+		char *conninfo;  /* postgresql: a libpq connection string */
+		char *host, *user, *database, *sslmode;
+		char *password_file, *ca_file; /* absolute, read when the store opens */
+		int port;        /* 0: libpq's default */
+	} store;
 
 	struct {
 		char *directory; /* absolute */

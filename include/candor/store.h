@@ -3,7 +3,8 @@
  * behind typed verbs (this header and store_*.h, one per concern). Only
  * src/store/ speaks SQL; an engine plugs in there as a table of
  * operations (src/store/db.h): SQLite (WAL, a busy timeout, migrations by
- * PRAGMA user_version) is the embedded default.
+ * PRAGMA user_version) is the embedded default; PostgreSQL (libpq,
+ * migrations recorded in meta.schema_version) serves several daemons.
  *
  * Transactions nest (SAVEPOINTs), so a caller may wrap several store calls
  * in one cd_store_begin()/cd_store_commit() and each call stays atomic.
@@ -17,6 +18,7 @@
 #include "candor/error.h"
 
 struct cd_store;
+struct cd_config;
 
 /* The schema version this build writes. */
 #define CD_STORE_SCHEMA_VERSION 3
@@ -29,7 +31,8 @@ enum cd_store_engine {
 
 enum cd_store_flags {
 	CD_STORE_CREATE = 1,   /* create the file if missing (candorctl init) */
-	CD_STORE_READONLY = 2  /* status, report, history */
+	CD_STORE_READONLY = 2, /* status, report, history */
+	CD_STORE_MIGRATING = 4 /* open a half-migrated store (cd_store_copy) */
 };
 
 /* Message life cycle states, in the order DESIGN.md draws them. */
@@ -39,10 +42,42 @@ enum cd_msg_state {
 	CD_MSG_NSTATES
 };
 
-/* Open PATH, apply pending migrations. Returns 0, CD_ENOTFOUND (no file
- * and no CD_STORE_CREATE), CD_ESTORE (damaged, newer schema, locked). */
+/* Where a store is. Strings are borrowed for the call; NULL or "" is
+ * unset. For PostgreSQL, CONNINFO is a libpq connection string and the
+ * other fields, when set, win over it; the password is read from
+ * PASSWORD_FILE when the store opens (else libpq's own ways: .pgpass,
+ * PGPASSWORD, peer), never kept, never shown. */
+struct cd_store_target {
+	enum cd_store_engine engine;
+	const char *path;                   /* sqlite: the file */
+	const char *conninfo;               /* postgresql */
+	const char *host, *user, *database, *sslmode, *ca_file, *password_file;
+	int port;                           /* 0: libpq's default */
+};
+
+/* Open PATH, an SQLite file, apply pending migrations. Returns 0,
+ * CD_ENOTFOUND (no file and no CD_STORE_CREATE), CD_ESTORE (damaged,
+ * newer schema, locked, or half-migrated: see cd_store_copy()). */
 int cd_store_open(const char *path, int flags, struct cd_store **out,
 		  struct cd_error *err);
+
+/* The same for any engine. For PostgreSQL the database must exist;
+ * CD_ENOTFOUND means it holds no candor schema yet (and no
+ * CD_STORE_CREATE). */
+int cd_store_open_target(const struct cd_store_target *t, int flags,
+			 struct cd_store **out, struct cd_error *err);
+
+/* The store CFG names: its store section (store_config.c), the SQLite
+ * file being CFG's database. */
+int cd_store_open_config(const struct cd_config *cfg, int flags,
+			 struct cd_store **out, struct cd_error *err);
+
+/* What the store is, for people: the SQLite file, or
+ * "postgresql://USER@HOST:PORT/DATABASE" (never a password). Borrowed. */
+const char *cd_store_name(struct cd_store *st);
+
+/* The engine behind ST. */
+enum cd_store_engine cd_store_engine_of(struct cd_store *st);
 
 /* Close and free; NULL is fine. */
 void cd_store_close(struct cd_store *st);
@@ -84,6 +119,23 @@ enum cd_msg_state cd_store_state_parse(const char *name);
 int cd_store_meta_get(struct cd_store *st, const char *key, char *buf, size_t len);
 int cd_store_meta_set(struct cd_store *st, const char *key, const char *value,
 		      struct cd_error *err);
+
+/* What one daemon at a time does when several share a PostgreSQL store. */
+enum cd_store_role {
+	CD_STORE_ROLE_SENDING,  /* cycles: until claims are made row by row */
+	CD_STORE_ROLE_INBOX,    /* reading the reply mailbox */
+	CD_STORE_ROLE_SOURCES,  /* polling the shop's order sources */
+	CD_STORE_NROLES
+};
+
+/* Does this process lead ROLE? Takes the lead when nobody holds it; ask
+ * again before each turn of the work, as a lead is lost with the
+ * connection. 1, 0 (another daemon leads) or CD_ESTORE. SQLite: always
+ * 1 (one daemon per file, by the instance lock). PostgreSQL: a session
+ * advisory lock, which the server lets go of when the holder's
+ * connection ends (a crash, kill -9), so a waiting daemon takes it over
+ * at its next try. */
+int cd_store_lead(struct cd_store *st, enum cd_store_role role);
 
 /* Fill ERR with the database's last message, prefixed by WHAT. */
 int cd_store_fail(struct cd_store *st, struct cd_error *err, const char *what);

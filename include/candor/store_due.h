@@ -17,6 +17,7 @@
 #include "candor/config.h"
 #include "candor/order.h"
 #include "candor/error.h"
+#include "candor/store.h"
 
 struct cd_store;
 
@@ -87,6 +88,9 @@ struct cd_store_due_query {
  * cd_store_due_batch runs, for tests that check its plan stays on the
  * candidates. SQLite's dialect. */
 void cd_store_due_sql(enum cd_due_kind k, enum cd_trigger t, int cap, char *sql, size_t len);
+/* The same in engine E's dialect. */
+void cd_store_due_sql_for(enum cd_store_engine e, enum cd_due_kind k, enum cd_trigger t,
+			  int cap, char *sql, size_t len);
 
 /* Run Q: up to CD_DUE_BATCH due orders into OUT (room for CD_DUE_BATCH),
  * in key order; *MORE says whether more follow. The statement is kept

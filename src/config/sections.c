@@ -10,6 +10,7 @@
 #include "candor/config_parse.h"
 
 extern const struct cd_config_section cd_config_top_section;   /* config.c */
+extern const struct cd_config_section cd_store_section;        /* store */
 extern const struct cd_config_section cd_shop_section;         /* compose */
 extern const struct cd_config_section cd_deliver_section;      /* deliver */
 extern const struct cd_config_section cd_track_section;        /* track */
@@ -20,6 +21,7 @@ extern const struct cd_config_section cd_http_section;         /* web */
 
 const struct cd_config_section *const cd_config_sections[] = {
 	&cd_config_top_section,
+	&cd_store_section,
 	&cd_shop_section,
 	&cd_deliver_section,
 	&cd_track_section,

@@ -71,7 +71,7 @@ int ctl_open_store(const char *path, int flags, struct cd_config **cfg,
 
 	if (rc != 0)
 		return rc;
-	if (cd_store_open((*cfg)->database, flags & ~CTL_SECRETS, st, &err) < 0)
+	if (cd_store_open_config(*cfg, flags & ~CTL_SECRETS, st, &err) < 0)
 		return ctl_fail(&err);
 	return 0;
 }
@@ -135,7 +135,7 @@ static int cmd_init(const char *path, int argc, char **argv)
 		rc = ctl_fail(&err);
 		goto out;
 	}
-	printf("%s: schema version %d, %s\n", cfg->database, CD_STORE_SCHEMA_VERSION,
+	printf("%s: schema version %d, %s\n", cd_store_name(st), CD_STORE_SCHEMA_VERSION,
 	       created ? "new token secret created" : "token secret kept");
 out:
 	cd_store_close(st);
@@ -173,7 +173,7 @@ static int cmd_status(const char *path, int argc, char **argv)
 		rc = ctl_fail(&err);
 		goto out;
 	}
-	printf("%-14s %s\n", "database", cfg->database);
+	printf("%-14s %s\n", "database", cd_store_name(st));
 	for (int i = 0; i < CD_MSG_NSTATES; i++)
 		printf("%-14s %lld\n", cd_store_state_name(i), (long long)counts[i]);
 	if ((rc = ctl_inbox_status(st)) != 0)
@@ -367,6 +367,7 @@ out:
 
 static const struct command commands[] = {
 	{ "init", "", "create or migrate the database and its token secret", cmd_init },
+	{ "migrate", "", "copy the SQLite store into PostgreSQL (--to postgresql), verified", ctl_cmd_migrate },
 	{ "check-config", "", "validate the configuration and templates, print the effective settings", cmd_check_config },
 	{ "status", "", "message counts by state and the next due time", cmd_status },
 	{ "import", "", "import orders or feedback (CSV, Shopify CSV, JSON Lines)", cmd_import },

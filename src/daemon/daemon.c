@@ -56,6 +56,9 @@ struct daemon {
 	struct cd_cycle_stats last;
 	struct cd_imap *inbox;
 	int inbox_ready;      /* IDLE said new mail arrived */
+	/* with several daemons on one PostgreSQL store: what this one leads
+	 * (1), leaves to another (0), or has not asked yet (-1) */
+	int leads[CD_STORE_NROLES];
 	/* The daemon's transport, opened by the first cycle and kept (one
 	 * libcurl multi handle, its connections reused from cycle to cycle);
 	 * NULL until then, or after a reload could not apply to it. */
@@ -257,6 +260,29 @@ static void mark(struct daemon *d, const char *key, int64_t ms)
 		cd_log(CD_LOG_DEBUG, "cannot record %s for /metrics", key);
 }
 
+/* Does this daemon lead ROLE? Asked before each turn of that work, as a
+ * lead moves when its holder dies; a change is logged. Whoever takes the
+ * sending over reports what its predecessor left in "sending" (never
+ * sent again). 1, 0, or -1 when that report could not be read (ERR). */
+static int leads(struct daemon *d, enum cd_store_role role, struct cd_error *err)
+{
+	static const char *const what[] = { "sending", "the inbox", "the order sources" };
+	int now = cd_store_lead(d->store, role) == 1;
+
+	if (now == d->leads[role])
+		return now;
+	if (cd_store_engine_of(d->store) == CD_STORE_POSTGRESQL)
+		cd_log(CD_LOG_NOTICE, now ? "this candord now leads %s"
+		       : "another candord leads %s; this one stands by", what[role]);
+	d->leads[role] = now;
+	if (now && role == CD_STORE_ROLE_SENDING &&
+	    cd_cycle_report_interrupted(d->store, err) < 0) {
+		d->leads[role] = -1;
+		return -1;
+	}
+	return now;
+}
+
 /* Read the reply mailbox. A failure is logged and retried later with
  * backoff: the inbox being away never stops the sending. */
 static int run_tracking(struct daemon *d)
@@ -266,7 +292,7 @@ static int run_tracking(struct daemon *d)
 	char buf[1024];
 	int rc;
 
-	if (!d->cfg->imap.url[0] || d->opts->dry_run)
+	if (!d->cfg->imap.url[0] || d->opts->dry_run || leads(d, CD_STORE_ROLE_INBOX, NULL) != 1)
 		return 0;
 	sigprocmask(SIG_SETMASK, &d->waitmask, NULL);
 	rc = cd_imap_run(d->inbox, d->cfg, d->store, cd_util_now(), &ts, &err);
@@ -300,6 +326,10 @@ static int run_cycle(struct daemon *d)
 	int64_t began = cd_util_mono_ms();
 	int rc;
 
+	if (leads(d, CD_STORE_ROLE_SENDING, NULL) != 1) {
+		cd_notify_status("standing by: another candord sends from this database");
+		return run_tracking(d) < 0 && d->opts->once ? -1 : 0;
+	}
 	cd_notify_status("running a cycle");
 	rc = d->transport ? 0 : cd_transport_open(d->cfg, d->opts->dry_run, &d->transport, &err);
 	c.transport = d->transport;
@@ -352,7 +382,7 @@ static void wait_for_work(struct daemon *d, int64_t wd_ms)
 	ts.tv_sec = wait / 1000;
 	ts.tv_nsec = (wait % 1000) * 1000000;
 	/* with IDLE, new mail in the inbox wakes us before the next cycle */
-	if (wait > 0 && !d->opts->dry_run && d->cfg->imap.url[0])
+	if (wait > 0 && !d->opts->dry_run && d->cfg->imap.url[0] && d->leads[CD_STORE_ROLE_INBOX] == 1)
 		pfd.fd = cd_imap_idle_fd(d->inbox, d->cfg);
 	n = ppoll(&pfd, pfd.fd >= 0 ? 1 : 0, &ts, &d->waitmask);
 	if (n < 0 && errno != EINTR)
@@ -413,8 +443,8 @@ static int start(struct daemon *d)
 		       (long long)(d->wd_ms / 1000));
 	rc = cd_instance_lock(d->cfg->database, &d->lock, &err);
 	if (rc == 0)
-		rc = cd_store_open(d->cfg->database, 0, &d->store, &err);
-	if (rc == 0 && cd_cycle_report_interrupted(d->store, &err) < 0)
+		rc = cd_store_open_config(d->cfg, 0, &d->store, &err);
+	if (rc == 0 && leads(d, CD_STORE_ROLE_SENDING, &err) < 0)
 		rc = -1;
 	if (rc < 0) {
 		cd_log(CD_LOG_ERR, "%s", cd_error_format(&err, buf, sizeof(buf)));
@@ -425,7 +455,7 @@ static int start(struct daemon *d)
 
 int cd_daemon_run(const struct cd_daemon_opts *opts)
 {
-	struct daemon d = { .opts = opts };
+	struct daemon d = { .opts = opts, .leads = { -1, -1, -1 } };
 	char status[256];
 	int rc;
 
@@ -438,7 +468,7 @@ int cd_daemon_run(const struct cd_daemon_opts *opts)
 		goto out;
 	describe(&d, status, sizeof(status));
 	cd_log(CD_LOG_NOTICE, "started (config %s, database %s%s)", opts->config_path,
-	       d.cfg->database, opts->dry_run ? ", dry run" : "");
+	       cd_store_name(d.store), opts->dry_run ? ", dry run" : "");
 	cd_notify_ready(status);
 	rc = main_loop(&d);
 	cd_notify_stopping();

@@ -25,6 +25,7 @@
 
 struct cd_db;
 
+
 /* Every engine's statement starts with this, so the inline helpers below
  * reach the engine without a lookup. */
 struct cd_db_stmt {
@@ -35,17 +36,21 @@ struct cd_db_stmt {
 /* cd_db_step() results; failures are negative. */
 enum { CD_DB_DONE = 0, CD_DB_ROW = 1 };
 
+/* What a column holds in the current row (cd_db_type()). */
+enum cd_db_type { CD_DB_NULL, CD_DB_INT, CD_DB_REAL, CD_DB_TEXT, CD_DB_BLOB };
+
 struct cd_db_ops {
-	const char *name;            /* "sqlite" */
+	const char *name;            /* "sqlite", "postgresql" */
 	enum cd_store_engine engine;
 	/* SQL that starts the outermost transaction, taking the write lock. */
 	const char *begin_sql;
 
-	/* Open TARGET (a path, or a connection string) and bring the schema
-	 * to CD_STORE_SCHEMA_VERSION unless CD_STORE_READONLY. Returns 0,
-	 * CD_ENOTFOUND or CD_ESTORE with ERR filled. */
-	int (*open)(const char *target, int flags, struct cd_db **out,
-		    struct cd_error *err);
+	/* Open TARGET (NAME says which in messages, and holds no secret)
+	 * and bring the schema to CD_STORE_SCHEMA_VERSION unless
+	 * CD_STORE_READONLY. Returns 0, CD_ENOTFOUND (no database, or no
+	 * schema, without CD_STORE_CREATE) or CD_ESTORE with ERR filled. */
+	int (*open)(const struct cd_store_target *target, const char *name, int flags,
+		    struct cd_db **out, struct cd_error *err);
 	void (*close)(struct cd_db *db);
 	const char *(*errmsg)(struct cd_db *db);
 	/* Statements with no result and no parameters; 0 or -1. */
@@ -66,6 +71,8 @@ struct cd_db_ops {
 	/* CD_DB_ROW, CD_DB_DONE, or negative. */
 	int (*step)(struct cd_db_stmt *s);
 	int (*is_null)(struct cd_db_stmt *s, int col);
+	enum cd_db_type (*col_type)(struct cd_db_stmt *s, int col);
+	int (*columns)(struct cd_db_stmt *s);
 	int64_t (*col_int)(struct cd_db_stmt *s, int col);
 	double (*col_double)(struct cd_db_stmt *s, int col);
 	const char *(*col_text)(struct cd_db_stmt *s, int col);
@@ -76,6 +83,19 @@ struct cd_db_ops {
 };
 
 extern const struct cd_db_ops cd_db_sqlite;
+extern const struct cd_db_ops cd_db_pg;
+
+/* "postgresql://USER@HOST:PORT/DATABASE" for T, whatever of it is known
+ * (db_pg.c). */
+void cd_db_pg_name(const struct cd_store_target *t, char *buf, size_t len);
+
+/* meta key of a copy into the store that has not finished (store_copy.c) */
+#define CD_STORE_MIGRATION_KEY "migration_incomplete"
+
+/* SQL for the store's engine: SQLITE's text, or PG's where the dialects
+ * differ. */
+#define CD_DB_PICK(st, sqlite, pg) \
+	(cd_db_engine(st) == CD_STORE_POSTGRESQL ? (pg) : (sqlite))
 
 /* The store's engine and connection. Borrowed. */
 enum cd_store_engine cd_db_engine(struct cd_store *st);
@@ -150,6 +170,17 @@ static inline int cd_db_step(struct cd_db_stmt *s)
 static inline int cd_db_is_null(struct cd_db_stmt *s, int col)
 {
 	return s->ops->is_null(s, col);
+}
+
+static inline enum cd_db_type cd_db_type(struct cd_db_stmt *s, int col)
+{
+	return s->ops->col_type(s, col);
+}
+
+/* Columns of the result (after the first step). */
+static inline int cd_db_columns(struct cd_db_stmt *s)
+{
+	return s->ops->columns(s);
 }
 
 static inline int64_t cd_db_int(struct cd_db_stmt *s, int col)

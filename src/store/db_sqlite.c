@@ -227,8 +227,10 @@ static int check_version(struct cd_db *db, struct cd_error *err)
 	return 0;
 }
 
-static int db_open(const char *path, int flags, struct cd_db **out, struct cd_error *err)
+static int db_open(const struct cd_store_target *t, const char *name, int flags,
+		   struct cd_db **out, struct cd_error *err)
 {
+	const char *path = t->path;
 	struct cd_db *db;
 	struct stat sb;
 	int oflags, rc;
@@ -359,6 +361,22 @@ static int is_null(struct cd_db_stmt *s, int col)
 	return sqlite3_column_type(S(s), col) == SQLITE_NULL;
 }
 
+static enum cd_db_type col_type(struct cd_db_stmt *s, int col)
+{
+	switch (sqlite3_column_type(S(s), col)) {
+	case SQLITE_INTEGER: return CD_DB_INT;
+	case SQLITE_FLOAT: return CD_DB_REAL;
+	case SQLITE_TEXT: return CD_DB_TEXT;
+	case SQLITE_BLOB: return CD_DB_BLOB;
+	default: return CD_DB_NULL;
+	}
+}
+
+static int columns(struct cd_db_stmt *s)
+{
+	return sqlite3_column_count(S(s));
+}
+
 static int64_t col_int(struct cd_db_stmt *s, int col)
 {
 	return sqlite3_column_int64(S(s), col);
@@ -412,6 +430,8 @@ const struct cd_db_ops cd_db_sqlite = {
 	.params = params,
 	.step = step,
 	.is_null = is_null,
+	.col_type = col_type,
+	.columns = columns,
 	.col_int = col_int,
 	.col_double = col_double,
 	.col_text = col_text,

@@ -82,25 +82,57 @@ int cd_db_run(struct cd_store *st, struct cd_db_stmt *s, struct cd_error *err,
 	return rc;
 }
 
-int cd_store_open(const char *path, int flags, struct cd_store **out,
-		  struct cd_error *err)
+int cd_store_open_target(const struct cd_store_target *t, int flags,
+			 struct cd_store **out, struct cd_error *err)
 {
 	struct cd_store *st;
+	char name[512], marker[256];
 	int rc;
 
 	*out = NULL;
+	if (t->engine == CD_STORE_POSTGRESQL)
+		cd_db_pg_name(t, name, sizeof(name));
+	else
+		snprintf(name, sizeof(name), "%s", t->path ? t->path : "");
 	st = calloc(1, sizeof(*st));
-	if (!st || !(st->path = strdup(path))) {
+	if (!st || !(st->path = strdup(name))) {
 		free(st);
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	}
-	st->ops = &cd_db_sqlite;
-	if ((rc = st->ops->open(path, flags, &st->db, err)) < 0) {
+	st->ops = t->engine == CD_STORE_POSTGRESQL ? &cd_db_pg : &cd_db_sqlite;
+	if ((rc = st->ops->open(t, st->path, flags, &st->db, err)) < 0) {
 		cd_store_close(st);
 		return rc;
 	}
+	/* a copy into this store (cd_store_copy) that did not finish leaves
+	 * its mark: nothing may run on half the data */
+	if (!(flags & CD_STORE_MIGRATING) &&
+	    cd_store_meta_get(st, CD_STORE_MIGRATION_KEY, marker, sizeof(marker)) == 0) {
+		cd_error_set(err, CD_ESTORE, st->path, 0,
+			     "half-migrated store (%s); run 'candorctl migrate' again", marker);
+		cd_store_close(st);
+		return CD_ESTORE;
+	}
 	*out = st;
 	return 0;
+}
+
+int cd_store_open(const char *path, int flags, struct cd_store **out,
+		  struct cd_error *err)
+{
+	struct cd_store_target t = { .engine = CD_STORE_SQLITE, .path = path };
+
+	return cd_store_open_target(&t, flags, out, err);
+}
+
+const char *cd_store_name(struct cd_store *st)
+{
+	return st->path;
+}
+
+enum cd_store_engine cd_store_engine_of(struct cd_store *st)
+{
+	return st->ops->engine;
 }
 
 void cd_store_close(struct cd_store *st)
@@ -323,12 +355,17 @@ int cd_store_unsuppress(struct cd_store *st, const char *email, struct cd_error 
 
 	if ((rc = cd_store_begin(st, err)) < 0)
 		return rc;
-	n = run_on_email(st, "DELETE FROM suppressions WHERE email = ?1", email);
+	n = run_on_email(st, CD_DB_PICK(st, "DELETE FROM suppressions WHERE email = ?1",
+					"DELETE FROM suppressions WHERE lower(email) = lower(?1)"),
+			 email);
 	/* The scheduler passed over this customer's orders while the address
 	 * was suppressed; touching them puts them in order_changes, so the
 	 * next pass looks at them again (those still inside their window). */
-	if (n < 0 || (n > 0 && run_on_email(st, "UPDATE orders SET updated = updated"
-					    " WHERE email = ?1 COLLATE NOCASE", email) < 0)) {
+	if (n < 0 || (n > 0 && run_on_email(st, CD_DB_PICK(st, "UPDATE orders SET updated = updated"
+							   " WHERE email = ?1 COLLATE NOCASE",
+							   "UPDATE orders SET updated = updated"
+							   " WHERE lower(email) = lower(?1)"),
+					    email) < 0)) {
 		cd_store_rollback(st);
 		return cd_store_fail(st, err, "cannot lift the suppression");
 	}

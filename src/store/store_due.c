@@ -92,7 +92,7 @@ static char *position_params(const char *rules, const char *const *no_reminder, 
  * The unary + on the other terms keeps SQLite from driving the query
  * from their indexes instead (messages_state alone would walk every sent
  * message). */
-void cd_store_due_sql(enum cd_due_kind k, enum cd_trigger t, int cap, char *sql, size_t len)
+static void due_sql_sqlite(enum cd_due_kind k, enum cd_trigger t, int cap, char *sql, size_t len)
 {
 	const char *col = trigger_column(t);
 	const char *count = cap ? CAP_COUNT : ", 0";
@@ -149,6 +149,88 @@ void cd_store_due_sql(enum cd_due_kind k, enum cd_trigger t, int cap, char *sql,
 			 " ORDER BY o.rowid LIMIT %d", col, count, col, col, col, CD_DUE_BATCH + 1);
 }
 
+/* PostgreSQL's twin: the same candidates and rules. The candidates are
+ * an IN over a UNION (the planner hashes them, or probes each by key),
+ * and the change log and new feedback are read by the transaction that
+ * wrote them (xact >= ?9), as ids are not handed out in commit order
+ * when several write at once. Case is folded by lower(), as the indexes
+ * are. */
+#define CAP_COUNT_PG \
+	", (SELECT count(*) FROM messages n WHERE lower(n.recipient) = lower(o.email)" \
+	" AND n.created >= ?11 AND n.state NOT IN ('held','failed'))"
+#define NOT_SUPPRESSED_PG \
+	" AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE lower(x.email) = lower(o.email))"
+#define NOT_EXCLUDED_PG \
+	" AND o.status NOT IN ('returned','refunded','cancelled')" NOT_SUPPRESSED_PG
+
+static void due_sql_pg(enum cd_due_kind k, enum cd_trigger t, int cap, char *sql, size_t len)
+{
+	const char *col = trigger_column(t);
+	const char *count = cap ? CAP_COUNT_PG : ", 0";
+
+	if (k == CD_DUE_APOLOGY)
+		snprintf(sql, len,
+			 "SELECT " ORDER_COLUMNS ", f.received, NULL, f.rating, f.comment, f.id, o.channel%s"
+			 " FROM feedback f JOIN orders o ON o.order_id = f.order_id"
+			 " WHERE f.id IN ("
+			 "  SELECT id FROM feedback WHERE received > ?8 AND received <= ?2"
+			 "  UNION SELECT id FROM feedback WHERE xact >= ?9"
+			 "  UNION SELECT g.id FROM waiting w JOIN feedback g ON g.order_id = w.order_id"
+			 "   WHERE w.campaign = ?3 AND w.kind = 'request')"
+			 " AND f.id > ?4 AND f.received BETWEEN ?1 AND ?2 AND f.rating <= ?6"
+			 " AND f.id = (SELECT min(id) FROM feedback g WHERE g.order_id = f.order_id"
+			 "  AND g.rating <= ?6)"
+			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
+			 "  AND m.campaign = ?3)" NOT_SUPPRESSED_PG
+			 " ORDER BY f.id LIMIT %d", count, CD_DUE_BATCH + 1);
+	else if (k == CD_DUE_REMINDER)
+		snprintf(sql, len,
+			 "SELECT " ORDER_COLUMNS ", m.sent_at, m.variant, NULL, NULL, m.id, o.channel%s"
+			 " FROM messages m JOIN orders o ON o.order_id = m.order_id"
+			 " WHERE m.id IN ("
+			 "  SELECT id FROM messages WHERE sent_at > ?8 AND sent_at <= ?2"
+			 "  UNION SELECT r.id FROM waiting w JOIN messages r ON r.order_id = w.order_id"
+			 "   AND r.campaign = w.campaign AND r.kind = 'request'"
+			 "   WHERE w.campaign = ?3 AND w.kind = 'reminder')"
+			 " AND m.id > ?4 AND m.sent_at BETWEEN ?1 AND ?2 AND m.campaign = ?3"
+			 " AND m.kind = 'request' AND m.state = 'sent'"
+			 " AND o.%s >= ?7" NOT_EXCLUDED_PG
+			 " AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.order_id = m.order_id"
+			 "  AND r.campaign = m.campaign AND r.kind = 'reminder')"
+			 " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind IN"
+			 "  ('replied','bounced','unsubscribed','complaint'))"
+			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
+			 " AND o.channel NOT IN (SELECT json_array_elements_text(?10::json))"
+			 " ORDER BY m.id LIMIT %d", count, col, CD_DUE_BATCH + 1);
+	else
+		snprintf(sql, len,
+			 "SELECT " ORDER_COLUMNS ", o.%s, NULL, NULL, NULL, o.rowid, o.channel%s"
+			 " FROM orders o"
+			 " WHERE o.order_id IN ("
+			 "  SELECT order_id FROM orders WHERE %s > ?8 AND %s <= ?2"
+			 "  UNION SELECT order_id FROM order_changes WHERE xact >= ?9"
+			 "  UNION SELECT order_id FROM waiting WHERE campaign = ?3 AND kind = 'request')"
+			 " AND o.rowid > ?4 AND o.%s BETWEEN ?1 AND ?2" NOT_EXCLUDED_PG
+			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
+			 "  AND m.campaign = ?3)"
+			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
+			 " ORDER BY o.rowid LIMIT %d", col, count, col, col, col, CD_DUE_BATCH + 1);
+}
+
+void cd_store_due_sql_for(enum cd_store_engine e, enum cd_due_kind k, enum cd_trigger t,
+			  int cap, char *sql, size_t len)
+{
+	if (e == CD_STORE_POSTGRESQL)
+		due_sql_pg(k, t, cap, sql, len);
+	else
+		due_sql_sqlite(k, t, cap, sql, len);
+}
+
+void cd_store_due_sql(enum cd_due_kind k, enum cd_trigger t, int cap, char *sql, size_t len)
+{
+	due_sql_sqlite(k, t, cap, sql, len);
+}
+
 /* Copy a row's strings into one block: a due order costs one malloc,
  * not twelve. NULL columns stay NULL. Returns 0 or CD_ENOMEM. */
 static int read_order(struct cd_db_stmt *s, struct cd_due_order *o)
@@ -196,7 +278,8 @@ int cd_store_due_batch(struct cd_store *st, const struct cd_store_due_query *q,
 
 	*n = 0;
 	*more = 0;
-	cd_store_due_sql(q->kind, q->trigger, q->cap_since != 0, sql, sizeof(sql));
+	cd_store_due_sql_for(cd_db_engine(st), q->kind, q->trigger, q->cap_since != 0, sql,
+			     sizeof(sql));
 	if (q->kind == CD_DUE_REMINDER) {
 		channels_json(&json, q->no_reminder, q->no_reminder ? q->nno_reminder : 0);
 		if (json.oom) {
@@ -300,7 +383,11 @@ int64_t cd_store_due_change_mark(struct cd_store *st, enum cd_due_kind k)
 {
 	int64_t v = 0;
 
-	if (one_int(st, k == CD_DUE_APOLOGY ? "SELECT max(id) FROM feedback"
+	/* PostgreSQL: every transaction older than this one's horizon has
+	 * ended, so what a pass reads from here on includes all it wrote */
+	if (one_int(st, cd_db_engine(st) == CD_STORE_POSTGRESQL
+		    ? "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+		    : k == CD_DUE_APOLOGY ? "SELECT max(id) FROM feedback"
 		    : "SELECT max(seq) FROM order_changes", 0, &v) <= 0)
 		return 0;
 	return v;
@@ -352,8 +439,12 @@ int cd_store_due_save_position(struct cd_store *st, const char *campaign, enum c
 
 	if (!params)
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
-	s = cd_db_cached(st, "INSERT OR REPLACE INTO scan_state(campaign, kind, params, hwm, mark)"
-			 " VALUES (?1, ?2, ?3, ?4, ?5)");
+	s = cd_db_cached(st, CD_DB_PICK(st, "INSERT OR REPLACE INTO scan_state(campaign, kind,"
+					" params, hwm, mark) VALUES (?1, ?2, ?3, ?4, ?5)",
+					"INSERT INTO scan_state(campaign, kind, params, hwm, mark)"
+					" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (campaign, kind)"
+					" DO UPDATE SET params = excluded.params, hwm = excluded.hwm,"
+					" mark = excluded.mark"));
 	if (s) {
 		cd_db_bind_text(s, 1, campaign);
 		cd_db_bind_text(s, 2, kind_value(k));
@@ -381,8 +472,11 @@ int cd_store_due_remember_waiting(struct cd_store *st, const char *campaign,
 {
 	struct cd_db_stmt *s;
 
-	s = cd_db_cached(st, "INSERT INTO waiting(campaign, kind, order_id, seen)"
-			 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET seen = excluded.seen");
+	s = cd_db_cached(st, CD_DB_PICK(st, "INSERT INTO waiting(campaign, kind, order_id, seen)"
+					" VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET seen = excluded.seen",
+					"INSERT INTO waiting(campaign, kind, order_id, seen)"
+					" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (campaign, kind, order_id)"
+					" DO UPDATE SET seen = excluded.seen"));
 	if (s) {
 		cd_db_bind_text(s, 1, campaign);
 		cd_db_bind_text(s, 2, kind_value(k));
@@ -394,7 +488,8 @@ int cd_store_due_remember_waiting(struct cd_store *st, const char *campaign,
 
 int cd_store_due_forget_changes(struct cd_store *st, int64_t before, struct cd_error *err)
 {
-	struct cd_db_stmt *s = cd_db_cached(st, "DELETE FROM order_changes WHERE seq < ?1");
+	struct cd_db_stmt *s = cd_db_cached(st, CD_DB_PICK(st, "DELETE FROM order_changes WHERE seq < ?1",
+							  "DELETE FROM order_changes WHERE xact < ?1"));
 
 	if (s)
 		cd_db_bind_int(s, 1, before);

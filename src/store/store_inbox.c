@@ -60,8 +60,10 @@ int cd_store_message_by_token(struct cd_store *st, const char *token,
 int cd_store_message_last_to(struct cd_store *st, const char *addr,
 			     struct cd_sent_message *m)
 {
-	return find(st, "SELECT id, order_id, recipient FROM messages WHERE recipient = ?1"
-		    " COLLATE NOCASE AND state IN ('sent','sending') ORDER BY id DESC LIMIT 1",
+	return find(st, CD_DB_PICK(st, "SELECT id, order_id, recipient FROM messages WHERE recipient = ?1"
+				   " COLLATE NOCASE AND state IN ('sent','sending') ORDER BY id DESC LIMIT 1",
+				   "SELECT id, order_id, recipient FROM messages WHERE lower(recipient)"
+				   " = lower(?1) AND state IN ('sent','sending') ORDER BY id DESC LIMIT 1"),
 		    addr, m);
 }
 
@@ -114,14 +116,20 @@ int cd_store_suppress_first(struct cd_store *st, const char *email, const char *
 	return 0;
 }
 
+/* Soft bounces to an address (M and N its two matches) since its last
+ * sign of life. */
+#define SOFT_BOUNCES(M, N) \
+	"SELECT count(*) FROM events e JOIN messages m ON m.id = e.message" \
+	" WHERE " M " AND e.kind = 'bounced' AND e.detail LIKE 'soft%'" \
+	" AND e.at >= coalesce((SELECT max(r.at) FROM events r JOIN messages n" \
+	"  ON n.id = r.message WHERE " N \
+	"  AND r.kind IN ('replied', 'auto_reply')), 0)"
+
 int64_t cd_store_soft_bounces_in_a_row(struct cd_store *st, const char *addr)
 {
-	struct cd_db_stmt *s = cd_db_cached(st,
-		"SELECT count(*) FROM events e JOIN messages m ON m.id = e.message"
-		" WHERE m.recipient = ?1 COLLATE NOCASE AND e.kind = 'bounced' AND e.detail LIKE 'soft%'"
-		" AND e.at >= coalesce((SELECT max(r.at) FROM events r JOIN messages n"
-		"  ON n.id = r.message WHERE n.recipient = ?1 COLLATE NOCASE"
-		"  AND r.kind IN ('replied', 'auto_reply')), 0)");
+	struct cd_db_stmt *s = cd_db_cached(st, CD_DB_PICK(st,
+		SOFT_BOUNCES("m.recipient = ?1 COLLATE NOCASE", "n.recipient = ?1 COLLATE NOCASE"),
+		SOFT_BOUNCES("lower(m.recipient) = lower(?1)", "lower(n.recipient) = lower(?1)")));
 	int64_t n = CD_ESTORE;
 
 	if (!s)

@@ -78,9 +78,13 @@ int cd_store_inbox_count(struct cd_store *st, int64_t *counts, int64_t *waiting,
 	memset(counts, 0, sizeof(*counts) * CD_INBOX_NREASONS);
 	if (waiting)
 		*waiting = 0;
-	s = cd_db_cached(st, "SELECT r.kind, count(*), sum(s.email IS NULL) FROM replies r"
+	s = cd_db_cached(st, CD_DB_PICK(st,
+			 "SELECT r.kind, count(*), sum(s.email IS NULL) FROM replies r"
 			 " LEFT JOIN suppressions s ON s.email = r.sender"
-			 " WHERE r.message IS NULL AND r.kind IN " KINDS " GROUP BY r.kind");
+			 " WHERE r.message IS NULL AND r.kind IN " KINDS " GROUP BY r.kind",
+			 "SELECT r.kind, count(*), sum((s.email IS NULL)::int) FROM replies r"
+			 " LEFT JOIN suppressions s ON lower(s.email) = lower(r.sender)"
+			 " WHERE r.message IS NULL AND r.kind IN " KINDS " GROUP BY r.kind"));
 	if (!s)
 		return cd_store_fail(st, err, "cannot count inbox mails left for a human");
 	while ((rc = cd_db_step(s)) == CD_DB_ROW) {
@@ -105,15 +109,22 @@ int cd_store_inbox_list(struct cd_store *st, enum cd_inbox_reason reason, int64_
 	struct cd_db_stmt *s;
 	int rc;
 
-	s = cd_db_cached(st, "SELECT r.id, r.kind, coalesce(r.sender, ''), coalesce(r.subject, ''),"
+	s = cd_db_cached(st, CD_DB_PICK(st,
+			 "SELECT r.id, r.kind, coalesce(r.sender, ''), coalesce(r.subject, ''),"
 			 " coalesce(r.body, ''), r.received, s.email IS NOT NULL FROM replies r"
 			 " LEFT JOIN suppressions s ON s.email = r.sender"
 			 " WHERE r.message IS NULL AND r.kind IN " KINDS " AND (?1 IS NULL OR r.kind = ?1)"
-			 " ORDER BY r.received DESC, r.id DESC LIMIT ?2");
+			 " ORDER BY r.received DESC, r.id DESC LIMIT ?2",
+			 "SELECT r.id, r.kind, coalesce(r.sender, ''), coalesce(r.subject, ''),"
+			 " coalesce(r.body, ''), r.received, (s.email IS NOT NULL)::int FROM replies r"
+			 " LEFT JOIN suppressions s ON lower(s.email) = lower(r.sender)"
+			 " WHERE r.message IS NULL AND r.kind IN " KINDS
+			 " AND (?1::text IS NULL OR r.kind = ?1)"
+			 " ORDER BY r.received DESC, r.id DESC LIMIT ?2"));
 	if (!s)
 		return cd_store_fail(st, err, "cannot list inbox mails left for a human");
 	cd_db_bind_text(s, 1, reason < CD_INBOX_NREASONS ? names[reason] : NULL);
-	cd_db_bind_int(s, 2, limit > 0 ? limit : -1);
+	cd_db_bind_int(s, 2, limit > 0 ? limit : INT64_MAX);
 	while ((rc = cd_db_step(s)) == CD_DB_ROW) {
 		struct cd_inbox_mail m = {
 			.id = cd_db_int(s, 0),

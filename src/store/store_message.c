@@ -229,8 +229,10 @@ int64_t cd_store_message_domain_sent_since(struct cd_store *st, const char *doma
 int64_t cd_store_message_customer_count(struct cd_store *st, const char *email,
 					int64_t since, struct cd_error *err)
 {
-	return count(st, "SELECT count(*) FROM messages WHERE created >= ?1"
-		     " AND recipient = ?2 COLLATE NOCASE AND state NOT IN ('held','failed')",
+	return count(st, CD_DB_PICK(st, "SELECT count(*) FROM messages WHERE created >= ?1"
+				    " AND recipient = ?2 COLLATE NOCASE AND state NOT IN ('held','failed')",
+				    "SELECT count(*) FROM messages WHERE created >= ?1"
+				    " AND lower(recipient) = lower(?2) AND state NOT IN ('held','failed')"),
 		     since, email, err);
 }
 

@@ -9,19 +9,25 @@
 #include "candor/store_order.h"
 #include "db.h"
 
-static const char sql_upsert_order[] =
-	"INSERT INTO orders(order_id, channel, customer_id, first_name, name, email,"
-	" locale, country, timezone, items, total, currency, purchased, shipped,"
-	" delivered, status, updated) VALUES (?1, coalesce(?2, 'web'), ?3, ?4, ?5, ?6,"
-	" ?7, ?8, ?9, coalesce(?10, '[]'), ?11, ?12, ?13, ?14, ?15, coalesce(?16, 'open'), ?17)"
-	" ON CONFLICT(order_id) DO UPDATE SET channel = coalesce(?2, channel),"
-	" customer_id = coalesce(?3, customer_id), first_name = coalesce(?4, first_name),"
-	" name = coalesce(?5, name), email = coalesce(?6, email), locale = coalesce(?7, locale),"
-	" country = coalesce(?8, country), timezone = coalesce(?9, timezone),"
-	" items = coalesce(?10, items), total = coalesce(?11, total),"
-	" currency = coalesce(?12, currency), purchased = coalesce(?13, purchased),"
-	" shipped = coalesce(?14, shipped), delivered = coalesce(?15, delivered),"
-	" status = coalesce(?16, status), updated = ?17";
+/* On conflict, the row as stored is T's: bare column names in SQLite,
+ * which PostgreSQL would find ambiguous beside "excluded". */
+#define UPSERT_ORDER(T) \
+	"INSERT INTO orders(order_id, channel, customer_id, first_name, name, email," \
+	" locale, country, timezone, items, total, currency, purchased, shipped," \
+	" delivered, status, updated) VALUES (?1, coalesce(?2, 'web'), ?3, ?4, ?5, ?6," \
+	" ?7, ?8, ?9, coalesce(?10, '[]'), ?11, ?12, ?13, ?14, ?15, coalesce(?16, 'open'), ?17)" \
+	" ON CONFLICT(order_id) DO UPDATE SET channel = coalesce(?2, " T "channel)," \
+	" customer_id = coalesce(?3, " T "customer_id), first_name = coalesce(?4, " T "first_name)," \
+	" name = coalesce(?5, " T "name), email = coalesce(?6, " T "email)," \
+	" locale = coalesce(?7, " T "locale)," \
+	" country = coalesce(?8, " T "country), timezone = coalesce(?9, " T "timezone)," \
+	" items = coalesce(?10, " T "items), total = coalesce(?11, " T "total)," \
+	" currency = coalesce(?12, " T "currency), purchased = coalesce(?13, " T "purchased)," \
+	" shipped = coalesce(?14, " T "shipped), delivered = coalesce(?15, " T "delivered)," \
+	" status = coalesce(?16, " T "status), updated = ?17"
+
+static const char sql_upsert_order[] = UPSERT_ORDER("");
+static const char sql_upsert_order_pg[] = UPSERT_ORDER("orders.");
 
 static const char sql_add_feedback[] =
 	"INSERT INTO feedback(order_id, rating, comment, source, received)"
@@ -36,7 +42,8 @@ static void bind_given(struct cd_db_stmt *s, int i, const char *v)
 int cd_store_order_upsert(struct cd_store *st, const struct cd_order *o, int64_t updated,
 			  struct cd_error *err)
 {
-	struct cd_db_stmt *s = cd_db_cached(st, sql_upsert_order);
+	struct cd_db_stmt *s = cd_db_cached(st, CD_DB_PICK(st, sql_upsert_order,
+							  sql_upsert_order_pg));
 	const char *text[12] = {
 		o->id, o->channel, o->customer_id, o->first_name, o->name, o->email,
 		o->locale, o->country, o->timezone, o->items, o->total, o->currency,

@@ -52,21 +52,28 @@ static struct cd_db_stmt *prepare_on(struct cd_store *st, const char *sql, const
  * unsubscribed (events), and among the delivered ones feedback received
  * within the campaign window after the mail (?3), and positive (4-5);
  * review links clicked (the web endpoint's events). */
-static const char variant_sql[] =
-	"SELECT m.variant, count(*),"
-	" sum(b.id IS NOT NULL),"
-	" sum(EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind = 'replied')),"
-	" sum(EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind = 'unsubscribed')),"
-	" sum(b.id IS NULL AND EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id"
-	"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3)),"
-	" sum(b.id IS NULL AND EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id"
-	"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3 AND f.rating >= 4)),"
-	" sum(b.id IS NULL AND EXISTS (SELECT 1 FROM events e WHERE e.message = m.id"
-	"  AND e.kind = 'clicked'))"
-	" FROM messages m LEFT JOIN events b ON b.id = (SELECT min(id) FROM events x"
-	"  WHERE x.message = m.id AND x.kind = 'bounced')"
-	" WHERE m.campaign = ?1 AND m.kind = 'request' AND m.state = 'sent' AND m.created >= ?2"
-	" GROUP BY m.variant";
+/* B(x): a condition summed as 0 or 1, which SQLite does as is and
+ * PostgreSQL after a cast. */
+#define VARIANT_SQL(B) \
+	"SELECT m.variant, count(*)," \
+	" sum(" B("b.id IS NOT NULL") ")," \
+	" sum(" B("EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind = 'replied')") ")," \
+	" sum(" B("EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind = 'unsubscribed')") ")," \
+	" sum(" B("b.id IS NULL AND EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id" \
+	"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3)") ")," \
+	" sum(" B("b.id IS NULL AND EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id" \
+	"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3 AND f.rating >= 4)") ")," \
+	" sum(" B("b.id IS NULL AND EXISTS (SELECT 1 FROM events e WHERE e.message = m.id" \
+	"  AND e.kind = 'clicked')") ")" \
+	" FROM messages m LEFT JOIN events b ON b.id = (SELECT min(id) FROM events x" \
+	"  WHERE x.message = m.id AND x.kind = 'bounced')" \
+	" WHERE m.campaign = ?1 AND m.kind = 'request' AND m.state = 'sent' AND m.created >= ?2" \
+	" GROUP BY m.variant"
+#define AS_IS(x) x
+#define AS_INT(x) "(" x ")::int"
+
+static const char variant_sql[] = VARIANT_SQL(AS_IS);
+static const char variant_sql_pg[] = VARIANT_SQL(AS_INT);
 
 struct variant_ctx {
 	int (*fn)(void *arg, const struct cd_variant_counts *c);
@@ -89,7 +96,7 @@ int cd_store_variant_counts(struct cd_store *st, const char *campaign, int64_t s
 			    int64_t window,
 			    int (*fn)(void *arg, const struct cd_variant_counts *c), void *arg)
 {
-	struct cd_db_stmt *s = prepare_on(st, variant_sql, campaign);
+	struct cd_db_stmt *s = prepare_on(st, CD_DB_PICK(st, variant_sql, variant_sql_pg), campaign);
 	struct variant_ctx x = { fn, arg };
 
 	if (s) {
@@ -99,21 +106,24 @@ int cd_store_variant_counts(struct cd_store *st, const char *campaign, int64_t s
 	return each_row(s, variant_row, &x);
 }
 
+/* Replies to apologies, feedback left after one, and how many rated
+ * higher than the feedback that started it. */
+#define APOLOGY_SQL(B) \
+	"SELECT sum(" B("EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind = 'replied')") ")," \
+	" sum(" B("EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id" \
+	"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3)") ")," \
+	" sum(" B("EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id" \
+	"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3" \
+	"  AND f.rating > (SELECT min(rating) FROM feedback g WHERE g.order_id = m.order_id" \
+	"   AND g.received <= m.sent_at))") ")" \
+	" FROM messages m WHERE m.campaign = ?1 AND m.kind = 'request'" \
+	" AND m.state = 'sent' AND m.created >= ?2"
+
 int cd_store_apology_counts(struct cd_store *st, const char *campaign, int64_t since,
 			    int64_t window, struct cd_apology_counts *out)
 {
-	/* feedback left after the apology, and how many rated higher than
-	 * the feedback that started it */
-	struct cd_db_stmt *s = prepare_on(st,
-		"SELECT sum(EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind = 'replied')),"
-		" sum(EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id"
-		"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3)),"
-		" sum(EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = m.order_id"
-		"  AND f.received > m.sent_at AND f.received <= m.sent_at + ?3"
-		"  AND f.rating > (SELECT min(rating) FROM feedback g WHERE g.order_id = m.order_id"
-		"   AND g.received <= m.sent_at)))"
-		" FROM messages m WHERE m.campaign = ?1 AND m.kind = 'request'"
-		" AND m.state = 'sent' AND m.created >= ?2", campaign);
+	struct cd_db_stmt *s = prepare_on(st, CD_DB_PICK(st, APOLOGY_SQL(AS_IS), APOLOGY_SQL(AS_INT)),
+					  campaign);
 	int rc;
 
 	if (!s)

@@ -28,11 +28,17 @@ int cd_store_web_find(struct cd_store *st, const char *token, struct cd_web_mess
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	s = cd_db_cached(st, "SELECT m.id, m.order_id, m.campaign, m.kind, m.recipient,"
+	s = cd_db_cached(st, CD_DB_PICK(st,
+			 "SELECT m.id, m.order_id, m.campaign, m.kind, m.recipient,"
 			 " o.channel, o.locale, o.items, s.reason, s.at"
 			 " FROM messages m LEFT JOIN orders o ON o.order_id = m.order_id"
 			 " LEFT JOIN suppressions s ON s.email = m.recipient"
-			 " WHERE m.token = ?1");
+			 " WHERE m.token = ?1",
+			 "SELECT m.id, m.order_id, m.campaign, m.kind, m.recipient,"
+			 " o.channel, o.locale, o.items, s.reason, s.at"
+			 " FROM messages m LEFT JOIN orders o ON o.order_id = m.order_id"
+			 " LEFT JOIN suppressions s ON lower(s.email) = lower(m.recipient)"
+			 " WHERE m.token = ?1"));
 	if (!s)
 		return cd_store_fail(st, err, "cannot look up a token");
 	cd_db_bind_text(s, 1, token);
@@ -104,7 +110,7 @@ int cd_store_web_unsubscribe(struct cd_store *st, const struct cd_web_message *m
 	/* the first reason stays, as in the inbox path (track.c) */
 	rc = run(st, "INSERT INTO suppressions(email, reason, detail, at)"
 		 " VALUES (?5, 'unsubscribed', ?3, ?4)"
-		 " ON CONFLICT(email) DO NOTHING", m, detail, now, NULL, err);
+		 " ON CONFLICT DO NOTHING", m, detail, now, NULL, err);
 	if (rc == 0)
 		rc = run(st, "INSERT INTO events(message, order_id, kind, detail, at)"
 			 " SELECT ?1, ?2, 'unsubscribed', ?3, ?4 WHERE NOT EXISTS"
@@ -125,13 +131,17 @@ int cd_store_web_undo(struct cd_store *st, const struct cd_web_message *m, int64
 
 	if ((rc = cd_store_begin(st, err)) < 0)
 		return rc;
-	rc = run(st, "DELETE FROM suppressions WHERE email = ?5 AND reason = 'unsubscribed'"
-		 " AND at >= ?4", m, "", since, &lifted, err);
+	rc = run(st, CD_DB_PICK(st, "DELETE FROM suppressions WHERE email = ?5"
+				" AND reason = 'unsubscribed' AND at >= ?4",
+				"DELETE FROM suppressions WHERE lower(email) = lower(?5)"
+				" AND reason = 'unsubscribed' AND at >= ?4"), m, "", since, &lifted, err);
 	/* the scheduler passed over this customer's orders while suppressed;
 	 * touching them lets it look again (as cd_store_unsuppress does) */
 	if (rc == 0 && lifted)
-		rc = run(st, "UPDATE orders SET updated = updated WHERE email = ?5 COLLATE NOCASE",
-			 m, "", now, NULL, err);
+		rc = run(st, CD_DB_PICK(st, "UPDATE orders SET updated = updated"
+					" WHERE email = ?5 COLLATE NOCASE",
+					"UPDATE orders SET updated = updated"
+					" WHERE lower(email) = lower(?5)"), m, "", now, NULL, err);
 	if (rc == 0 && lifted)
 		rc = run(st, "INSERT INTO events(message, order_id, kind, detail, at)"
 			 " VALUES (?1, ?2, 'resubscribed', ?3, ?4)", m, "undone on the web page",
@@ -211,9 +221,13 @@ int cd_store_web_counts(struct cd_store *st, struct cd_web_counts *c, struct cd_
 	if (rc < 0)
 		return rc == CD_ENOMEM ? cd_error_set(err, rc, NULL, 0, "out of memory")
 			: cd_store_fail(st, err, "cannot count held messages");
-	if (!(s = cd_db_cached(st, "SELECT key, CAST(value AS TEXT) FROM meta"
+	/* PostgreSQL keeps meta values as bytea, which the engine decodes */
+	if (!(s = cd_db_cached(st, CD_DB_PICK(st, "SELECT key, CAST(value AS TEXT) FROM meta"
 			       " WHERE (key >= 'last_ok:' AND key < 'last_ok;')"
-			       " OR (key >= 'metric:' AND key < 'metric;') ORDER BY key")))
+			       " OR (key >= 'metric:' AND key < 'metric;') ORDER BY key",
+			       "SELECT key, value FROM meta"
+			       " WHERE (key >= 'last_ok:' AND key < 'last_ok;')"
+			       " OR (key >= 'metric:' AND key < 'metric;') ORDER BY key"))))
 		return cd_store_fail(st, err, "cannot read marks");
 	rc = 0;
 	while (rc == 0 && (rc = cd_db_step(s)) == CD_DB_ROW)

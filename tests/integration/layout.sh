@@ -40,6 +40,13 @@ else
 	not_ok "sqlite3 outside src/store/: $(echo $out)"
 fi
 
+out=$(grep -rln '<libpq-fe.h>\|PGconn\|PQexec' src | grep -v '^src/store/' || true)
+if [ -z "$out" ]; then
+	ok "no libpq outside src/store/"
+else
+	not_ok "libpq outside src/store/: $(echo $out)"
+fi
+
 out=$(grep -rln 'cd_store_db\b\|cd_store_prepare_cached\|cd_store_int\b\|cd_store_exec\b\|"[A-Z]* [A-Za-z_(]* FROM \|INSERT INTO\|UPDATE [a-z_]* SET\|DELETE FROM' src include | grep -v '^src/store/' || true)
 if [ -z "$out" ]; then
 	ok "no SQL text or raw handle outside src/store/"
