@@ -15,6 +15,7 @@
 #include "candor/config.h"
 #include "candor/util.h"
 #include "ctl.h"
+#include "ctl_lint.h"
 
 #define LINT_USAGE 2
 #define MAX_INPUT (64 * 1024 * 1024)
@@ -23,12 +24,16 @@ static int lint_usage(FILE *out)
 {
 	fprintf(out, "Usage: candorctl lint [--format text|json] [--pack NAME]... [--packs-dir DIR]\n"
 		"                      [--channel NAME] [--whole] FILE|-\n"
+		"       candorctl lint [...] --stats [--no-misses] CORPUS.tsv\n"
 		"Check wording for bought, gated or pressured reviews. Each line of a text\n"
 		"file is checked on its own; files ending in .html, .htm or .mustache (or\n"
 		"any file with --whole) are checked as one document, HTML tags and\n"
 		"Mustache tags ignored. --pack limits the check to those packs (default:\n"
 		"all in DIR, default %s); --channel also applies that sales\n"
 		"channel's rules (amazon: only Amazon links).\n"
+		"--stats checks every row of a labelled corpus (id, lang, label, family,\n"
+		"text) and prints recall and false alarms by language and family, then\n"
+		"the misses (--no-misses: the figures only).\n"
 		"Exit status: 0 clean, 1 a violation found, 2 usage or input error.\n",
 		cd_config_default_packs());
 	return out == stdout ? 0 : LINT_USAGE;
@@ -38,7 +43,7 @@ struct lint_args {
 	const char *format, *dir, *channel, *file;
 	const char *packs[32];
 	size_t npacks;
-	int whole;
+	int whole, stats, no_misses;
 };
 
 static int parse_lint_args(int argc, char **argv, struct lint_args *a)
@@ -49,6 +54,8 @@ static int parse_lint_args(int argc, char **argv, struct lint_args *a)
 		{ "packs-dir", required_argument, NULL, 'd' },
 		{ "channel", required_argument, NULL, 'C' },
 		{ "whole", no_argument, NULL, 'w' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "no-misses", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -68,6 +75,8 @@ static int parse_lint_args(int argc, char **argv, struct lint_args *a)
 		case 'd': a->dir = optarg; break;
 		case 'C': a->channel = optarg; break;
 		case 'w': a->whole = 1; break;
+		case 's': a->stats = 1; break;
+		case 'S': a->no_misses = 1; break;
 		case 'h': return lint_usage(stdout);
 		default: return lint_usage(stderr);
 		}
@@ -178,6 +187,11 @@ int ctl_cmd_lint(const char *config, int argc, char **argv)
 	rc = LINT_USAGE;
 	if (cd_compliance_load(a.dir, a.npacks ? a.packs : NULL, a.npacks, &c, &errs) < 0) {
 		ctl_print_errors(&errs);
+		goto out;
+	}
+	if (a.stats) {
+		o.channel = a.channel;
+		rc = ctl_lint_stats(c, &o, a.file, !a.no_misses);
 		goto out;
 	}
 	if (cd_util_read_file(a.file, MAX_INPUT, &text, &len, &err) < 0) {
