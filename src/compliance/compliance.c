@@ -128,16 +128,6 @@ int cc_build(struct cd_compliance *c)
 
 /* ---- matching ---------------------------------------------------------- */
 
-struct match {
-	uint32_t start, end;   /* normalized byte offsets, end exclusive */
-	int list;
-};
-
-struct matches {
-	struct match *m;
-	size_t n, cap;
-};
-
 /* A letter or digit of a script that writes spaces between words. */
 static int word_char(const char *s, size_t len, size_t at)
 {
@@ -177,7 +167,7 @@ static int bounded(const struct cc_term *t, const char *s, size_t len, size_t st
 	return 1;
 }
 
-static int scan(const struct cd_compliance *c, const char *s, size_t len, struct matches *ms)
+static int scan(const struct cd_compliance *c, const char *s, size_t len, struct cc_matches *ms)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	const uint32_t *delta = c->delta;
@@ -197,7 +187,7 @@ static int scan(const struct cd_compliance *c, const char *s, size_t len, struct
 					continue;
 				if (CD_GROW(ms->m, ms->n, ms->cap) < 0)
 					return CD_ENOMEM;
-				ms->m[ms->n++] = (struct match){ (uint32_t)start, (uint32_t)(i + 1), term->list };
+				ms->m[ms->n++] = (struct cc_match){ (uint32_t)start, (uint32_t)(i + 1), term->list };
 			}
 			if (!c->dict[o])
 				break;
@@ -208,7 +198,7 @@ static int scan(const struct cd_compliance *c, const char *s, size_t len, struct
 
 static int by_start(const void *a, const void *b)
 {
-	const struct match *x = a, *y = b;
+	const struct cc_match *x = a, *y = b;
 
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
@@ -217,23 +207,23 @@ static int by_start(const void *a, const void *b)
 
 /* Drop matches lying inside a match of a shadowing list ("happy" in "not
  * happy"). MS is sorted by start. */
-static void shadow(const struct cd_compliance *c, struct matches *ms)
+static void shadow(const struct cd_compliance *c, struct cc_matches *ms)
 {
 	size_t w = 0;
 
 	for (size_t i = 0; i < ms->n; i++) {
-		const struct match *m = &ms->m[i];
+		const struct cc_match *m = &ms->m[i];
 		int hidden = 0;
 
 		for (size_t j = i; j-- > 0 && !hidden && ms->m[j].start + 256 > m->start;) {
-			const struct match *o = &ms->m[j];
+			const struct cc_match *o = &ms->m[j];
 
 			hidden = c->lists[o->list].shadows && o->list != m->list &&
 				 o->start <= m->start && o->end >= m->end &&
 				 o->end - o->start > m->end - m->start;
 		}
 		for (size_t j = i + 1; j < ms->n && !hidden && ms->m[j].start == m->start; j++) {
-			const struct match *o = &ms->m[j];
+			const struct cc_match *o = &ms->m[j];
 
 			hidden = c->lists[o->list].shadows && o->list != m->list && o->end >= m->end &&
 				 o->end - o->start > m->end - m->start;
@@ -244,13 +234,25 @@ static void shadow(const struct cd_compliance *c, struct matches *ms)
 	ms->n = w;
 }
 
+int cc_find(const struct cd_compliance *c, const char *s, size_t len, struct cc_matches *ms)
+{
+	int rc;
+
+	ms->n = 0;
+	if ((rc = scan(c, s, len, ms)) < 0 || ms->n == 0)
+		return rc;
+	qsort(ms->m, ms->n, sizeof(*ms->m), by_start);
+	shadow(c, ms);
+	return 0;
+}
+
 /* ---- judging the rules ---------------------------------------------------- */
 
 struct doc {
 	const char *orig;
 	size_t olen;
 	const struct cd_normtext *n;
-	const struct matches *ms;
+	const struct cc_matches *ms;
 	size_t *bounds;       /* sentence ends, sorted */
 	size_t nbounds;
 };
@@ -268,18 +270,25 @@ static int is_boundary(const char *s, size_t len, size_t i)
 	       (unsigned char)s[i + 2] == 0x82;
 }
 
-static int find_bounds(struct doc *d)
+int cc_sentence_ends(const char *s, size_t len, size_t **bounds, size_t *n)
 {
 	size_t cap = 0;
 
-	for (size_t i = 0; i < d->n->len; i++) {
-		if (!is_boundary(d->n->s, d->n->len, i))
+	*bounds = NULL;
+	*n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (!is_boundary(s, len, i))
 			continue;
-		if (CD_GROW(d->bounds, d->nbounds, cap) < 0)
+		if (CD_GROW(*bounds, *n, cap) < 0)
 			return CD_ENOMEM;
-		d->bounds[d->nbounds++] = i;
+		(*bounds)[(*n)++] = i;
 	}
 	return 0;
+}
+
+static int find_bounds(struct doc *d)
+{
+	return cc_sentence_ends(d->n->s, d->n->len, &d->bounds, &d->nbounds);
 }
 
 /* How many sentence ends lie before byte AT. */
@@ -310,7 +319,7 @@ static size_t chars(const struct doc *d, size_t a, size_t b)
 
 /* The first match (by start) of LIST at or after byte FROM, or NULL. The
  * matches are sorted by start; this walks from a binary-searched point. */
-static const struct match *first_from(const struct doc *d, size_t from, size_t *idx)
+static const struct cc_match *first_from(const struct doc *d, size_t from, size_t *idx)
 {
 	size_t lo = 0, hi = d->ms->n;
 
@@ -375,14 +384,13 @@ static void line_col(const char *s, size_t at, int *line, int *col)
 	}
 }
 
-/* A finding over bytes [O_START, O_END) of the original. */
-static int add_finding_orig(const struct doc *d, const struct cc_rule *r, size_t o_start,
-			    size_t o_end, struct cd_findings *f)
+int cc_add_finding(const char *orig, size_t olen, const struct cc_rule *r, size_t o_start,
+		   size_t o_end, struct cd_findings *f)
 {
 	struct cd_finding *x;
 	size_t n;
 
-	while (o_end < d->olen && ((unsigned char)d->orig[o_end] & 0xC0) == 0x80)
+	while (o_end < olen && ((unsigned char)orig[o_end] & 0xC0) == 0x80)
 		o_end++;
 	/* one finding per rule and place; findings come in text order, so
 	 * looking back a little is enough */
@@ -396,16 +404,22 @@ static int add_finding_orig(const struct doc *d, const struct cc_rule *r, size_t
 				  .message = r->message, .suggestion = r->suggestion,
 				  .start = o_start, .end = o_end };
 	f->errors += r->error;
-	line_col(d->orig, o_start, &x->line, &x->column);
+	line_col(orig, o_start, &x->line, &x->column);
 	n = o_end - o_start < sizeof(x->excerpt) - 1 ? o_end - o_start : sizeof(x->excerpt) - 1;
-	while (n > 0 && n < o_end - o_start && ((unsigned char)d->orig[o_start + n] & 0xC0) == 0x80)
+	while (n > 0 && n < o_end - o_start && ((unsigned char)orig[o_start + n] & 0xC0) == 0x80)
 		n--;
-	memcpy(x->excerpt, d->orig + o_start, n);
+	memcpy(x->excerpt, orig + o_start, n);
 	x->excerpt[n] = '\0';
 	for (char *p = x->excerpt; *p; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
 	return 0;
+}
+
+static int add_finding_orig(const struct doc *d, const struct cc_rule *r, size_t o_start,
+			    size_t o_end, struct cd_findings *f)
+{
+	return cc_add_finding(d->orig, d->olen, r, o_start, o_end, f);
 }
 
 /* A finding over bytes [NSTART, NEND) of the normalized text. */
@@ -418,7 +432,7 @@ static int add_finding(const struct doc *d, const struct cc_rule *r, size_t nsta
 static int judge_any(const struct doc *d, const struct cc_rule *r, struct cd_findings *f)
 {
 	for (size_t i = 0; i < d->ms->n; i++) {
-		const struct match *m = &d->ms->m[i];
+		const struct cc_match *m = &d->ms->m[i];
 		size_t a, b;
 
 		if (!in_lists(m->list, r->lists, r->nlists))
@@ -431,10 +445,10 @@ static int judge_any(const struct doc *d, const struct cc_rule *r, struct cd_fin
 }
 
 /* Do A and B stand close enough for rule R? */
-static int close_enough(const struct doc *d, const struct cc_rule *r, const struct match *a,
-			const struct match *b)
+static int close_enough(const struct doc *d, const struct cc_rule *r, const struct cc_match *a,
+			const struct cc_match *b)
 {
-	const struct match *x = a->start <= b->start ? a : b, *y = x == a ? b : a;
+	const struct cc_match *x = a->start <= b->start ? a : b, *y = x == a ? b : a;
 	size_t gap = y->start > x->end ? chars(d, x->end, y->start) : 0;
 	int same = sentence_of(d, x->start) == sentence_of(d, y->start);
 
@@ -450,14 +464,14 @@ static int judge_near(const struct doc *d, const struct cc_rule *r, struct cd_fi
 	size_t reach = (size_t)(r->within > SENTENCE_MAX ? r->within : SENTENCE_MAX) * 4;
 
 	for (size_t i = 0; i < d->ms->n; i++) {
-		const struct match *a = &d->ms->m[i];
+		const struct cc_match *a = &d->ms->m[i];
 		size_t j;
 
 		if (a->list != r->lists[0])
 			continue;
 		for (first_from(d, back(a->start, reach), &j); j < d->ms->n &&
 		     d->ms->m[j].start <= a->end + reach; j++) {
-			const struct match *b = &d->ms->m[j];
+			const struct cc_match *b = &d->ms->m[j];
 			size_t s0, s1, lo, hi;
 
 			if (b->list != r->lists[1] || !close_enough(d, r, a, b))
@@ -476,15 +490,15 @@ static int judge_near(const struct doc *d, const struct cc_rule *r, struct cd_fi
 }
 
 /* For ALL: the nearest match of LIST to ANCHOR, not overlapping USED. */
-static const struct match *nearest(const struct doc *d, int list, const struct match *anchor,
-				   size_t reach, const struct match **used, int nused)
+static const struct cc_match *nearest(const struct doc *d, int list, const struct cc_match *anchor,
+				   size_t reach, const struct cc_match **used, int nused)
 {
-	const struct match *best = NULL;
+	const struct cc_match *best = NULL;
 	size_t j, bestd = (size_t)-1;
 
 	for (first_from(d, back(anchor->start, reach), &j); j < d->ms->n &&
 	     d->ms->m[j].start <= anchor->end + reach; j++) {
-		const struct match *m = &d->ms->m[j];
+		const struct cc_match *m = &d->ms->m[j];
 		size_t dist = m->start > anchor->start ? m->start - anchor->start
 						       : anchor->start - m->start;
 		int clash = 0;
@@ -506,14 +520,14 @@ static int judge_all(const struct doc *d, const struct cc_rule *r, struct cd_fin
 	size_t reach = (size_t)r->within * 4;
 
 	for (size_t i = 0; i < d->ms->n; i++) {
-		const struct match *used[RULE_MAX_LISTS] = { &d->ms->m[i] };
+		const struct cc_match *used[RULE_MAX_LISTS] = { &d->ms->m[i] };
 		size_t lo = used[0]->start, hi = used[0]->end;
 		int n = 1;
 
 		if (used[0]->list != r->lists[0])
 			continue;
 		for (; n < r->nlists; n++) {
-			const struct match *m = nearest(d, r->lists[n], used[0], reach, used, n);
+			const struct cc_match *m = nearest(d, r->lists[n], used[0], reach, used, n);
 
 			if (!m)
 				break;
@@ -603,26 +617,37 @@ static int judge(const struct cd_compliance *c, const struct doc *d,
 	return rc;
 }
 
+/* The model is the pack called "model": on unless a selection of packs
+ * leaves it out. */
+static int model_applies(const struct cd_compliance *c, const struct cd_check_opts *o)
+{
+	if (!c->model)
+		return 0;
+	for (size_t i = 0; o && o->packs && i < o->npacks; i++)
+		if (strcmp(o->packs[i], CD_COMPLIANCE_MODEL_PACK) == 0)
+			return 1;
+	return !o || !o->packs;
+}
+
 int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t len,
 			const struct cd_check_opts *opts, struct cd_findings *f)
 {
 	struct cd_normtext n = { 0 };
-	struct matches ms = { 0 };
+	struct cc_matches ms = { 0 };
 	struct doc d = { .orig = text, .olen = len, .n = &n, .ms = &ms };
 	int rc;
 
-	if (c->nrules == 0)
-		return 0; /* no pack, nothing to find: skip the normalizing */
+	if (c->nrules == 0 && !model_applies(c, opts))
+		return 0; /* nothing to find: skip the normalizing */
 
 	if ((rc = cd_normalize(text, len, opts && opts->mustache, &n)) < 0)
 		goto out;
-	if ((rc = scan(c, n.s, n.len, &ms)) < 0 || (rc = find_bounds(&d)) < 0)
+	if ((rc = cc_find(c, n.s, n.len, &ms)) < 0 || (rc = find_bounds(&d)) < 0)
 		goto out;
-	if (ms.n == 0)
+	if (ms.n > 0 && (rc = judge(c, &d, opts, f)) < 0)
 		goto out;
-	qsort(ms.m, ms.n, sizeof(*ms.m), by_start);
-	shadow(c, &ms);
-	rc = judge(c, &d, opts, f);
+	if (model_applies(c, opts))
+		rc = cc_model_check(c, text, len, &n, d.bounds, d.nbounds, f);
 out:
 	free(d.bounds);
 	free(ms.m);
@@ -658,6 +683,8 @@ const char *cd_compliance_no_reminder(const struct cd_compliance *c, char *const
 
 int cd_compliance_has_pack(const struct cd_compliance *c, const char *name)
 {
+	if (c->model && strcmp(name, CD_COMPLIANCE_MODEL_PACK) == 0)
+		return 1;
 	for (size_t i = 0; i < c->npacks; i++)
 		if (strcmp(c->packs[i], name) == 0)
 			return 1;
@@ -702,6 +729,7 @@ void cd_compliance_free(struct cd_compliance *c)
 	free(c->out);
 	free(c->dict);
 	free(c->hasout);
+	cc_model_free(c->model);
 	free(c);
 }
 

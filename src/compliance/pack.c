@@ -139,6 +139,18 @@ static void load_list(struct loader *ld, const config_setting_t *g)
 	}
 }
 
+int cc_load_lists(struct cd_compliance *c, const config_setting_t *setting, const char *file,
+		  struct cd_errors *errs)
+{
+	struct loader ld = { .c = c, .file = file, .errs = errs };
+
+	for (int i = 0; i < config_setting_length(setting); i++)
+		load_list(&ld, config_setting_get_elem(setting, (unsigned)i));
+	if (ld.oom)
+		return CD_ENOMEM;
+	return ld.failed ? CD_ECONFIG : 0;
+}
+
 /* ---- rules ----------------------------------------------------------- */
 
 /* A list of term-list names (ANY, NEAR, ALL, UNLESS) into OUT. Lists not

@@ -18,4 +18,14 @@ int ctl_lint_split_row(char *line, char *field[5]);
 int ctl_lint_stats(const struct cd_compliance *c, const struct cd_check_opts *o,
 		   const char *file, int list_misses);
 
+/* Print the model's features of every row of corpus FILE, one line each:
+ * id, lang, label, family, then "id:value" pairs (for
+ * scripts/train-compliance). Returns the exit code. */
+int ctl_lint_features(const struct cd_compliance *c, const char *file);
+
+/* Print the model's score of every row of corpus FILE: id, label, score
+ * (for scripts/train-compliance and the regression test). Returns the
+ * exit code. */
+int ctl_lint_scores(const struct cd_compliance *c, const char *file);
+
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "candor/buf.h"
 #include "candor/compliance.h"
 #include "candor/util.h"
 #include "ctl.h"
@@ -110,6 +111,7 @@ int ctl_lint_split_row(char *line, char *field[5])
 	}
 	if (n < 5 || strcmp(field[0], "id") == 0)
 		return -1;
+	field[4][strcspn(field[4], "\t")] = '\0'; /* further columns are not text */
 	unescape(field[4]);
 	return 0;
 }
@@ -207,5 +209,70 @@ out:
 	free(listbuf);
 	free(text);
 	free(st);
+	return rc;
+}
+
+int ctl_lint_features(const struct cd_compliance *c, const char *file)
+{
+	char *text = NULL, *line, *save = NULL;
+	struct cd_buf out = { 0 };
+	struct cd_error err;
+	int rc = 2;
+
+	if (cd_util_read_file(file, MAX_CORPUS, &text, NULL, &err) < 0) {
+		ctl_fail(&err);
+		return rc;
+	}
+	printf("# features_version=%d\n", CD_COMPLIANCE_FEATURES_VERSION);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *field[5];
+
+		if (ctl_lint_split_row(line, field) < 0)
+			continue;
+		out.len = 0;
+		if (cd_compliance_features(c, field[4], strlen(field[4]), &out) < 0) {
+			fprintf(stderr, "candorctl lint: out of memory\n");
+			goto out;
+		}
+		printf("%s\t%s\t%s\t%s\t%s\n", field[0], field[1], field[2], field[3],
+		       out.len ? out.data : "");
+	}
+	rc = 0;
+out:
+	cd_buf_free(&out);
+	free(text);
+	return rc;
+}
+
+int ctl_lint_scores(const struct cd_compliance *c, const char *file)
+{
+	char *text = NULL, *line, *save = NULL;
+	struct cd_error err;
+	int rc = 2;
+
+	if (!cd_compliance_has_pack(c, CD_COMPLIANCE_MODEL_PACK)) {
+		fprintf(stderr, "candorctl lint: --scores needs a model (--model FILE)\n");
+		return rc;
+	}
+	if (cd_util_read_file(file, MAX_CORPUS, &text, NULL, &err) < 0) {
+		ctl_fail(&err);
+		return rc;
+	}
+	printf("# threshold=%.6f\n", cd_compliance_model_threshold(c));
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *field[5];
+		double s;
+
+		if (ctl_lint_split_row(line, field) < 0)
+			continue;
+		if (cd_compliance_model_score(c, field[4], strlen(field[4]), &s) < 0) {
+			fprintf(stderr, "candorctl lint: out of memory\n");
+			goto out;
+		}
+		printf("%s\t%s\t%.6f\n", field[0], field[2], s);
+	}
+	rc = 0;
+out:
+	free(text);
 	return rc;
 }
