@@ -33,6 +33,7 @@ static const struct field schema[] = {
 	{ "database", K_STRING },
 	{ "templates", K_STRING },
 	{ "packs", K_STRING },
+	{ "compliance_model", K_STRING },
 	{ "log_level", K_STRING },
 	{ "poll_interval", K_STRING },
 	{ "transport", K_STRING },
@@ -916,6 +917,16 @@ static void load_top(struct loader *ld, struct cd_config *c,
 	s = get_string(ld, root, "", "packs", cd_config_default_packs(), 1);
 	c->packs = resolve_path(ld, s);
 	free(s);
+	/* the learned model: beside the packs unless named; "" turns it off */
+	s = config_setting_get_member(root, "compliance_model")
+	    ? get_string(ld, root, "", "compliance_model", "", 0) : NULL;
+	if (s && !*s)
+		c->compliance_model = s;
+	else if (s) {
+		c->compliance_model = resolve_path(ld, s);
+		free(s);
+	} else if (c->packs && !(c->compliance_model = cd_util_join_path(c->packs, "model.bin")))
+		ld->oom = ld->failed = 1;
 	t = get_choice(ld, root, "", "log_level", "info", levels, 8);
 	c->log_level = t < 0 ? CD_LOG_INFO : t;
 	c->poll_interval = get_duration(ld, root, "", "poll_interval", "5m");
@@ -1073,6 +1084,7 @@ void cd_config_free(struct cd_config *c)
 	free(c->database);
 	free(c->templates);
 	free(c->packs);
+	free(c->compliance_model);
 	free(c->path);
 	free(c);
 }

@@ -150,6 +150,7 @@ void cd_config_print(const struct cd_config *c, FILE *out)
 	put_string(out, "", "database", c->database);
 	put_string(out, "", "templates", c->templates);
 	put_string(out, "", "packs", c->packs);
+	put_string(out, "", "compliance_model", c->compliance_model);
 	put_string(out, "", "log_level", cd_log_level_name(c->log_level));
 	put_duration(out, "", "poll_interval", c->poll_interval);
 	put_string(out, "", "transport", transports[c->transport]);
