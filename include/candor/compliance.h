@@ -28,7 +28,7 @@
 
 /* What features.c emits; a model records the version it was trained on.
  * Bump it whenever the features change (and retrain). */
-#define CD_COMPLIANCE_FEATURES_VERSION 1
+#define CD_COMPLIANCE_FEATURES_VERSION 2
 
 /* The model file's name beside the packs, the default. */
 #define CD_COMPLIANCE_MODEL_FILE "model.bin"
@@ -91,8 +91,10 @@ int cd_compliance_load_concepts(const char *path, struct cd_compliance **out,
 				struct cd_errors *errs);
 
 /* For training: the features the model reads in TEXT (LEN bytes, one
- * window however long), as "id:value" pairs separated by spaces, appended
- * to OUT. C is a model's checker or one from cd_compliance_load_concepts.
+ * window however long), as "id:value" pairs separated by spaces (concept
+ * features "id:value:c"), then a tab and 1 or 0: whether a gate concept
+ * is present (without one, the model holds any text clean), appended to
+ * OUT. C is a model's checker or one from cd_compliance_load_concepts.
  * Returns 0 or CD_ENOMEM. */
 int cd_compliance_features(const struct cd_compliance *c, const char *text, size_t len,
 			   struct cd_buf *out);

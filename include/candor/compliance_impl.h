@@ -24,11 +24,28 @@ struct cc_term {
 	size_t len;
 	int list;
 	unsigned flags;
-	int32_t next;           /* next term ending in the same state, or -1 */
+	uint8_t word_start, word_end; /* its first, last character is a word's */
+	int32_t next;           /* next term ending in the same state or
+				 * node, or -1 */
+};
+
+#define CC_OUTPUT_BIT 0x80000000u /* in DENSE and EDGE_TO: the target has output */
+
+struct cc_state {
+	uint32_t edge;          /* its first edge */
+	uint32_t fail;
+	int32_t out;            /* first term ending here, or -1 */
+	uint32_t dict;          /* nearest state down the fail chain with output */
+	uint16_t nedges;
+	uint8_t hasout;         /* it or its fail chain has output */
 };
 
 struct cc_list {
 	char *name;
+	uint32_t hash;          /* FNV-1a of the name (without "model."), for
+				 * the model's features */
+	uint8_t group;          /* 0: the packs', 1: the model's concepts; a
+				 * list shadows only lists of its group */
 	int shadows;            /* hides other lists' matches inside its own */
 };
 
@@ -57,14 +74,22 @@ struct cd_compliance {
 	size_t nrules, caprules;
 	char **packs;
 	size_t npacks, cappacks;
-	/* the automaton: DELTA[state * NCLASSES + CLASS[byte]] */
-	uint8_t classes[256];
-	size_t nclasses, nstates;
-	uint32_t *delta;
-	int32_t *out;           /* first term ending in each state, or -1 */
-	uint32_t *dict;         /* nearest state down the fail chain with output */
-	uint8_t *hasout;        /* the state or its chain has output */
+	uint8_t classes[256];   /* bytes to the classes terms use; 0: the rest */
+	size_t nclasses;
+	/* the automaton, compact so it stays in cache: states numbered
+	 * breadth first; the first NDENSE (the shallow ones, where text
+	 * spends most bytes) have full rows DENSE[state * NCLASSES +
+	 * CLASS[byte]], the deeper ones their trie edges and a failure link */
+	size_t nstates, ndense;
+	uint32_t *dense;
+	struct cc_state *states;
+	uint8_t *edge_class;    /* edges of state s: [states[s].edge, +nedges) */
+	uint32_t *edge_to;
 	struct cc_model *model; /* the learned second stage, or NULL */
+	/* the model's concept lists, found in the same pass as the packs'
+	 * terms: lists [concept_base, concept_base + nconcepts) */
+	size_t concept_base, nconcepts;
+	uint64_t gate_mask;     /* concepts one of which the model needs to judge */
 };
 
 /* Term matches in normalized text. */
@@ -97,16 +122,23 @@ int cc_find(const struct cd_compliance *c, const char *s, size_t len, struct cc_
 int cc_sentence_ends(const char *s, size_t len, size_t **bounds, size_t *n);
 
 /* pack.c: the term lists of SETTING (a group of named lists, as a pack's
- * "terms") into C; problems go to ERRS naming FILE. Returns 0 or
- * CD_ECONFIG / CD_ENOMEM. */
+ * "terms") into C, each name with PREFIX before it (NULL: none; a prefix
+ * makes them the model's concepts, group 1); problems go to ERRS naming
+ * FILE. Returns 0 or CD_ECONFIG / CD_ENOMEM. */
 struct config_setting_t;
 int cc_load_lists(struct cd_compliance *c, const struct config_setting_t *setting,
-		  const char *file, struct cd_errors *errs);
+		  const char *file, const char *prefix, struct cd_errors *errs);
+
+/* compliance.c: free what cc_build made, so it can build again. */
+void cc_unbuild(struct cd_compliance *c);
+
+#define CC_CONCEPT_PREFIX "model."
 
 /* ---- the model: what features.c computes and model.c weighs ---------- */
 
 #define CC_FEATURES_VERSION CD_COMPLIANCE_FEATURES_VERSION
 #define CC_WINDOW_CHARS 400     /* longer texts are scored in windows of sentences */
+#define CC_SHORT 16             /* n-grams a short window counts as having */
 
 /* One feature occurrence: its hashed id and the normalized bytes it came
  * from. NGRAM occurrences count towards the length scaling; concept
@@ -115,22 +147,27 @@ struct cc_feat {
 	uint32_t id;
 	uint32_t start, end;
 	uint8_t ngram;
+	float w;                /* model.c: its weight, once scored */
+	int32_t slot;           /* model.c: its slot in the model, or -1 */
 };
 
 struct cc_feats {
 	struct cc_feat *f;
 	size_t n, cap;
 	size_t ngrams;          /* how many are n-grams */
+	int gate;               /* a gate concept is present: the model judges */
 	/* the concept matches, for explaining a verdict */
 	struct cc_matches concepts;
 };
 
 /* features.c: the features of normalized window [FROM, TO) of N, whose
- * sentence ends are BOUNDS (NBOUNDS), with concept lists of CONCEPTS.
- * F is emptied first. Returns 0 or CD_ENOMEM. */
-int cc_featurize(const struct cd_compliance *concepts, const struct cd_normtext *n,
+ * sentence ends are BOUNDS (NBOUNDS); ALL are C's term matches in the
+ * whole of N (cc_find), of which the concepts' count. F is emptied
+ * first; its concept matches hold concept numbers, not list numbers.
+ * Returns 0 or CD_ENOMEM. */
+int cc_featurize(const struct cd_compliance *c, const struct cd_normtext *n,
 		 size_t from, size_t to, const size_t *bounds, size_t nbounds,
-		 struct cc_feats *f);
+		 const struct cc_matches *all, struct cc_feats *f);
 
 void cc_feats_free(struct cc_feats *f);
 
@@ -141,16 +178,15 @@ uint32_t cc_concept_id(const char *name);
  * n-gram occurrences (counts scaled by the square root of the length). */
 double cc_ngram_value(size_t ngrams);
 
-/* model.c: score the text of D's normalized form with C's model; append a
- * finding for each window it holds to be a violation. */
+/* model.c: score ORIG (OLEN bytes), normalized as N with sentence ends
+ * BOUNDS and C's term matches ALL, with C's model; append a finding for
+ * each window it holds to be a violation. */
 int cc_model_check(const struct cd_compliance *c, const char *orig, size_t olen,
 		   const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
-		   struct cd_findings *f);
+		   const struct cc_matches *all, struct cd_findings *f);
 
 void cc_model_free(struct cc_model *m);
 
-/* model.c: the checker holding M's concept lists (borrowed). */
-const struct cd_compliance *cc_model_concepts(const struct cc_model *m);
 
 /* compliance.c: a finding of rule R over bytes [O_START, O_END) of the
  * original ORIG (OLEN bytes); one per rule and place. Returns 0 or

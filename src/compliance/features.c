@@ -1,12 +1,12 @@
 /*
  * features.c - what the learned model reads of a normalized text: hashed
- * word unigrams and bigrams, character n-grams of every word (3 to 5
- * characters, so "recensione", "recensioni" and "recenzja" share most of
- * theirs, which is what a stemmer would give us), Chinese and Japanese
- * character uni-, bi- and trigrams, and concepts from the model's own
- * multilingual term lists: which are present, and which pairs and triples
- * share a sentence ("review act + benefit + condition", "benefit +
- * independence").
+ * word unigrams and bigrams, Chinese and Japanese character uni-, bi- and
+ * trigrams, and concepts from the model's own multilingual term lists:
+ * which are present, and which pairs and triples share a sentence ("review
+ * act + benefit + condition", "benefit + independence"). The concept
+ * lists' stems ("recensi*", "opini*") stand in for a stemmer. Character
+ * n-grams of words were tried and dropped: across writers they did not
+ * help (author cross-validation) and cost most of the time.
  *
  * The training script never featurizes: it reads what this file emits
  * ("candorctl lint --features"), so training and checking cannot drift
@@ -24,11 +24,10 @@
 #include "candor/util.h"
 
 /* Namespaces, so a word, a bigram and an n-gram never share an id. */
-enum { NS_WORD = 'w', NS_BIGRAM = 'b', NS_CHAR = 'c', NS_CJK = 'j', NS_CONCEPT = 'k',
+enum { NS_WORD = 'w', NS_BIGRAM = 'b', NS_CJK = 'j', NS_CONCEPT = 'k',
        NS_CONCEPT2 = 'm', NS_SENT_PAIR = 's', NS_ORDER = 'o', NS_DOC_PAIR = 'd',
        NS_TRIPLE = 't' };
 
-#define MAX_WORD_CHARS 48
 #define MAX_LISTS 64
 
 /* ---- hashing ------------------------------------------------------------ */
@@ -48,6 +47,14 @@ static uint32_t fnv(uint32_t h, const void *p, size_t n)
 static uint32_t start_hash(char ns)
 {
 	return fnv(FNV_OFFSET, &ns, 1);
+}
+
+/* One more value into a hash. */
+static uint32_t mix(uint32_t h, uint32_t v)
+{
+	h ^= v;
+	h *= 0x9E3779B1u;
+	return h ^ (h >> 15);
 }
 
 /* Spread the bits (murmur3's finalizer); 0 is never an id. */
@@ -75,14 +82,18 @@ static int emit_ns(struct cc_feats *f, char ns, uint32_t id, size_t start, size_
 		f->f = p;
 		f->cap = cap;
 	}
-	f->f[f->n++] = (struct cc_feat){ finish(id), (uint32_t)start, (uint32_t)end, (uint8_t)ngram };
+	f->f[f->n++] = (struct cc_feat){ .id = finish(id), .start = (uint32_t)start, .end = (uint32_t)end,
+					.ngram = (uint8_t)ngram, .slot = -1 };
 	f->ngrams += (size_t)ngram;
 	return 0;
 }
 
+/* Counts scaled by the square root of the window's length, so a long
+ * text does not outweigh a short one; a very short one counts as if it
+ * had CC_SHORT n-grams, so three words do not weigh like a paragraph. */
 double cc_ngram_value(size_t ngrams)
 {
-	return ngrams ? 1.0 / sqrt((double)ngrams) : 0.0;
+	return 1.0 / sqrt((double)(ngrams > CC_SHORT ? ngrams : CC_SHORT));
 }
 
 /* ---- tokens ----------------------------------------------------------- */
@@ -199,41 +210,6 @@ static uint32_t token_hash(uint32_t h, const char *s, const struct tok *t)
 	return fnv(h, s + t->start, len);
 }
 
-/* Character n-grams of " word " (3 to 5 characters). */
-static int char_ngrams(const char *s, const struct tok *t, struct cc_feats *f)
-{
-	size_t off[MAX_WORD_CHARS + 3], nch = 0, n, letters = 0;
-	uint32_t base = start_hash(NS_CHAR);
-
-	for (size_t i = t->start; i < t->end && nch < MAX_WORD_CHARS; i += n) {
-		off[nch++] = i;
-		letters += !(s[i] >= '0' && s[i] <= '9');
-		next_cp(s, t->end, i, &n);
-	}
-	if (nch < 2 || letters == 0 || nch == MAX_WORD_CHARS)
-		return 0;
-	off[nch] = t->end;
-	/* positions -1 and nch stand for the padding spaces */
-	for (long k = -1; k < (long)nch; k++) {
-		uint32_t h = base;
-		size_t from = k < 0 ? t->start : off[k];
-
-		if (k < 0)
-			h = fnv(h, " ", 1);
-		for (long e = k; e < (long)nch + 1 && e - k < 5; e++) {
-			size_t len = e - k + 1;
-
-			if (e >= 0 && e < (long)nch)
-				h = fnv(h, s + off[e], off[e + 1] - off[e]);
-			else if (e == (long)nch)
-				h = fnv(h, " ", 1);
-			if (len >= 3 && emit_ns(f, NS_CHAR, h, from, e < (long)nch ? off[e + 1] : t->end, 1) < 0)
-				return CD_ENOMEM;
-		}
-	}
-	return 0;
-}
-
 /* Uni-, bi- and trigrams of a run of CJK characters. */
 static int cjk_ngrams(const char *s, const struct tok *t, struct cc_feats *f)
 {
@@ -279,6 +255,7 @@ static int ngrams(const struct cd_normtext *n, size_t from, size_t to, const siz
 	const char *s = n->s;
 	struct tok prev = { .kind = K_SPACE };
 	size_t prev_sentence = 0, at = from;
+	uint32_t th, prev_hash = 0;
 
 	for (;;) {
 		struct tok t = next_tok(s, &at, to);
@@ -293,17 +270,14 @@ static int ngrams(const struct cd_normtext *n, size_t from, size_t to, const siz
 			prev.kind = K_SPACE;
 			continue;
 		}
-		if (emit_ns(f, NS_WORD, token_hash(start_hash(NS_WORD), s, &t), t.start, t.end, 1) < 0)
+		th = token_hash(FNV_OFFSET, s, &t);
+		if (emit_ns(f, NS_WORD, mix(start_hash(NS_WORD), th), t.start, t.end, 1) < 0)
 			return CD_ENOMEM;
-		if (prev.kind != K_SPACE && prev_sentence == sentence) {
-			uint32_t h = token_hash(start_hash(NS_BIGRAM), s, &prev);
-
-			h = token_hash(fnv(h, " ", 1), s, &t);
-			if (emit_ns(f, NS_BIGRAM, h, prev.start, t.end, 1) < 0)
-				return CD_ENOMEM;
-		}
-		if (t.kind == K_WORD && char_ngrams(s, &t, f) < 0)
+		if (prev.kind != K_SPACE && prev_sentence == sentence &&
+		    emit_ns(f, NS_BIGRAM, mix(mix(start_hash(NS_BIGRAM), prev_hash), th), prev.start,
+			    t.end, 1) < 0)
 			return CD_ENOMEM;
+		prev_hash = th;
 		prev = t;
 		prev_sentence = sentence;
 	}
@@ -312,29 +286,27 @@ static int ngrams(const struct cd_normtext *n, size_t from, size_t to, const siz
 
 /* ---- concepts ------------------------------------------------------------ */
 
-static uint32_t name_hash(uint32_t h, const struct cd_compliance *c, int list)
+/* Concept features combine the lists' name hashes (struct cc_list), in
+ * the order of the hashes, so an id depends on the names alone and not on
+ * their order in the source file. */
+/* Concept A's name hash (concepts are numbered from 0, their lists from
+ * C's concept_base). */
+static uint32_t list_hash(const struct cd_compliance *c, int a)
 {
-	const char *name = c->lists[list].name;
-
-	return fnv(h, name, strlen(name) + 1);
+	return c->lists[c->concept_base + (size_t)a].hash;
 }
 
 uint32_t cc_concept_id(const char *name)
 {
-	return finish(fnv(start_hash(NS_CONCEPT), name, strlen(name) + 1));
+	return finish(mix(start_hash(NS_CONCEPT), fnv(FNV_OFFSET, name, strlen(name))));
 }
 
-/* Lists A and B in the order of their names, so the id does not depend
- * on the order of the source file. */
+/* A pair of lists, either order. */
 static uint32_t pair_hash(char ns, const struct cd_compliance *c, int a, int b)
 {
-	if (strcmp(c->lists[a].name, c->lists[b].name) > 0) {
-		int t = a;
+	uint32_t x = list_hash(c, a), y = list_hash(c, b);
 
-		a = b;
-		b = t;
-	}
-	return name_hash(name_hash(start_hash(ns), c, a), c, b);
+	return mix(mix(start_hash(ns), x < y ? x : y), x < y ? y : x);
 }
 
 struct sentence_concepts {
@@ -344,32 +316,32 @@ struct sentence_concepts {
 };
 
 static int concept_pairs(const struct cd_compliance *c, const struct sentence_concepts *sc,
-			 size_t nsent, uint64_t *pairs, struct cc_feats *f)
+			 size_t nsent, struct cc_feats *f)
 {
+	uint64_t pairs[MAX_LISTS] = { 0 }, order[MAX_LISTS] = { 0 };
+
 	for (size_t k = 0; k < nsent; k++) {
-		uint64_t m = sc[k].present;
+		for (uint64_t ma = sc[k].present; ma; ma &= ma - 1) {
+			int a = __builtin_ctzll(ma);
 
-		for (int a = 0; a < MAX_LISTS; a++) {
-			if (!(m >> a & 1))
-				continue;
-			for (int b = a + 1; b < MAX_LISTS; b++) {
-				int first, second;
+			for (uint64_t mb = ma & (ma - 1); mb; mb &= mb - 1) {
+				int b = __builtin_ctzll(mb), first, second;
 
-				if (!(m >> b & 1))
-					continue;
-				/* unordered pair in one sentence */
+				/* the pair in one sentence */
 				if (!(pairs[a] >> b & 1)) {
 					pairs[a] |= 1ull << b;
-					if (emit_ns(f, NS_SENT_PAIR, pair_hash(NS_SENT_PAIR, c, a, b), sc[k].start, sc[k].end, 0) < 0)
+					if (emit_ns(f, NS_SENT_PAIR, pair_hash(NS_SENT_PAIR, c, a, b),
+						    sc[k].start, sc[k].end, 0) < 0)
 						return CD_ENOMEM;
 				}
 				/* which comes first */
 				first = sc[k].first[a] <= sc[k].first[b] ? a : b;
 				second = first == a ? b : a;
-				if (!(pairs[second] >> first & 1)) {
-					uint32_t h = name_hash(name_hash(start_hash(NS_ORDER), c, first), c, second);
+				if (!(order[first] >> second & 1)) {
+					uint32_t h = mix(mix(start_hash(NS_ORDER), list_hash(c, first)),
+							 list_hash(c, second));
 
-					pairs[second] |= 1ull << first;
+					order[first] |= 1ull << second;
 					if (emit_ns(f, NS_ORDER, h, sc[k].start, sc[k].end, 0) < 0)
 						return CD_ENOMEM;
 				}
@@ -379,65 +351,89 @@ static int concept_pairs(const struct cd_compliance *c, const struct sentence_co
 	return 0;
 }
 
-/* Triples of lists sharing a sentence, each once per window. */
+static void sort3(uint32_t *v)
+{
+	for (int i = 0; i < 2; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (v[j] < v[i]) {
+				uint32_t t = v[i];
+
+				v[i] = v[j];
+				v[j] = t;
+			}
+}
+
+/* Triples of lists sharing a sentence, each once per window: a triple
+ * is new in sentence K unless an earlier sentence held all three. */
 static int concept_triples(const struct cd_compliance *c, const struct sentence_concepts *sc,
 			   size_t nsent, struct cc_feats *f)
 {
-	size_t before = f->n;
-
 	for (size_t k = 0; k < nsent; k++) {
-		uint64_t m = sc[k].present;
 		int idx[MAX_LISTS], n = 0;
 
-		for (int a = 0; a < MAX_LISTS; a++)
-			if (m >> a & 1)
-				idx[n++] = a;
+		for (uint64_t m = sc[k].present; m; m &= m - 1)
+			idx[n++] = __builtin_ctzll(m);
 		for (int x = 0; x < n; x++)
 			for (int y = x + 1; y < n; y++)
 				for (int z = y + 1; z < n; z++) {
-					const char *names[3] = { c->lists[idx[x]].name, c->lists[idx[y]].name,
-								 c->lists[idx[z]].name };
-					uint32_t h = start_hash(NS_TRIPLE), id;
-					int dup = 0;
+					uint64_t tm = 1ull << idx[x] | 1ull << idx[y] | 1ull << idx[z];
+					uint32_t v[3] = { list_hash(c, idx[x]), list_hash(c, idx[y]),
+							  list_hash(c, idx[z]) };
+					int seen = 0;
 
-					/* sorted by name */
-					for (int i = 0; i < 3; i++)
-						for (int j = i + 1; j < 3; j++)
-							if (strcmp(names[i], names[j]) > 0) {
-								const char *t = names[i];
-
-								names[i] = names[j];
-								names[j] = t;
-							}
-					for (int i = 0; i < 3; i++)
-						h = fnv(h, names[i], strlen(names[i]) + 1);
-					id = finish(h);
-					for (size_t i = before; i < f->n && !dup; i++)
-						dup = f->f[i].id == id;
-					if (!dup && emit_ns(f, NS_TRIPLE, h, sc[k].start, sc[k].end, 0) < 0)
+					for (size_t j = 0; j < k && !seen; j++)
+						seen = (sc[j].present & tm) == tm;
+					if (seen)
+						continue;
+					sort3(v);
+					if (emit_ns(f, NS_TRIPLE,
+						    mix(mix(mix(start_hash(NS_TRIPLE), v[0]), v[1]), v[2]),
+						    sc[k].start, sc[k].end, 0) < 0)
 						return CD_ENOMEM;
 				}
 	}
 	return 0;
 }
 
+/* The concept matches of ALL inside [FROM, TO), numbered as concepts. */
+static int select_concepts(const struct cd_compliance *c, const struct cc_matches *all,
+			   size_t from, size_t to, struct cc_matches *out)
+{
+	out->n = 0;
+	for (size_t i = 0; i < all->n; i++) {
+		const struct cc_match *m = &all->m[i];
+		size_t l = (size_t)m->list;
+
+		if (m->start < from || m->end > to || l < c->concept_base ||
+		    l >= c->concept_base + c->nconcepts)
+			continue;
+		if (CD_GROW(out->m, out->n, out->cap) < 0)
+			return CD_ENOMEM;
+		out->m[out->n++] = (struct cc_match){ m->start, m->end, (int)(l - c->concept_base) };
+	}
+	return 0;
+}
+
 static int concepts(const struct cd_compliance *c, const struct cd_normtext *n, size_t from,
-		    size_t to, const size_t *bounds, size_t nbounds, struct cc_feats *f)
+		    size_t to, const size_t *bounds, size_t nbounds, const struct cc_matches *all,
+		    struct cc_feats *f)
 {
 	size_t s0 = sentence_at(bounds, nbounds, from), nsent, counts[MAX_LISTS] = { 0 };
-	struct sentence_concepts *sc;
-	uint64_t window = 0, pairs[MAX_LISTS] = { 0 };
+	struct sentence_concepts few[8], *sc;
+	uint64_t window = 0;
 	uint32_t first[MAX_LISTS];
 	int rc = CD_ENOMEM;
 
-	if (cc_find(c, n->s + from, to - from, &f->concepts) < 0)
+	if (select_concepts(c, all, from, to, &f->concepts) < 0)
 		return CD_ENOMEM;
 	if (f->concepts.n == 0)
 		return 0;
 	nsent = sentence_at(bounds, nbounds, to > from ? to - 1 : to) - s0 + 1;
-	if (!(sc = calloc(nsent, sizeof(*sc))))
+	sc = nsent <= 8 ? few : malloc(nsent * sizeof(*sc));
+	if (!sc)
 		return CD_ENOMEM;
 	for (size_t k = 0; k < nsent; k++) {
+		sc[k].present = 0;
 		sc[k].start = s0 + k > 0 ? bounds[s0 + k - 1] + 1 : 0;
 		sc[k].end = s0 + k < nbounds ? bounds[s0 + k] + 1 : n->len;
 		sc[k].start = sc[k].start < from ? from : sc[k].start;
@@ -447,8 +443,6 @@ static int concepts(const struct cd_compliance *c, const struct cd_normtext *n, 
 		struct cc_match *m = &f->concepts.m[i];
 		size_t k;
 
-		m->start += (uint32_t)from;
-		m->end += (uint32_t)from;
 		if (m->list >= MAX_LISTS)
 			continue;
 		k = sentence_at(bounds, nbounds, m->start) - s0;
@@ -462,39 +456,43 @@ static int concepts(const struct cd_compliance *c, const struct cd_normtext *n, 
 		window |= 1ull << m->list;
 		counts[m->list]++;
 	}
-	for (int a = 0; a < MAX_LISTS; a++) {
-		const struct cc_match *m;
+	f->gate = (window & c->gate_mask) != 0;
+	for (uint64_t ma = window; ma; ma &= ma - 1) {
+		int a = __builtin_ctzll(ma);
+		const struct cc_match *m = &f->concepts.m[first[a]];
 
-		if (!(window >> a & 1))
-			continue;
-		m = &f->concepts.m[first[a]];
-		if (emit_ns(f, NS_CONCEPT, name_hash(start_hash(NS_CONCEPT), c, a), m->start, m->end, 0) < 0)
+		if (emit_ns(f, NS_CONCEPT, mix(start_hash(NS_CONCEPT), list_hash(c, a)), m->start,
+			    m->end, 0) < 0)
 			goto out;
-		if (counts[a] > 1 &&
-		    emit_ns(f, NS_CONCEPT2, name_hash(start_hash(NS_CONCEPT2), c, a), m->start, m->end, 0) < 0)
+		if (counts[a] > 1 && emit_ns(f, NS_CONCEPT2, mix(start_hash(NS_CONCEPT2), list_hash(c, a)),
+					     m->start, m->end, 0) < 0)
 			goto out;
-		for (int b = a + 1; b < MAX_LISTS; b++)
-			if ((window >> b & 1) &&
-			    emit_ns(f, NS_DOC_PAIR, pair_hash(NS_DOC_PAIR, c, a, b), from, to, 0) < 0)
+		/* pairs anywhere in the window: only news with several sentences */
+		for (uint64_t mb = nsent > 1 ? ma & (ma - 1) : 0; mb; mb &= mb - 1)
+			if (emit_ns(f, NS_DOC_PAIR, pair_hash(NS_DOC_PAIR, c, a, __builtin_ctzll(mb)),
+				    from, to, 0) < 0)
 				goto out;
 	}
-	if (concept_pairs(c, sc, nsent, pairs, f) < 0 || concept_triples(c, sc, nsent, f) < 0)
+	if (concept_pairs(c, sc, nsent, f) < 0 || concept_triples(c, sc, nsent, f) < 0)
 		goto out;
 	rc = 0;
 out:
-	free(sc);
+	if (sc != few)
+		free(sc);
 	return rc;
 }
 
 int cc_featurize(const struct cd_compliance *c, const struct cd_normtext *n, size_t from,
-		 size_t to, const size_t *bounds, size_t nbounds, struct cc_feats *f)
+		 size_t to, const size_t *bounds, size_t nbounds, const struct cc_matches *all,
+		 struct cc_feats *f)
 {
 	f->n = 0;
 	f->ngrams = 0;
+	f->gate = 0;
 	f->concepts.n = 0;
 	if (ngrams(n, from, to, bounds, nbounds, f) < 0)
 		return CD_ENOMEM;
-	return concepts(c, n, from, to, bounds, nbounds, f);
+	return concepts(c, n, from, to, bounds, nbounds, all, f);
 }
 
 void cc_feats_free(struct cc_feats *f)
@@ -516,16 +514,17 @@ static int by_id(const void *a, const void *b)
 int cd_compliance_features(const struct cd_compliance *c, const char *text, size_t len,
 			   struct cd_buf *out)
 {
-	const struct cd_compliance *concepts = c->model ? cc_model_concepts(c->model) : c;
 	struct cd_normtext n = { 0 };
 	struct cc_feats f = { 0 };
+	struct cc_matches all = { 0 };
 	size_t *bounds = NULL, nbounds = 0;
 	double v;
 	int rc;
 
 	if ((rc = cd_normalize(text, len, 0, &n)) < 0 ||
 	    (rc = cc_sentence_ends(n.s, n.len, &bounds, &nbounds)) < 0 ||
-	    (rc = cc_featurize(concepts, &n, 0, n.len, bounds, nbounds, &f)) < 0)
+	    (rc = cc_find(c, n.s, n.len, &all)) < 0 ||
+	    (rc = cc_featurize(c, &n, 0, n.len, bounds, nbounds, &all, &f)) < 0)
 		goto out;
 	v = cc_ngram_value(f.ngrams);
 	qsort(f.f, f.n, sizeof(*f.f), by_id);
@@ -535,12 +534,17 @@ int cd_compliance_features(const struct cd_compliance *c, const char *text, size
 
 		for (; j < f.n && f.f[j].id == f.f[i].id; j++)
 			sum += f.f[j].ngram ? v : 1.0;
-		cd_buf_printf(out, "%s%u:%.6g", i ? " " : "", f.f[i].id, sum);
+		/* concepts marked ":c", so training may weigh the groups apart */
+		cd_buf_printf(out, "%s%u:%.6g%s", i ? " " : "", f.f[i].id, sum,
+			      f.f[i].ngram ? "" : ":c");
 		i = j;
 	}
+	/* whether the model judges this text at all (the gate) */
+	cd_buf_printf(out, "\t%d", f.gate);
 	rc = out->oom ? CD_ENOMEM : 0;
 out:
 	cc_feats_free(&f);
+	free(all.m);
 	free(bounds);
 	cd_normtext_free(&n);
 	return rc;

@@ -56,14 +56,15 @@ struct slot {
 
 struct cc_model {
 	char *path, label[65];
-	struct cd_compliance *concepts;
 	uint32_t nfeatures, nfamilies;
 	float bias, threshold;
 	float fam_bias[MAX_FAMILIES];
 	struct cc_rule fam[MAX_FAMILIES];
-	uint32_t *ids;          /* sorted, for the family weights */
 	float *fam_w;           /* nfeatures * nfamilies */
 	struct slot *slots;     /* open addressing on the id */
+	uint32_t *index;        /* per slot: its feature's family weights */
+	float *alone;           /* per concept: its weight on its own */
+	size_t nalone;
 	uint32_t mask;
 };
 
@@ -187,10 +188,54 @@ static int family_rule(struct cc_model *m, uint32_t k, const char *name, const c
 	return r->id && r->family && r->severity && r->message && r->suggestion && r->pack ? 0 : CD_ENOMEM;
 }
 
-/* The concept lists (and the families' wording) from the source TEXT. */
-static int load_source(struct cc_model *m, const char *text, char names[][33],
-		       const char *path, struct cd_errors *errs)
+/* The concepts named in the source's "gate" (CF) as a mask over C's
+ * concepts: the model judges only windows that hold one. No gate: all. */
+static int set_gate(struct cd_compliance *c, const config_t *cf, const char *path,
+		    struct cd_errors *errs)
 {
+	config_setting_t *g = config_lookup(cf, "gate");
+
+	c->gate_mask = ~0ull;
+	if (!g)
+		return 0;
+	if (config_setting_type(g) != CONFIG_TYPE_ARRAY)
+		return model_error(errs, path, config_setting_source_line(g),
+				   "gate must be an array of concept names");
+	c->gate_mask = 0;
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const char *name = config_setting_get_string_elem(g, (unsigned)i);
+		size_t k = 0;
+
+		while (name && k < c->nconcepts &&
+		       strcmp(c->lists[c->concept_base + k].name + strlen(CC_CONCEPT_PREFIX), name) != 0)
+			k++;
+		if (!name || k == c->nconcepts || k >= 64)
+			return model_error(errs, path, config_setting_source_line(g),
+					   "gate: no concept \"%s\"", name ? name : "");
+		c->gate_mask |= 1ull << k;
+	}
+	return 0;
+}
+
+/* Drop C's lists and terms from NLISTS and NTERMS on (a model that
+ * failed to load). */
+static void truncate_lists(struct cd_compliance *c, size_t nlists, size_t nterms)
+{
+	for (size_t i = nterms; i < c->nterms; i++)
+		free(c->terms[i].text);
+	for (size_t i = nlists; i < c->nlists; i++)
+		free(c->lists[i].name);
+	c->nterms = nterms;
+	c->nlists = nlists;
+}
+
+/* The concept lists of the source TEXT into C (as lists "model.NAME",
+ * matched in the same pass as the packs' terms), and the families'
+ * wording into M. On failure C is as it was. */
+static int load_source(struct cc_model *m, struct cd_compliance *c, const char *text,
+		       char names[][33], const char *path, struct cd_errors *errs)
+{
+	size_t nlists = c->nlists, nterms = c->nterms;
 	config_t cf;
 	config_setting_t *lists;
 	int rc;
@@ -201,22 +246,36 @@ static int load_source(struct cc_model *m, const char *text, char names[][33],
 				 config_error_text(&cf));
 		goto out;
 	}
-	if (!(m->concepts = calloc(1, sizeof(*m->concepts)))) {
-		rc = CD_ENOMEM;
-		goto out;
-	}
 	lists = config_lookup(&cf, "concepts");
 	if (!lists || config_setting_type(lists) != CONFIG_TYPE_GROUP) {
 		rc = model_error(errs, path, 0, "compliance model's concepts: no group \"concepts\"");
 		goto out;
 	}
-	if ((rc = cc_load_lists(m->concepts, lists, path, errs)) < 0 ||
-	    (rc = cc_build(m->concepts)) < 0)
+	if ((rc = cc_load_lists(c, lists, path, CC_CONCEPT_PREFIX, errs)) < 0)
 		goto out;
+	for (size_t l = nlists; l < c->nlists; l++)
+		if (strncmp(c->lists[l].name, CC_CONCEPT_PREFIX, strlen(CC_CONCEPT_PREFIX)) != 0) {
+			rc = model_error(errs, path, 0, "compliance model's concepts: list \"%s\" is not the model's",
+					 c->lists[l].name);
+			goto out;
+		}
 	for (uint32_t k = 0; k < m->nfamilies; k++)
 		if ((rc = family_rule(m, k, names[k], &cf)) < 0)
 			goto out;
+	c->concept_base = nlists;
+	c->nconcepts = c->nlists - nlists;
+	if ((rc = set_gate(c, &cf, path, errs)) < 0)
+		goto out;
+	cc_unbuild(c);
+	rc = cc_build(c);
 out:
+	if (rc < 0) {
+		truncate_lists(c, nlists, nterms);
+		c->nconcepts = 0;
+		c->gate_mask = 0;
+		if (!c->states)
+			cc_build(c);
+	}
 	config_destroy(&cf);
 	return rc;
 }
@@ -225,26 +284,27 @@ static int build_slots(struct cc_model *m, const unsigned char *ids, const unsig
 {
 	uint32_t cap = 1024;
 
-	while (cap < m->nfeatures * 2u)
+	/* at most two thirds full: a probe or two, in a table that stays in cache */
+	while (cap < m->nfeatures + m->nfeatures / 2u)
 		cap *= 2;
 	if (!(m->slots = calloc(cap, sizeof(*m->slots))) ||
-	    !(m->ids = malloc((m->nfeatures ? m->nfeatures : 1) * sizeof(*m->ids))))
+	    !(m->index = calloc(cap, sizeof(*m->index))))
 		return CD_ENOMEM;
 	m->mask = cap - 1;
 	for (uint32_t i = 0; i < m->nfeatures; i++) {
 		uint32_t id = u32_at(ids + 4 * i), s = id & m->mask;
 
-		m->ids[i] = id;
 		while (m->slots[s].id && m->slots[s].id != id)
 			s = (s + 1) & m->mask;
 		m->slots[s].id = id;
 		m->slots[s].w = f32_at(w + 4 * i);
+		m->index[s] = i;
 	}
 	return 0;
 }
 
-static int parse(struct cc_model *m, const unsigned char *b, const char *path,
-		 struct cd_errors *errs)
+static int parse(struct cc_model *m, struct cd_compliance *c, const unsigned char *b,
+		 const char *path, struct cd_errors *errs)
 {
 	uint32_t clen = u32_at(b + 24);
 	const unsigned char *ids, *w, *fw;
@@ -266,7 +326,7 @@ static int parse(struct cc_model *m, const unsigned char *b, const char *path,
 	}
 	if (!(source = strndup((const char *)b + HEADER_BYTES, clen)))
 		return CD_ENOMEM;
-	rc = load_source(m, source, names, path, errs);
+	rc = load_source(m, c, source, names, path, errs);
 	free(source);
 	if (rc < 0)
 		return rc;
@@ -284,6 +344,8 @@ static int parse(struct cc_model *m, const unsigned char *b, const char *path,
 		m->fam_w[i] = f32_at(fw + 4 * i);
 	return 0;
 }
+
+static float weight(const struct cc_model *m, uint32_t id);
 
 int cd_compliance_load_model(struct cd_compliance *c, const char *path, struct cd_errors *errs)
 {
@@ -307,8 +369,16 @@ int cd_compliance_load_model(struct cd_compliance *c, const char *path, struct c
 		rc = CD_ENOMEM;
 		goto out;
 	}
-	if ((rc = parse(m, b, path, errs)) < 0)
+	if ((rc = parse(m, c, b, path, errs)) < 0)
 		goto out;
+	if (!(m->alone = calloc(c->nconcepts + 1, sizeof(*m->alone)))) {
+		rc = CD_ENOMEM;
+		goto out;
+	}
+	m->nalone = c->nconcepts;
+	for (size_t k = 0; k < c->nconcepts; k++)
+		m->alone[k] = weight(m, cc_concept_id(c->lists[c->concept_base + k].name +
+						      strlen(CC_CONCEPT_PREFIX)));
 	c->model = m;
 	m = NULL;
 out:
@@ -323,17 +393,12 @@ void cc_model_free(struct cc_model *m)
 		return;
 	for (uint32_t k = 0; k < MAX_FAMILIES; k++)
 		cc_rule_free(&m->fam[k]);
-	cd_compliance_free(m->concepts);
-	free(m->ids);
+	free(m->index);
+	free(m->alone);
 	free(m->fam_w);
 	free(m->slots);
 	free(m->path);
 	free(m);
-}
-
-const struct cd_compliance *cc_model_concepts(const struct cc_model *m)
-{
-	return m->concepts;
 }
 
 double cd_compliance_model_threshold(const struct cd_compliance *c)
@@ -378,7 +443,11 @@ int cd_compliance_load_concepts(const char *path, struct cd_compliance **out,
 		rc = CD_ENOMEM;
 		goto out;
 	}
-	if ((rc = cc_load_lists(c, lists, path, errs)) < 0 || (rc = cc_build(c)) < 0)
+	if ((rc = cc_load_lists(c, lists, path, CC_CONCEPT_PREFIX, errs)) < 0)
+		goto out;
+	c->concept_base = 0;
+	c->nconcepts = c->nlists;
+	if ((rc = set_gate(c, &cf, path, errs)) < 0 || (rc = cc_build(c)) < 0)
 		goto out;
 	*out = c;
 	c = NULL;
@@ -391,34 +460,47 @@ out:
 
 /* ---- scoring ------------------------------------------------------------ */
 
-static float weight(const struct cc_model *m, uint32_t id)
+/* The slot of feature ID, or NULL when the model does not know it. */
+static const struct slot *lookup(const struct cc_model *m, uint32_t id)
 {
 	uint32_t s = id & m->mask;
 
 	while (m->slots[s].id) {
 		if (m->slots[s].id == id)
-			return m->slots[s].w;
+			return &m->slots[s];
 		s = (s + 1) & m->mask;
 	}
-	return 0.0f;
+	return NULL;
 }
 
-static double score(const struct cc_model *m, const struct cc_feats *f)
+static float weight(const struct cc_model *m, uint32_t id)
+{
+	const struct slot *x = lookup(m, id);
+
+	return x ? x->w : 0.0f;
+}
+
+/* The score of F, each feature's weight and slot noted in it for
+ * explaining a verdict. */
+static double score(const struct cc_model *m, struct cc_feats *f)
 {
 	double ngram = 0, concept = 0;
 
 	for (size_t i = 0; i < f->n; i++) {
-		float w = weight(m, f->f[i].id);
+		struct cc_feat *x = &f->f[i];
+		const struct slot *sl = lookup(m, x->id);
 
-		if (f->f[i].ngram)
-			ngram += w;
+		x->w = sl ? sl->w : 0.0f;
+		x->slot = sl ? (int32_t)(sl - m->slots) : -1;
+		if (x->ngram)
+			ngram += x->w;
 		else
-			concept += w;
+			concept += x->w;
 	}
 	return m->bias + concept + ngram * cc_ngram_value(f->ngrams);
 }
 
-/* The family of highest score. */
+/* The family of highest score (F scored). */
 static uint32_t family(const struct cc_model *m, const struct cc_feats *f)
 {
 	double s[MAX_FAMILIES], v = cc_ngram_value(f->ngrams);
@@ -427,20 +509,13 @@ static uint32_t family(const struct cc_model *m, const struct cc_feats *f)
 	for (uint32_t k = 0; k < m->nfamilies; k++)
 		s[k] = m->fam_bias[k];
 	for (size_t i = 0; i < f->n; i++) {
-		uint32_t lo = 0, hi = m->nfeatures, id = f->f[i].id;
+		const float *fw;
 
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo) / 2;
-
-			if (m->ids[mid] < id)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo == m->nfeatures || m->ids[lo] != id)
+		if (f->f[i].slot < 0)
 			continue;
+		fw = &m->fam_w[(size_t)m->index[f->f[i].slot] * m->nfamilies];
 		for (uint32_t k = 0; k < m->nfamilies; k++)
-			s[k] += m->fam_w[(size_t)lo * m->nfamilies + k] * (f->f[i].ngram ? v : 1.0);
+			s[k] += fw[k] * (f->f[i].ngram ? v : 1.0);
 	}
 	for (uint32_t k = 1; k < m->nfamilies; k++)
 		if (s[k] > s[best])
@@ -476,7 +551,8 @@ static void weightiest_sentence(const struct cc_model *m, const struct cc_feats 
 {
 	size_t s0 = sentence_index(w, w->from), s1 = sentence_index(w, w->to ? w->to - 1 : 0);
 	size_t nsent = s1 - s0 + 1, best = 0;
-	double v = cc_ngram_value(f->ngrams), *sum = calloc(nsent, sizeof(*sum));
+	double v = cc_ngram_value(f->ngrams), few[32] = { 0 };
+	double *sum = nsent <= 32 ? few : calloc(nsent, sizeof(*sum));
 
 	if (sum) {
 		for (size_t i = 0; i < f->n; i++) {
@@ -484,12 +560,13 @@ static void weightiest_sentence(const struct cc_model *m, const struct cc_feats 
 
 			if (!x->ngram && x->start == w->from && x->end == w->to && nsent > 1)
 				continue; /* a pair of concepts anywhere: no one place */
-			sum[sentence_index(w, x->start) - s0] += weight(m, x->id) * (x->ngram ? v : 1.0);
+			sum[sentence_index(w, x->start) - s0] += x->w * (x->ngram ? v : 1.0);
 		}
 		for (size_t k = 1; k < nsent; k++)
 			if (sum[k] > sum[best])
 				best = k;
-		free(sum);
+		if (sum != few)
+			free(sum);
 	}
 	*from = s0 + best > 0 ? w->bounds[s0 + best - 1] + 1 : 0;
 	*to = s0 + best < w->nbounds ? w->bounds[s0 + best] + 1 : w->to;
@@ -499,24 +576,25 @@ static void weightiest_sentence(const struct cc_model *m, const struct cc_feats 
 
 /* "score 0.93; benefit "omaggio", review "recensione"": the concepts
  * of the window the model counts against it, as written. */
-static void describe(const struct cc_model *m, const struct cc_feats *f, double p,
+static void describe(const struct cd_compliance *c, const struct cc_feats *f, double p,
 		     const char *orig, const struct cd_normtext *n, char *buf, size_t len)
 {
-	const struct cd_compliance *c = m->concepts;
+	const struct cc_model *m = c->model;
 	uint64_t seen = 0;
 	size_t used;
 
 	snprintf(buf, len, "score %.2f", p);
 	for (size_t i = 0; i < f->concepts.n; i++) {
 		const struct cc_match *x = &f->concepts.m[i];
-		const char *name = c->lists[x->list].name;
+		const char *name = c->lists[c->concept_base + (size_t)x->list].name +
+				   strlen(CC_CONCEPT_PREFIX);
 		size_t o0, o1;
 
 		if (x->list >= 64 || (seen >> x->list & 1))
 			continue;
 		seen |= 1ull << x->list;
 		/* what the concept weighs on its own */
-		if (weight(m, cc_concept_id(name)) <= 0)
+		if (x->list >= (int)m->nalone || m->alone[x->list] <= 0)
 			continue;
 		o0 = n->map[x->start];
 		o1 = n->map[x->end - 1] + 1;
@@ -532,16 +610,19 @@ static void describe(const struct cc_model *m, const struct cc_feats *f, double 
 			*q = ' ';
 }
 
-static int check_window(const struct cc_model *m, const char *orig, size_t olen,
-			const struct cd_normtext *n, const struct window *w, struct cc_feats *f,
-			struct cd_findings *out)
+static int check_window(const struct cd_compliance *c, const char *orig, size_t olen,
+			const struct cd_normtext *n, const struct cc_matches *all,
+			const struct window *w, struct cc_feats *f, struct cd_findings *out)
 {
+	const struct cc_model *m = c->model;
 	double s, p;
 	size_t from, to, before = out->count;
 	int rc;
 
-	if ((rc = cc_featurize(m->concepts, n, w->from, w->to, w->bounds, w->nbounds, f)) < 0)
+	if ((rc = cc_featurize(c, n, w->from, w->to, w->bounds, w->nbounds, all, f)) < 0)
 		return rc;
+	if (!f->gate)
+		return 0;
 	s = score(m, f);
 	if (s < m->threshold)
 		return 0;
@@ -555,7 +636,7 @@ static int check_window(const struct cc_model *m, const char *orig, size_t olen,
 		return 0;
 	rc = cc_add_finding(orig, olen, &m->fam[family(m, f)], n->map[from], n->map[to - 1] + 1, out);
 	if (rc == 0 && out->count > before)
-		describe(m, f, p, orig, n, out->items[out->count - 1].detail,
+		describe(c, f, p, orig, n, out->items[out->count - 1].detail,
 			 sizeof(out->items[0].detail));
 	return rc;
 }
@@ -607,10 +688,11 @@ static int each_window(const struct cd_normtext *n, const size_t *bounds, size_t
 }
 
 struct check_ctx {
-	const struct cc_model *m;
+	const struct cd_compliance *c;
 	const char *orig;
 	size_t olen;
 	const struct cd_normtext *n;
+	const struct cc_matches *all;
 	struct cc_feats feats;
 	struct cd_findings *f;
 	double best;
@@ -620,14 +702,14 @@ static int check_one(const struct window *w, void *arg)
 {
 	struct check_ctx *x = arg;
 
-	return check_window(x->m, x->orig, x->olen, x->n, w, &x->feats, x->f);
+	return check_window(x->c, x->orig, x->olen, x->n, x->all, w, &x->feats, x->f);
 }
 
 int cc_model_check(const struct cd_compliance *c, const char *orig, size_t olen,
 		   const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
-		   struct cd_findings *f)
+		   const struct cc_matches *all, struct cd_findings *f)
 {
-	struct check_ctx x = { .m = c->model, .orig = orig, .olen = olen, .n = n, .f = f };
+	struct check_ctx x = { .c = c, .orig = orig, .olen = olen, .n = n, .all = all, .f = f };
 	int rc = each_window(n, bounds, nbounds, check_one, &x);
 
 	cc_feats_free(&x.feats);
@@ -638,11 +720,11 @@ static int score_one(const struct window *w, void *arg)
 {
 	struct check_ctx *x = arg;
 	double s;
-	int rc = cc_featurize(x->m->concepts, x->n, w->from, w->to, w->bounds, w->nbounds, &x->feats);
+	int rc = cc_featurize(x->c, x->n, w->from, w->to, w->bounds, w->nbounds, x->all, &x->feats);
 
 	if (rc < 0)
 		return rc;
-	s = score(x->m, &x->feats);
+	s = x->feats.gate ? score(x->c->model, &x->feats) : -HUGE_VAL;
 	if (s > x->best)
 		x->best = s;
 	return 0;
@@ -652,7 +734,8 @@ int cd_compliance_model_score(const struct cd_compliance *c, const char *text, s
 			      double *out)
 {
 	struct cd_normtext n = { 0 };
-	struct check_ctx x = { .m = c->model, .best = -HUGE_VAL };
+	struct cc_matches all = { 0 };
+	struct check_ctx x = { .c = c, .best = -HUGE_VAL, .all = &all };
 	size_t *bounds = NULL, nbounds = 0;
 	int rc;
 
@@ -661,7 +744,8 @@ int cd_compliance_model_score(const struct cd_compliance *c, const char *text, s
 		return CD_EINVAL;
 	x.n = &n;
 	if ((rc = cd_normalize(text, len, 0, &n)) < 0 ||
-	    (rc = cc_sentence_ends(n.s, n.len, &bounds, &nbounds)) < 0)
+	    (rc = cc_sentence_ends(n.s, n.len, &bounds, &nbounds)) < 0 ||
+	    (rc = cc_find(c, n.s, n.len, &all)) < 0)
 		goto out;
 	if (n.len == 0) {
 		*out = c->model->bias;
@@ -671,6 +755,7 @@ int cd_compliance_model_score(const struct cd_compliance *c, const char *text, s
 		*out = x.best;
 out:
 	cc_feats_free(&x.feats);
+	free(all.m);
 	free(bounds);
 	cd_normtext_free(&n);
 	return rc;

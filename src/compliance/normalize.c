@@ -23,7 +23,11 @@ struct out {
 	int space;      /* a space is pending */
 	int para;       /* a paragraph break is pending */
 	int oom;
+	unsigned seen;  /* SEEN_* of what was put, so later passes may skip */
 };
+
+#define SEEN_DIGIT 1u
+#define SEEN_HIGH 2u    /* a byte from 0x80 */
 
 static int reserve(struct out *o, size_t n)
 {
@@ -66,6 +70,7 @@ static void put(struct out *o, char c, size_t at)
 	put_separator(o, at);
 	o->s[o->len] = c;
 	o->map[o->len++] = (uint32_t)at;
+	o->seen |= ((unsigned char)c >= 0x80 ? SEEN_HIGH : 0) | (c >= '0' && c <= '9' ? SEEN_DIGIT : 0);
 }
 
 static void put_utf8(struct out *o, int32_t cp, size_t at)
@@ -117,7 +122,7 @@ static const char *symbol_word(int32_t cp)
 		{ 0x1F6AB, 0x1F6AB, "emojino" },
 	};
 
-	if (cp < 0x2600)
+	if (cp < 0x2600 || (cp > 0x27BF && cp < 0x1F000))
 		return NULL;
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (cp >= words[i].lo && cp <= words[i].hi)
@@ -128,6 +133,8 @@ static const char *symbol_word(int32_t cp)
 /* Arrows of every shape, pointing hands too, read as one arrow. */
 static int is_arrow(int32_t cp)
 {
+	if (cp < 0x2190 || (cp > 0x2BFF && cp < 0x1F446))
+		return 0;
 	return (cp >= 0x2190 && cp <= 0x21FF) || cp == 0x27A1 || (cp >= 0x2794 && cp <= 0x27BF) ||
 	       (cp >= 0x27F5 && cp <= 0x27FF) || (cp >= 0x2B05 && cp <= 0x2B07) ||
 	       (cp >= 0x1F446 && cp <= 0x1F449) || (cp >= 0x1F800 && cp <= 0x1F8FF);
@@ -153,6 +160,7 @@ static void put_run(struct out *o, const char *text, size_t from, size_t to)
 	for (size_t k = from; k < to; k++) {
 		char c = text[k];
 
+		o->seen |= c >= '0' && c <= '9' ? SEEN_DIGIT : 0;
 		o->s[o->len] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 		o->map[o->len++] = (uint32_t)k;
 	}
@@ -181,6 +189,12 @@ static void put_cp(struct out *o, int32_t cp, size_t at)
 		o->space = 1;
 		put_utf8(o, 0x2192, at);
 		o->space = 1;
+		return;
+	}
+	/* letters NFKD leaves whole that are plain ones with a stroke or
+	 * without a dot: Turkish ı, Polish ł (Ł folds to ł) */
+	if (cp == 0x131 || cp == 0x141 || cp == 0x142) {
+		put(o, cp == 0x131 ? 'i' : 'l', at);
 		return;
 	}
 	if ((word = symbol_word(cp)) != NULL) {
@@ -374,7 +388,11 @@ static void first_pass(struct out *o, const char *text, size_t len, int mustache
 /* What may stand between the letters of a spaced-out word. */
 static int spacer(char c)
 {
-	return c == ' ' || c == '.' || c == '*' || c == '~' || c == '/' || c == '|' || c == '+';
+	/* a bit per ASCII byte: space . * ~ / | + */
+	static const uint64_t bits[2] = { 0x0000cc0100000000ULL, 0x5000000000000000ULL };
+	unsigned char u = (unsigned char)c;
+
+	return u < 0x80 && (bits[u >> 6] >> (u & 63)) & 1;
 }
 
 /* Is S[I] a one-character word: a letter or a digit with a separator
@@ -394,7 +412,10 @@ static size_t single_char(const char *s, size_t len, size_t i, int *letter)
 		return 0;
 	if (i > 0 && !spacer(s[i - 1]))
 		return 0;
-	if (i + n < len && !spacer(s[i + n]))
+	/* after it, a separator or anything not a letter ("a v i s,") */
+	if (i + n < len && !spacer(s[i + n]) &&
+	    ((s[i + n] >= 'a' && s[i + n] <= 'z') || (s[i + n] >= '0' && s[i + n] <= '9') ||
+	     (unsigned char)s[i + n] >= 0x80))
 		return 0;
 	return n;
 }
@@ -472,14 +493,9 @@ static void join_spaced(struct out *o, const char *text)
 			else
 				break;
 		}
-		/* "get a r e f u n d": a leading one-letter word before a space is
-		 * a word of its own */
-		if (count >= 5 && letters >= 4 && o->s[r + 1] == ' ' && strchr("aiouy", o->s[r])) {
-			o->s[w] = o->s[r];
-			o->map[w++] = o->map[r];
-			r++;
-			continue;
-		}
+		/* "get a r e f u n d" reads "arefund": an article before the word
+		 * cannot be told from its first letter ("o p i n i ó n",
+		 * "a v a l i a ç ã o"), and the packs know "arefund" */
 		if (count >= 4 && letters >= 3) {
 			w = join_run(o, text, r, i, w);
 			r = i;
@@ -530,7 +546,7 @@ static int32_t as_cyrillic(int32_t cp)
 	static const char from[] = "acepoxykmthb0346";
 	static const int32_t to[] = {
 		0x430, 0x441, 0x435, 0x440, 0x43E, 0x445, 0x443, 0x43A, 0x43C, 0x442, 0x43D, 0x432,
-		0x43E, 0x437, 0x447, 0x431,
+		0x43E, 0x437, 0x430, 0x431,
 	};
 	const char *p = cp < 0x80 && cp > 0 ? strchr(from, (int)cp) : NULL;
 
@@ -593,7 +609,11 @@ static void fold_word(const struct out *in, size_t i, size_t end, struct out *ou
 	else if (counts[S_GREEK] > counts[S_LATIN])
 		target = S_GREEK;
 	mixed = (counts[S_LATIN] > 0) + (counts[S_CYRILLIC] > 0) + (counts[S_GREEK] > 0) > 1;
-	leet = digits > 0 && counts[target] >= 2 && (first < '0' || first > '9' || first == '0');
+	/* "4vis", "3dite", "0тзыв": one leading digit may stand for a letter
+	 * too, but "5star" and "10off" keep their numbers */
+	leet = digits > 0 && counts[target] >= 2 &&
+	       (first < '0' || first > '9' ||
+		(strchr("0134", (int)first) && i + 1 < end && !(in->s[i + 1] >= '0' && in->s[i + 1] <= '9')));
 	if (!leet && !mixed) {
 		if (reserve(out, end - i + 1) == 0) {
 			put_separator(out, in->map[i]);
@@ -706,6 +726,31 @@ static void join_cjk(struct out *o)
 	o->len = w;
 }
 
+/* Could fold_words change anything: a digit or a non-ASCII letter next
+ * to a letter? Most text has neither, and is spared the copy. */
+static int needs_folding(const struct out *o)
+{
+	for (size_t i = 1; i < o->len; i++) {
+		unsigned char a = (unsigned char)o->s[i - 1], b = (unsigned char)o->s[i];
+		int la = a >= 'a' && a <= 'z', lb = b >= 'a' && b <= 'z';
+
+		if ((la && (b >= 0x80 || (b >= '0' && b <= '9'))) ||
+		    (lb && (a >= 0x80 || (a >= '0' && a <= '9'))))
+			return 1;
+	}
+	return 0;
+}
+
+/* Could join_cjk change anything: a CJK character at all (their UTF-8
+ * starts at byte 0xE3)? */
+static int has_cjk(const struct out *o)
+{
+	for (size_t i = 0; i < o->len; i++)
+		if ((unsigned char)o->s[i] >= 0xE3)
+			return 1;
+	return 0;
+}
+
 int cd_normalize(const char *text, size_t len, int mustache, struct cd_normtext *out)
 {
 	struct out o = { 0 }, f = { 0 };
@@ -717,17 +762,28 @@ int cd_normalize(const char *text, size_t len, int mustache, struct cd_normtext 
 	if (o.oom)
 		goto fail;
 	join_spaced(&o, text);
-	fold_words(&o, &f);
-	if (f.oom || reserve(&f, 1) < 0)
+	if (o.seen && needs_folding(&o)) {
+		unsigned seen = o.seen;
+
+		fold_words(&o, &f);
+		free(o.s);
+		free(o.map);
+		o = f;
+		o.seen |= seen;
+		memset(&f, 0, sizeof(f));
+		if (o.oom)
+			goto fail;
+	}
+	if (reserve(&o, 1) < 0)
 		goto fail;
-	join_cjk(&f);
+	if ((o.seen & SEEN_HIGH) && has_cjk(&o))
+		join_cjk(&o);
+	f = o;
 	f.s[f.len] = '\0';
 	f.map[f.len] = (uint32_t)len;
 	out->s = f.s;
 	out->map = f.map;
 	out->len = f.len;
-	free(o.s);
-	free(o.map);
 	return 0;
 fail:
 	free(o.s);
