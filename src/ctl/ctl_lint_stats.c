@@ -67,18 +67,34 @@ static int by_name(const void *a, const void *b)
 	return strcmp(((const struct tally *)a)->name, ((const struct tally *)b)->name);
 }
 
+/* "97.1%", or "-" when there is nothing to count. */
+static const char *rate(int a, int b, char *buf, size_t len)
+{
+	if (b)
+		snprintf(buf, len, "%.1f%%", pct(a, b));
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+static void print_row(const struct tally *t, const char *name)
+{
+	char r[16], f[16];
+
+	printf("%-14s %6d %6d %7s %6d %7d %6s\n", name, t->violations, t->caught,
+	       rate(t->caught, t->violations, r, sizeof(r)), t->honest, t->flagged,
+	       rate(t->flagged, t->honest, f, sizeof(f)));
+}
+
 static void print_table(const char *title, struct tally *g, size_t n, const struct tally *all)
 {
 	qsort(g, n, sizeof(*g), by_name);
 	printf("%-14s %6s %6s %7s %6s %7s %6s\n", title, "viol", "caught", "recall", "honest",
 	       "flagged", "fpr");
 	for (size_t i = 0; i < n; i++)
-		printf("%-14s %6d %6d %6.1f%% %6d %7d %5.1f%%\n", g[i].name, g[i].violations,
-		       g[i].caught, pct(g[i].caught, g[i].violations), g[i].honest, g[i].flagged,
-		       pct(g[i].flagged, g[i].honest));
-	printf("%-14s %6d %6d %6.1f%% %6d %7d %5.1f%%\n\n", "all", all->violations, all->caught,
-	       pct(all->caught, all->violations), all->honest, all->flagged,
-	       pct(all->flagged, all->honest));
+		print_row(&g[i], g[i].name);
+	print_row(all, "all");
+	printf("\n");
 }
 
 /* "\n" in a corpus text is a line break; in place. */
