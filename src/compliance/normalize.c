@@ -733,9 +733,12 @@ static int needs_folding(const struct out *o)
 	for (size_t i = 1; i < o->len; i++) {
 		unsigned char a = (unsigned char)o->s[i - 1], b = (unsigned char)o->s[i];
 		int la = a >= 'a' && a <= 'z', lb = b >= 'a' && b <= 'z';
+		int da = a >= '0' && a <= '9', db = b >= '0' && b <= '9';
 
-		if ((la && (b >= 0x80 || (b >= '0' && b <= '9'))) ||
-		    (lb && (a >= 0x80 || (a >= '0' && a <= '9'))))
+		/* a Latin letter beside another script or a digit; a digit beside
+		 * another script ("0тзыв") */
+		if ((la && (b >= 0x80 || db)) || (lb && (a >= 0x80 || da)) ||
+		    (da && b >= 0x80) || (db && a >= 0x80))
 			return 1;
 	}
 	return 0;
