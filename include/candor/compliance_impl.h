@@ -1,6 +1,8 @@
 /*
- * compliance_impl.h - what pack.c (loading rules) and compliance.c
- * (matching them) share. Nothing else includes this.
+ * compliance_impl.h - what pack.c (loading rules), compliance.c (matching
+ * them), model.c (the learned second stage) and features.c (what the
+ * model reads of a text) share. Nothing else includes this but the
+ * benchmark, which times the stages apart.
  */
 #ifndef CANDOR_COMPLIANCE_IMPL_H
 #define CANDOR_COMPLIANCE_IMPL_H
@@ -9,6 +11,9 @@
 #include <stdint.h>
 
 #include "candor/compliance.h"
+#include "candor/normalize.h"
+
+struct cc_model;
 
 #define TERM_OPEN_START 1u  /* "*term": may end a longer word */
 #define TERM_OPEN_END 2u    /* "term*": may begin a longer word */
@@ -19,11 +24,28 @@ struct cc_term {
 	size_t len;
 	int list;
 	unsigned flags;
-	int32_t next;           /* next term ending in the same state, or -1 */
+	uint8_t word_start, word_end; /* its first, last character is a word's */
+	int32_t next;           /* next term ending in the same state or
+				 * node, or -1 */
+};
+
+#define CC_OUTPUT_BIT 0x80000000u /* in DENSE and EDGE_TO: the target has output */
+
+struct cc_state {
+	uint32_t edge;          /* its first edge */
+	uint32_t fail;
+	int32_t out;            /* first term ending here, or -1 */
+	uint32_t dict;          /* nearest state down the fail chain with output */
+	uint16_t nedges;
+	uint8_t hasout;         /* it or its fail chain has output */
 };
 
 struct cc_list {
 	char *name;
+	uint32_t hash;          /* FNV-1a of the name (without "model."), for
+				 * the model's features */
+	uint8_t group;          /* 0: the packs', 1: the model's concepts; a
+				 * list shadows only lists of its group */
 	int shadows;            /* hides other lists' matches inside its own */
 };
 
@@ -52,13 +74,33 @@ struct cd_compliance {
 	size_t nrules, caprules;
 	char **packs;
 	size_t npacks, cappacks;
-	/* the automaton: DELTA[state * NCLASSES + CLASS[byte]] */
-	uint8_t classes[256];
-	size_t nclasses, nstates;
-	uint32_t *delta;
-	int32_t *out;           /* first term ending in each state, or -1 */
-	uint32_t *dict;         /* nearest state down the fail chain with output */
-	uint8_t *hasout;        /* the state or its chain has output */
+	uint8_t classes[256];   /* bytes to the classes terms use; 0: the rest */
+	size_t nclasses;
+	/* the automaton, compact so it stays in cache: states numbered
+	 * breadth first; the first NDENSE (the shallow ones, where text
+	 * spends most bytes) have full rows DENSE[state * NCLASSES +
+	 * CLASS[byte]], the deeper ones their trie edges and a failure link */
+	size_t nstates, ndense;
+	uint32_t *dense;
+	struct cc_state *states;
+	uint8_t *edge_class;    /* edges of state s: [states[s].edge, +nedges) */
+	uint32_t *edge_to;
+	struct cc_model *model; /* the learned second stage, or NULL */
+	/* the model's concept lists, found in the same pass as the packs'
+	 * terms: lists [concept_base, concept_base + nconcepts) */
+	size_t concept_base, nconcepts;
+	uint64_t gate_mask;     /* concepts one of which the model needs to judge */
+};
+
+/* Term matches in normalized text. */
+struct cc_match {
+	uint32_t start, end;    /* normalized byte offsets, end exclusive */
+	int list;
+};
+
+struct cc_matches {
+	struct cc_match *m;
+	size_t n, cap;
 };
 
 /* compliance.c: build the automaton once the terms are in. */
@@ -69,5 +111,87 @@ void cc_rule_free(struct cc_rule *r);
 
 /* compliance.c: the list called NAME, added if new; -1 on out of memory. */
 int cc_list(struct cd_compliance *c, const char *name);
+
+/* compliance.c: every match of C's terms in S (LEN bytes, normalized),
+ * sorted by start, matches inside a shadowing list's dropped, into MS
+ * (emptied first). Returns 0 or CD_ENOMEM. */
+int cc_find(const struct cd_compliance *c, const char *s, size_t len, struct cc_matches *ms);
+
+/* compliance.c: the sentence ends of normalized text S, sorted, into
+ * *BOUNDS (the caller frees it). Returns 0 or CD_ENOMEM. */
+int cc_sentence_ends(const char *s, size_t len, size_t **bounds, size_t *n);
+
+/* pack.c: the term lists of SETTING (a group of named lists, as a pack's
+ * "terms") into C, each name with PREFIX before it (NULL: none; a prefix
+ * makes them the model's concepts, group 1); problems go to ERRS naming
+ * FILE. Returns 0 or CD_ECONFIG / CD_ENOMEM. */
+struct config_setting_t;
+int cc_load_lists(struct cd_compliance *c, const struct config_setting_t *setting,
+		  const char *file, const char *prefix, struct cd_errors *errs);
+
+/* compliance.c: free what cc_build made, so it can build again. */
+void cc_unbuild(struct cd_compliance *c);
+
+#define CC_CONCEPT_PREFIX "model."
+
+/* ---- the model: what features.c computes and model.c weighs ---------- */
+
+#define CC_FEATURES_VERSION CD_COMPLIANCE_FEATURES_VERSION
+#define CC_WINDOW_CHARS 400     /* longer texts are scored in windows of sentences */
+#define CC_SHORT 16             /* n-grams a short window counts as having */
+
+/* One feature occurrence: its hashed id and the normalized bytes it came
+ * from. NGRAM occurrences count towards the length scaling; concept
+ * features weigh 1 each. */
+struct cc_feat {
+	uint32_t id;
+	uint32_t start, end;
+	uint8_t ngram;
+	float w;                /* model.c: its weight, once scored */
+	int32_t slot;           /* model.c: its slot in the model, or -1 */
+};
+
+struct cc_feats {
+	struct cc_feat *f;
+	size_t n, cap;
+	size_t ngrams;          /* how many are n-grams */
+	int gate;               /* a gate concept is present: the model judges */
+	/* the concept matches, for explaining a verdict */
+	struct cc_matches concepts;
+};
+
+/* features.c: the features of normalized window [FROM, TO) of N, whose
+ * sentence ends are BOUNDS (NBOUNDS); ALL are C's term matches in the
+ * whole of N (cc_find), of which the concepts' count. F is emptied
+ * first; its concept matches hold concept numbers, not list numbers.
+ * Returns 0 or CD_ENOMEM. */
+int cc_featurize(const struct cd_compliance *c, const struct cd_normtext *n,
+		 size_t from, size_t to, const size_t *bounds, size_t nbounds,
+		 const struct cc_matches *all, struct cc_feats *f);
+
+void cc_feats_free(struct cc_feats *f);
+
+/* features.c: the id of the feature "concept list NAME is present". */
+uint32_t cc_concept_id(const char *name);
+
+/* features.c: the value of an n-gram occurrence in a window of NGRAMS
+ * n-gram occurrences (counts scaled by the square root of the length). */
+double cc_ngram_value(size_t ngrams);
+
+/* model.c: score ORIG (OLEN bytes), normalized as N with sentence ends
+ * BOUNDS and C's term matches ALL, with C's model; append a finding for
+ * each window it holds to be a violation. */
+int cc_model_check(const struct cd_compliance *c, const char *orig, size_t olen,
+		   const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
+		   const struct cc_matches *all, struct cd_findings *f);
+
+void cc_model_free(struct cc_model *m);
+
+
+/* compliance.c: a finding of rule R over bytes [O_START, O_END) of the
+ * original ORIG (OLEN bytes); one per rule and place. Returns 0 or
+ * CD_ENOMEM. */
+int cc_add_finding(const char *orig, size_t olen, const struct cc_rule *r, size_t o_start,
+		   size_t o_end, struct cd_findings *f);
 
 #endif

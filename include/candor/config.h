@@ -76,6 +76,8 @@ struct cd_config {
 	char *database;      /* absolute: the SQLite file */
 	char *templates;     /* absolute directory */
 	char *packs;         /* absolute directory of compliance packs */
+	char *compliance_model; /* absolute path of the learned model, by
+				 * default packs/model.bin; "": none */
 	int log_level;       /* enum cd_log_level */
 	int64_t poll_interval;
 	enum cd_transport_kind transport;

@@ -4,7 +4,12 @@
  * letters become ASCII, accents dropped), HTML tags removed and entities
  * (named and numeric) decoded, zero-width characters and soft hyphens
  * dropped, hyphens and runs of white space made one space, letter-spaced
- * words ("r e f u n d") joined, and every star character made U+2605.
+ * words ("r e f u n d", "r.e.v.i.e.w") joined and spaced-out Chinese and
+ * Japanese ("好 评 返 现") closed up, digits standing for letters read as
+ * letters ("r3v1ew", "0тзыв"), letters of another script that look alike
+ * made the word's own (a Cyrillic "е" in "review"), Turkish ı and Polish ł
+ * made i and l, every star character made U+2605, every arrow U+2192, and
+ * emoji that stand for words made those words ("🎁" reads "gift").
  * Paragraph breaks (a blank line, a block-level HTML tag) are kept as
  * "\n" so rules can tell sentences apart.
  *

@@ -1,7 +1,8 @@
 /*
- * compliance.c - find every term of every rule in one pass (an
- * Aho-Corasick automaton over the normalized bytes, its alphabet folded
- * to the bytes the terms use), then judge the rules on the few matches.
+ * compliance.c - find every term of every rule, and of the model's
+ * concepts, in one pass (an Aho-Corasick automaton over the normalized
+ * bytes, its alphabet folded to the bytes the terms use, compact so it
+ * stays in cache), then judge the rules on the few matches.
  */
 #include "config.h"
 
@@ -23,30 +24,46 @@ int cc_list(struct cd_compliance *c, const char *name)
 	for (size_t i = 0; i < c->nlists; i++)
 		if (strcmp(c->lists[i].name, name) == 0)
 			return (int)i;
+	uint32_t h = 2166136261u;
+
 	if (CD_GROW(c->lists, c->nlists, c->caplists) < 0 ||
 	    !(c->lists[c->nlists].name = strdup(name)))
 		return -1;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	c->lists[c->nlists].hash = h;
 	return (int)c->nlists++;
 }
 
 /* ---- the automaton ----------------------------------------------------- */
 
-static int alloc_states(struct cd_compliance *c, size_t max)
+static int word_char(const char *s, size_t len, size_t at);
+static size_t prev_char(const char *s, size_t at);
+
+/* While building: the full transition table (DELTA[state * NCLASSES +
+ * class]), which the compact form replaces once the links are known. */
+struct build {
+	uint32_t *delta;
+	uint32_t *fail;
+	uint8_t *real;          /* DELTA entry is a trie edge, not a fill */
+};
+
+static int alloc_states(struct cd_compliance *c, struct build *b, size_t max)
 {
-	c->delta = calloc(max * c->nclasses, sizeof(*c->delta));
-	c->out = malloc(max * sizeof(*c->out));
-	c->dict = calloc(max, sizeof(*c->dict));
-	c->hasout = calloc(max, 1);
-	if (!c->delta || !c->out || !c->dict || !c->hasout)
+	b->delta = calloc(max * c->nclasses, sizeof(*b->delta));
+	b->real = calloc(max * c->nclasses, 1);
+	b->fail = calloc(max, sizeof(*b->fail));
+	c->states = calloc(max, sizeof(*c->states));
+	if (!b->delta || !b->real || !b->fail || !c->states)
 		return CD_ENOMEM;
 	for (size_t i = 0; i < max; i++)
-		c->out[i] = -1;
+		c->states[i].out = -1;
 	return 0;
 }
 
 /* The trie of all terms; state 0 is the root, and 0 as a target means
  * "no edge yet" (nothing leads back to the root in a trie). */
-static void build_trie(struct cd_compliance *c)
+static void build_trie(struct cd_compliance *c, struct build *b)
 {
 	c->nstates = 1;
 	for (size_t t = 0; t < c->nterms; t++) {
@@ -54,89 +71,159 @@ static void build_trie(struct cd_compliance *c)
 		uint32_t st = 0;
 
 		for (size_t i = 0; i < c->terms[t].len; i++) {
-			uint32_t *e = &c->delta[st * c->nclasses + c->classes[s[i]]];
+			size_t at = st * c->nclasses + c->classes[s[i]];
 
-			if (!*e)
-				*e = (uint32_t)c->nstates++;
-			st = *e;
+			if (!b->delta[at]) {
+				b->delta[at] = (uint32_t)c->nstates++;
+				b->real[at] = 1;
+			}
+			st = b->delta[at];
 		}
-		c->terms[t].next = c->out[st];
-		c->out[st] = (int32_t)t;
+		c->terms[t].next = c->states[st].out;
+		c->states[st].out = (int32_t)t;
 	}
 }
 
-/* Breadth first: each state's failure link, missing edges filled from
- * it (so matching is one table lookup per byte), and the nearest state
- * with output down the failure chain. */
-static int link_states(struct cd_compliance *c)
+/* Breadth first: each state's failure link (missing edges filled from
+ * it while building), and the nearest state with output down its chain. */
+static int link_states(struct cd_compliance *c, struct build *b, uint32_t *queue)
 {
-	uint32_t *queue = malloc(c->nstates * sizeof(*queue));
-	uint32_t *fail = calloc(c->nstates, sizeof(*fail));
-	size_t head = 0, tail = 0, k = c->nclasses;
+	size_t head = 1, tail = 1, k = c->nclasses;
 
-	if (!queue || !fail) {
-		free(queue);
-		free(fail);
-		return CD_ENOMEM;
-	}
+	queue[0] = 0; /* the root first: QUEUE ends as the breadth-first order */
 	for (size_t a = 1; a < k; a++)
-		if (c->delta[a])
-			queue[tail++] = c->delta[a];
+		if (b->delta[a])
+			queue[tail++] = b->delta[a];
 	while (head < tail) {
-		uint32_t s = queue[head++], f = fail[s];
+		uint32_t s = queue[head++], f = b->fail[s];
+		struct cc_state *st = &c->states[s];
 
-		c->dict[s] = c->out[f] >= 0 ? f : c->dict[f];
-		c->hasout[s] = c->out[s] >= 0 || c->hasout[f];
+		st->fail = f;
+		st->dict = c->states[f].out >= 0 ? f : c->states[f].dict;
+		st->hasout = st->out >= 0 || c->states[f].hasout;
 		for (size_t a = 1; a < k; a++) {
-			uint32_t *e = &c->delta[s * k + a];
+			uint32_t *e = &b->delta[s * k + a];
 
-			if (*e) {
-				fail[*e] = c->delta[f * k + a];
-				if (fail[*e] == *e)
-					fail[*e] = 0;
+			if (b->real[s * k + a]) {
+				b->fail[*e] = b->delta[f * k + a];
+				if (b->fail[*e] == *e)
+					b->fail[*e] = 0;
 				queue[tail++] = *e;
 			} else {
-				*e = c->delta[f * k + a];
+				*e = b->delta[f * k + a];
 			}
 		}
 	}
-	free(queue);
-	free(fail);
 	return 0;
+}
+
+#define DENSE_BYTES (256 * 1024)  /* the full rows, kept within L2 */
+
+/* The compact form: states renumbered breadth first (ORDER), full rows
+ * for the shallow ones, trie edges for the rest. */
+static int compact(struct cd_compliance *c, struct build *b, const uint32_t *order)
+{
+	size_t k = c->nclasses, n = c->nstates, nedges = 0;
+	uint32_t *perm = malloc(n * sizeof(*perm));
+	struct cc_state *old = c->states;
+	int rc = CD_ENOMEM;
+
+	c->ndense = DENSE_BYTES / (k * sizeof(*c->dense));
+	c->ndense = c->ndense < 1 ? 1 : c->ndense > n ? n : c->ndense;
+	c->states = calloc(n, sizeof(*c->states));
+	c->dense = malloc(c->ndense * k * sizeof(*c->dense));
+	c->edge_class = malloc(n + 1);
+	c->edge_to = malloc((n + 1) * sizeof(*c->edge_to));
+	if (!perm || !c->states || !c->dense || !c->edge_class || !c->edge_to)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		perm[order[i]] = (uint32_t)i;
+	for (size_t i = 0; i < n; i++) {
+		const struct cc_state *o = &old[order[i]];
+		struct cc_state *x = &c->states[i];
+
+		*x = *o;
+		x->fail = perm[o->fail];
+		x->dict = perm[o->dict];
+		x->edge = (uint32_t)nedges;
+		x->nedges = 0;
+		for (size_t a = 0; a < k; a++) {
+			uint32_t to = b->delta[(size_t)order[i] * k + a];
+
+			/* targets carry OUTPUT_BIT when they have output, so the
+			 * scan need not look at the state itself to know */
+			uint32_t mark = old[to].hasout ? CC_OUTPUT_BIT : 0;
+
+			if (i < c->ndense)
+				c->dense[i * k + a] = perm[to] | mark;
+			else if (a > 0 && b->real[(size_t)order[i] * k + a]) {
+				c->edge_class[nedges] = (uint8_t)a;
+				c->edge_to[nedges++] = perm[to] | mark;
+				x->nedges++;
+			}
+		}
+	}
+	rc = 0;
+out:
+	free(perm);
+	free(old);
+	return rc;
 }
 
 int cc_build(struct cd_compliance *c)
 {
+	struct build b = { 0 };
+	uint32_t *order = NULL;
 	size_t max = 1;
+	int rc;
 
 	memset(c->classes, 0, sizeof(c->classes));
 	c->nclasses = 1; /* class 0: bytes no term uses */
 	for (size_t t = 0; t < c->nterms; t++) {
-		for (size_t i = 0; i < c->terms[t].len; i++) {
-			unsigned char b = (unsigned char)c->terms[t].text[i];
+		struct cc_term *term = &c->terms[t];
 
-			if (!c->classes[b])
-				c->classes[b] = (uint8_t)c->nclasses++;
+		term->word_start = (uint8_t)word_char(term->text, term->len, 0);
+		term->word_end = (uint8_t)word_char(term->text, term->len, prev_char(term->text, term->len));
+		for (size_t i = 0; i < c->terms[t].len; i++) {
+			unsigned char by = (unsigned char)c->terms[t].text[i];
+
+			if (!c->classes[by])
+				c->classes[by] = (uint8_t)c->nclasses++;
 		}
 		max += c->terms[t].len;
 	}
-	if (alloc_states(c, max) < 0)
-		return CD_ENOMEM;
-	build_trie(c);
-	return link_states(c);
+	if ((rc = alloc_states(c, &b, max)) == 0 && !(order = malloc(max * sizeof(*order))))
+		rc = CD_ENOMEM;
+	if (rc == 0) {
+		build_trie(c, &b);
+		if ((rc = link_states(c, &b, order)) == 0)
+			rc = compact(c, &b, order);
+	}
+	free(order);
+	free(b.delta);
+	free(b.real);
+	free(b.fail);
+	return rc;
+}
+
+/* One move from state ST on byte class A: deep states follow their
+ * edges or fail towards the root, until a shallow state's full row. The
+ * result carries CC_OUTPUT_BIT when the new state has output. */
+static inline uint32_t step(const struct cd_compliance *c, uint32_t st, uint8_t a)
+{
+	while (st >= c->ndense) {
+		const struct cc_state *x = &c->states[st];
+		const uint8_t *ec = c->edge_class + x->edge;
+
+		for (uint32_t e = 0; e < x->nedges; e++)
+			if (ec[e] == a)
+				return c->edge_to[x->edge + e];
+		st = x->fail;
+	}
+	return c->dense[st * c->nclasses + a];
 }
 
 /* ---- matching ---------------------------------------------------------- */
-
-struct match {
-	uint32_t start, end;   /* normalized byte offsets, end exclusive */
-	int list;
-};
-
-struct matches {
-	struct match *m;
-	size_t n, cap;
-};
 
 /* A letter or digit of a script that writes spaces between words. */
 static int word_char(const char *s, size_t len, size_t at)
@@ -148,6 +235,10 @@ static int word_char(const char *s, size_t len, size_t at)
 		return 0;
 	if ((unsigned char)s[at] < 0x80)
 		return (s[at] >= 'a' && s[at] <= 'z') || (s[at] >= '0' && s[at] <= '9');
+	/* CJK and the symbols from U+2000 on write no spaces between words:
+	 * their UTF-8 starts at 0xE2 */
+	if ((unsigned char)s[at] >= 0xE2)
+		return 0;
 	if (utf8proc_iterate((const uint8_t *)s + at, (utf8proc_ssize_t)(len - at), &cp) <= 0 ||
 	    cp >= 0x2E80)
 		return 0;
@@ -168,47 +259,58 @@ static size_t prev_char(const char *s, size_t at)
 static int bounded(const struct cc_term *t, const char *s, size_t len, size_t start,
 		   size_t end)
 {
-	if (!(t->flags & TERM_OPEN_START) && start > 0 && word_char(t->text, t->len, 0) &&
+	if (!(t->flags & TERM_OPEN_START) && start > 0 && t->word_start &&
 	    word_char(s, len, prev_char(s, start)))
 		return 0;
-	if (!(t->flags & TERM_OPEN_END) && word_char(t->text, t->len, prev_char(t->text, t->len)) &&
-	    word_char(s, len, end))
+	if (!(t->flags & TERM_OPEN_END) && t->word_end && word_char(s, len, end))
 		return 0;
 	return 1;
 }
 
-static int scan(const struct cd_compliance *c, const char *s, size_t len, struct matches *ms)
+static int add_match(struct cc_matches *ms, size_t start, size_t end, int list)
+{
+	if (CD_GROW(ms->m, ms->n, ms->cap) < 0)
+		return CD_ENOMEM;
+	ms->m[ms->n++] = (struct cc_match){ (uint32_t)start, (uint32_t)end, list };
+	return 0;
+}
+
+/* Every term, the automaton over every byte. */
+static int scan_terms(const struct cd_compliance *c, const char *s, size_t len,
+		      struct cc_matches *ms)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	const uint32_t *delta = c->delta;
-	size_t k = c->nclasses;
 	uint32_t st = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		st = delta[st * k + c->classes[p[i]]];
-		if (!c->hasout[st])
+		st = step(c, st, c->classes[p[i]]);
+		if (!(st & CC_OUTPUT_BIT))
 			continue;
-		for (uint32_t o = st; o; o = c->dict[o]) {
-			for (int32_t t = c->out[o]; t >= 0; t = c->terms[t].next) {
+		st &= ~CC_OUTPUT_BIT;
+		for (uint32_t o = st; o; o = c->states[o].dict) {
+			for (int32_t t = c->states[o].out; t >= 0; t = c->terms[t].next) {
 				const struct cc_term *term = &c->terms[t];
 				size_t start = i + 1 - term->len;
 
-				if (!bounded(term, s, len, start, i + 1))
-					continue;
-				if (CD_GROW(ms->m, ms->n, ms->cap) < 0)
+				if (bounded(term, s, len, start, i + 1) &&
+				    add_match(ms, start, i + 1, term->list) < 0)
 					return CD_ENOMEM;
-				ms->m[ms->n++] = (struct match){ (uint32_t)start, (uint32_t)(i + 1), term->list };
 			}
-			if (!c->dict[o])
+			if (!c->states[o].dict)
 				break;
 		}
 	}
 	return 0;
 }
 
+static int scan(const struct cd_compliance *c, const char *s, size_t len, struct cc_matches *ms)
+{
+	return c->states ? scan_terms(c, s, len, ms) : 0;
+}
+
 static int by_start(const void *a, const void *b)
 {
-	const struct match *x = a, *y = b;
+	const struct cc_match *x = a, *y = b;
 
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
@@ -217,25 +319,27 @@ static int by_start(const void *a, const void *b)
 
 /* Drop matches lying inside a match of a shadowing list ("happy" in "not
  * happy"). MS is sorted by start. */
-static void shadow(const struct cd_compliance *c, struct matches *ms)
+static void shadow(const struct cd_compliance *c, struct cc_matches *ms)
 {
 	size_t w = 0;
 
 	for (size_t i = 0; i < ms->n; i++) {
-		const struct match *m = &ms->m[i];
+		const struct cc_match *m = &ms->m[i];
 		int hidden = 0;
 
 		for (size_t j = i; j-- > 0 && !hidden && ms->m[j].start + 256 > m->start;) {
-			const struct match *o = &ms->m[j];
+			const struct cc_match *o = &ms->m[j];
 
 			hidden = c->lists[o->list].shadows && o->list != m->list &&
+				 c->lists[o->list].group == c->lists[m->list].group &&
 				 o->start <= m->start && o->end >= m->end &&
 				 o->end - o->start > m->end - m->start;
 		}
 		for (size_t j = i + 1; j < ms->n && !hidden && ms->m[j].start == m->start; j++) {
-			const struct match *o = &ms->m[j];
+			const struct cc_match *o = &ms->m[j];
 
-			hidden = c->lists[o->list].shadows && o->list != m->list && o->end >= m->end &&
+			hidden = c->lists[o->list].shadows && o->list != m->list &&
+				 c->lists[o->list].group == c->lists[m->list].group && o->end >= m->end &&
 				 o->end - o->start > m->end - m->start;
 		}
 		if (!hidden)
@@ -244,13 +348,41 @@ static void shadow(const struct cd_compliance *c, struct matches *ms)
 	ms->n = w;
 }
 
+/* Matches by start, longer first: the trie finds them nearly in that
+ * order already, so an insertion sort is the quick way. */
+static void sort_matches(struct cc_matches *ms)
+{
+	for (size_t i = 1; i < ms->n; i++) {
+		struct cc_match m = ms->m[i];
+		size_t j = i;
+
+		while (j > 0 && by_start(&ms->m[j - 1], &m) > 0) {
+			ms->m[j] = ms->m[j - 1];
+			j--;
+		}
+		ms->m[j] = m;
+	}
+}
+
+int cc_find(const struct cd_compliance *c, const char *s, size_t len, struct cc_matches *ms)
+{
+	int rc;
+
+	ms->n = 0;
+	if ((rc = scan(c, s, len, ms)) < 0 || ms->n == 0)
+		return rc;
+	sort_matches(ms);
+	shadow(c, ms);
+	return 0;
+}
+
 /* ---- judging the rules ---------------------------------------------------- */
 
 struct doc {
 	const char *orig;
 	size_t olen;
 	const struct cd_normtext *n;
-	const struct matches *ms;
+	const struct cc_matches *ms;
 	size_t *bounds;       /* sentence ends, sorted */
 	size_t nbounds;
 };
@@ -268,18 +400,25 @@ static int is_boundary(const char *s, size_t len, size_t i)
 	       (unsigned char)s[i + 2] == 0x82;
 }
 
-static int find_bounds(struct doc *d)
+int cc_sentence_ends(const char *s, size_t len, size_t **bounds, size_t *n)
 {
 	size_t cap = 0;
 
-	for (size_t i = 0; i < d->n->len; i++) {
-		if (!is_boundary(d->n->s, d->n->len, i))
+	*bounds = NULL;
+	*n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (!is_boundary(s, len, i))
 			continue;
-		if (CD_GROW(d->bounds, d->nbounds, cap) < 0)
+		if (CD_GROW(*bounds, *n, cap) < 0)
 			return CD_ENOMEM;
-		d->bounds[d->nbounds++] = i;
+		(*bounds)[(*n)++] = i;
 	}
 	return 0;
+}
+
+static int find_bounds(struct doc *d)
+{
+	return cc_sentence_ends(d->n->s, d->n->len, &d->bounds, &d->nbounds);
 }
 
 /* How many sentence ends lie before byte AT. */
@@ -310,7 +449,7 @@ static size_t chars(const struct doc *d, size_t a, size_t b)
 
 /* The first match (by start) of LIST at or after byte FROM, or NULL. The
  * matches are sorted by start; this walks from a binary-searched point. */
-static const struct match *first_from(const struct doc *d, size_t from, size_t *idx)
+static const struct cc_match *first_from(const struct doc *d, size_t from, size_t *idx)
 {
 	size_t lo = 0, hi = d->ms->n;
 
@@ -375,14 +514,13 @@ static void line_col(const char *s, size_t at, int *line, int *col)
 	}
 }
 
-/* A finding over bytes [O_START, O_END) of the original. */
-static int add_finding_orig(const struct doc *d, const struct cc_rule *r, size_t o_start,
-			    size_t o_end, struct cd_findings *f)
+int cc_add_finding(const char *orig, size_t olen, const struct cc_rule *r, size_t o_start,
+		   size_t o_end, struct cd_findings *f)
 {
 	struct cd_finding *x;
 	size_t n;
 
-	while (o_end < d->olen && ((unsigned char)d->orig[o_end] & 0xC0) == 0x80)
+	while (o_end < olen && ((unsigned char)orig[o_end] & 0xC0) == 0x80)
 		o_end++;
 	/* one finding per rule and place; findings come in text order, so
 	 * looking back a little is enough */
@@ -396,16 +534,22 @@ static int add_finding_orig(const struct doc *d, const struct cc_rule *r, size_t
 				  .message = r->message, .suggestion = r->suggestion,
 				  .start = o_start, .end = o_end };
 	f->errors += r->error;
-	line_col(d->orig, o_start, &x->line, &x->column);
+	line_col(orig, o_start, &x->line, &x->column);
 	n = o_end - o_start < sizeof(x->excerpt) - 1 ? o_end - o_start : sizeof(x->excerpt) - 1;
-	while (n > 0 && n < o_end - o_start && ((unsigned char)d->orig[o_start + n] & 0xC0) == 0x80)
+	while (n > 0 && n < o_end - o_start && ((unsigned char)orig[o_start + n] & 0xC0) == 0x80)
 		n--;
-	memcpy(x->excerpt, d->orig + o_start, n);
+	memcpy(x->excerpt, orig + o_start, n);
 	x->excerpt[n] = '\0';
 	for (char *p = x->excerpt; *p; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
 	return 0;
+}
+
+static int add_finding_orig(const struct doc *d, const struct cc_rule *r, size_t o_start,
+			    size_t o_end, struct cd_findings *f)
+{
+	return cc_add_finding(d->orig, d->olen, r, o_start, o_end, f);
 }
 
 /* A finding over bytes [NSTART, NEND) of the normalized text. */
@@ -418,7 +562,7 @@ static int add_finding(const struct doc *d, const struct cc_rule *r, size_t nsta
 static int judge_any(const struct doc *d, const struct cc_rule *r, struct cd_findings *f)
 {
 	for (size_t i = 0; i < d->ms->n; i++) {
-		const struct match *m = &d->ms->m[i];
+		const struct cc_match *m = &d->ms->m[i];
 		size_t a, b;
 
 		if (!in_lists(m->list, r->lists, r->nlists))
@@ -431,10 +575,10 @@ static int judge_any(const struct doc *d, const struct cc_rule *r, struct cd_fin
 }
 
 /* Do A and B stand close enough for rule R? */
-static int close_enough(const struct doc *d, const struct cc_rule *r, const struct match *a,
-			const struct match *b)
+static int close_enough(const struct doc *d, const struct cc_rule *r, const struct cc_match *a,
+			const struct cc_match *b)
 {
-	const struct match *x = a->start <= b->start ? a : b, *y = x == a ? b : a;
+	const struct cc_match *x = a->start <= b->start ? a : b, *y = x == a ? b : a;
 	size_t gap = y->start > x->end ? chars(d, x->end, y->start) : 0;
 	int same = sentence_of(d, x->start) == sentence_of(d, y->start);
 
@@ -450,14 +594,14 @@ static int judge_near(const struct doc *d, const struct cc_rule *r, struct cd_fi
 	size_t reach = (size_t)(r->within > SENTENCE_MAX ? r->within : SENTENCE_MAX) * 4;
 
 	for (size_t i = 0; i < d->ms->n; i++) {
-		const struct match *a = &d->ms->m[i];
+		const struct cc_match *a = &d->ms->m[i];
 		size_t j;
 
 		if (a->list != r->lists[0])
 			continue;
 		for (first_from(d, back(a->start, reach), &j); j < d->ms->n &&
 		     d->ms->m[j].start <= a->end + reach; j++) {
-			const struct match *b = &d->ms->m[j];
+			const struct cc_match *b = &d->ms->m[j];
 			size_t s0, s1, lo, hi;
 
 			if (b->list != r->lists[1] || !close_enough(d, r, a, b))
@@ -476,15 +620,15 @@ static int judge_near(const struct doc *d, const struct cc_rule *r, struct cd_fi
 }
 
 /* For ALL: the nearest match of LIST to ANCHOR, not overlapping USED. */
-static const struct match *nearest(const struct doc *d, int list, const struct match *anchor,
-				   size_t reach, const struct match **used, int nused)
+static const struct cc_match *nearest(const struct doc *d, int list, const struct cc_match *anchor,
+				   size_t reach, const struct cc_match **used, int nused)
 {
-	const struct match *best = NULL;
+	const struct cc_match *best = NULL;
 	size_t j, bestd = (size_t)-1;
 
 	for (first_from(d, back(anchor->start, reach), &j); j < d->ms->n &&
 	     d->ms->m[j].start <= anchor->end + reach; j++) {
-		const struct match *m = &d->ms->m[j];
+		const struct cc_match *m = &d->ms->m[j];
 		size_t dist = m->start > anchor->start ? m->start - anchor->start
 						       : anchor->start - m->start;
 		int clash = 0;
@@ -506,14 +650,14 @@ static int judge_all(const struct doc *d, const struct cc_rule *r, struct cd_fin
 	size_t reach = (size_t)r->within * 4;
 
 	for (size_t i = 0; i < d->ms->n; i++) {
-		const struct match *used[RULE_MAX_LISTS] = { &d->ms->m[i] };
+		const struct cc_match *used[RULE_MAX_LISTS] = { &d->ms->m[i] };
 		size_t lo = used[0]->start, hi = used[0]->end;
 		int n = 1;
 
 		if (used[0]->list != r->lists[0])
 			continue;
 		for (; n < r->nlists; n++) {
-			const struct match *m = nearest(d, r->lists[n], used[0], reach, used, n);
+			const struct cc_match *m = nearest(d, r->lists[n], used[0], reach, used, n);
 
 			if (!m)
 				break;
@@ -603,26 +747,37 @@ static int judge(const struct cd_compliance *c, const struct doc *d,
 	return rc;
 }
 
+/* The model is the pack called "model": on unless a selection of packs
+ * leaves it out. */
+static int model_applies(const struct cd_compliance *c, const struct cd_check_opts *o)
+{
+	if (!c->model || (o && o->no_model))
+		return 0;
+	for (size_t i = 0; o && o->packs && i < o->npacks; i++)
+		if (strcmp(o->packs[i], CD_COMPLIANCE_MODEL_PACK) == 0)
+			return 1;
+	return !o || !o->packs;
+}
+
 int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t len,
 			const struct cd_check_opts *opts, struct cd_findings *f)
 {
 	struct cd_normtext n = { 0 };
-	struct matches ms = { 0 };
+	struct cc_matches ms = { 0 };
 	struct doc d = { .orig = text, .olen = len, .n = &n, .ms = &ms };
 	int rc;
 
-	if (c->nrules == 0)
-		return 0; /* no pack, nothing to find: skip the normalizing */
+	if (c->nrules == 0 && !model_applies(c, opts))
+		return 0; /* nothing to find: skip the normalizing */
 
 	if ((rc = cd_normalize(text, len, opts && opts->mustache, &n)) < 0)
 		goto out;
-	if ((rc = scan(c, n.s, n.len, &ms)) < 0 || (rc = find_bounds(&d)) < 0)
+	if ((rc = cc_find(c, n.s, n.len, &ms)) < 0 || (rc = find_bounds(&d)) < 0)
 		goto out;
-	if (ms.n == 0)
+	if (ms.n > 0 && (rc = judge(c, &d, opts, f)) < 0)
 		goto out;
-	qsort(ms.m, ms.n, sizeof(*ms.m), by_start);
-	shadow(c, &ms);
-	rc = judge(c, &d, opts, f);
+	if (model_applies(c, opts))
+		rc = cc_model_check(c, text, len, &n, d.bounds, d.nbounds, &ms, f);
 out:
 	free(d.bounds);
 	free(ms.m);
@@ -650,6 +805,8 @@ size_t cd_compliance_no_reminder(const struct cd_compliance *c, char *const *pac
 
 int cd_compliance_has_pack(const struct cd_compliance *c, const char *name)
 {
+	if (c->model && strcmp(name, CD_COMPLIANCE_MODEL_PACK) == 0)
+		return 1;
 	for (size_t i = 0; i < c->npacks; i++)
 		if (strcmp(c->packs[i], name) == 0)
 			return 1;
@@ -661,6 +818,18 @@ static void free_strings(char **v, size_t n)
 	for (size_t i = 0; v && i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+void cc_unbuild(struct cd_compliance *c)
+{
+	free(c->dense);
+	free(c->states);
+	free(c->edge_class);
+	free(c->edge_to);
+	c->dense = c->edge_to = NULL;
+	c->states = NULL;
+	c->edge_class = NULL;
+	c->nstates = c->ndense = 0;
 }
 
 void cc_rule_free(struct cc_rule *r)
@@ -690,10 +859,8 @@ void cd_compliance_free(struct cd_compliance *c)
 	free(c->terms);
 	free(c->lists);
 	free(c->rules);
-	free(c->delta);
-	free(c->out);
-	free(c->dict);
-	free(c->hasout);
+	cc_unbuild(c);
+	cc_model_free(c->model);
 	free(c);
 }
 

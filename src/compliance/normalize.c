@@ -23,7 +23,11 @@ struct out {
 	int space;      /* a space is pending */
 	int para;       /* a paragraph break is pending */
 	int oom;
+	unsigned seen;  /* SEEN_* of what was put, so later passes may skip */
 };
+
+#define SEEN_DIGIT 1u
+#define SEEN_HIGH 2u    /* a byte from 0x80 */
 
 static int reserve(struct out *o, size_t n)
 {
@@ -66,6 +70,7 @@ static void put(struct out *o, char c, size_t at)
 	put_separator(o, at);
 	o->s[o->len] = c;
 	o->map[o->len++] = (uint32_t)at;
+	o->seen |= ((unsigned char)c >= 0x80 ? SEEN_HIGH : 0) | (c >= '0' && c <= '9' ? SEEN_DIGIT : 0);
 }
 
 static void put_utf8(struct out *o, int32_t cp, size_t at)
@@ -82,6 +87,57 @@ static int is_star(int32_t cp)
 	return cp == 0x2605 || cp == 0x2606 || cp == 0x2B50 || cp == 0x1F31F ||
 	       (cp >= 0x2729 && cp <= 0x2730) || cp == 0x272A || cp == 0x22C6 ||
 	       cp == 0x1F320 || cp == 0x2B51 || cp == 0x066D;
+}
+
+/* Pictographs that stand for a word in sales mail ("🎁 for a review",
+ * "😊 → review us, 😞 → write to us"): the word, or NULL. Faces and
+ * thumbs become words of their own that no language uses. */
+static const char *symbol_word(int32_t cp)
+{
+	static const struct { int32_t lo, hi; const char *word; } words[] = {
+		{ 0x1F381, 0x1F381, "gift" }, { 0x1F380, 0x1F380, "gift" },
+		{ 0x1F4B0, 0x1F4B0, "money" }, { 0x1F4B2, 0x1F4B2, "money" },
+		{ 0x1F4B4, 0x1F4B8, "money" }, { 0x1F911, 0x1F911, "money" },
+		{ 0x1FA99, 0x1FA99, "money" }, { 0x1F4B3, 0x1F4B3, "card" },
+		{ 0x1F193, 0x1F193, "free" }, { 0x1F39F, 0x1F39F, "voucher" },
+		{ 0x1F3AB, 0x1F3AB, "voucher" }, { 0x1F3F7, 0x1F3F7, "discount" },
+		{ 0x1F4F7, 0x1F4F8, "photo" }, { 0x270D, 0x270D, "write" },
+		{ 0x1F4DD, 0x1F4DD, "write" }, { 0x1F4AC, 0x1F4AC, "comment" },
+		{ 0x1F5E8, 0x1F5E8, "comment" }, { 0x1F517, 0x1F517, "link" },
+		{ 0x1F64F, 0x1F64F, "please" }, { 0x1F97A, 0x1F97A, "please" },
+		{ 0x1F600, 0x1F60D, "emojihappy" }, { 0x1F642, 0x1F642, "emojihappy" },
+		{ 0x263A, 0x263A, "emojihappy" }, { 0x1F970, 0x1F970, "emojihappy" },
+		{ 0x1F929, 0x1F929, "emojihappy" }, { 0x1F917, 0x1F917, "emojihappy" },
+		{ 0x1F44D, 0x1F44D, "emojihappy" }, { 0x1F44C, 0x1F44C, "emojihappy" },
+		{ 0x2764, 0x2764, "emojihappy" }, { 0x1F493, 0x1F493, "emojihappy" },
+		{ 0x1F495, 0x1F49F, "emojihappy" }, { 0x1F60A, 0x1F60A, "emojihappy" },
+		{ 0x1F31E, 0x1F31E, "emojihappy" }, { 0x1F973, 0x1F973, "emojihappy" },
+		{ 0x1F612, 0x1F612, "emojisad" }, { 0x1F614, 0x1F62D, "emojisad" },
+		{ 0x1F630, 0x1F631, "emojisad" }, { 0x1F641, 0x1F641, "emojisad" },
+		{ 0x2639, 0x2639, "emojisad" }, { 0x1F44E, 0x1F44E, "emojisad" },
+		{ 0x1F494, 0x1F494, "emojisad" },
+		{ 0x2705, 0x2705, "emojiyes" }, { 0x2714, 0x2714, "emojiyes" },
+		{ 0x2611, 0x2611, "emojiyes" }, { 0x274C, 0x274C, "emojino" },
+		{ 0x2716, 0x2716, "emojino" }, { 0x274E, 0x274E, "emojino" },
+		{ 0x1F6AB, 0x1F6AB, "emojino" },
+	};
+
+	if (cp < 0x2600 || (cp > 0x27BF && cp < 0x1F000))
+		return NULL;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (cp >= words[i].lo && cp <= words[i].hi)
+			return words[i].word;
+	return NULL;
+}
+
+/* Arrows of every shape, pointing hands too, read as one arrow. */
+static int is_arrow(int32_t cp)
+{
+	if (cp < 0x2190 || (cp > 0x2BFF && cp < 0x1F446))
+		return 0;
+	return (cp >= 0x2190 && cp <= 0x21FF) || cp == 0x27A1 || (cp >= 0x2794 && cp <= 0x27BF) ||
+	       (cp >= 0x27F5 && cp <= 0x27FF) || (cp >= 0x2B05 && cp <= 0x2B07) ||
+	       (cp >= 0x1F446 && cp <= 0x1F449) || (cp >= 0x1F800 && cp <= 0x1F8FF);
 }
 
 /* Bytes the first pass may copy as they are, but for case: printable
@@ -104,6 +160,7 @@ static void put_run(struct out *o, const char *text, size_t from, size_t to)
 	for (size_t k = from; k < to; k++) {
 		char c = text[k];
 
+		o->seen |= c >= '0' && c <= '9' ? SEEN_DIGIT : 0;
 		o->s[o->len] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 		o->map[o->len++] = (uint32_t)k;
 	}
@@ -114,6 +171,7 @@ static void put_cp(struct out *o, int32_t cp, size_t at)
 {
 	utf8proc_int32_t dec[32];
 	utf8proc_ssize_t n;
+	const char *word;
 
 	if (cp < 0x80) {
 		if (cp == ' ' || cp == '\t' || cp == '\r' || cp == '\f' || cp == '\v' ||
@@ -125,6 +183,25 @@ static void put_cp(struct out *o, int32_t cp, size_t at)
 	}
 	if (is_star(cp)) {
 		put_utf8(o, 0x2605, at);
+		return;
+	}
+	if (is_arrow(cp)) {
+		o->space = 1;
+		put_utf8(o, 0x2192, at);
+		o->space = 1;
+		return;
+	}
+	/* letters NFKD leaves whole that are plain ones with a stroke or
+	 * without a dot: Turkish ı, Polish ł (Ł folds to ł) */
+	if (cp == 0x131 || cp == 0x141 || cp == 0x142) {
+		put(o, cp == 0x131 ? 'i' : 'l', at);
+		return;
+	}
+	if ((word = symbol_word(cp)) != NULL) {
+		o->space = 1;
+		for (; *word; word++)
+			put(o, *word, at);
+		o->space = 1;
 		return;
 	}
 	n = utf8proc_decompose_char(cp, dec, 32, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
@@ -308,65 +385,120 @@ static void first_pass(struct out *o, const char *text, size_t len, int mustache
 	}
 }
 
-/* Is S[I] the start of a one-letter word: a letter with a separator (or
- * the end) on both sides? Returns the letter's byte length, or 0. */
-static size_t single_letter(const char *s, size_t len, size_t i)
+/* What may stand between the letters of a spaced-out word. */
+static int spacer(char c)
 {
-	size_t n;
+	/* a bit per ASCII byte: space . * ~ / | + */
+	static const uint64_t bits[2] = { 0x0000cc0100000000ULL, 0x5000000000000000ULL };
+	unsigned char u = (unsigned char)c;
+
+	return u < 0x80 && (bits[u >> 6] >> (u & 63)) & 1;
+}
+
+/* Is S[I] a one-character word: a letter or a digit with a separator
+ * (or the end) on both sides? Returns its byte length, or 0; *LETTER
+ * says whether it is a letter. */
+static size_t single_char(const char *s, size_t len, size_t i, int *letter)
+{
+	size_t n = 1;
 	unsigned char c = (unsigned char)s[i];
 
-	if (c >= 'a' && c <= 'z')
-		n = 1;
+	*letter = 1;
+	if (c >= '0' && c <= '9')
+		*letter = 0;
 	else if (c >= 0xC3 && c <= 0xD4 && i + 1 < len)  /* Latin, Greek, Cyrillic */
 		n = 2;
-	else
+	else if (c < 'a' || c > 'z')
 		return 0;
-	if (i > 0 && s[i - 1] != ' ' && s[i - 1] != '.' && s[i - 1] != '*')
+	if (i > 0 && !spacer(s[i - 1]))
 		return 0;
-	if (i + n < len && s[i + n] != ' ' && s[i + n] != '.' && s[i + n] != '*')
+	/* after it, a separator or anything not a letter ("a v i s,") */
+	if (i + n < len && !spacer(s[i + n]) &&
+	    ((s[i + n] >= 'a' && s[i + n] <= 'z') || (s[i + n] >= '0' && s[i + n] <= '9') ||
+	     (unsigned char)s[i + n] >= 0x80))
 		return 0;
 	return n;
 }
 
-/* "r e f u n d", "r.e.f.u.n.d": four or more one-letter words in a row,
- * one separator apart, become one word. */
-static void join_spaced(struct out *o)
+/* Spaces in the original between the starts of two joined letters: a
+ * wider gap than the rest of the run ("c i n q u e  s t e l l e") is
+ * where one word ends. */
+static size_t orig_spaces(const char *text, uint32_t from, uint32_t to)
+{
+	size_t n = 0;
+
+	for (uint32_t k = from; k < to; k++)
+		n += text[k] == ' ' || text[k] == '\t';
+	return n;
+}
+
+/* Copy one spaced-out run [R, END) of O's bytes to W, separators
+ * dropped but for a word break where the original gap is wider. */
+static size_t join_run(struct out *o, const char *text, size_t r, size_t end, size_t w)
+{
+	size_t least = (size_t)-1, prev = (size_t)-1;
+
+	for (size_t k = r; k < end; k++)
+		if (!spacer(o->s[k]) && ((unsigned char)o->s[k] & 0xC0) != 0x80) {
+			if (prev != (size_t)-1) {
+				size_t g = orig_spaces(text, o->map[prev], o->map[k]);
+
+				least = g < least ? g : least;
+			}
+			prev = k;
+		}
+	prev = (size_t)-1;
+	for (size_t k = r; k < end; k++) {
+		if (spacer(o->s[k]))
+			continue;
+		if (((unsigned char)o->s[k] & 0xC0) != 0x80) {
+			if (prev != (size_t)-1 && orig_spaces(text, o->map[prev], o->map[k]) > least) {
+				o->s[w] = ' ';
+				o->map[w++] = o->map[k];
+			}
+			prev = k;
+		}
+		o->s[w] = o->s[k];
+		o->map[w++] = o->map[k];
+	}
+	return w;
+}
+
+/* "r e f u n d", "r.e.f.u.n.d", "r 3 v 1 e w": four or more one-character
+ * words in a row, one separator apart, starting with a letter and with at
+ * least three letters, become one word. */
+static void join_spaced(struct out *o, const char *text)
 {
 	size_t r = 0, w = 0;
 
 	while (r < o->len) {
-		size_t i = r, count = 0, n;
+		size_t i = r, count = 0, letters = 0, n;
+		int letter;
 
-		/* inside a word: no one-letter word starts here */
-		if (r > 0 && o->s[r - 1] != ' ' && o->s[r - 1] != '.' && o->s[r - 1] != '*') {
+		/* inside a word: no one-character word starts here */
+		if (r > 0 && !spacer(o->s[r - 1])) {
 			o->s[w] = o->s[r];
 			o->map[w++] = o->map[r++];
 			continue;
 		}
 
-		while (i < o->len && (n = single_letter(o->s, o->len, i)) > 0) {
+		while (i < o->len && (n = single_char(o->s, o->len, i, &letter)) > 0) {
+			if (count == 0 && !letter)
+				break;
 			count++;
+			letters += (size_t)letter;
 			i += n;
-			if (i + 1 < o->len && (o->s[i] == ' ' || o->s[i] == '.' || o->s[i] == '*') &&
-			    single_letter(o->s, o->len, i + 1))
+			if (i + 1 < o->len && spacer(o->s[i]) && single_char(o->s, o->len, i + 1, &letter))
 				i++;
 			else
 				break;
 		}
-		/* "get a r e f u n d": a leading one-letter word before a space is
-		 * a word of its own */
-		if (count >= 5 && o->s[r + 1] == ' ' && strchr("aiouy", o->s[r])) {
-			o->s[w] = o->s[r];
-			o->map[w++] = o->map[r];
-			r++;
-			continue;
-		}
-		if (count >= 4) {
-			for (; r < i; r++)
-				if (o->s[r] != ' ' && o->s[r] != '.' && o->s[r] != '*') {
-					o->s[w] = o->s[r];
-					o->map[w++] = o->map[r];
-				}
+		/* "get a r e f u n d" reads "arefund": an article before the word
+		 * cannot be told from its first letter ("o p i n i ó n",
+		 * "a v a l i a ç ã o"), and the packs know "arefund" */
+		if (count >= 4 && letters >= 3) {
+			w = join_run(o, text, r, i, w);
+			r = i;
 			continue;
 		}
 		o->s[w] = o->s[r];
@@ -376,26 +508,291 @@ static void join_spaced(struct out *o)
 	o->len = w;
 }
 
+/* ---- look-alikes: letters of another script, digits for letters -------- */
+
+enum script { S_OTHER, S_LATIN, S_CYRILLIC, S_GREEK };
+
+static enum script script_of(int32_t cp)
+{
+	if ((cp >= 'a' && cp <= 'z') || (cp >= 0xC0 && cp <= 0x24F))
+		return S_LATIN;
+	if (cp >= 0x400 && cp <= 0x52F)
+		return S_CYRILLIC;
+	if (cp >= 0x370 && cp <= 0x3FF)
+		return S_GREEK;
+	return S_OTHER;
+}
+
+/* A letter of a word written in Latin: a Cyrillic or Greek one that looks
+ * the same becomes that Latin letter; 0 if it has none. */
+static int32_t as_latin(int32_t cp)
+{
+	static const int32_t from[] = {
+		0x430, 0x441, 0x435, 0x43E, 0x440, 0x445, 0x443, 0x456, 0x458, 0x455, 0x43A,
+		0x43C, 0x442, 0x432, 0x501, 0x51B, 0x51D, 0x4BB, 0x3B1, 0x3BF, 0x3B5, 0x3B9,
+		0x3BA, 0x3BD, 0x3C1, 0x3C4, 0x3C5, 0x3C7, 0x3B2,
+	};
+	static const char to[] = "aceopxyijskmtbdqwhaoeikvptuxb";
+
+	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++)
+		if (from[i] == cp)
+			return to[i];
+	return 0;
+}
+
+/* The same for a word written in Cyrillic, digits included ("0тзыв"). */
+static int32_t as_cyrillic(int32_t cp)
+{
+	static const char from[] = "acepoxykmthb0346";
+	static const int32_t to[] = {
+		0x430, 0x441, 0x435, 0x440, 0x43E, 0x445, 0x443, 0x43A, 0x43C, 0x442, 0x43D, 0x432,
+		0x43E, 0x437, 0x430, 0x431,
+	};
+	const char *p = cp < 0x80 && cp > 0 ? strchr(from, (int)cp) : NULL;
+
+	return p ? to[p - from] : 0;
+}
+
+/* A digit standing for a Latin letter ("r3v1ew", "fr33"), or 0. */
+static int32_t leet_latin(int32_t cp)
+{
+	static const char from[] = "01345789", to[] = "oieastbg";
+	const char *p = cp < 0x80 && cp > 0 ? strchr(from, (int)cp) : NULL;
+
+	return p ? to[p - from] : 0;
+}
+
+/* A letter or digit of a script that writes spaces between words. */
+static int word_cp(int32_t cp)
+{
+	if (cp < 0x80)
+		return (cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9');
+	return script_of(cp) != S_OTHER;
+}
+
+static int32_t decode(const struct out *o, size_t i, size_t *n)
+{
+	int32_t cp;
+	utf8proc_ssize_t k;
+
+	if ((unsigned char)o->s[i] < 0x80) {
+		*n = 1;
+		return (unsigned char)o->s[i];
+	}
+	k = utf8proc_iterate((const uint8_t *)o->s + i,
+					      (utf8proc_ssize_t)(o->len - i), &cp);
+
+	*n = k > 0 ? (size_t)k : 1;
+	return k > 0 ? cp : -1;
+}
+
+/* One word [I, END) of IN into OUT: letters that only look like the
+ * word's script become that script's, and digits between letters become
+ * the letters they stand for. */
+static void fold_word(const struct out *in, size_t i, size_t end, struct out *out)
+{
+	size_t n, counts[4] = { 0 }, digits = 0;
+	enum script target = S_LATIN;
+	int32_t first = decode(in, i, &n);
+	int leet, mixed;
+
+	for (size_t k = i; k < end; k += n) {
+		int32_t cp = decode(in, k, &n);
+
+		if (cp >= '0' && cp <= '9')
+			digits++;
+		else
+			counts[script_of(cp)]++;
+	}
+	if (counts[S_CYRILLIC] > counts[S_LATIN] && counts[S_CYRILLIC] >= counts[S_GREEK])
+		target = S_CYRILLIC;
+	else if (counts[S_GREEK] > counts[S_LATIN])
+		target = S_GREEK;
+	mixed = (counts[S_LATIN] > 0) + (counts[S_CYRILLIC] > 0) + (counts[S_GREEK] > 0) > 1;
+	/* "4vis", "3dite", "0тзыв": one leading digit may stand for a letter
+	 * too, but "5star" and "10off" keep their numbers */
+	leet = digits > 0 && counts[target] >= 2 &&
+	       (first < '0' || first > '9' ||
+		(strchr("0134", (int)first) && i + 1 < end && !(in->s[i + 1] >= '0' && in->s[i + 1] <= '9')));
+	if (!leet && !mixed) {
+		if (reserve(out, end - i + 1) == 0) {
+			put_separator(out, in->map[i]);
+			memcpy(out->s + out->len, in->s + i, end - i);
+			memcpy(out->map + out->len, in->map + i, (end - i) * sizeof(*out->map));
+			out->len += end - i;
+		}
+		return;
+	}
+	for (size_t k = i; k < end; k += n) {
+		int32_t cp = decode(in, k, &n), to = 0;
+		int digit = cp >= '0' && cp <= '9';
+
+		if (target != S_GREEK && ((digit && leet) || (!digit && mixed && script_of(cp) != target)))
+			to = target == S_LATIN ? (digit ? leet_latin(cp) : as_latin(cp)) : as_cyrillic(cp);
+		if (to) {
+			put_utf8(out, to, in->map[k]);
+			continue;
+		}
+		for (size_t b = 0; b < n; b++)
+			put(out, in->s[k + b], in->map[k]);
+	}
+}
+
+static void fold_words(const struct out *in, struct out *out)
+{
+	size_t i = 0, n;
+
+	if (reserve(out, in->len * 2 + 16) < 0)
+		return;
+	while (i < in->len && !out->oom) {
+		size_t end = i;
+
+		while (end < in->len && word_cp(decode(in, end, &n)))
+			end += n;
+		if (end > i) {
+			fold_word(in, i, end, out);
+			i = end;
+			continue;
+		}
+		if (in->s[i] == ' ' || in->s[i] == '\n') {
+			/* put() owns separators: keep what the first pass made */
+			if (reserve(out, 1) == 0) {
+				out->s[out->len] = in->s[i];
+				out->map[out->len++] = in->map[i];
+			}
+			i++;
+			continue;
+		}
+		decode(in, i, &n);
+		for (size_t b = 0; b < n && i + b < in->len; b++)
+			put(out, in->s[i + b], in->map[i]);
+		i += n;
+	}
+}
+
+/* ---- spaced-out Chinese and Japanese ----------------------------------- */
+
+static int is_cjk(int32_t cp)
+{
+	return (cp >= 0x3040 && cp <= 0x30FF && cp != 0x30FB) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+	       (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+	       (cp >= 0xAC00 && cp <= 0xD7AF) || (cp >= 0x20000 && cp <= 0x2FFFF);
+}
+
+/* Bytes of a separator that may stand between spaced-out characters at
+ * S[I] (a space, "*", "·", "・"...), or 0. */
+static size_t cjk_spacer(const struct out *o, size_t i)
+{
+	const unsigned char *u = (const unsigned char *)o->s + i;
+
+	if (spacer(o->s[i]))
+		return 1;
+	if (i + 1 < o->len && u[0] == 0xC2 && u[1] == 0xB7)
+		return 2;
+	if (i + 2 < o->len && u[0] == 0xE3 && u[1] == 0x83 && u[2] == 0xBB)
+		return 3;
+	return 0;
+}
+
+/* "好 评 返 现", "好*评": separators between two CJK characters go. A
+ * full stop followed by a space ends a sentence and stays. */
+static void join_cjk(struct out *o)
+{
+	size_t r = 0, w = 0, n;
+	int after_cjk = 0;
+
+	while (r < o->len) {
+		size_t end = r, chars = 0, m;
+		int dot = 0, space = 0;
+
+		if (after_cjk) {
+			while (end < o->len && chars < 4 && (m = cjk_spacer(o, end)) > 0) {
+				dot |= o->s[end] == '.';
+				space |= o->s[end] == ' ';
+				end += m;
+				chars++;
+			}
+			if (end > r && end < o->len && !(dot && space) && is_cjk(decode(o, end, &n))) {
+				r = end;
+				continue;
+			}
+		}
+		after_cjk = is_cjk(decode(o, r, &n));
+		for (size_t b = 0; b < n && r < o->len; b++) {
+			o->s[w] = o->s[r];
+			o->map[w++] = o->map[r++];
+		}
+	}
+	o->len = w;
+}
+
+/* Could fold_words change anything: a digit or a non-ASCII letter next
+ * to a letter? Most text has neither, and is spared the copy. */
+static int needs_folding(const struct out *o)
+{
+	for (size_t i = 1; i < o->len; i++) {
+		unsigned char a = (unsigned char)o->s[i - 1], b = (unsigned char)o->s[i];
+		int la = a >= 'a' && a <= 'z', lb = b >= 'a' && b <= 'z';
+		int da = a >= '0' && a <= '9', db = b >= '0' && b <= '9';
+
+		/* a Latin letter beside another script or a digit; a digit beside
+		 * another script ("0тзыв") */
+		if ((la && (b >= 0x80 || db)) || (lb && (a >= 0x80 || da)) ||
+		    (da && b >= 0x80) || (db && a >= 0x80))
+			return 1;
+	}
+	return 0;
+}
+
+/* Could join_cjk change anything: a CJK character at all (their UTF-8
+ * starts at byte 0xE3)? */
+static int has_cjk(const struct out *o)
+{
+	for (size_t i = 0; i < o->len; i++)
+		if ((unsigned char)o->s[i] >= 0xE3)
+			return 1;
+	return 0;
+}
+
 int cd_normalize(const char *text, size_t len, int mustache, struct cd_normtext *out)
 {
-	struct out o = { 0 };
+	struct out o = { 0 }, f = { 0 };
 
 	memset(out, 0, sizeof(*out));
 	if (reserve(&o, len + 16) < 0)
 		goto fail;
 	first_pass(&o, text, len, mustache);
-	if (o.oom || reserve(&o, 1) < 0)
+	if (o.oom)
 		goto fail;
-	join_spaced(&o);
-	o.s[o.len] = '\0';
-	o.map[o.len] = (uint32_t)len;
-	out->s = o.s;
-	out->map = o.map;
-	out->len = o.len;
+	join_spaced(&o, text);
+	if (o.seen && needs_folding(&o)) {
+		unsigned seen = o.seen;
+
+		fold_words(&o, &f);
+		free(o.s);
+		free(o.map);
+		o = f;
+		o.seen |= seen;
+		memset(&f, 0, sizeof(f));
+		if (o.oom)
+			goto fail;
+	}
+	if (reserve(&o, 1) < 0)
+		goto fail;
+	if ((o.seen & SEEN_HIGH) && has_cjk(&o))
+		join_cjk(&o);
+	f = o;
+	f.s[f.len] = '\0';
+	f.map[f.len] = (uint32_t)len;
+	out->s = f.s;
+	out->map = f.map;
+	out->len = f.len;
 	return 0;
 fail:
 	free(o.s);
 	free(o.map);
+	free(f.s);
+	free(f.map);
 	return CD_ENOMEM;
 }
 

@@ -24,6 +24,7 @@ static const char *const families[] = {
 struct loader {
 	struct cd_compliance *c;
 	const char *file;
+	const char *prefix;     /* before every list name; NULL: none */
 	struct cd_errors *errs;
 	int failed, oom;
 };
@@ -106,11 +107,22 @@ static void add_term(struct loader *ld, int list, const char *written,
 static void load_list(struct loader *ld, const config_setting_t *g)
 {
 	const char *name = config_setting_name(g);
-	int list = cc_list(ld->c, name);
+	char full[256];
+	int list;
 
-	if (list < 0) {
+	snprintf(full, sizeof(full), "%s%s", ld->prefix ? ld->prefix : "", name);
+	if ((list = cc_list(ld->c, full)) < 0) {
 		ld->oom = ld->failed = 1;
 		return;
+	}
+	if (ld->prefix) {
+		uint32_t h = 2166136261u;
+
+		/* the model's features hash the name it was trained with */
+		for (const char *p = name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+		ld->c->lists[list].hash = h;
+		ld->c->lists[list].group = 1;
 	}
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 		report(ld, g, "terms.%s must be a group of languages, like { en = [ ... ]; }", name);
@@ -137,6 +149,18 @@ static void load_list(struct loader *ld, const config_setting_t *g)
 				add_term(ld, list, config_setting_get_string(e), lang);
 		}
 	}
+}
+
+int cc_load_lists(struct cd_compliance *c, const config_setting_t *setting, const char *file,
+		  const char *prefix, struct cd_errors *errs)
+{
+	struct loader ld = { .c = c, .file = file, .prefix = prefix, .errs = errs };
+
+	for (int i = 0; i < config_setting_length(setting); i++)
+		load_list(&ld, config_setting_get_elem(setting, (unsigned)i));
+	if (ld.oom)
+		return CD_ENOMEM;
+	return ld.failed ? CD_ECONFIG : 0;
 }
 
 /* ---- rules ----------------------------------------------------------- */

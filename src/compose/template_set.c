@@ -261,6 +261,8 @@ static int check_wording(struct cd_templates *t, const struct cd_config *cfg,
 	size_t before = errs->count;
 	int rc = cd_compliance_load(cfg->packs, NULL, 0, &t->compliance, errs);
 
+	if (rc == 0 && cfg->compliance_model && *cfg->compliance_model)
+		rc = cd_compliance_load_model(t->compliance, cfg->compliance_model, errs);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < cfg->ncampaigns; i++) {

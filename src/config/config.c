@@ -551,6 +551,7 @@ static const struct cd_config_field top_fields[] = {
 	{ "database", K_STRING },
 	{ "templates", K_STRING },
 	{ "packs", K_STRING },
+	{ "compliance_model", K_STRING },
 	{ "log_level", K_STRING },
 	{ "poll_interval", K_STRING },
 	{ "transport", K_STRING },
@@ -579,6 +580,17 @@ static void load_top(struct cd_config_loader *ld, struct cd_config *c,
 	s = cd_cfg_string(ld, root, "", "packs", cd_config_default_packs(), 1);
 	c->packs = cd_cfg_resolve(ld, s);
 	free(s);
+	/* the learned model: beside the packs unless named; "" turns it off */
+	s = config_setting_get_member(root, "compliance_model")
+	    ? cd_cfg_string(ld, root, "", "compliance_model", "", 0) : NULL;
+	if (s && !*s) {
+		c->compliance_model = s;
+	} else if (s) {
+		c->compliance_model = cd_cfg_resolve(ld, s);
+		free(s);
+	} else if (c->packs && !(c->compliance_model = cd_util_join_path(c->packs, "model.bin"))) {
+		cd_cfg_oom(ld);
+	}
 	t = cd_cfg_choice(ld, root, "", "log_level", "info", levels, 8);
 	c->log_level = t < 0 ? CD_LOG_INFO : t;
 	c->poll_interval = cd_cfg_duration(ld, root, "", "poll_interval", "5m");
@@ -597,6 +609,7 @@ static void print_top(const struct cd_config *c, FILE *out)
 	cd_cfg_put_string(out, "", "database", c->database);
 	cd_cfg_put_string(out, "", "templates", c->templates);
 	cd_cfg_put_string(out, "", "packs", c->packs);
+	cd_cfg_put_string(out, "", "compliance_model", c->compliance_model);
 	cd_cfg_put_string(out, "", "log_level", cd_log_level_name(c->log_level));
 	cd_cfg_put_duration(out, "", "poll_interval", c->poll_interval);
 	cd_cfg_put_string(out, "", "transport", transports[c->transport]);
@@ -607,6 +620,7 @@ static void free_top(struct cd_config *c)
 	free(c->database);
 	free(c->templates);
 	free(c->packs);
+	free(c->compliance_model);
 }
 
 const struct cd_config_section cd_config_top_section = {

@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "candor/compliance.h"
 #include "candor/config.h"
 #include "candor/util.h"
 #include "ctl.h"
+#include "ctl_lint.h"
 
 #define LINT_USAGE 2
 #define MAX_INPUT (64 * 1024 * 1024)
@@ -22,23 +24,29 @@
 static int lint_usage(FILE *out)
 {
 	fprintf(out, "Usage: candorctl lint [--format text|json] [--pack NAME]... [--packs-dir DIR]\n"
-		"                      [--channel NAME] [--whole] FILE|-\n"
+		"                      [--model FILE | --no-model] [--channel NAME] [--whole] FILE|-\n"
+		"       candorctl lint [...] --stats [--no-misses] CORPUS.tsv\n"
 		"Check wording for bought, gated or pressured reviews. Each line of a text\n"
 		"file is checked on its own; files ending in .html, .htm or .mustache (or\n"
 		"any file with --whole) are checked as one document, HTML tags and\n"
 		"Mustache tags ignored. --pack limits the check to those packs (default:\n"
 		"all in DIR, default %s); --channel also applies that sales\n"
-		"channel's rules (amazon: only Amazon links).\n"
+		"channel's rules (amazon: only Amazon links). The learned model, DIR/%s\n"
+		"unless --model names another, runs after the packs (its pack name is\n"
+		"\"%s\": a --pack list without it leaves it out).\n"
+		"--stats checks every row of a labelled corpus (id, lang, label, family,\n"
+		"text) and prints recall and false alarms by language and family, then\n"
+		"the misses (--no-misses: the figures only).\n"
 		"Exit status: 0 clean, 1 a violation found, 2 usage or input error.\n",
-		cd_config_default_packs());
+		cd_config_default_packs(), CD_COMPLIANCE_MODEL_FILE, CD_COMPLIANCE_MODEL_PACK);
 	return out == stdout ? 0 : LINT_USAGE;
 }
 
 struct lint_args {
-	const char *format, *dir, *channel, *file;
-	const char *packs[32];
+	const char *format, *dir, *channel, *file, *model, *concepts;
+	char *packs[32];
 	size_t npacks;
-	int whole;
+	int whole, stats, no_misses, no_model, features, scores;
 };
 
 static int parse_lint_args(int argc, char **argv, struct lint_args *a)
@@ -49,6 +57,14 @@ static int parse_lint_args(int argc, char **argv, struct lint_args *a)
 		{ "packs-dir", required_argument, NULL, 'd' },
 		{ "channel", required_argument, NULL, 'C' },
 		{ "whole", no_argument, NULL, 'w' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "no-misses", no_argument, NULL, 'S' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "no-model", no_argument, NULL, 'M' },
+		/* for scripts/train-compliance: the features of each corpus row */
+		{ "features", no_argument, NULL, 'F' },
+		{ "concepts", required_argument, NULL, 'K' },
+		{ "scores", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -68,6 +84,13 @@ static int parse_lint_args(int argc, char **argv, struct lint_args *a)
 		case 'd': a->dir = optarg; break;
 		case 'C': a->channel = optarg; break;
 		case 'w': a->whole = 1; break;
+		case 's': a->stats = 1; break;
+		case 'S': a->no_misses = 1; break;
+		case 'm': a->model = optarg; break;
+		case 'M': a->no_model = 1; break;
+		case 'F': a->features = 1; break;
+		case 'K': a->concepts = optarg; break;
+		case 'R': a->scores = 1; break;
 		case 'h': return lint_usage(stdout);
 		default: return lint_usage(stderr);
 		}
@@ -121,8 +144,9 @@ static void print_text(const char *file, const struct cd_findings *f)
 	for (size_t i = 0; i < f->count; i++) {
 		const struct cd_finding *x = &f->items[i];
 
-		printf("%s:%d:%d: %s %s: %s: \"%s\"\n", file, x->line, x->column, x->severity,
-		       x->rule, x->message, x->excerpt);
+		printf("%s:%d:%d: %s %s: %s: \"%s\"%s%s%s\n", file, x->line, x->column, x->severity,
+		       x->rule, x->message, x->excerpt, *x->detail ? " (" : "", x->detail,
+		       *x->detail ? ")" : "");
 		if (*x->suggestion)
 			printf("  suggestion: %s\n", x->suggestion);
 	}
@@ -150,6 +174,8 @@ static int print_json(const char *file, const struct cd_findings *f)
 		json_object_object_add(o, "excerpt", json_object_new_string(x->excerpt));
 		json_object_object_add(o, "message", json_object_new_string(x->message));
 		json_object_object_add(o, "suggestion", json_object_new_string(x->suggestion));
+		if (*x->detail)
+			json_object_object_add(o, "detail", json_object_new_string(x->detail));
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "findings", arr);
@@ -158,6 +184,38 @@ static int print_json(const char *file, const struct cd_findings *f)
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 	return 0;
+}
+
+/* The packs of DIR and the model (--model, else DIR/model.bin when it
+ * exists, none with --no-model); every pack --pack names must exist. */
+static int load_checker(const struct lint_args *a, struct cd_compliance **c,
+			struct cd_errors *errs)
+{
+	char *path = NULL;
+	int rc = cd_compliance_load(a->dir, NULL, 0, c, errs);
+
+	if (rc < 0)
+		return rc;
+	if (a->model || !a->no_model) {
+		if (a->model)
+			rc = cd_compliance_load_model(*c, a->model, errs);
+		else if (!(path = cd_util_join_path(a->dir, CD_COMPLIANCE_MODEL_FILE)))
+			rc = CD_ENOMEM;
+		else if (access(path, F_OK) == 0)
+			rc = cd_compliance_load_model(*c, path, errs);
+		free(path);
+	}
+	for (size_t i = 0; rc == 0 && i < a->npacks; i++)
+		if (!cd_compliance_has_pack(*c, a->packs[i])) {
+			struct cd_error e;
+
+			cd_error_set(&e, CD_ECONFIG, a->dir, 0, "no compliance pack \"%s\" (%s.pack%s)",
+				     a->packs[i], a->packs[i],
+				     strcmp(a->packs[i], CD_COMPLIANCE_MODEL_PACK) == 0 ? ", or no model loaded" : "");
+			cd_errors_add(errs, &e);
+			rc = CD_ECONFIG;
+		}
+	return rc;
 }
 
 int ctl_cmd_lint(const char *config, int argc, char **argv)
@@ -176,15 +234,30 @@ int ctl_cmd_lint(const char *config, int argc, char **argv)
 	if ((rc = parse_lint_args(argc, argv, &a)) >= 0)
 		return rc;
 	rc = LINT_USAGE;
-	if (cd_compliance_load(a.dir, a.npacks ? a.packs : NULL, a.npacks, &c, &errs) < 0) {
+	if (a.features && a.concepts ? cd_compliance_load_concepts(a.concepts, &c, &errs) < 0
+				      : load_checker(&a, &c, &errs) < 0) {
 		ctl_print_errors(&errs);
+		goto out;
+	}
+	o.channel = a.channel;
+	o.packs = a.npacks ? a.packs : NULL;
+	o.npacks = a.npacks;
+	if (a.features) {
+		rc = ctl_lint_features(c, a.file);
+		goto out;
+	}
+	if (a.scores) {
+		rc = ctl_lint_scores(c, a.file);
+		goto out;
+	}
+	if (a.stats) {
+		rc = ctl_lint_stats(c, &o, a.file, !a.no_misses);
 		goto out;
 	}
 	if (cd_util_read_file(a.file, MAX_INPUT, &text, &len, &err) < 0) {
 		ctl_fail(&err);
 		goto out;
 	}
-	o.channel = a.channel;
 	o.mustache = is_document(a.file) && strstr(a.file, ".mustache") != NULL;
 	if (check_text(c, text, len, !(a.whole || is_document(a.file)), &o, &f) < 0) {
 		fprintf(stderr, "candorctl lint: out of memory\n");

@@ -1,7 +1,9 @@
 #!/bin/sh
 # compliance.sh - the checker from the outside: "candorctl lint" (exit
-# codes, text and JSON, --pack, --channel, broken packs), templates that
-# break a rule stop check-config and a reload, a mail whose data breaks a
+# codes, text and JSON, --pack, --channel, broken packs, the model's
+# findings, --stats on a labelled corpus), templates that break a rule stop
+# check-config and a reload, a model file that cannot be used stops the
+# start (78) and a reload keeps the old one, a mail whose data breaks a
 # rule is held and never sent, preview shows the verdict, and Amazon
 # orders get no reminder.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
@@ -51,6 +53,42 @@ printf 'name = "mine";\nterms = { bribe = { en = [ "free lunch" ]; }; };\nrules 
 printf 'A review buys you a free lunch.\n' | "$CANDORCTL" lint --packs-dir badpacks - >out 2>/dev/null
 check "a shop's own pack can use the shared term lists" grep -q "mine.lunch" out
 
+# ---- the learned model ---------------------------------------------------
+printf 'Share your thoughts on the listing and we will upgrade you to Gold status.\n' > perk.txt
+lint perk.txt >out 2>/dev/null; rc=$?
+check "wording no rule names: the model holds it (exit 1)" [ $rc -eq 1 ]
+check "... as model.incentive, with score and concepts" \
+	grep -q '^perk.txt:1:1: error model.incentive: .*(score 0\.[0-9][0-9]; .*platform "listing"' out
+lint --no-model perk.txt >/dev/null 2>&1
+check "... --no-model: the packs alone pass it" [ $? -eq 0 ]
+lint --pack generic perk.txt >/dev/null 2>&1
+check "... a --pack list without \"model\" leaves the model out" [ $? -eq 0 ]
+lint --pack model perk.txt >/dev/null 2>&1
+check "... --pack model: the model alone" [ $? -eq 1 ]
+head -c 1000 "$PACKS/model.bin" > short.bin
+lint --model short.bin perk.txt >/dev/null 2>err; rc=$?
+check "a truncated model: lint exits 2 naming the file" sh -c "[ $rc -eq 2 ] && grep -q 'short.bin: compliance model truncated' err"
+
+# ---- figures on a labelled corpus ------------------------------------------
+printf 'id\tlang\tlabel\tfamily\ttext\n' > corpus.tsv
+printf 'v1\ten\tviolation\tincentive\tLeave a review and get a $10 gift card.\n' >> corpus.tsv
+printf 'v2\ten\tviolation\tpositive_only\tHi!\\nWe hope you are well.\n' >> corpus.tsv
+printf 'o1\ten\tok\trequest\tWe would love your honest review.\n' >> corpus.tsv
+printf 'v3\tde\tviolation\tgating\tZufrieden? Dann bewerten Sie uns. Nicht zufrieden? Dann schreiben Sie uns zuerst.\n' >> corpus.tsv
+printf 'o2\tde\tok\tapology\tEs tut uns leid. Wir haben Ihnen den Betrag erstattet.\n' >> corpus.tsv
+lint --stats corpus.tsv >stats.out 2>&1; rc=$?
+check "--stats: exit 0" [ $rc -eq 0 ]
+check "... figures by language" grep -Eq '^en +2 +1 +50\.0% +1 +0 +0\.0%$' stats.out
+check "... and overall" grep -Eq '^all +3 +2 +66\.7% +2 +0 +0\.0%$' stats.out
+check "... by family" grep -Eq '^positive_only +1 +0 +0\.0% +0 +0 +-$' stats.out
+check "... which stage caught what" grep -q '^violations caught by the rules: [0-9]*, by the model: [0-9]*' stats.out
+check "... the misses listed" grep -q "^missed	v2	en	positive_only	Hi! We hope you are well." stats.out
+check "... and a last line for scripts" grep -q '^recall=66.7 fpr=0.0 violations=3 caught=2 honest=2 flagged=0$' stats.out
+lint --stats --no-misses corpus.tsv >stats.out 2>&1
+check "--no-misses: the figures only" sh -c "! grep -q '^missed' stats.out && grep -q '^recall=' stats.out"
+lint --stats nosuch.tsv >/dev/null 2>&1
+check "--stats on a missing file: exit 2" [ $? -eq 2 ]
+
 # ---- templates and mail ------------------------------------------------
 mkdir -p tpl/bribe/default
 printf 'How was order {{order.id}}?\n' > tpl/bribe/default/subject.mustache
@@ -96,8 +134,25 @@ check "... and the daemon keeps running on the previous templates" \
 cp good.mustache tpl/bribe/default/text.mustache
 kill -HUP $dpid
 check "fixed, the reload is applied" wait_for daemon.log "configuration reloaded" 5
+cp candor.conf good.conf
+echo "compliance_model = \"$WORK/short.bin\";" >> candor.conf
+kill -HUP $dpid
+check "a reload with a truncated model is refused, naming the file" \
+	wait_for daemon.log "short.bin: compliance model truncated" 5
+check "... and the daemon keeps running on the previous model" \
+	sh -c "[ \$(grep -c 'still running with the previous configuration' daemon.log) -ge 2 ] && kill -0 $dpid"
+cp good.conf candor.conf
 kill -TERM $dpid
 wait $dpid 2>/dev/null
+"$CANDORD" -c candor.conf --once 2>/dev/null
+check "... and runs with it" [ $? -eq 0 ]
+echo 'compliance_model = "nosuch/model.bin";' >> candor.conf
+"$CANDORD" -c candor.conf --once 2>err; rc=$?
+check "a missing model: candord exits 78" [ $rc -eq 78 ]
+check "... naming the file" grep -q "nosuch/model.bin: cannot read the compliance model" err
+"$CANDORCTL" -c candor.conf check-config >/dev/null 2>err
+check "... and check-config says so too" sh -c "[ \$? -eq 78 ] || grep -q 'nosuch/model.bin' err"
+cp good.conf candor.conf
 
 # ---- Amazon: one request per order ----------------------------------------
 write_config amz.conf

@@ -57,6 +57,13 @@ INSERT INTO orders(order_id, channel, first_name, name, email, locale, items, pu
  ('zs', 'web', '伟', '王伟', 'zs@x.example', 'zh-Hans-CN', '[]', 1780000000, 1780500000, 'delivered'),
  ('zt', 'web', '美', '陳美', 'zt@x.example', 'zh-Hant-TW', '[]', 1780000000, 1780500000, 'delivered'),
  ('zz', 'web', 'Zed', 'Zed Z', 'zz@x.example', 'sw-KE', '[]', 1780000000, 1780500000, 'delivered'),
+ ('it', 'web', 'Ugo', 'Ugo U', 'it@x.example', 'it-IT', '[{"name":"Tè","quantity":1}]', 1780000000, 1780500000, 'delivered'),
+ ('pt', 'web', 'Rui', 'Rui R', 'pt@x.example', 'pt-BR', '[]', 1780000000, 1780500000, 'delivered'),
+ ('nl', 'web', 'Bas', 'Bas B', 'nl@x.example', 'nl-BE', '[]', 1780000000, 1780500000, 'delivered'),
+ ('pl', 'web', 'Ola', 'Ola O', 'pl@x.example', 'pl', '[]', 1780000000, 1780500000, 'delivered'),
+ ('sv', 'web', 'Åsa', 'Åsa Å', 'sv@x.example', 'sv-SE', '[]', 1780000000, 1780500000, 'delivered'),
+ ('ja', 'web', '花子', '山田花子', 'ja@x.example', 'ja-JP', '[]', 1780000000, 1780500000, 'delivered'),
+ ('tr', 'web', 'Ece', 'Ece E', 'tr@x.example', 'tr-TR', '[]', 1780000000, 1780500000, 'delivered'),
  ('am', 'amazon', 'Amy', 'Amy A', 'am@x.example', 'en', '[{"name":"Mug","quantity":1,"sku":"B0&x=1"}]', 1780000000, 1780500000, 'delivered'),
  ('anon', 'web', NULL, NULL, 'anon@x.example', 'en', '[]', NULL, 1780500000, 'delivered'),
  ('evil', 'web', '<script>alert(1)</script>{{shop.name}}', 'Eve',
@@ -65,12 +72,20 @@ INSERT INTO feedback(order_id, rating, comment, received) VALUES
  ('de', 1, 'Das Paket kam zwei Wochen zu spät.', 1780600000),
  ('ru', 2, 'Прислали не тот цвет, не хватает крышки.', 1780600000),
  ('zs', 1, '质量太差，用了一天就坏了。', 1780600000),
- ('en', 2, 'Customer service never replied to my emails.', 1780600000);
+ ('en', 2, 'Customer service never replied to my emails.', 1780600000),
+ ('it', 1, 'Il pacco è arrivato con due settimane di ritardo.', 1780600000),
+ ('pt', 1, 'Veio a cor errada.', 1780600000),
+ ('nl', 2, 'Het ging na een dag kapot.', 1780600000),
+ ('pl', 1, 'Paczka przyszła zniszczona.', 1780600000),
+ ('sv', 2, 'Kundtjänst svarade aldrig.', 1780600000),
+ ('ja', 1, '一日で壊れました。', 1780600000),
+ ('tr', 1, 'Yanlış ürün geldi.', 1780600000);
 EOS
 # sqlite3 has no E'' strings: put the CRLF in with char()
 sqlite3 candor.db "UPDATE orders SET name = 'Eve' || char(13,10) || 'Bcc: all@victim.example' WHERE order_id = 'evil'"
 
-for pair in en:default de:de fr:fr es:es ru:ru zs:zh-Hans zt:zh-Hant zz:default; do
+for pair in en:default de:de fr:fr es:es ru:ru zs:zh-Hans zt:zh-Hant zz:default \
+	it:it pt:pt nl:nl pl:pl sv:sv ja:ja tr:tr; do
 	o=${pair%%:*} loc=${pair#*:}
 	"$CANDORCTL" -c candor.conf preview --campaign review --order "$o" >"mail.$o" 2>"report.$o"; rc=$?
 	check "preview $o: would be sent (exit 0)" [ $rc -eq 0 ]
@@ -80,7 +95,8 @@ for pair in en:default de:de fr:fr es:es ru:ru zs:zh-Hans zt:zh-Hant zz:default;
 	check "... its reminder: review_reminder/$loc, nothing empty" \
 		sh -c "grep -q '^template:  review_reminder/$loc\$' report.r$o && grep -q '^empty:     none' report.r$o"
 done
-for pair in de:de:shipping ru:ru:wrong_item zs:zh-Hans:product_quality en:default:service; do
+for pair in de:de:shipping ru:ru:wrong_item zs:zh-Hans:product_quality en:default:service \
+	it:it pt:pt nl:nl pl:pl sv:sv ja:ja tr:tr; do
 	o=${pair%%:*} rest=${pair#*:} loc=${rest%%:*}
 	"$CANDORCTL" -c candor.conf preview --campaign apology --order "$o" --parts >"apology.$o" 2>"areport.$o"
 	check "apology $o: apology/$loc, nothing empty" \
@@ -91,6 +107,7 @@ check "the Russian apology speaks to the wrong item" grep -q "Вы получи�
 check "the Chinese apology speaks to the quality problem" grep -q "商品损坏或不能正常使用" apology.zs
 check "the English apology speaks to the service" grep -q "We did not treat you as we should have" apology.en
 check "... and quotes the customer" grep -q '"Customer service never replied to my emails."' apology.en
+check "the Italian apology says sorry" grep -q "^Ci dispiace. Non è l'esperienza" apology.it
 
 # every message parses and decodes; check what a customer would see
 cat > inspect.py <<'PY'
@@ -105,6 +122,7 @@ PY
 inspect() { python3 inspect.py "$@"; }
 check "German subject decodes" sh -c "python3 inspect.py mail.de headers | grep -q '^Subject: Wie ist Ihre Bestellung de bei Test Shop angekommen?'"
 check "Chinese text part decodes" sh -c "python3 inspect.py mail.zs plain | grep -q '伟，您好'"
+check "the Japanese request greets by name" sh -c "python3 inspect.py mail.ja plain | grep -q '^花子様'"
 check "the footer and the one-click link are in the text" \
 	sh -c "python3 inspect.py mail.en plain | grep -q '^Test Shop, 1 Test Street' && python3 inspect.py mail.en plain | grep -q 'https://shop.example/u?t='"
 check "the admin's footer_html goes into HTML unescaped" sh -c "python3 inspect.py mail.en html | grep -q '<p class=\"addr\">Test Shop</p>'"

@@ -327,7 +327,8 @@ static void test_locale_falls_back_to_language_then_default(void **state)
 		{ "de-AT", "de", "Wie ist Ihre Bestellung L-1 bei Tea House" },
 		{ "de", "de", "Wie ist Ihre Bestellung L-1" },
 		{ "zh-Hant-TW", "zh-Hant", NULL },
-		{ "pt-BR", "default", "How did your order L-1 from Tea House work out?" },
+		{ "pt-BR", "pt", "Como foi o seu pedido L-1 da Tea House?" },
+		{ "ko-KR", "default", "How did your order L-1 from Tea House work out?" },
 		{ NULL, "default", "How did your order L-1" },
 		{ "", "default", "How did your order L-1" },
 	};

@@ -1,0 +1,393 @@
+/* test_model.c - the compliance checker's learned stage: a model file that
+ * is missing, truncated, of another version or damaged is refused with the
+ * file named and leaves the checker as it was; candor scores the model's
+ * regression set (training rows and the scores the training script
+ * computed) to the same figures; findings name the family, the sentence
+ * and the concepts; the gate keeps texts without a review act clean; the
+ * model is selected like a pack. */
+#include "config.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "candor/compliance.h"
+#include "candor/util.h"
+
+static struct cd_compliance *checker;
+static char packs_dir[1024], model_path[1100];
+static char *model_bytes;
+static size_t model_len;
+
+static int setup(void **state)
+{
+	struct cd_errors errs = { 0 };
+	struct cd_error err;
+	const char *top = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
+
+	(void)state;
+	snprintf(packs_dir, sizeof(packs_dir), "%s/etc/packs", top);
+	snprintf(model_path, sizeof(model_path), "%s/%s", packs_dir, CD_COMPLIANCE_MODEL_FILE);
+	if (cd_compliance_load(packs_dir, NULL, 0, &checker, &errs) < 0 ||
+	    cd_compliance_load_model(checker, model_path, &errs) < 0) {
+		for (size_t i = 0; i < errs.count; i++)
+			fprintf(stderr, "%s:%d: %s\n", errs.items[i].file, errs.items[i].line,
+				errs.items[i].msg);
+		return -1;
+	}
+	if (cd_util_read_bytes(model_path, 256u << 20, &model_bytes, &model_len, &err) < 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cd_compliance_free(checker);
+	free(model_bytes);
+	return 0;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+/* Load BYTES (LEN) as a model into fresh packs; the error, if any, must
+ * name the file and contain WORDS (NULL: the load must succeed). */
+static void expect_model(const void *bytes, size_t len, const char *words)
+{
+	char dir[] = "/tmp/candor-model.XXXXXX", path[256];
+	struct cd_errors errs = { 0 };
+	struct cd_compliance *c = NULL;
+	struct cd_findings f = { 0 };
+	FILE *fp;
+	int rc;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/model.bin", dir);
+	assert_non_null(fp = fopen(path, "wb"));
+	assert_int_equal(fwrite(bytes, 1, len, fp), len);
+	fclose(fp);
+	assert_int_equal(cd_compliance_load(packs_dir, NULL, 0, &c, &errs), 0);
+	rc = cd_compliance_load_model(c, path, &errs);
+	if (!words) {
+		assert_int_equal(rc, 0);
+		assert_true(cd_compliance_has_pack(c, CD_COMPLIANCE_MODEL_PACK));
+	} else {
+		assert_int_equal(rc, CD_ECONFIG);
+		assert_true(errs.count > 0);
+		assert_string_equal(errs.items[errs.count - 1].file, path);
+		if (!strstr(errs.items[errs.count - 1].msg, words))
+			fail_msg("expected \"%s\", got \"%s\"", words, errs.items[errs.count - 1].msg);
+		/* the checker is as it was: rules work, no model */
+		assert_false(cd_compliance_has_pack(c, CD_COMPLIANCE_MODEL_PACK));
+		assert_int_equal(cd_compliance_check(c, "Leave a review and get a $10 gift card.", 39,
+						     NULL, &f), 0);
+		assert_true(f.errors > 0);
+		for (size_t i = 0; i < f.count; i++)
+			assert_null(strstr(f.items[i].rule, "model."));
+		cd_findings_clear(&f);
+	}
+	cd_errors_clear(&errs);
+	cd_compliance_free(c);
+	remove(path);
+	rmdir(dir);
+}
+
+/* The CRC-32 the model file ends with, over all bytes before it. */
+static void fix_checksum(unsigned char *b, size_t len)
+{
+	uint32_t c = 0xFFFFFFFFu;
+
+	for (size_t i = 0; i + 4 < len; i++) {
+		c ^= b[i];
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+	}
+	c ^= 0xFFFFFFFFu;
+	for (int k = 0; k < 4; k++)
+		b[len - 4 + k] = (unsigned char)(c >> (8 * k));
+}
+
+static void test_shipped_model_loads(void **state)
+{
+	char buf[512];
+
+	(void)state;
+	expect_model(model_bytes, model_len, NULL);
+	cd_compliance_model_info(checker, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "features"));
+}
+
+static void test_missing_model_is_refused_with_its_name(void **state)
+{
+	struct cd_errors errs = { 0 };
+	struct cd_compliance *c = NULL;
+
+	(void)state;
+	assert_int_equal(cd_compliance_load(packs_dir, NULL, 0, &c, &errs), 0);
+	assert_int_equal(cd_compliance_load_model(c, "/nonexistent/model.bin", &errs), CD_ECONFIG);
+	assert_string_equal(errs.items[0].file, "/nonexistent/model.bin");
+	assert_non_null(strstr(errs.items[0].msg, "cannot read the compliance model"));
+	cd_errors_clear(&errs);
+	cd_compliance_free(c);
+}
+
+static void test_truncated_model_is_refused(void **state)
+{
+	(void)state;
+	expect_model(model_bytes, 3, "not a candor compliance model");
+	expect_model(model_bytes, 100, "truncated");
+	expect_model(model_bytes, model_len / 2, "truncated");
+	expect_model(model_bytes, model_len - 1, "truncated");
+}
+
+static void test_wrong_version_is_refused(void **state)
+{
+	unsigned char *b = malloc(model_len);
+
+	(void)state;
+	assert_non_null(b);
+	memcpy(b, model_bytes, model_len);
+	b[8] = 2;   /* format version */
+	fix_checksum(b, model_len);
+	expect_model(b, model_len, "format version 2");
+	memcpy(b, model_bytes, model_len);
+	b[12] = (unsigned char)(CD_COMPLIANCE_FEATURES_VERSION + 1); /* features version */
+	fix_checksum(b, model_len);
+	expect_model(b, model_len, "retrain");
+	free(b);
+}
+
+static void test_damaged_model_is_refused(void **state)
+{
+	unsigned char *b = malloc(model_len + 1);
+
+	(void)state;
+	assert_non_null(b);
+	memcpy(b, model_bytes, model_len);
+	b[model_len / 2] ^= 0x40;   /* one bit in the weights */
+	expect_model(b, model_len, "checksum mismatch");
+	memcpy(b, model_bytes, model_len);
+	b[model_len] = 0;           /* a byte too many */
+	expect_model(b, model_len + 1, "damaged");
+	memcpy(b, model_bytes, model_len);
+	memcpy(b + 676, "concepts = { oops", 17); /* a broken concepts source */
+	fix_checksum(b, model_len);
+	expect_model(b, model_len, "concepts");
+	free(b);
+}
+
+static void test_second_model_is_refused(void **state)
+{
+	struct cd_errors errs = { 0 };
+
+	(void)state;
+	assert_int_equal(cd_compliance_load_model(checker, model_path, &errs), CD_ECONFIG);
+	assert_non_null(strstr(errs.items[0].msg, "loaded already"));
+	cd_errors_clear(&errs);
+}
+
+/* ---- scoring -------------------------------------------------------------- */
+
+/* The regression set: rows the model was trained on with the score the
+ * training script computed; candor must agree, or training and checking
+ * have drifted apart (features, normalizing, the file). */
+static void test_regression_set_scores_as_trained(void **state)
+{
+	const char *top = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
+	char path[1024], line[8192];
+	FILE *fp;
+	int rows = 0, agree = 0;
+	double threshold = cd_compliance_model_threshold(checker);
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tests/data/model/regression.tsv", top);
+	assert_non_null(fp = fopen(path, "r"));
+	while (fgets(line, sizeof(line), fp)) {
+		char *field[6], *p = line, *w;
+		double want, got;
+		int n = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		while (n < 6 && p) {
+			field[n++] = p;
+			p = strchr(p, '\t');
+			if (p)
+				*p++ = '\0';
+		}
+		if (n < 6 || strcmp(field[0], "id") == 0)
+			continue;
+		w = field[4];
+		for (const char *r = field[4]; *r; r++) {
+			if (r[0] == '\\' && r[1] == 'n') {
+				*w++ = '\n';
+				r++;
+			} else {
+				*w++ = *r;
+			}
+		}
+		*w = '\0';
+		want = strcmp(field[5], "-inf") == 0 ? -HUGE_VAL : atof(field[5]);
+		assert_int_equal(cd_compliance_model_score(checker, field[4], strlen(field[4]), &got), 0);
+		rows++;
+		if ((isinf(want) && isinf(got)) || fabs(got - want) < 1e-3)
+			agree++;
+		else
+			print_message("# %s: candor %.4f, trained %.4f\n", field[0], got, want);
+		/* and the verdict is the threshold's */
+		if (!isinf(want) && fabs(want - threshold) > 1e-3) {
+			struct cd_check_opts o = { .packs = (char *[]){ CD_COMPLIANCE_MODEL_PACK }, .npacks = 1 };
+			struct cd_findings f = { 0 };
+
+			assert_int_equal(cd_compliance_check(checker, field[4], strlen(field[4]), &o, &f), 0);
+			assert_int_equal(f.errors > 0, want >= threshold);
+			cd_findings_clear(&f);
+		}
+	}
+	fclose(fp);
+	print_message("# regression set: %d/%d rows scored as trained\n", agree, rows);
+	assert_true(rows >= 100);
+	assert_int_equal(agree, rows);
+}
+
+static struct cd_findings check_model_only(const char *text)
+{
+	char *only[] = { CD_COMPLIANCE_MODEL_PACK };
+	struct cd_check_opts o = { .packs = only, .npacks = 1 };
+	struct cd_findings f = { 0 };
+
+	assert_int_equal(cd_compliance_check(checker, text, strlen(text), &o, &f), 0);
+	return f;
+}
+
+static void test_findings_name_family_sentence_and_concepts(void **state)
+{
+	const char *text = "Thanks for your order.\nPost a photo of your lamp on the product page "
+			   "and your next delivery is on us.";
+	struct cd_findings f = check_model_only(text);
+
+	(void)state;
+	assert_int_equal(f.count, 1);
+	assert_string_equal(f.items[0].rule, "model.incentive");
+	assert_string_equal(f.items[0].family, "incentive");
+	assert_int_equal(f.items[0].line, 2);
+	assert_int_equal(f.items[0].column, 1);
+	assert_non_null(strstr(f.items[0].excerpt, "Post a photo"));
+	assert_non_null(strstr(f.items[0].detail, "score "));
+	assert_non_null(strstr(f.items[0].detail, "platform \"product page\""));
+	assert_true(strlen(f.items[0].suggestion) > 20);
+	cd_findings_clear(&f);
+}
+
+static void test_gate_keeps_texts_without_a_review_act_clean(void **state)
+{
+	static const char *const clean[] = {
+		"Thank you!", "Thank you for your order.", "Danke!", "谢谢！", "Спасибо за заказ!",
+		"Free shipping on every order over $40.", "Your refund is on its way.",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(clean) / sizeof(clean[0]); i++) {
+		struct cd_findings f = check_model_only(clean[i]);
+		double s;
+
+		assert_int_equal(cd_compliance_model_score(checker, clean[i], strlen(clean[i]), &s), 0);
+		if (f.errors || !isinf(s))
+			fail_msg("\"%s\" passed the gate (score %.2f)", clean[i], s);
+		cd_findings_clear(&f);
+	}
+}
+
+static void test_model_catches_what_no_rule_names(void **state)
+{
+	static const char *const bad[] = {
+		"Share your thoughts on the listing and we'll upgrade you to Gold member status.",
+		"Happy with your order? 👉 Review us here. Not happy? 👉 Email us first.",
+		"Now that the replacement has arrived, would you mind taking another look at your review?",
+		"Customers who don't leave feedback may lose their member discount next month.",
+		"Lascia due righe su Amazon e ti estendiamo la garanzia di un anno.",
+	};
+	static const char *const honest[] = {
+		"How many stars would you give your backpack? Anything from 1 to 5 is welcome.",
+		"You're welcome to update your review, or leave it exactly as it is.",
+		"We would love your honest review.",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct cd_findings f = check_model_only(bad[i]);
+
+		if (!f.errors)
+			fail_msg("the model should hold \"%s\"", bad[i]);
+		cd_findings_clear(&f);
+	}
+	for (size_t i = 0; i < sizeof(honest) / sizeof(honest[0]); i++) {
+		struct cd_findings f = check_model_only(honest[i]);
+
+		if (f.errors)
+			fail_msg("the model should pass \"%s\" (%s)", honest[i], f.items[0].detail);
+		cd_findings_clear(&f);
+	}
+}
+
+static void test_long_mail_is_judged_by_its_worst_window(void **state)
+{
+	char mail[6000];
+	struct cd_findings f;
+	size_t n = 0;
+
+	(void)state;
+	for (int i = 0; i < 12; i++)
+		n += (size_t)snprintf(mail + n, sizeof(mail) - n,
+				      "Your parcel number %d left our warehouse today and should arrive soon. ", i);
+	snprintf(mail + n, sizeof(mail) - n, "\n\nLeave us a review and we'll send you a free gift card!\n\n"
+		 "Kind regards, the team.");
+	f = check_model_only(mail);
+	assert_true(f.errors > 0);
+	assert_non_null(strstr(f.items[0].excerpt, "gift card"));
+	cd_findings_clear(&f);
+}
+
+static void test_model_is_selected_like_a_pack(void **state)
+{
+	const char *text = "Share your thoughts on the listing and we'll upgrade you to Gold member status.";
+	char *generic[] = { "generic" };
+	struct cd_check_opts o = { .packs = generic, .npacks = 1 };
+	struct cd_findings f = { 0 };
+
+	(void)state;
+	assert_true(cd_compliance_has_pack(checker, CD_COMPLIANCE_MODEL_PACK));
+	assert_int_equal(cd_compliance_check(checker, text, strlen(text), &o, &f), 0);
+	for (size_t i = 0; i < f.count; i++)
+		assert_null(strstr(f.items[i].rule, "model."));
+	cd_findings_clear(&f);
+	assert_int_equal(cd_compliance_check(checker, text, strlen(text), NULL, &f), 0);
+	assert_true(f.errors > 0);
+	cd_findings_clear(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shipped_model_loads),
+		cmocka_unit_test(test_missing_model_is_refused_with_its_name),
+		cmocka_unit_test(test_truncated_model_is_refused),
+		cmocka_unit_test(test_wrong_version_is_refused),
+		cmocka_unit_test(test_damaged_model_is_refused),
+		cmocka_unit_test(test_second_model_is_refused),
+		cmocka_unit_test(test_regression_set_scores_as_trained),
+		cmocka_unit_test(test_findings_name_family_sentence_and_concepts),
+		cmocka_unit_test(test_gate_keeps_texts_without_a_review_act_clean),
+		cmocka_unit_test(test_model_catches_what_no_rule_names),
+		cmocka_unit_test(test_long_mail_is_judged_by_its_worst_window),
+		cmocka_unit_test(test_model_is_selected_like_a_pack),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
