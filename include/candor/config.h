@@ -62,6 +62,8 @@ struct cd_campaign {
 
 /* Where a sales channel (marketplace, or the shop's own site "web") takes
  * feedback: URLs with {order}, {product} and {token} filled in per mail. */
+struct cd_source_conf;
+
 struct cd_channel {
 	char *name;
 	char *feedback_url;  /* seller/order feedback; "" when none */
@@ -132,6 +134,10 @@ struct cd_config {
 
 	struct cd_channel *channels;
 	size_t nchannels;
+
+	/* order sources, intake's (source.h); none: only imports */
+	struct cd_source_conf *sources;
+	size_t nsources;
 };
 
 enum cd_config_flags {
