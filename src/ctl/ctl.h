@@ -37,5 +37,6 @@ int ctl_cmd_lint(const char *config, int argc, char **argv);
 int ctl_cmd_send_test(const char *config, int argc, char **argv);
 int ctl_cmd_classify(const char *config, int argc, char **argv);
 int ctl_cmd_report(const char *config, int argc, char **argv);
+int ctl_cmd_sources(const char *config, int argc, char **argv);
 
 #endif
