@@ -84,7 +84,7 @@ static const char woo_hpos_reviews[] = WOO_REVIEWS(
 	" AND (o.billing_email = c.comment_author_email"
 	"  OR (c.user_id <> 0 AND o.customer_id = c.user_id))"
 	" AND o.date_created_gmt <= c.comment_date_gmt"
-	" ORDER BY o.date_created_gmt DESC LIMIT 1");
+	" ORDER BY o.date_created_gmt DESC, o.id DESC LIMIT 1");
 
 #define META(alias, key) \
 	" LEFT JOIN {p}postmeta " alias " ON " alias ".post_id = p.ID AND " alias ".meta_key = '" key "'"
@@ -112,7 +112,7 @@ static const char woo_legacy_reviews[] = WOO_REVIEWS(
 	"  AND p.meta_key = '_product_id'"
 	" WHERE o.post_type = 'shop_order' AND p.meta_value = CONCAT('', c.comment_post_ID)"
 	" AND e.meta_value = c.comment_author_email AND o.post_date_gmt <= c.comment_date_gmt"
-	" ORDER BY o.post_date_gmt DESC LIMIT 1");
+	" ORDER BY o.post_date_gmt DESC, o.ID DESC LIMIT 1");
 
 /* ---- Magento 2 ------------------------------------------------------------------- */
 
@@ -158,7 +158,8 @@ static const char magento_reviews[] =
 	" (SELECT o.increment_id FROM {p}sales_order o"
 	"   JOIN {p}sales_order_item i ON i.order_id = o.entity_id"
 	"   WHERE o.customer_id = d.customer_id AND i.product_id = r.entity_pk_value"
-	"   AND o.created_at <= r.created_at ORDER BY o.created_at DESC LIMIT 1) AS order_id"
+	"   AND o.created_at <= r.created_at ORDER BY o.created_at DESC, o.entity_id DESC"
+	"   LIMIT 1) AS order_id"
 	" FROM {p}review r JOIN {p}review_detail d ON d.review_id = r.review_id"
 	" WHERE r.entity_id = (SELECT e.entity_id FROM {p}review_entity e"
 	"  WHERE e.entity_code = 'product') AND" CURSOR("r.created_at", "r.review_id");
@@ -169,10 +170,11 @@ static const char magento_reviews[] =
  * not by its id, which each shop may renumber. */
 static const struct sql_status prestashop_statuses[] = {
 	{ "PS_OS_CHEQUE", "open" }, { "PS_OS_BANKWIRE", "open" },
-	{ "PS_OS_COD_VALIDATION", "open" }, { "PS_OS_OUTOFSTOCK", "open" },
+	{ "PS_OS_COD_VALIDATION", "open" },
 	{ "PS_OS_OUTOFSTOCK_UNPAID", "open" },
 	{ "PS_OS_PAYMENT", "paid" }, { "PS_OS_WS_PAYMENT", "paid" },
 	{ "PS_OS_OUTOFSTOCK_PAID", "paid" }, { "PS_OS_PREPARATION", "paid" },
+	{ "PS_OS_OUTOFSTOCK", "paid" },   /* PrestaShop 1.6 on: the same state as _PAID */
 	{ "PS_OS_SHIPPING", "shipped" },
 	{ "PS_OS_DELIVERED", "delivered" },
 	{ "RETURNED", "returned" },
@@ -218,7 +220,7 @@ static const char prestashop_reviews[] =
 	" (SELECT o.id_order FROM {p}orders o JOIN {p}order_detail d ON d.id_order = o.id_order"
 	"   WHERE pc.id_customer <> 0 AND o.id_customer = pc.id_customer"
 	"   AND d.product_id = pc.id_product AND o.date_add <= pc.date_add"
-	"   ORDER BY o.date_add DESC LIMIT 1) AS order_id"
+	"   ORDER BY o.date_add DESC, o.id_order DESC LIMIT 1) AS order_id"
 	" FROM {p}product_comment pc WHERE pc.deleted = 0 AND"
 	CURSOR("pc.date_add", "pc.id_product_comment");
 
