@@ -389,6 +389,7 @@ static int poll_one(struct src *s, struct cd_store *st, int *wrote, struct cd_er
 {
 	struct cd_source_run r = { .s = s, .c = s->c, .st = st, .now = cd_util_now() };
 	struct cd_error e;
+	int64_t t0;
 	int rc;
 
 	cd_error_clear(&e);
@@ -396,7 +397,10 @@ static int poll_one(struct src *s, struct cd_store *st, int *wrote, struct cd_er
 		failed(s, st, &e);
 		return rc;
 	}
+	t0 = cd_util_mono_ms();
 	rc = s->c->type->poll(s->state, &r, &e);
+	cd_log(CD_LOG_DEBUG, "source %s: poll of %lld rows took %lld ms", s->c->name,
+	       (long long)r.total_rows, (long long)(cd_util_mono_ms() - t0));
 	if (rc >= 0 && r.in_txn) /* rows put but not committed: the type's bug */
 		rc = cd_source_commit(&r, NULL, NULL, NULL, &e);
 	if (rc < 0) {

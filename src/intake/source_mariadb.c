@@ -24,6 +24,7 @@ struct sql_stmt {
 	int nparams;
 	MYSQL_BIND *pb;
 	unsigned long *plen;
+	long long *pint;
 };
 
 static int fail(struct cd_error *err, int code, const char *what, const char *msg, unsigned no)
@@ -126,10 +127,12 @@ static int my_prepare(struct sql_conn *c, const char *sql, int nparams, struct s
 	s->nparams = nparams;
 	s->pb = calloc((size_t)(nparams ? nparams : 1), sizeof(*s->pb));
 	s->plen = calloc((size_t)(nparams ? nparams : 1), sizeof(*s->plen));
-	if (!s->pb || !s->plen) {
+	s->pint = calloc((size_t)(nparams ? nparams : 1), sizeof(*s->pint));
+	if (!s->pb || !s->plen || !s->pint) {
 		mysql_stmt_close(s->s);
 		free(s->pb);
 		free(s->plen);
+		free(s->pint);
 		free(s);
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	}
@@ -144,6 +147,7 @@ static void my_finalize(struct sql_stmt *s)
 	mysql_stmt_close(s->s);
 	free(s->pb);
 	free(s->plen);
+	free(s->pint);
 	free(s);
 }
 
@@ -240,8 +244,8 @@ out:
 	return rc;
 }
 
-static int my_exec(struct sql_stmt *s, const char *const *params, struct sql_rows *rows,
-		   struct cd_error *err)
+static int my_exec(struct sql_stmt *s, const char *const *params, const char *ints,
+		   struct sql_rows *rows, struct cd_error *err)
 {
 	MYSQL_RES *meta;
 	int rc;
@@ -250,6 +254,14 @@ static int my_exec(struct sql_stmt *s, const char *const *params, struct sql_row
 		memset(&s->pb[i], 0, sizeof(s->pb[i]));
 		if (!params[i]) {
 			s->pb[i].buffer_type = MYSQL_TYPE_NULL;
+			continue;
+		}
+		/* a key compared with an integer column as a string would be
+		 * converted row by row, past the index */
+		if (ints && ints[i]) {
+			s->pint[i] = strtoll(params[i], NULL, 10);
+			s->pb[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			s->pb[i].buffer = &s->pint[i];
 			continue;
 		}
 		s->plen[i] = (unsigned long)strlen(params[i]);

@@ -172,14 +172,15 @@ static void pg_finalize(struct sql_stmt *s)
 	free(s);
 }
 
-static int pg_exec(struct sql_stmt *s, const char *const *params, struct sql_rows *rows,
-		   struct cd_error *err)
+static int pg_exec(struct sql_stmt *s, const char *const *params, const char *ints,
+		   struct sql_rows *rows, struct cd_error *err)
 {
 	struct sql_conn *c = s->conn;
 	PGresult *r;
 	const char **names;
 	int rc, nf, nt;
 
+	(void)ints; /* the server types each parameter from its use */
 	if (!PQsendQueryPrepared(c->pg, s->name, s->nparams, params, NULL, NULL, 0))
 		return fail(err, CD_EIO, "the connection broke", PQerrorMessage(c->pg));
 	if ((rc = wait_result(c, &r, err)) < 0)

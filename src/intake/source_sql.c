@@ -26,7 +26,8 @@
 #include "candor/util.h"
 #include "source_sql.h"
 
-#define IDS_PER_QUERY 200
+/* Ids bound in one items query: the whole batch, up to this many. */
+#define MAX_IDS 5000
 
 /* ---- result rows ------------------------------------------------------------ */
 
@@ -157,7 +158,7 @@ static size_t skip_quoted(const char *s, size_t i)
 
 /* SQL with :names (and {p} for PREFIX) into Q for a driver of STYLE.
  * WHY names a problem (an unknown parameter). 0, CD_EINVAL, CD_ENOMEM. */
-static int compile(const char *sql, const char *prefix, char style, struct query *q,
+static int compile(const char *sql, const char *prefix, char style, int nids, struct query *q,
 		   char *why, size_t whylen)
 {
 	struct cd_buf b = { 0 };
@@ -204,7 +205,7 @@ static int compile(const char *sql, const char *prefix, char style, struct query
 				free(q->param);
 				return CD_EINVAL;
 			}
-			count = p == P_IDS ? IDS_PER_QUERY : 1;
+			count = p == P_IDS ? nids : 1;
 			for (int k = 0; k < count; k++) {
 				char ph[16];
 
@@ -276,7 +277,7 @@ static void check_query(struct cd_config_loader *ld, const config_setting_t *g, 
 	int rc;
 
 	snprintf(path, sizeof(path), "%s.%s", dp, name);
-	rc = compile(sql, "", '?', &q, why, sizeof(why));
+	rc = compile(sql, "", '?', 1, &q, why, sizeof(why));
 	if (rc == CD_ENOMEM) {
 		cd_cfg_oom(ld);
 		return;
@@ -436,6 +437,11 @@ static void sql_close(void *state)
 	free(s);
 }
 
+static int ids_per_query(const struct sql_conf *c)
+{
+	return c->batch < MAX_IDS ? c->batch : MAX_IDS;
+}
+
 static int prepare(struct sql_source *s, struct query *q, const char *sql, struct cd_error *err)
 {
 	char why[160];
@@ -443,7 +449,8 @@ static int prepare(struct sql_source *s, struct query *q, const char *sql, struc
 
 	if (!sql || !*sql)
 		return 0;
-	if ((rc = compile(sql, s->c->table_prefix, s->c->driver->style, q, why, sizeof(why))) < 0)
+	if ((rc = compile(sql, s->c->table_prefix, s->c->driver->style, ids_per_query(s->c), q, why,
+			  sizeof(why))) < 0)
 		return cd_error_set(err, rc, NULL, 0, "%s", rc == CD_ENOMEM ? "out of memory" : why);
 	return s->c->driver->prepare(s->conn, q->sql, q->nparams, &q->stmt, err);
 }
@@ -468,22 +475,41 @@ static int connect_source(struct sql_source *s, struct cd_error *err)
 	return 0;
 }
 
+static int whole_number(const char *v)
+{
+	size_t n = strspn(v, "0123456789");
+
+	return n > 0 && n <= 18 && !v[n];
+}
+
 static int run_query(struct sql_source *s, struct query *q, const char *time, const char *key,
 		     const char *const *ids, struct sql_rows *rows, struct cd_error *err)
 {
-	const char *params[IDS_PER_QUERY + 16];
-	char limit[16];
-	int n = q->nparams < (int)(sizeof(params) / sizeof(params[0])) ? q->nparams
-		: (int)(sizeof(params) / sizeof(params[0]));
+	size_t n = (size_t)(q->nparams ? q->nparams : 1);
+	const char **params = calloc(n, sizeof(*params));
+	char limit[16], *ints = calloc(n, 1);
+	int rc;
 
+	if (!params || !ints) {
+		free(params);
+		free(ints);
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	}
 	snprintf(limit, sizeof(limit), "%d", s->c->batch);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < q->nparams; i++) {
 		int p = q->param[i];
 
 		params[i] = p == P_CURSOR_TIME ? time : p == P_CURSOR_KEY ? key
 			    : p == P_LIMIT ? limit : ids ? ids[p - P_IDS] : NULL;
+		/* a preset's keys are the platform's integer ids; an own
+		 * query's keys are compared as it wrote them */
+		ints[i] = p == P_LIMIT || (p != P_CURSOR_TIME && s->c->preset && params[i] &&
+					   whole_number(params[i]));
 	}
-	return s->c->driver->exec(q->stmt, params, rows, err);
+	rc = s->c->driver->exec(q->stmt, params, ints, rows, err);
+	free(params);
+	free(ints);
+	return rc;
 }
 
 /* A date from the shop; 0 for none ("0000-00-00 …" is MySQL's none). */
@@ -510,18 +536,20 @@ static int parse_date(const char *v, int64_t *out)
 /* Items of the batch's orders, as one JSON array per row of S->rows. */
 static int load_items(struct sql_source *s, int keycol, json_object **items, struct cd_error *err)
 {
-	const char *ids[IDS_PER_QUERY];
-	size_t n = s->rows.nrows;
+	size_t per = (size_t)ids_per_query(s->c), n = s->rows.nrows;
+	const char **ids = calloc(per, sizeof(*ids));
+	int rc = 0;
 
-	for (size_t start = 0; start < n; start += IDS_PER_QUERY) {
-		size_t m = n - start < IDS_PER_QUERY ? n - start : IDS_PER_QUERY;
+	if (!ids)
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	for (size_t start = 0; rc == 0 && start < n; start += per) {
+		size_t m = n - start < per ? n - start : per, next = 0;
 		int ok, iname, iqty, isku;
-		int rc;
 
-		for (size_t i = 0; i < IDS_PER_QUERY; i++)
+		for (size_t i = 0; i < per; i++)
 			ids[i] = i < m ? sql_cell(&s->rows, start + i, keycol) : NULL;
 		if ((rc = run_query(s, &s->items, NULL, NULL, ids, &s->irows, err)) < 0)
-			return rc;
+			break;
 		ok = sql_col(&s->irows, "order_key");
 		iname = sql_col(&s->irows, "name");
 		iqty = sql_col(&s->irows, "quantity");
@@ -533,10 +561,13 @@ static int load_items(struct sql_source *s, int keycol, json_object **items, str
 
 			if (!k || !name)
 				continue;
-			/* the batch is small: a linear search in its ids */
-			for (size_t i = 0; i < m; i++) {
+			/* items come in the batch's order: look from the last match on */
+			for (size_t j = 0; j < m; j++) {
+				size_t i = (next + j) % m;
+
 				if (!ids[i] || strcmp(ids[i], k) != 0)
 					continue;
+				next = i;
 				if (!items[start + i])
 					items[start + i] = json_object_new_array();
 				it = json_object_new_object();
@@ -550,7 +581,8 @@ static int load_items(struct sql_source *s, int keycol, json_object **items, str
 			}
 		}
 	}
-	return 0;
+	free(ids);
+	return rc;
 }
 
 static const char *map_status(struct cd_source_run *run, const struct sql_preset *p,

@@ -71,10 +71,12 @@ struct sql_driver {
 	/* Prepare SQL with NPARAMS parameters. 0 or CD_EPROTO with ERR. */
 	int (*prepare)(struct sql_conn *c, const char *sql, int nparams, struct sql_stmt **out,
 		       struct cd_error *err);
-	/* Run S with PARAMS (text; NULL binds NULL) into ROWS. 0, CD_EIO
-	 * (the connection broke or timed out) or CD_EPROTO with ERR. */
-	int (*exec)(struct sql_stmt *s, const char *const *params, struct sql_rows *rows,
-		    struct cd_error *err);
+	/* Run S with PARAMS (text; NULL binds NULL) into ROWS; INTS[i] set
+	 * says parameter i is a whole number (a driver that types its
+	 * parameters binds it so, and the server can use its index). 0,
+	 * CD_EIO (the connection broke or timed out) or CD_EPROTO with ERR. */
+	int (*exec)(struct sql_stmt *s, const char *const *params, const char *ints,
+		    struct sql_rows *rows, struct cd_error *err);
 	void (*finalize)(struct sql_stmt *s);
 };
 
