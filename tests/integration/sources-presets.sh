@@ -15,14 +15,16 @@ printf 'ro-s3cret\n' > pw
 chmod 600 pw
 ago() { date -u -d "-$1" +"%Y-%m-%d %H:%M:%S"; }
 
-# shop DB PRESET SCHEMA...: a database with the platform's tables and a
-# read-only user, and a config reading it through PRESET into DB.db
+# shop DB PRESET SCHEMA...: a database with the platform's tables, a
+# user with exactly the read-only grants README documents for PRESET
+# (tests/data/sources/grants-PRESET.sql), and a config reading it
+# through PRESET into DB.db
 shop() {
 	db=$1 preset=$2
 	shift 2
-	my_root -e "CREATE DATABASE $db; CREATE USER IF NOT EXISTS 'candor'@'127.0.0.1' IDENTIFIED BY 'ro-s3cret';
-	  GRANT SELECT ON $db.* TO 'candor'@'127.0.0.1';"
+	my_root -e "CREATE DATABASE $db; CREATE USER IF NOT EXISTS 'candor'@'127.0.0.1' IDENTIFIED BY 'ro-s3cret';"
 	for f in "$@"; do my_root "$db" < "$SRCDIR/tests/data/sources/$f"; done
+	sed "s/ON [a-z]*\./ON $db./" "$SRCDIR/tests/data/sources/grants-$preset.sql" | my_root
 	write_config "$db.conf" "sources = ( { name = \"$db\"; type = \"sql\"; driver = \"mariadb\";
   preset = \"$preset\"; port = $MY_PORT; password_file = \"$WORK/pw\"; database = \"$db\";
   tls = \"none\"; } );"
@@ -33,6 +35,7 @@ shop() {
 field() { sqlite3 "$1.db" "SELECT $3 FROM orders WHERE order_id = '$2'"; }
 
 # ---- WooCommerce, posts and postmeta
+my_root -e "DROP USER IF EXISTS 'candor'@'127.0.0.1'"
 shop legacy woocommerce_legacy woocommerce.sql woocommerce_legacy.sql
 legacy_order() { # ID STATUS EMAIL UPDATED-AGO [COMPLETED-UNIX]
 	cat <<EOS
@@ -68,6 +71,7 @@ check "legacy: a review awaiting moderation counts, spam does not" [ "$(sqlite3 
 check "legacy: the rating of 2 starts the apology" [ "$(sqlite3 legacy.db "SELECT count(*) FROM messages WHERE order_id = '501' AND campaign = 'apology'")" -eq 1 ]
 
 # ---- Magento 2
+my_root -e "DROP USER 'candor'@'127.0.0.1'"
 shop magento magento2 magento2.sql
 mago() { # ENTITY INCREMENT STATUS EMAIL CUSTOMER UPDATED-AGO [CREATED-AGO]
 	cat <<EOS
@@ -104,6 +108,7 @@ check "magento: a guest's name from the billing address, customer id kept" [ "$(
 check "magento: the review's votes matched to the customer's order" [ "$(sqlite3 magento.db "SELECT order_id || ':' || rating FROM feedback")" = "000000102:2" ]
 
 # ---- PrestaShop 8
+my_root -e "DROP USER 'candor'@'127.0.0.1'"
 shop presta prestashop prestashop.sql
 ps_order() { # ID CUSTOMER STATE LANG UPDATED-AGO HISTORY-STATES...
 	id=$1 cust=$2 state=$3 lang=$4 upd=$5

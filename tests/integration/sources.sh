@@ -45,9 +45,10 @@ woo_status() {
 	echo "UPDATE wp_wc_orders SET status = '$2', date_updated_gmt = '$(ago "$3")' WHERE id = $1;"
 }
 
-my_root -e "CREATE DATABASE woo; CREATE USER 'candor'@'127.0.0.1' IDENTIFIED BY 'shop-db-s3cret';
-  GRANT SELECT ON woo.* TO 'candor'@'127.0.0.1';"
+my_root -e "CREATE DATABASE woo; CREATE USER 'candor'@'127.0.0.1' IDENTIFIED BY 'shop-db-s3cret';"
 my_root woo < "$SRCDIR/tests/data/sources/woocommerce.sql"
+# exactly the read-only grants README documents
+sed 's/ON wordpress\./ON woo./' "$SRCDIR/tests/data/sources/grants-woocommerce.sql" | my_root
 {
 	woo_order 1 wc-completed old@example.org "2400 days" "2399 days"
 	woo_order 2 wc-completed ann@example.org "3 days" "2 days"
