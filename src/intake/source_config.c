@@ -98,16 +98,20 @@ static void load_source(struct cd_config_loader *ld, const struct cd_config *cfg
 {
 	char *type;
 
+	char sp[96];
+
 	sc->line = (int)config_setting_source_line(g);
 	sc->name = cd_cfg_string(ld, g, dp, "name", NULL, 1);
+	snprintf(sp, sizeof(sp), "%s.name", dp);
 	if (sc->name && *sc->name && !plain_name(sc->name))
-		cd_cfg_report(ld, config_setting_get_member(g, "name"), dp,
+		cd_cfg_report(ld, config_setting_get_member(g, "name"), sp,
 			      "source name \"%s\" may hold only letters, digits, '-', '_' and '.'",
 			      sc->name);
 	type = cd_cfg_string(ld, g, dp, "type", NULL, 1);
 	sc->type = cd_source_type_find(type);
+	snprintf(sp, sizeof(sp), "%s.type", dp);
 	if (type && *type && !sc->type)
-		cd_cfg_report(ld, config_setting_get_member(g, "type"), dp,
+		cd_cfg_report(ld, config_setting_get_member(g, "type"), sp,
 			      "unknown source type \"%s\" (sql or directory)", type);
 	free(type);
 	sc->poll_interval = cd_cfg_duration(ld, g, dp, "poll_interval",

@@ -296,7 +296,7 @@ static void sql_parse(struct cd_config_loader *ld, struct cd_source_conf *sc,
 		      const config_setting_t *g, const char *dp)
 {
 	struct sql_conf *c = calloc(1, sizeof(*c));
-	char *preset;
+	char *preset, sp[96];
 	int d, t;
 
 	if (!(sc->priv = c)) {
@@ -310,19 +310,19 @@ static void sql_parse(struct cd_config_loader *ld, struct cd_source_conf *sc,
 	preset = cd_cfg_string(ld, g, dp, "preset", "", 0);
 	c->query = cd_cfg_string(ld, g, dp, "query", "", 0);
 	c->feedback_query = cd_cfg_string(ld, g, dp, "feedback_query", "", 0);
+	snprintf(sp, sizeof(sp), "%s.preset", dp);
 	if (preset && *preset && !(c->preset = sql_preset_find(preset)))
-		cd_cfg_report(ld, config_setting_get_member(g, "preset"), dp,
+		cd_cfg_report(ld, config_setting_get_member(g, "preset"), sp,
 			      "unknown preset \"%s\" (%s, or \"\" with your own query)", preset,
 			      sql_preset_names);
-	free(preset);
+	snprintf(sp, sizeof(sp), "%s.query", dp);
 	if (c->preset && c->query && *c->query)
-		cd_cfg_report(ld, config_setting_get_member(g, "query"), dp,
+		cd_cfg_report(ld, config_setting_get_member(g, "query"), sp,
 			      "set either preset or query, not both");
-	if (!c->preset && c->query && !*c->query && config_setting_get_member(g, "preset"))
-		cd_cfg_report(ld, g, dp, "a sql source without a preset needs its own query");
-	else if (!c->preset && c->query && !*c->query)
+	else if (!c->preset && (!preset || !*preset) && c->query && !*c->query)
 		cd_cfg_report(ld, g, dp, "a sql source needs a preset (%s) or its own query",
 			      sql_preset_names);
+	free(preset);
 	if (c->query && *c->query)
 		check_query(ld, g, dp, "query", c->query);
 	if (c->feedback_query && *c->feedback_query)
@@ -336,8 +336,9 @@ static void sql_parse(struct cd_config_loader *ld, struct cd_source_conf *sc,
 					c->preset && strcmp(c->preset->name, "prestashop") == 0 ? "ps_"
 					: c->preset && strncmp(c->preset->name, "woocommerce", 11) == 0 ? "wp_"
 					: "", 0);
+	snprintf(sp, sizeof(sp), "%s.table_prefix", dp);
 	if (c->table_prefix && !plain_identifier(c->table_prefix))
-		cd_cfg_report(ld, config_setting_get_member(g, "table_prefix"), dp,
+		cd_cfg_report(ld, config_setting_get_member(g, "table_prefix"), sp,
 			      "table_prefix \"%s\" may hold only letters, digits and '_'", c->table_prefix);
 	t = cd_cfg_choice(ld, g, dp, "tls", "required", tls_names, 3);
 	c->tls = t < 0 ? SQL_TLS_REQUIRED : (enum sql_tls)t;
