@@ -244,12 +244,9 @@ out:
 	return rc;
 }
 
-static int my_exec(struct sql_stmt *s, const char *const *params, const char *ints,
-		   struct sql_rows *rows, struct cd_error *err)
+static int my_send(struct sql_stmt *s, const char *const *params, const char *ints,
+		   struct cd_error *err)
 {
-	MYSQL_RES *meta;
-	int rc;
-
 	for (int i = 0; i < s->nparams; i++) {
 		memset(&s->pb[i], 0, sizeof(s->pb[i]));
 		if (!params[i]) {
@@ -272,8 +269,18 @@ static int my_exec(struct sql_stmt *s, const char *const *params, const char *in
 	}
 	if (s->nparams && mysql_stmt_bind_param(s->s, s->pb) != 0)
 		return stmt_fail(s, err, "cannot bind the cursor");
+	/* returns with the result's first packets: the server goes on
+	 * producing rows into the socket while the caller works */
 	if (mysql_stmt_execute(s->s) != 0)
 		return stmt_fail(s, err, "the query failed");
+	return 0;
+}
+
+static int my_recv(struct sql_stmt *s, struct sql_rows *rows, struct cd_error *err)
+{
+	MYSQL_RES *meta;
+	int rc;
+
 	if (!(meta = mysql_stmt_result_metadata(s->s)))
 		return stmt_fail(s, err, "the query returns no rows");
 	rc = fetch_rows(s, meta, rows, err);
@@ -281,8 +288,16 @@ static int my_exec(struct sql_stmt *s, const char *const *params, const char *in
 	return rc;
 }
 
+static int my_exec(struct sql_stmt *s, const char *const *params, const char *ints,
+		   struct sql_rows *rows, struct cd_error *err)
+{
+	int rc = my_send(s, params, ints, err);
+
+	return rc < 0 ? rc : my_recv(s, rows, err);
+}
+
 const struct sql_driver sql_mariadb = {
 	.name = "mariadb", .style = '?', .default_port = 3306,
 	.connect = my_connect, .disconnect = my_disconnect, .prepare = my_prepare,
-	.exec = my_exec, .finalize = my_finalize,
+	.exec = my_exec, .send = my_send, .recv = my_recv, .finalize = my_finalize,
 };

@@ -172,18 +172,22 @@ static void pg_finalize(struct sql_stmt *s)
 	free(s);
 }
 
-static int pg_exec(struct sql_stmt *s, const char *const *params, const char *ints,
-		   struct sql_rows *rows, struct cd_error *err)
+static int pg_send(struct sql_stmt *s, const char *const *params, const char *ints,
+		   struct cd_error *err)
 {
-	struct sql_conn *c = s->conn;
+	(void)ints; /* the server types each parameter from its use */
+	if (!PQsendQueryPrepared(s->conn->pg, s->name, s->nparams, params, NULL, NULL, 0))
+		return fail(err, CD_EIO, "the connection broke", PQerrorMessage(s->conn->pg));
+	return 0;
+}
+
+static int pg_recv(struct sql_stmt *s, struct sql_rows *rows, struct cd_error *err)
+{
 	PGresult *r;
 	const char **names;
 	int rc, nf, nt;
 
-	(void)ints; /* the server types each parameter from its use */
-	if (!PQsendQueryPrepared(c->pg, s->name, s->nparams, params, NULL, NULL, 0))
-		return fail(err, CD_EIO, "the connection broke", PQerrorMessage(c->pg));
-	if ((rc = wait_result(c, &r, err)) < 0)
+	if ((rc = wait_result(s->conn, &r, err)) < 0)
 		return rc;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -214,8 +218,16 @@ static int pg_exec(struct sql_stmt *s, const char *const *params, const char *in
 	return 0;
 }
 
+static int pg_exec(struct sql_stmt *s, const char *const *params, const char *ints,
+		   struct sql_rows *rows, struct cd_error *err)
+{
+	int rc = pg_send(s, params, ints, err);
+
+	return rc < 0 ? rc : pg_recv(s, rows, err);
+}
+
 const struct sql_driver sql_postgresql = {
 	.name = "postgresql", .style = '$', .default_port = 5432,
 	.connect = pg_connect, .disconnect = pg_disconnect, .prepare = pg_prepare,
-	.exec = pg_exec, .finalize = pg_finalize,
+	.exec = pg_exec, .send = pg_send, .recv = pg_recv, .finalize = pg_finalize,
 };

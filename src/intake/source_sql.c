@@ -400,6 +400,7 @@ struct sql_source {
 	struct sql_conn *conn;
 	struct query orders, items, feedback;
 	struct sql_rows rows, irows;
+	int pending;          /* the next orders batch is on its way */
 };
 
 static int sql_open(const struct cd_source_conf *sc, void **state, struct cd_error *err)
@@ -424,6 +425,7 @@ static void disconnect(struct sql_source *s)
 	if (s->conn)
 		d->disconnect(s->conn);
 	s->conn = NULL;
+	s->pending = 0;
 }
 
 static void sql_close(void *state)
@@ -483,6 +485,8 @@ static int whole_number(const char *v)
 	return n > 0 && n <= 18 && !v[n];
 }
 
+/* Run Q with the cursor (TIME, KEY) or IDS into ROWS; ROWS NULL only
+ * sends it (sql_driver.send), for the caller to read later. */
 static int run_query(struct sql_source *s, struct query *q, const char *time, const char *key,
 		     const char *const *ids, struct sql_rows *rows, struct cd_error *err)
 {
@@ -507,7 +511,8 @@ static int run_query(struct sql_source *s, struct query *q, const char *time, co
 		ints[i] = p == P_LIMIT || (p != P_CURSOR_TIME && s->c->preset && params[i] &&
 					   whole_number(params[i]));
 	}
-	rc = s->c->driver->exec(q->stmt, params, ints, rows, err);
+	rc = rows ? s->c->driver->exec(q->stmt, params, ints, rows, err)
+	     : s->c->driver->send(q->stmt, params, ints, err);
 	free(params);
 	free(ints);
 	return rc;
@@ -725,7 +730,13 @@ static int poll_orders(struct sql_source *s, struct cd_source_run *run, struct c
 	size_t n;
 
 	cd_source_run_cursor(run, "orders", &time, &key);
-	if ((rc = run_query(s, &s->orders, time, key, NULL, &s->rows, err)) < 0)
+	if (s->pending) {
+		s->pending = 0;
+		rc = s->c->driver->recv(s->orders.stmt, &s->rows, err);
+	} else {
+		rc = run_query(s, &s->orders, time, key, NULL, &s->rows, err);
+	}
+	if (rc < 0)
 		return rc;
 	find_cols(&s->rows, &k);
 	if (k.ctime < 0 || k.ckey < 0 || k.id < 0 || k.email < 0)
@@ -739,6 +750,13 @@ static int poll_orders(struct sql_source *s, struct cd_source_run *run, struct c
 			return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 		rc = load_items(s, k.ckey, items, err);
 	}
+	/* a full batch: more wait after its last row. The server starts on
+	 * them now, while this batch is mapped and written. */
+	if (rc == 0 && n >= (size_t)s->c->batch && !cd_source_run_testing(run) &&
+	    sql_cell(&s->rows, n - 1, k.ctime) && sql_cell(&s->rows, n - 1, k.ckey) &&
+	    (rc = run_query(s, &s->orders, sql_cell(&s->rows, n - 1, k.ctime),
+			    sql_cell(&s->rows, n - 1, k.ckey), NULL, NULL, err)) == 0)
+		s->pending = 1;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = map_order(s, run, &k, i, items ? items[i] : NULL, err);
 	for (size_t i = 0; items && i < n; i++)
@@ -818,8 +836,9 @@ static int sql_poll(void *state, struct cd_source_run *run, struct cd_error *err
 		rc = poll_feedback(s, run, err);
 	if (rc < 0) {
 		/* after any failure the next poll connects afresh; a store
-		 * failure keeps the connection */
-		if (rc != CD_ESTORE)
+		 * failure keeps the connection, unless a batch read ahead
+		 * from a cursor that was not committed waits on it */
+		if (rc != CD_ESTORE || s->pending)
 			disconnect(s);
 		return rc;
 	}

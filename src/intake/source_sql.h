@@ -77,6 +77,13 @@ struct sql_driver {
 	 * CD_EIO (the connection broke or timed out) or CD_EPROTO with ERR. */
 	int (*exec)(struct sql_stmt *s, const char *const *params, const char *ints,
 		    struct sql_rows *rows, struct cd_error *err);
+	/* exec in two halves, so the server works on the next batch while
+	 * candor writes this one: send returns once the query is on its
+	 * way (PARAMS may go after it), recv reads its rows. Nothing else
+	 * may use the connection in between. Same returns as exec. */
+	int (*send)(struct sql_stmt *s, const char *const *params, const char *ints,
+		    struct cd_error *err);
+	int (*recv)(struct sql_stmt *s, struct sql_rows *rows, struct cd_error *err);
 	void (*finalize)(struct sql_stmt *s);
 };
 
