@@ -37,14 +37,16 @@ int sql_rows_start(struct sql_rows *r, int n, const char *const *names)
 		free(r->names[i]);
 	free(r->names);
 	r->names = calloc((size_t)(n ? n : 1), sizeof(char *));
+	/* the offsets are laid out per column count: kept for the same */
+	if (r->ncols != n) {
+		free(r->off);
+		r->off = NULL;
+		r->cap = 0;
+	}
 	r->ncols = 0;
 	r->nrows = 0;
 	r->cur = 0;
 	r->len = 0;
-	/* the offsets are laid out per column count */
-	free(r->off);
-	r->off = NULL;
-	r->cap = 0;
 	if (!r->names)
 		return CD_ENOMEM;
 	r->ncols = n;

@@ -72,7 +72,7 @@ kill_postgres() { pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop 
 # Stop what was started when the test ends (lib.sh's cleanup kills the
 # background ones; pg_ctl's server is not one of them).
 db_cleanup() {
-	[ -n "${PG_STARTED:-}" ] && stop_postgres
+	if [ -n "${PG_STARTED:-}" ]; then stop_postgres || true; fi
 	cleanup
 }
 trap db_cleanup EXIT
