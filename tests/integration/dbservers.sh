@@ -60,7 +60,7 @@ start_postgres() {
 			{ cat "$PG_DIR/init.log" >&2; return 1; }
 	fi
 	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 \
-		-o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off ${PG_OPTS:-}" \
+		-o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off ${PG_OPTS:-}" \
 		start >/dev/null || { cat "$PG_DIR/log" >&2; return 1; }
 	PG_STARTED=1
 }

@@ -205,11 +205,12 @@ check "PostgreSQL: incremental pickup" [ "$(sqlite3 pg.db "SELECT status FROM or
 kill_postgres
 "$CANDORD" -c pg.conf --once 2>pg-down.log
 check "PostgreSQL stopped: the source fails, the cycle goes on" sh -c "grep -q 'source woo: cannot connect' pg-down.log && grep -q 'cycle done' pg-down.log"
-start_postgres "$WORK/pg"
+check "PostgreSQL starts again" start_postgres "$WORK/pg"
 echo "$(woo_order 10 wc-completed fay@example.org '1 hour' '0 seconds')" \
 	| sed 's/(SELECT max(order_item_id) FROM wp_woocommerce_order_items)/currval(pg_get_serial_sequence('"'"'wp_woocommerce_order_items'"'"', '"'"'order_item_id'"'"'))/' | pg_root -d woo
 "$CANDORD" -c pg.conf --once 2>>pg.log
 check "PostgreSQL restarted: the source picks up again" [ "$(sqlite3 pg.db "SELECT status FROM orders WHERE order_id='10'")" = shipped ]
+
 printf 'wrong\n' > pgbad.pw
 chmod 600 pgbad.pw
 src_conf pgbad.conf postgresql "$PG_PORT" "$WORK/pgbad.pw"
