@@ -14,7 +14,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +401,8 @@ struct sql_source {
 	struct sql_conn *conn;
 	struct query orders, items, feedback;
 	struct sql_rows rows, irows;
+	struct cd_buf *items_json;    /* per row of the batch; "" none */
+	size_t nitems_json;
 	int pending;          /* the next orders batch is on its way */
 };
 
@@ -439,6 +440,9 @@ static void sql_close(void *state)
 	disconnect(s);
 	sql_rows_free(&s->rows);
 	sql_rows_free(&s->irows);
+	for (size_t i = 0; i < s->nitems_json; i++)
+		cd_buf_free(&s->items_json[i]);
+	free(s->items_json);
 	free(s);
 }
 
@@ -541,8 +545,29 @@ static int parse_date(const char *v, int64_t *out)
 	return -1;
 }
 
-/* Items of the batch's orders, as one JSON array per row of S->rows. */
-static int load_items(struct sql_source *s, int keycol, json_object **items, struct cd_error *err)
+/* S as a JSON string into B. */
+static void json_string(struct cd_buf *b, const char *s)
+{
+	cd_buf_addc(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			cd_buf_addc(b, '\\');
+			cd_buf_addc(b, (char)c);
+		} else if (c < 0x20) {
+			cd_buf_printf(b, "\\u%04x", c);
+		} else {
+			cd_buf_addc(b, (char)c);
+		}
+	}
+	cd_buf_addc(b, '"');
+}
+
+/* Items of the batch's orders, as one JSON array per row of S->rows in
+ * S->items_json (written as text: a million orders should not cost a
+ * million trees of JSON objects). */
+static int load_items(struct sql_source *s, int keycol, struct cd_error *err)
 {
 	size_t per = (size_t)ids_per_query(s->c), n = s->rows.nrows;
 	const char **ids = calloc(per, sizeof(*ids));
@@ -550,6 +575,19 @@ static int load_items(struct sql_source *s, int keycol, json_object **items, str
 
 	if (!ids)
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	if (n > s->nitems_json) {
+		struct cd_buf *nb = realloc(s->items_json, n * sizeof(*nb));
+
+		if (!nb) {
+			free(ids);
+			return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+		}
+		memset(nb + s->nitems_json, 0, (n - s->nitems_json) * sizeof(*nb));
+		s->items_json = nb;
+		s->nitems_json = n;
+	}
+	for (size_t i = 0; i < n; i++)
+		s->items_json[i].len = 0;
 	for (size_t start = 0; rc == 0 && start < n; start += per) {
 		size_t m = n - start < per ? n - start : per, next = 0;
 		int ok, iname, iqty, isku;
@@ -565,7 +603,7 @@ static int load_items(struct sql_source *s, int keycol, json_object **items, str
 		for (size_t r = 0; r < s->irows.nrows; r++) {
 			const char *k = sql_cell(&s->irows, r, ok), *name = sql_cell(&s->irows, r, iname);
 			const char *qty = sql_cell(&s->irows, r, iqty), *sku = sql_cell(&s->irows, r, isku);
-			json_object *it;
+			struct cd_buf *b;
 
 			if (!k || !name)
 				continue;
@@ -576,18 +614,25 @@ static int load_items(struct sql_source *s, int keycol, json_object **items, str
 				if (!ids[i] || strcmp(ids[i], k) != 0)
 					continue;
 				next = i;
-				if (!items[start + i])
-					items[start + i] = json_object_new_array();
-				it = json_object_new_object();
-				json_object_object_add(it, "name", json_object_new_string(name));
-				json_object_object_add(it, "quantity",
-						       json_object_new_int(qty ? (int)strtod(qty, NULL) : 1));
-				if (sku && *sku)
-					json_object_object_add(it, "sku", json_object_new_string(sku));
-				json_object_array_add(items[start + i], it);
+				b = &s->items_json[start + i];
+				cd_buf_addc(b, b->len ? ',' : '[');
+				cd_buf_adds(b, "{\"name\":");
+				json_string(b, name);
+				cd_buf_printf(b, ",\"quantity\":%d", qty ? (int)strtod(qty, NULL) : 1);
+				if (sku && *sku) {
+					cd_buf_adds(b, ",\"sku\":");
+					json_string(b, sku);
+				}
+				cd_buf_addc(b, '}');
 				break;
 			}
 		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s->items_json[i].len)
+			cd_buf_addc(&s->items_json[i], ']');
+		if (s->items_json[i].oom && rc == 0)
+			rc = cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	}
 	free(ids);
 	return rc;
@@ -638,7 +683,7 @@ static void find_cols(const struct sql_rows *r, struct ordercols *c)
 
 /* Row I of the batch into an order and on to the runner. */
 static int map_order(struct sql_source *s, struct cd_source_run *run, const struct ordercols *k,
-		     size_t i, json_object *items, struct cd_error *err)
+		     size_t i, const char *items, struct cd_error *err)
 {
 	const struct sql_rows *r = &s->rows;
 	const char *key = sql_cell(r, i, k->ckey);
@@ -699,7 +744,7 @@ static int map_order(struct sql_source *s, struct cd_source_run *run, const stru
 		o.locale = sql_country_locale(o.country);
 	}
 	if (items)
-		o.items = json_object_to_json_string_ext(items, JSON_C_TO_STRING_PLAIN);
+		o.items = items;
 	/* a platform that knows shipped or delivered only as a status: the
 	 * time is when the order last changed */
 	if (o.status && strcmp(o.status, "shipped") == 0 && !o.shipped)
@@ -727,8 +772,7 @@ static int poll_orders(struct sql_source *s, struct cd_source_run *run, struct c
 {
 	const char *time, *key;
 	struct ordercols k;
-	json_object **items = NULL;
-	int rc;
+	int rc, items = 0;
 	size_t n;
 
 	cd_source_run_cursor(run, "orders", &time, &key);
@@ -748,9 +792,9 @@ static int poll_orders(struct sql_source *s, struct cd_source_run *run, struct c
 	if (n == 0)
 		return 0;
 	if (s->items.stmt) {
-		if (!(items = calloc(n, sizeof(*items))))
-			return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
-		rc = load_items(s, k.ckey, items, err);
+		if ((rc = load_items(s, k.ckey, err)) < 0)
+			return rc;
+		items = 1;
 	}
 	/* a full batch: more wait after its last row. The server starts on
 	 * them now, while this batch is mapped and written. */
@@ -760,10 +804,8 @@ static int poll_orders(struct sql_source *s, struct cd_source_run *run, struct c
 			    sql_cell(&s->rows, n - 1, k.ckey), NULL, NULL, err)) == 0)
 		s->pending = 1;
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = map_order(s, run, &k, i, items ? items[i] : NULL, err);
-	for (size_t i = 0; items && i < n; i++)
-		json_object_put(items[i]);
-	free(items);
+		rc = map_order(s, run, &k, i, items && s->items_json[i].len ? s->items_json[i].data
+				 : NULL, err);
 	if (rc < 0)
 		return rc;
 	/* the batch's last row, good or bad, is where the next one starts */

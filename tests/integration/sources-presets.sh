@@ -82,7 +82,7 @@ INSERT INTO sales_order (entity_id, state, status, store_id, customer_id, grand_
 INSERT INTO sales_order_address (parent_id, firstname, lastname, country_id, address_type)
   VALUES ($1, 'Max', 'Muster', 'AT', 'shipping'), ($1, 'Guest', 'Buyer', 'AT', 'billing');
 INSERT INTO sales_order_item (order_id, parent_item_id, product_id, sku, name, qty_ordered)
-  VALUES ($1, NULL, 900, 'SKU-900', 'Teapot', 2.0000);
+  VALUES ($1, NULL, 900, 'SKU-900', 'Teapot "Kyusu" \\\\ 0.3l', 2.0000);
 EOS
 }
 {
@@ -100,8 +100,10 @@ EOS
 	    VALUES (1, '127.0.0.1', 42, 900, 1, 7, 20, 1), (6, '127.0.0.1', 42, 900, 2, 7, 40, 2);"
 } | my_root magento
 "$CANDORCTL" -c magento.conf sources --test magento > magento.out 2>&1
-check "magento: --test maps a complete order" grep -q '^order 000000101: max@example.org (Max Muster) status shipped locale de-AT country AT total 59.00 EUR .*items \[{"name":"Teapot","quantity":2,"sku":"SKU-900"}\]' magento.out
+check "magento: --test maps a complete order" grep -q '^order 000000101: max@example.org (Max Muster) status shipped locale de-AT country AT total 59.00 EUR .*items \[{"name":"Teapot \\"Kyusu\\" \\\\ 0.3l","quantity":2,"sku":"SKU-900"}\]' magento.out
 "$CANDORD" -c magento.conf --once 2>magento.log
+check "magento: an item name with quotes and a backslash is JSON as it should be" \
+	[ "$(sqlite3 magento.db "SELECT json_extract(items, '\$[0].name') FROM orders WHERE order_id = '000000101'")" = 'Teapot "Kyusu" \ 0.3l' ]
 check "magento: statuses mapped (complete, closed, processing, canceled, fraud)" [ "$(sqlite3 magento.db "SELECT group_concat(status, ' ') FROM (SELECT * FROM orders ORDER BY order_id)")" = "shipped refunded paid cancelled cancelled" ]
 check "magento: the shipment's time is the shipping time" [ "$(field magento 000000101 'shipped > 0')" = 1 ]
 check "magento: a guest's name from the billing address, customer id kept" [ "$(field magento 000000103 'name')/$(field magento 000000101 'customer_id')" = "Guest Buyer/42" ]
