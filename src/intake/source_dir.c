@@ -185,7 +185,8 @@ static int waiting(struct dir_source *d, char ***out, size_t *n, struct cd_error
 		free(p);
 	}
 	closedir(dir);
-	qsort(*out, *n, sizeof(**out), cmp_names);
+	if (*n)
+		qsort(*out, *n, sizeof(**out), cmp_names);
 	return 0;
 }
 
