@@ -5,7 +5,8 @@
 
 # start_mariadb DIR: a MariaDB on loopback port $MY_PORT, data in DIR,
 # root by socket ($MY_SOCK); my_root runs the client as root. Safe to
-# call again after stop_mariadb: it keeps the data.
+# call again after stop_mariadb: it keeps the data. $MY_OPTS: more
+# server options (TLS).
 start_mariadb() {
 	MY_DIR=$1
 	mkdir -p "$MY_DIR"
@@ -20,7 +21,7 @@ start_mariadb() {
 	mariadbd --no-defaults --datadir="$MY_DIR/data" --user="$user" --bind-address=127.0.0.1 \
 		--port="$MY_PORT" --socket="$MY_SOCK" --pid-file="$MY_DIR/pid" --skip-log-bin \
 		--innodb-buffer-pool-size=${MY_POOL:-128M} --innodb-flush-log-at-trx-commit=2 \
-		--secure-file-priv="$MY_DIR" --log-error="$MY_DIR/error.log" >/dev/null 2>&1 &
+		--secure-file-priv="$MY_DIR" --log-error="$MY_DIR/error.log" ${MY_OPTS:-} >/dev/null 2>&1 &
 	MY_PID=$!
 	bg_started $MY_PID
 	i=0

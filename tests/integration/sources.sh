@@ -16,6 +16,10 @@
 command -v mariadbd >/dev/null || skip_all "mariadb-server is not installed (scripts/install-deps)"
 [ -x "$PG_BIN/initdb" ] || skip_all "postgresql is not installed (scripts/install-deps)"
 cd "$WORK" || exit 1
+# TLS with a certificate for 127.0.0.1 that only our own CA file vouches for
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	-addext "subjectAltName=IP:127.0.0.1" -keyout my-key.pem -out my-cert.pem >/dev/null 2>&1
+MY_OPTS="--ssl-cert=$WORK/my-cert.pem --ssl-key=$WORK/my-key.pem"
 start_mariadb "$WORK/my" || skip_all "mariadb would not start (see its log above)"
 
 ago() { date -u -d "-$1" +"%Y-%m-%d %H:%M:%S"; }
@@ -145,6 +149,15 @@ check "sending goes on while the source fails" [ "$(sqlite3 bad.db "SELECT count
 "$CANDORCTL" -c bad.conf sources > badlist.out
 check "candorctl sources shows it failing with the reason" \
 	sh -c "grep -q '^woo .* failing ' badlist.out && grep -q 'last error: cannot connect: Access denied' badlist.out"
+
+# ---- TLS: verified by default, against the system's CAs or tls_ca
+src_conf tls.conf mariadb "$MY_PORT" "$WORK/woo.pw"
+sed -i 's/tls = "none";/tls = "required"; tls_ca = "'"$(echo "$WORK" | sed 's/[\/&]/\\&/g')"'\/my-cert.pem";/' tls.conf
+"$CANDORCTL" -c tls.conf sources --test woo > tls.out 2>&1
+check "TLS verified against tls_ca works" grep -q '^woo: .* rows read' tls.out
+sed -i 's/ tls_ca = "[^"]*";//' tls.conf
+"$CANDORCTL" -c tls.conf sources --test woo > tls2.out 2>&1
+check "a certificate nobody vouches for is refused by default" sh -c "! grep -q '^woo: .* rows read' tls2.out && grep -qi 'cannot connect' tls2.out"
 
 # ---- a backfill: the server killed mid-poll and restarted, then candord
 # killed -9 mid-poll; every order exactly once
