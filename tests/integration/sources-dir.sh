@@ -19,10 +19,15 @@ cp "$D/orders-generic.csv" incoming/.orders.csv
 "$CANDORCTL" -c candor.conf sources --test drop > test.out 2>&1
 check "--test with nothing complete takes nothing" grep -q '^drop: 0 rows read' test.out
 
-"$CANDORD" -c candor.conf 2>daemon.log &
+python3 "$SRCDIR/tests/integration/notify-listen.py" "$WORK/notify.sock" notify.log \
+	</dev/null >/dev/null 2>&1 &
+bg_started $!
+wait_for notify.log listening 5
+NOTIFY_SOCKET="$WORK/notify.sock" "$CANDORD" -c candor.conf 2>daemon.log &
 PID=$!
 bg_started $PID
 wait_for daemon.log "started" 10
+check "STATUS= shows the source" wait_for notify.log "STATUS=.*sources: drop ok" 10
 
 mv incoming/.orders.csv incoming/orders.csv
 i=0; while [ ! -f incoming/done/orders.csv ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
