@@ -23,9 +23,13 @@
 
 #include "source_sql.h"
 
-#define CURSOR(t, id) \
-	" " t " >= :cursor_time AND (" t " > :cursor_time OR " id " > :cursor_key)" \
-	" ORDER BY " t ", " id " LIMIT :limit"
+#define AFTER(t, id) \
+	" " t " >= :cursor_time AND (" t " > :cursor_time OR " id " > :cursor_key)"
+#define CURSOR(t, id) AFTER(t, id) " ORDER BY " t ", " id " LIMIT :limit"
+/* the orders of one batch: after the cursor, up to its last row */
+#define BATCH(t, id) AFTER(t, id) \
+	" AND " t " <= :last_time AND (" t " < :last_time OR " id " <= :last_key)" \
+	" ORDER BY " t ", " id
 
 /* ---- WooCommerce ---------------------------------------------------------------- */
 
@@ -56,13 +60,16 @@ static const char woo_hpos_orders[] =
 	" LEFT JOIN {p}wc_order_operational_data d ON d.order_id = o.id"
 	" WHERE o.type = 'shop_order' AND" CURSOR("o.date_updated_gmt", "o.id");
 
-static const char woo_items[] =
-	"SELECT i.order_id AS order_key, i.order_item_name AS name, q.meta_value AS quantity"
-	" FROM {p}woocommerce_order_items i"
-	" LEFT JOIN {p}woocommerce_order_itemmeta q ON q.order_item_id = i.order_item_id"
-	"  AND q.meta_key = '_qty'"
-	" WHERE i.order_item_type = 'line_item' AND i.order_id IN (:ids)"
-	" ORDER BY i.order_id, i.order_item_id";
+#define WOO_ITEMS(orders, only, t, id) \
+	"SELECT i.order_id AS order_key, i.order_item_name AS name, q.meta_value AS quantity" \
+	" FROM " orders \
+	" JOIN {p}woocommerce_order_items i ON i.order_id = " id " AND i.order_item_type = 'line_item'" \
+	" LEFT JOIN {p}woocommerce_order_itemmeta q ON q.order_item_id = i.order_item_id" \
+	"  AND q.meta_key = '_qty'" \
+	" WHERE " only " AND" BATCH(t, id) ", i.order_item_id"
+
+static const char woo_hpos_items[] =
+	WOO_ITEMS("{p}wc_orders o", "o.type = 'shop_order'", "o.date_updated_gmt", "o.id");
 
 /* Reviews are comments on the product with a rating meta; spam and
  * trash are left out, reviews awaiting moderation are not (a low one is
@@ -103,6 +110,9 @@ static const char woo_legacy_orders[] =
 	META("tot", "_order_total") META("cur", "_order_currency")
 	META("dc", "_date_completed")
 	" WHERE p.post_type = 'shop_order' AND" CURSOR("p.post_modified_gmt", "p.ID");
+
+static const char woo_legacy_items[] =
+	WOO_ITEMS("{p}posts p", "p.post_type = 'shop_order'", "p.post_modified_gmt", "p.ID");
 
 static const char woo_legacy_reviews[] = WOO_REVIEWS(
 	"SELECT o.ID FROM {p}posts o"
@@ -148,8 +158,9 @@ static const char magento_orders[] =
 
 static const char magento_items[] =
 	"SELECT i.order_id AS order_key, i.name AS name, i.qty_ordered AS quantity, i.sku AS sku"
-	" FROM {p}sales_order_item i WHERE i.parent_item_id IS NULL AND i.order_id IN (:ids)"
-	" ORDER BY i.order_id, i.item_id";
+	" FROM {p}sales_order o JOIN {p}sales_order_item i ON i.order_id = o.entity_id"
+	"  AND i.parent_item_id IS NULL"
+	" WHERE" BATCH("o.updated_at", "o.entity_id") ", i.item_id";
 
 static const char magento_reviews[] =
 	"SELECT r.review_id AS cursor_key, r.created_at AS cursor_time, r.created_at AS received,"
@@ -211,8 +222,9 @@ static const char prestashop_orders[] =
 
 static const char prestashop_items[] =
 	"SELECT d.id_order AS order_key, d.product_name AS name, d.product_quantity AS quantity,"
-	" d.product_reference AS sku FROM {p}order_detail d WHERE d.id_order IN (:ids)"
-	" ORDER BY d.id_order, d.id_order_detail";
+	" d.product_reference AS sku"
+	" FROM {p}orders o JOIN {p}order_detail d ON d.id_order = o.id_order"
+	" WHERE" BATCH("o.date_upd", "o.id_order") ", d.id_order_detail";
 
 static const char prestashop_reviews[] =
 	"SELECT pc.id_product_comment AS cursor_key, pc.date_add AS cursor_time,"
@@ -225,8 +237,9 @@ static const char prestashop_reviews[] =
 	CURSOR("pc.date_add", "pc.id_product_comment");
 
 static const struct sql_preset presets[] = {
-	{ "woocommerce", "WooCommerce", woo_hpos_orders, woo_items, woo_hpos_reviews, woo_statuses },
-	{ "woocommerce_legacy", "WooCommerce", woo_legacy_orders, woo_items, woo_legacy_reviews,
+	{ "woocommerce", "WooCommerce", woo_hpos_orders, woo_hpos_items, woo_hpos_reviews,
+	  woo_statuses },
+	{ "woocommerce_legacy", "WooCommerce", woo_legacy_orders, woo_legacy_items, woo_legacy_reviews,
 	  woo_statuses },
 	{ "magento2", "Magento", magento_orders, magento_items, magento_reviews, magento_statuses },
 	{ "prestashop", "PrestaShop", prestashop_orders, prestashop_items, prestashop_reviews,

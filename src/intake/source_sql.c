@@ -6,8 +6,9 @@
  * maps every row into candor's order (or feedback) and hands it to the
  * runner, which writes the batch and the cursor in one transaction.
  *
- * Queries name their parameters (:cursor_time, :cursor_key, :limit,
- * :ids); compile() turns them into the driver's placeholders. Only the
+ * Queries name their parameters (:cursor_time, :cursor_key, :limit; a
+ * preset's items query also :last_time, :last_key, the batch's last
+ * row); compile() turns them into the driver's placeholders. Only the
  * admin's table prefix, checked to be a plain identifier, is put into
  * the text: identifiers cannot be bound.
  */
@@ -25,8 +26,6 @@
 #include "candor/util.h"
 #include "source_sql.h"
 
-/* Ids bound in one items query: the whole batch, up to this many. */
-#define MAX_IDS 5000
 
 /* ---- result rows ------------------------------------------------------------ */
 
@@ -131,13 +130,15 @@ void sql_rows_free(struct sql_rows *r)
 
 /* ---- named parameters -------------------------------------------------------- */
 
-enum { P_CURSOR_TIME, P_CURSOR_KEY, P_LIMIT, P_IDS, NPNAMES };
-static const char *const param_names[NPNAMES] = { "cursor_time", "cursor_key", "limit", "ids" };
+enum { P_CURSOR_TIME, P_CURSOR_KEY, P_LIMIT, P_LAST_TIME, P_LAST_KEY, NPNAMES };
+static const char *const param_names[NPNAMES] = {
+	"cursor_time", "cursor_key", "limit", "last_time", "last_key",
+};
 
 struct query {
 	char *sql;            /* in the driver's syntax */
 	int nparams;
-	int *param;           /* P_* per placeholder; P_IDS + k for the k-th id */
+	int *param;           /* P_* per placeholder */
 	unsigned used;        /* bit per P_* */
 	struct sql_stmt *stmt;
 };
@@ -159,7 +160,7 @@ static size_t skip_quoted(const char *s, size_t i)
 
 /* SQL with :names (and {p} for PREFIX) into Q for a driver of STYLE.
  * WHY names a problem (an unknown parameter). 0, CD_EINVAL, CD_ENOMEM. */
-static int compile(const char *sql, const char *prefix, char style, int nids, struct query *q,
+static int compile(const char *sql, const char *prefix, char style, struct query *q,
 		   char *why, size_t whylen)
 {
 	struct cd_buf b = { 0 };
@@ -194,7 +195,7 @@ static int compile(const char *sql, const char *prefix, char style, int nids, st
 			i += 2;
 		} else if (c == ':' && (islower((unsigned char)sql[i + 1]) || sql[i + 1] == '_')) {
 			size_t n = strspn(sql + i + 1, "abcdefghijklmnopqrstuvwxyz_0123456789");
-			int p = -1, count;
+			int p = -1;
 
 			for (int k = 0; k < NPNAMES; k++)
 				if (strlen(param_names[k]) == n && strncmp(sql + i + 1, param_names[k], n) == 0)
@@ -206,26 +207,24 @@ static int compile(const char *sql, const char *prefix, char style, int nids, st
 				free(q->param);
 				return CD_EINVAL;
 			}
-			count = p == P_IDS ? nids : 1;
-			for (int k = 0; k < count; k++) {
+			if (q->nparams == cap) {
+				int *np = realloc(q->param, (size_t)(cap = cap ? cap * 2 : 16) * sizeof(int));
+
+				if (!np) {
+					cd_buf_free(&b);
+					free(q->param);
+					return CD_ENOMEM;
+				}
+				q->param = np;
+			}
+			q->param[q->nparams++] = p;
+			if (style == '$') {
 				char ph[16];
 
-				if (q->nparams == cap) {
-					int *np = realloc(q->param, (size_t)(cap = cap ? cap * 2 : 16) * sizeof(int));
-
-					if (!np) {
-						cd_buf_free(&b);
-						free(q->param);
-						return CD_ENOMEM;
-					}
-					q->param = np;
-				}
-				q->param[q->nparams++] = p == P_IDS ? P_IDS + k : p;
-				if (style == '$')
-					snprintf(ph, sizeof(ph), "%s$%d", k ? ", " : "", q->nparams);
-				else
-					snprintf(ph, sizeof(ph), "%s?", k ? ", " : "");
+				snprintf(ph, sizeof(ph), "$%d", q->nparams);
 				cd_buf_add(&b, ph, strlen(ph));
+			} else {
+				cd_buf_add(&b, "?", 1);
 			}
 			q->used |= 1u << p;
 			i += n + 1;
@@ -278,7 +277,7 @@ static void check_query(struct cd_config_loader *ld, const config_setting_t *g, 
 	int rc;
 
 	snprintf(path, sizeof(path), "%s.%s", dp, name);
-	rc = compile(sql, "", '?', 1, &q, why, sizeof(why));
+	rc = compile(sql, "", '?', &q, why, sizeof(why));
 	if (rc == CD_ENOMEM) {
 		cd_cfg_oom(ld);
 		return;
@@ -446,11 +445,6 @@ static void sql_close(void *state)
 	free(s);
 }
 
-static int ids_per_query(const struct sql_conf *c)
-{
-	return c->batch < MAX_IDS ? c->batch : MAX_IDS;
-}
-
 static int prepare(struct sql_source *s, struct query *q, const char *sql, struct cd_error *err)
 {
 	char why[160];
@@ -458,8 +452,7 @@ static int prepare(struct sql_source *s, struct query *q, const char *sql, struc
 
 	if (!sql || !*sql)
 		return 0;
-	if ((rc = compile(sql, s->c->table_prefix, s->c->driver->style, ids_per_query(s->c), q, why,
-			  sizeof(why))) < 0)
+	if ((rc = compile(sql, s->c->table_prefix, s->c->driver->style, q, why, sizeof(why))) < 0)
 		return cd_error_set(err, rc, NULL, 0, "%s", rc == CD_ENOMEM ? "out of memory" : why);
 	return s->c->driver->prepare(s->conn, q->sql, q->nparams, &q->stmt, err);
 }
@@ -491,10 +484,12 @@ static int whole_number(const char *v)
 	return n > 0 && n <= 18 && !v[n];
 }
 
-/* Run Q with the cursor (TIME, KEY) or IDS into ROWS; ROWS NULL only
- * sends it (sql_driver.send), for the caller to read later. */
+/* Run Q with the cursor (TIME, KEY) and, for items, the batch's last
+ * row (LTIME, LKEY) into ROWS; ROWS NULL only sends it (sql_driver.send),
+ * for the caller to read later. */
 static int run_query(struct sql_source *s, struct query *q, const char *time, const char *key,
-		     const char *const *ids, struct sql_rows *rows, struct cd_error *err)
+		     const char *ltime, const char *lkey, struct sql_rows *rows,
+		     struct cd_error *err)
 {
 	size_t n = (size_t)(q->nparams ? q->nparams : 1);
 	const char **params = calloc(n, sizeof(*params));
@@ -511,11 +506,11 @@ static int run_query(struct sql_source *s, struct query *q, const char *time, co
 		int p = q->param[i];
 
 		params[i] = p == P_CURSOR_TIME ? time : p == P_CURSOR_KEY ? key
-			    : p == P_LIMIT ? limit : ids ? ids[p - P_IDS] : NULL;
+			    : p == P_LAST_TIME ? ltime : p == P_LAST_KEY ? lkey : limit;
 		/* a preset's keys are the platform's integer ids; an own
 		 * query's keys are compared as it wrote them */
-		ints[i] = p == P_LIMIT || (p != P_CURSOR_TIME && s->c->preset && params[i] &&
-					   whole_number(params[i]));
+		ints[i] = p == P_LIMIT || ((p == P_CURSOR_KEY || p == P_LAST_KEY) && s->c->preset &&
+					   params[i] && whole_number(params[i]));
 	}
 	rc = rows ? s->c->driver->exec(q->stmt, params, ints, rows, err)
 	     : s->c->driver->send(q->stmt, params, ints, err);
@@ -564,68 +559,61 @@ static void json_string(struct cd_buf *b, const char *s)
 	cd_buf_addc(b, '"');
 }
 
-/* Items of the batch's orders, as one JSON array per row of S->rows in
- * S->items_json (written as text: a million orders should not cost a
- * million trees of JSON objects). */
-static int load_items(struct sql_source *s, int keycol, struct cd_error *err)
+/* Items of the batch's orders (those after the cursor TIME, KEY up to
+ * its last row), as one JSON array per row of S->rows in S->items_json
+ * (written as text: a million orders should not cost a million trees of
+ * JSON objects). One query for the batch's range: the same index as the
+ * orders', where a list of ids would be planned afresh each time. */
+static int load_items(struct sql_source *s, const char *time, const char *key, int keycol,
+		      int timecol, struct cd_error *err)
 {
-	size_t per = (size_t)ids_per_query(s->c), n = s->rows.nrows;
-	const char **ids = calloc(per, sizeof(*ids));
-	int rc = 0;
+	size_t n = s->rows.nrows, next = 0;
+	int rc, ok, iname, iqty, isku;
 
-	if (!ids)
-		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	if (n > s->nitems_json) {
 		struct cd_buf *nb = realloc(s->items_json, n * sizeof(*nb));
 
-		if (!nb) {
-			free(ids);
+		if (!nb)
 			return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
-		}
 		memset(nb + s->nitems_json, 0, (n - s->nitems_json) * sizeof(*nb));
 		s->items_json = nb;
 		s->nitems_json = n;
 	}
 	for (size_t i = 0; i < n; i++)
 		s->items_json[i].len = 0;
-	for (size_t start = 0; rc == 0 && start < n; start += per) {
-		size_t m = n - start < per ? n - start : per, next = 0;
-		int ok, iname, iqty, isku;
+	if ((rc = run_query(s, &s->items, time, key, sql_cell(&s->rows, n - 1, timecol),
+			    sql_cell(&s->rows, n - 1, keycol), &s->irows, err)) < 0)
+		return rc;
+	ok = sql_col(&s->irows, "order_key");
+	iname = sql_col(&s->irows, "name");
+	iqty = sql_col(&s->irows, "quantity");
+	isku = sql_col(&s->irows, "sku");
+	for (size_t r = 0; r < s->irows.nrows; r++) {
+		const char *k = sql_cell(&s->irows, r, ok), *name = sql_cell(&s->irows, r, iname);
+		const char *qty = sql_cell(&s->irows, r, iqty), *sku = sql_cell(&s->irows, r, isku);
+		struct cd_buf *b;
 
-		for (size_t i = 0; i < per; i++)
-			ids[i] = i < m ? sql_cell(&s->rows, start + i, keycol) : NULL;
-		if ((rc = run_query(s, &s->items, NULL, NULL, ids, &s->irows, err)) < 0)
-			break;
-		ok = sql_col(&s->irows, "order_key");
-		iname = sql_col(&s->irows, "name");
-		iqty = sql_col(&s->irows, "quantity");
-		isku = sql_col(&s->irows, "sku");
-		for (size_t r = 0; r < s->irows.nrows; r++) {
-			const char *k = sql_cell(&s->irows, r, ok), *name = sql_cell(&s->irows, r, iname);
-			const char *qty = sql_cell(&s->irows, r, iqty), *sku = sql_cell(&s->irows, r, isku);
-			struct cd_buf *b;
+		if (!k || !name)
+			continue;
+		/* items come in the batch's order: look from the last match on */
+		for (size_t j = 0; j < n; j++) {
+			size_t i = (next + j) % n;
+			const char *id = sql_cell(&s->rows, i, keycol);
 
-			if (!k || !name)
+			if (!id || strcmp(id, k) != 0)
 				continue;
-			/* items come in the batch's order: look from the last match on */
-			for (size_t j = 0; j < m; j++) {
-				size_t i = (next + j) % m;
-
-				if (!ids[i] || strcmp(ids[i], k) != 0)
-					continue;
-				next = i;
-				b = &s->items_json[start + i];
-				cd_buf_addc(b, b->len ? ',' : '[');
-				cd_buf_adds(b, "{\"name\":");
-				json_string(b, name);
-				cd_buf_printf(b, ",\"quantity\":%d", qty ? (int)strtod(qty, NULL) : 1);
-				if (sku && *sku) {
-					cd_buf_adds(b, ",\"sku\":");
-					json_string(b, sku);
-				}
-				cd_buf_addc(b, '}');
-				break;
+			next = i;
+			b = &s->items_json[i];
+			cd_buf_addc(b, b->len ? ',' : '[');
+			cd_buf_adds(b, "{\"name\":");
+			json_string(b, name);
+			cd_buf_printf(b, ",\"quantity\":%d", qty ? (int)strtod(qty, NULL) : 1);
+			if (sku && *sku) {
+				cd_buf_adds(b, ",\"sku\":");
+				json_string(b, sku);
 			}
+			cd_buf_addc(b, '}');
+			break;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -634,7 +622,6 @@ static int load_items(struct sql_source *s, int keycol, struct cd_error *err)
 		if (s->items_json[i].oom && rc == 0)
 			rc = cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	}
-	free(ids);
 	return rc;
 }
 
@@ -780,7 +767,7 @@ static int poll_orders(struct sql_source *s, struct cd_source_run *run, struct c
 		s->pending = 0;
 		rc = s->c->driver->recv(s->orders.stmt, &s->rows, err);
 	} else {
-		rc = run_query(s, &s->orders, time, key, NULL, &s->rows, err);
+		rc = run_query(s, &s->orders, time, key, NULL, NULL, &s->rows, err);
 	}
 	if (rc < 0)
 		return rc;
@@ -792,7 +779,7 @@ static int poll_orders(struct sql_source *s, struct cd_source_run *run, struct c
 	if (n == 0)
 		return 0;
 	if (s->items.stmt) {
-		if ((rc = load_items(s, k.ckey, err)) < 0)
+		if ((rc = load_items(s, time, key, k.ckey, k.ctime, err)) < 0)
 			return rc;
 		items = 1;
 	}
@@ -801,7 +788,7 @@ static int poll_orders(struct sql_source *s, struct cd_source_run *run, struct c
 	if (rc == 0 && n >= (size_t)s->c->batch && !cd_source_run_testing(run) &&
 	    sql_cell(&s->rows, n - 1, k.ctime) && sql_cell(&s->rows, n - 1, k.ckey) &&
 	    (rc = run_query(s, &s->orders, sql_cell(&s->rows, n - 1, k.ctime),
-			    sql_cell(&s->rows, n - 1, k.ckey), NULL, NULL, err)) == 0)
+			    sql_cell(&s->rows, n - 1, k.ckey), NULL, NULL, NULL, err)) == 0)
 		s->pending = 1;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = map_order(s, run, &k, i, items && s->items_json[i].len ? s->items_json[i].data
@@ -826,7 +813,7 @@ static int poll_feedback(struct sql_source *s, struct cd_source_run *run, struct
 	size_t n;
 
 	cd_source_run_cursor(run, "feedback", &time, &key);
-	if ((rc = run_query(s, &s->feedback, time, key, NULL, &s->rows, err)) < 0)
+	if ((rc = run_query(s, &s->feedback, time, key, NULL, NULL, &s->rows, err)) < 0)
 		return rc;
 	id = sql_col(&s->rows, "order_id");
 	rating = sql_col(&s->rows, "rating");

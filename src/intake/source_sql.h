@@ -103,8 +103,9 @@ struct sql_preset {
 	 * names, with status as the platform writes it, plus cursor_time and
 	 * cursor_key (the platform's own order key). */
 	const char *orders;
-	/* Items of the orders whose cursor_key is in :ids: order_key, name,
-	 * quantity, sku. */
+	/* Items of the orders after (:cursor_time, :cursor_key) up to the
+	 * batch's last row (:last_time, :last_key), in the orders' order:
+	 * order_key (their cursor_key), name, quantity, sku. */
 	const char *items;
 	/* Reviews after the cursor: order_id (the matched order, or NULL),
 	 * rating, comment, received, cursor_time, cursor_key. NULL: none. */
