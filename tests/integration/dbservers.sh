@@ -9,16 +9,20 @@
 # server options (TLS).
 start_mariadb() {
 	MY_DIR=$1
-	mkdir -p "$MY_DIR"
+	# a temporary directory of its own: two servers bootstrapping at once
+	# in /tmp trip over each other's temporary tables
+	mkdir -p "$MY_DIR/tmp"
 	: "${MY_PORT:=$(free_port)}"
 	MY_SOCK=$MY_DIR/sock
 	user=$(id -un)
 	if [ ! -d "$MY_DIR/data/mysql" ]; then
 		mariadb-install-db --no-defaults --datadir="$MY_DIR/data" --user="$user" \
+			--tmpdir="$MY_DIR/tmp" \
 			--auth-root-authentication-method=socket --skip-test-db \
 			>"$MY_DIR/install.log" 2>&1 || { cat "$MY_DIR/install.log" >&2; return 1; }
 	fi
-	mariadbd --no-defaults --datadir="$MY_DIR/data" --user="$user" --bind-address=127.0.0.1 \
+	mariadbd --no-defaults --datadir="$MY_DIR/data" --tmpdir="$MY_DIR/tmp" --user="$user" \
+		--bind-address=127.0.0.1 \
 		--port="$MY_PORT" --socket="$MY_SOCK" --pid-file="$MY_DIR/pid" --skip-log-bin \
 		--innodb-buffer-pool-size=${MY_POOL:-128M} --innodb-flush-log-at-trx-commit=2 \
 		--secure-file-priv="$MY_DIR" --log-error="$MY_DIR/error.log" ${MY_OPTS:-} >/dev/null 2>&1 &
