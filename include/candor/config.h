@@ -16,6 +16,8 @@
 #include "candor/error.h"
 #include "candor/units.h"
 
+struct cd_source_conf;   /* an order source's settings (source.h) */
+
 /* Exit status for a configuration error (sysexits.h EX_CONFIG). */
 #define CD_EXIT_CONFIG 78
 
@@ -62,8 +64,6 @@ struct cd_campaign {
 
 /* Where a sales channel (marketplace, or the shop's own site "web") takes
  * feedback: URLs with {order}, {product} and {token} filled in per mail. */
-struct cd_source_conf;
-
 struct cd_channel {
 	char *name;
 	char *feedback_url;  /* seller/order feedback; "" when none */
