@@ -9,6 +9,7 @@
 # starting the apology, a wrong password (logged once, no password in the
 # log), the server killed mid-poll and restarted, candord killed -9
 # mid-poll (the cursor committed with its rows: none lost, none twice);
+# PostgreSQL stopped mid-backfill and started again;
 # then PostgreSQL with the same preset and with the shop's own query.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/dbservers.sh"
@@ -223,6 +224,34 @@ echo "$(woo_order 10 wc-completed fay@example.org '1 hour' '0 seconds')" \
 	| sed 's/(SELECT max(order_item_id) FROM wp_woocommerce_order_items)/currval(pg_get_serial_sequence('"'"'wp_woocommerce_order_items'"'"', '"'"'order_item_id'"'"'))/' | pg_root -d woo
 "$CANDORD" -c pg.conf --once 2>>pg.log
 check "PostgreSQL restarted: the source picks up again" [ "$(sqlite3 pg.db "SELECT status FROM orders WHERE order_id='10'")" = shipped ]
+
+# a backfill with PostgreSQL stopped mid-poll and started again
+N2=20000
+pg_root -d woo -c "INSERT INTO wp_wc_orders (id, status, currency, type, total_amount, customer_id,
+  billing_email, date_created_gmt, date_updated_gmt)
+  SELECT 1000 + g, 'wc-processing', 'EUR', 'shop_order', 10, 0, 'p' || g || '@example.org',
+  timestamp '$(ago "5 days")', timestamp '$(ago "4 days")' + g * interval '1 second'
+  FROM generate_series(1, $N2) g;"
+src_conf pgbig.conf postgresql "$PG_PORT" "$WORK/woo.pw" 'batch = 100; poll_interval = "1s"; feedback = false;'
+sed -i 's|^database = .*|database = "pgbig.db";|' pgbig.conf
+"$CANDORCTL" -c pgbig.conf init >/dev/null
+"$CANDORD" -c pgbig.conf 2>pgbig.log &
+PGBIG=$!
+bg_started $PGBIG
+i=0
+while [ "$(sqlite3 pgbig.db "SELECT count(*) FROM orders" 2>/dev/null || echo 0)" -lt 1000 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+kill_postgres
+wait_for pgbig.log "source woo: .*retrying" 10
+check "PostgreSQL stopped mid-poll: the source fails, logged" grep -q "source woo: .*retrying in" pgbig.log
+start_postgres "$WORK/pg"
+i=0
+while [ "$(sqlite3 pgbig.db "SELECT count(*) FROM orders WHERE CAST(order_id AS INTEGER) > 1000" 2>/dev/null || echo 0)" -lt $N2 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+kill $PGBIG
+wait $PGBIG 2>/dev/null
+check "PostgreSQL back: the backfill completes, every order once" \
+	[ "$(sqlite3 pgbig.db "SELECT count(*) FROM orders WHERE CAST(order_id AS INTEGER) > 1000")" -eq $N2 ]
+check "PostgreSQL back: rows taken = orders stored" \
+	[ "$(sqlite3 pgbig.db "SELECT rows - bad FROM source_status")" -eq "$(sqlite3 pgbig.db "SELECT count(*) FROM orders")" ]
 
 printf 'wrong\n' > pgbad.pw
 chmod 600 pgbad.pw
