@@ -7,10 +7,10 @@
 # refund stops the reminder), trashed and deleted orders, a row with a
 # broken e-mail skipped without blocking the cursor, a review rated 1
 # starting the apology, a wrong password (logged once, no password in the
-# log), the server killed mid-poll and restarted, candord killed -9
-# mid-poll (the cursor committed with its rows: none lost, none twice);
-# PostgreSQL stopped mid-backfill and started again;
-# then PostgreSQL with the same preset and with the shop's own query.
+# log), TLS verified, the server killed mid-poll and restarted, candord
+# killed -9 mid-poll (the cursor committed with its rows: none lost, none
+# twice); then PostgreSQL with the same preset (stopped between polls and
+# in the middle of a backfill) and with the shop's own query.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/dbservers.sh"
 
