@@ -77,7 +77,10 @@ kill_postgres() { pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop 
 # Stop what was started when the test ends (lib.sh's cleanup kills the
 # background ones; pg_ctl's server is not one of them).
 db_cleanup() {
-	if [ -n "${PG_STARTED:-}" ]; then stop_postgres || true; fi
+	set +e # a bench runs with -e; every step here must run
+	if [ -n "${PG_STARTED:-}" ]; then stop_postgres; fi
+	# MariaDB writes as it shuts down: wait, or the work directory stays
+	if [ -n "${MY_PID:-}" ]; then stop_mariadb; fi
 	cleanup
 }
 trap db_cleanup EXIT
