@@ -16,6 +16,8 @@
 #include "candor/error.h"
 #include "candor/units.h"
 
+struct cd_source_conf;   /* an order source's settings (source.h) */
+
 /* Exit status for a configuration error (sysexits.h EX_CONFIG). */
 #define CD_EXIT_CONFIG 78
 
@@ -159,6 +161,10 @@ struct cd_config {
 		int max_connections;      /* at once, in all */
 		int connections_per_address;
 	} http;
+
+	/* order sources, intake's (source.h); none: only imports */
+	struct cd_source_conf *sources;
+	size_t nsources;
 };
 
 /* cd_config_load_flags() flags. */

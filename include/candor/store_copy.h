@@ -25,7 +25,7 @@ struct cd_store_copy_table {
 	int verified;                /* the target's count and sum are the same */
 };
 
-#define CD_STORE_COPY_TABLES 9
+#define CD_STORE_COPY_TABLES 12
 
 struct cd_store_copy_stats {
 	struct cd_store_copy_table tables[CD_STORE_COPY_TABLES];

@@ -18,6 +18,7 @@ extern const struct cd_config_section cd_schedule_section;     /* schedule */
 extern const struct cd_config_section cd_campaigns_section;    /* schedule */
 extern const struct cd_config_section cd_channels_section;     /* compose */
 extern const struct cd_config_section cd_http_section;         /* web */
+extern const struct cd_config_section cd_sources_section;      /* intake */
 
 const struct cd_config_section *const cd_config_sections[] = {
 	&cd_config_top_section,
@@ -29,5 +30,6 @@ const struct cd_config_section *const cd_config_sections[] = {
 	&cd_campaigns_section,
 	&cd_channels_section,
 	&cd_http_section,
+	&cd_sources_section,
 	NULL,
 };

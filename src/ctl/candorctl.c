@@ -371,6 +371,7 @@ static const struct command commands[] = {
 	{ "check-config", "", "validate the configuration and templates, print the effective settings", cmd_check_config },
 	{ "status", "", "message counts by state and the next due time", cmd_status },
 	{ "import", "", "import orders or feedback (CSV, Shopify CSV, JSON Lines)", cmd_import },
+	{ "sources", "", "the shop's order sources and their state; --test NAME polls one without writing", ctl_cmd_sources },
 	{ "report", "", "A/B results per campaign and variant: rates, intervals, p-values, verdicts", ctl_cmd_report },
 	{ "history", "", "everything that happened to one order", cmd_history },
 	{ "suppress", "", "never mail an address again (or --remove, --list)", cmd_suppress },

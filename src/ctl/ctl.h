@@ -49,5 +49,6 @@ int ctl_cmd_inbox(const char *config, int argc, char **argv);
 /* The lines of "candorctl status" about inbox mails left for a human. */
 int ctl_inbox_status(struct cd_store *st);
 int ctl_cmd_migrate(const char *config, int argc, char **argv);
+int ctl_cmd_sources(const char *config, int argc, char **argv);
 
 #endif

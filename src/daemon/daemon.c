@@ -22,6 +22,7 @@
 #include "candor/log.h"
 #include "candor/notify.h"
 #include "candor/sender.h"
+#include "candor/source.h"
 #include "candor/store.h"
 #include "candor/template.h"
 #include "candor/transport.h"
@@ -63,6 +64,8 @@ struct daemon {
 	 * libcurl multi handle, its connections reused from cycle to cycle);
 	 * NULL until then, or after a reload could not apply to it. */
 	struct cd_transport *transport;
+	struct cd_sources *sources;   /* the shop's order sources */
+	int64_t sources_next_ms;      /* when one is due again */
 };
 
 static void feed_watchdog(void *arg)
@@ -155,6 +158,13 @@ static void describe(const struct daemon *d, char *buf, size_t len)
 	else
 		snprintf(buf, len, "idle, next due %s, %lld queued, %lld held", when,
 			 (long long)queued, (long long)counts[CD_MSG_HELD]);
+	if (d->sources && d->cfg->nsources) {
+		char src[400];
+		size_t used = strlen(buf);
+
+		cd_sources_describe(d->sources, src, sizeof(src));
+		snprintf(buf + used, len - used, "; %s", src);
+	}
 	if (d->cfg->imap.url[0] && d->inbox) {
 		char inbox[400];
 		size_t used = strlen(buf);
@@ -199,9 +209,16 @@ static void reload(struct daemon *d)
 		free(cfg->database);
 		cfg->database = same;
 	}
+	/* the sources read the old config: reopen them on the new one (their
+	 * cursors are in the store) */
+	cd_sources_free(d->sources);
+	d->sources = NULL;
 	cd_templates_free(d->tpl);
 	cd_config_free(d->cfg);
 	d->cfg = cfg;
+	if (cd_sources_open(cfg, &d->sources) < 0)
+		cd_log(CD_LOG_ERR, "reload: out of memory opening the sources");
+	d->sources_next_ms = 0;
 	d->tpl = tpl;
 	if (d->opts->log_level < 0)
 		cd_log_set_level(cfg->log_level);
@@ -314,6 +331,42 @@ static int run_tracking(struct daemon *d)
 	return rc;
 }
 
+/* Poll the sources that are due. A source's failure is its own (logged
+ * and backed off there); only the store failing reaches here. */
+static void run_sources(struct daemon *d)
+{
+	struct cd_error err;
+	int64_t next = 0;
+	int wrote = 0, rc;
+
+	if (!d->sources || d->opts->dry_run) {
+		d->sources_next_ms = INT64_MAX;
+		return;
+	}
+	/* on a shared store one daemon reads the sources; the others look
+	 * again in a while, in case its holder died */
+	if (leads(d, CD_STORE_ROLE_SOURCES, NULL) != 1) {
+		d->sources_next_ms = cd_util_mono_ms() + 30000;
+		return;
+	}
+	sigprocmask(SIG_SETMASK, &d->waitmask, NULL);
+	if (d->opts->once)
+		rc = cd_sources_poll_all(d->sources, d->store, &got_stop, feed_watchdog, d, &err);
+	else
+		rc = cd_sources_poll(d->sources, d->store, cd_util_mono_ms(), &next, &wrote, &err);
+	sigprocmask(SIG_SETMASK, &d->loopmask, NULL);
+	if (rc < 0) {
+		char buf[1024];
+
+		cd_log(CD_LOG_ERR, "sources: %s; trying again in 30s",
+		       cd_error_format(&err, buf, sizeof(buf)));
+		next = 30000;
+	}
+	d->sources_next_ms = next == INT64_MAX ? INT64_MAX : cd_util_mono_ms() + next;
+	if (wrote) /* new orders or feedback: the scheduler may have work */
+		d->next_cycle_ms = 0;
+}
+
 static int run_cycle(struct daemon *d)
 {
 	struct cd_cycle c = {
@@ -370,7 +423,8 @@ static int run_cycle(struct daemon *d)
 static void wait_for_work(struct daemon *d, int64_t wd_ms)
 {
 	int64_t now = cd_util_mono_ms();
-	int64_t wait = d->next_cycle_ms - now;
+	int64_t wait = (d->sources_next_ms < d->next_cycle_ms ? d->sources_next_ms
+			: d->next_cycle_ms) - now;
 	struct pollfd pfd = { .fd = -1, .events = POLLIN };
 	struct timespec ts;
 	int n;
@@ -406,6 +460,10 @@ static int main_loop(struct daemon *d)
 			run_tracking(d);
 			continue;
 		}
+		/* a source with more rows waiting comes back at once, but the
+		 * cycle (and so sending) gets its turn in between */
+		if (cd_util_mono_ms() >= d->sources_next_ms || d->opts->once)
+			run_sources(d);
 		if (cd_util_mono_ms() >= d->next_cycle_ms) {
 			int rc = run_cycle(d);
 
@@ -414,7 +472,8 @@ static int main_loop(struct daemon *d)
 			d->next_cycle_ms = cd_util_mono_ms() + d->cfg->poll_interval * 1000;
 			continue;
 		}
-		wait_for_work(d, d->wd_ms);
+		if (cd_util_mono_ms() < d->sources_next_ms)
+			wait_for_work(d, d->wd_ms);
 	}
 	return 0;
 }
@@ -446,6 +505,8 @@ static int start(struct daemon *d)
 		rc = cd_store_open_config(d->cfg, 0, &d->store, &err);
 	if (rc == 0 && leads(d, CD_STORE_ROLE_SENDING, &err) < 0)
 		rc = -1;
+	if (rc == 0 && cd_sources_open(d->cfg, &d->sources) < 0)
+		rc = cd_error_set(&err, CD_ENOMEM, NULL, 0, "out of memory");
 	if (rc < 0) {
 		cd_log(CD_LOG_ERR, "%s", cd_error_format(&err, buf, sizeof(buf)));
 		return 1;
@@ -475,6 +536,7 @@ int cd_daemon_run(const struct cd_daemon_opts *opts)
 	cd_log(CD_LOG_NOTICE, "stopped");
 out:
 	cd_transport_close(d.transport);
+	cd_sources_free(d.sources);
 	cd_imap_free(d.inbox);
 	cd_store_close(d.store);
 	cd_instance_unlock(d.lock);

@@ -174,6 +174,22 @@ static const char *const migrations[] = {
 	"CREATE INDEX replies_order ON replies(order_id);"
 	"CREATE TABLE inbox_seen ("
 	"  key TEXT PRIMARY KEY, kind TEXT NOT NULL, at BIGINT NOT NULL);",
+	/* 4: order sources: cursors, each source's last poll, the files a
+	 * drop folder took (db_sqlite.c's migration 4) */
+	"CREATE TABLE IF NOT EXISTS source_cursors ("
+	"  source TEXT NOT NULL, stream TEXT NOT NULL,"
+	"  time TEXT NOT NULL, key TEXT NOT NULL, at BIGINT NOT NULL,"
+	"  PRIMARY KEY (source, stream));"
+	"CREATE TABLE IF NOT EXISTS source_status ("
+	"  source TEXT PRIMARY KEY, type TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('ok','failing')), detail TEXT,"
+	"  last_poll BIGINT, last_ok BIGINT, caught_up BIGINT,"
+	"  rows BIGINT NOT NULL DEFAULT 0, bad BIGINT NOT NULL DEFAULT 0,"
+	"  errors BIGINT NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS source_files ("
+	"  source TEXT NOT NULL, file TEXT NOT NULL, size BIGINT NOT NULL,"
+	"  mtime BIGINT NOT NULL, result TEXT NOT NULL, at BIGINT NOT NULL,"
+	"  PRIMARY KEY (source, file, size, mtime));",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -124,6 +124,24 @@ static const char *const migrations[] = {
 	"CREATE INDEX replies_order ON replies(order_id);"
 	"CREATE TABLE inbox_seen ("
 	"  key TEXT PRIMARY KEY, kind TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 4: order sources (src/intake/source*.c): where each stream of each
+	 * source stopped, written in the transaction of the rows it covers;
+	 * each source's last poll for candorctl sources; the files a drop
+	 * folder took, so a crash between commit and move takes none twice */
+	"CREATE TABLE IF NOT EXISTS source_cursors ("
+	"  source TEXT NOT NULL, stream TEXT NOT NULL,"
+	"  time TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL,"
+	"  PRIMARY KEY (source, stream)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS source_status ("
+	"  source TEXT PRIMARY KEY, type TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('ok','failing')), detail TEXT,"
+	"  last_poll INTEGER, last_ok INTEGER, caught_up INTEGER,"
+	"  rows INTEGER NOT NULL DEFAULT 0, bad INTEGER NOT NULL DEFAULT 0,"
+	"  errors INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS source_files ("
+	"  source TEXT NOT NULL, file TEXT NOT NULL, size INTEGER NOT NULL,"
+	"  mtime INTEGER NOT NULL, result TEXT NOT NULL, at INTEGER NOT NULL,"
+	"  PRIMARY KEY (source, file, size, mtime)) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -46,6 +46,10 @@ static const struct table tables[CD_STORE_COPY_TABLES] = {
 	{ "suppressions", "email, reason, detail, at", 4, 1, NULL, NULL },
 	{ "waiting", "campaign, kind, order_id, seen", 4, 3, NULL, NULL },
 	{ "inbox_seen", "key, kind, at", 3, 1, NULL, NULL },
+	{ "source_cursors", "source, stream, time, key, at", 5, 2, NULL, NULL },
+	{ "source_status", "source, type, state, detail, last_poll, last_ok, caught_up, rows,"
+	  " bad, errors", 10, 1, NULL, NULL },
+	{ "source_files", "source, file, size, mtime, result, at", 6, 4, NULL, NULL },
 };
 
 /* A value read, kept past the row it came from. */

@@ -91,7 +91,7 @@ check "init names the server, never the password" \
 "$CANDORCTL" -c pgs/candor.conf init > init2.out 2>&1
 check "init again keeps the secret" grep -q "token secret kept" init2.out
 check "the schema version is in meta" \
-	[ "$(psql_candor "SELECT convert_from(value, 'UTF8') FROM meta WHERE key = 'schema_version'")" = 3 ]
+	[ "$(psql_candor "SELECT convert_from(value, 'UTF8') FROM meta WHERE key = 'schema_version'")" = 4 ]
 check "the first cycle sent what was due" grep -q "cycle done: [1-9][0-9]* due, [1-9][0-9]* sent" pgs/candor.conf.once1
 check "the second sent nothing again" grep -q "cycle done: 0 due, 0 sent" pgs/candor.conf.once2
 check "six days later: the reminders" grep -q "reminder sent" pgs/candor.conf.once3
@@ -155,7 +155,7 @@ sed -i "s|^database = .*|database = \"$WORK/sq/candor.db\";|" mig.conf
 "$CANDORCTL" -c mig.conf migrate --to postgresql > migrate.out 2>&1
 check "migrate copies the SQLite store" [ $? -eq 0 ]
 check "... every table counted, checksummed and verified" \
-	sh -c "[ \$(grep -c ' verified\$' migrate.out) -eq 9 ] && grep -q 'counts and checksums equal' migrate.out"
+	sh -c "[ \$(grep -c ' verified\$' migrate.out) -eq 12 ] && grep -q 'counts and checksums equal' migrate.out"
 check "... the counts are the source's" \
 	[ "$(awk '$1 == "messages" { print $2 }' migrate.out)" -eq "$(sqlite3 sq/candor.db 'SELECT count(*) FROM messages')" ]
 mig_sql() { PGPASSWORD=$PG_PASSWORD "$PG_BIN/psql" -X -q -A -t \
