@@ -40,11 +40,20 @@ else
 	not_ok "sqlite3 outside src/store/: $(echo $out)"
 fi
 
-out=$(grep -rln '<libpq-fe.h>\|PGconn\|PQexec' src | grep -v '^src/store/' || true)
+# the sql order source's drivers talk to the shop's own database, not to
+# candor's store: they are the one other place a database client lives
+out=$(grep -rln '<libpq-fe.h>\|PGconn\|PQexec' src | grep -v '^src/store/' |
+	grep -v '^src/intake/source_pgsql.c$' || true)
 if [ -z "$out" ]; then
-	ok "no libpq outside src/store/"
+	ok "no libpq outside src/store/ (and the shop-database driver)"
 else
 	not_ok "libpq outside src/store/: $(echo $out)"
+fi
+out=$(grep -rln '<mysql.h>\|<mariadb/\|MYSQL \*' src | grep -v '^src/intake/source_mariadb.c$' || true)
+if [ -z "$out" ]; then
+	ok "the MariaDB client only in the sql source's driver"
+else
+	not_ok "MariaDB client outside src/intake/source_mariadb.c: $(echo $out)"
 fi
 
 out=$(grep -rln 'cd_store_db\b\|cd_store_prepare_cached\|cd_store_int\b\|cd_store_exec\b\|"[A-Z]* [A-Za-z_(]* FROM \|INSERT INTO\|UPDATE [a-z_]* SET\|DELETE FROM' src include | grep -v '^src/store/' || true)
