@@ -134,9 +134,9 @@ static void describe(const struct daemon *d, char *buf, size_t len)
 	int64_t queued = 0;
 	char when[32] = "none";
 
-	/* "queued": waiting for a retry */
+	/* "queued": waiting to be sent again (after a stop, or a retry) */
 	if (cd_store_count_states(d->store, counts, NULL) == 0)
-		queued = counts[CD_MSG_DEFERRED];
+		queued = counts[CD_MSG_DEFERRED] + counts[CD_MSG_QUEUED];
 	if (d->last.next_due > 0) {
 		time_t t = (time_t)d->last.next_due;
 		struct tm tm;
@@ -305,7 +305,11 @@ static int run_cycle(struct daemon *d)
 	       (long long)d->last.held, (long long)d->last.failed, (long long)d->last.deferred,
 	       d->last.paused ? ", SENDING PAUSED" : "",
 	       d->opts->dry_run ? " (dry run: nothing recorded)" : "");
-	rc = run_tracking(d);
+	if (d->last.requeued)
+		cd_log(CD_LOG_WARNING, "%lld message(s) stopped before their end went: back in the "
+		       "queue, sent with the next cycle", (long long)d->last.requeued);
+	/* a stop waits for no inbox */
+	rc = got_stop ? 0 : run_tracking(d);
 	describe(d, status, sizeof(status));
 	cd_notify_status("%s", status);
 	/* --once reports an unread inbox; the daemon just tries again */
