@@ -47,6 +47,7 @@
 #include "candor/util.h"
 
 #define QUIT_WAIT_S 2L /* for the answer to QUIT when closing */
+#define SEND_BUFFER (64 * 1024)
 
 struct smtp;
 
@@ -144,9 +145,16 @@ static curl_socket_t open_cb(void *arg, curlsocktype purpose, struct curl_sockad
 		s->capsocks = cap;
 	}
 	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-	if (fd >= 0)
-		s->socks[s->nsocks++] = fd;
-	return fd >= 0 ? fd : CURL_SOCKET_BAD;
+	if (fd < 0)
+		return CURL_SOCKET_BAD;
+	/* The kernel takes at most this much of a message ahead of the
+	 * server (Linux doubles it), so "every byte written" is close to
+	 * "every byte sent": without it a 4 MB send buffer swallows a whole
+	 * mail and its final dot, and a reset half-way through the message
+	 * would look like one after its end. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ SEND_BUFFER }, sizeof(int));
+	s->socks[s->nsocks++] = fd;
+	return fd;
 }
 
 static int close_cb(void *arg, curl_socket_t fd)
