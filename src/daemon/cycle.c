@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "candor/compose.h"
@@ -217,6 +218,25 @@ static const char *must_wait(struct run *r, const struct cd_due_order *o, struct
 	return why;
 }
 
+/* Does a prepared message, not yet written, go to O's customer (with a
+ * per-customer cap) or O's domain (with a domain rate)? Those limits
+ * count the store's rows, so it must be written first. */
+static int counts_pending(const struct run *r, const struct cd_due_order *o)
+{
+	const struct cd_config *cfg = r->c->cfg;
+	const char *dom = strchr(o->order.email, '@');
+
+	for (size_t i = 0; i < r->nready; i++) {
+		const char *e = r->ready[i].email, *d = strchr(e, '@');
+
+		if (cfg->limits.per_customer && strcasecmp(e, o->order.email) == 0)
+			return 1;
+		if (cfg->limits.domain_rate.count && d && dom && strcasecmp(d, dom) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_due_kind k,
 			 const struct cd_due_order *o, struct cd_error *err)
 {
@@ -224,6 +244,8 @@ static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_du
 	const char *wait, *id_of = o->order.id;
 	int rc, failed;
 
+	if (r->nready && counts_pending(r, o) && (rc = hand_over(r, err)) < 0)
+		return rc;
 	if ((wait = must_wait(r, o, err, &failed)) != NULL) {
 		if (failed)
 			return CD_ESTORE;
