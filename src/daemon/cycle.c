@@ -46,8 +46,8 @@ struct ready {
 
 struct run {
 	const struct cd_cycle *c;
-	struct ready *ready;    /* as many as the transport has connections */
-	size_t nready, room;    /* prepared; connections free for them */
+	struct ready *ready;    /* prepared, not yet written: a round ahead */
+	size_t nready, cap;     /* how many; as many as connections */
 	struct cd_cycle_stats *stats;
 	struct cd_transport *transport;     /* the daemon's, or own_transport */
 	struct cd_transport *own_transport; /* opened for this cycle alone */
@@ -97,21 +97,16 @@ static int take_ready(struct ready *m, const struct cd_due_order *o,
 	return m->order_id && m->email && (m->subject || !p->parts.subject) ? 0 : CD_ENOMEM;
 }
 
-/* Hand the prepared messages over: their rows, "sending", committed in
- * one transaction with the outcomes that freed their connections; then
- * the transfers. Returns 0 or a negative code. */
-static int hand_over(struct run *r, struct cd_error *err)
+/* Hand the first N prepared messages over: their rows, "sending",
+ * committed in one transaction with the outcomes that freed their
+ * connections; then the transfers. Returns 0 or a negative code. */
+static int hand_over(struct run *r, size_t n, struct cd_error *err)
 {
 	int64_t ids[64];    /* smtp.connections is at most 64 */
-	size_t n = r->nready;
 	int rc;
 
-	if (!n)
-		return 0;
-	if (n > sizeof(ids) / sizeof(ids[0]))
-		abort(); /* more prepared than connections: a broken invariant */
-	r->nready = 0;
-	r->room = 0;
+	if (n > r->nready || n > sizeof(ids) / sizeof(ids[0]))
+		abort(); /* more than prepared, or than connections: a broken invariant */
 	rc = cd_sender_batch_begin(r->sender, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const struct ready *m = &r->ready[i];
@@ -136,6 +131,9 @@ static int hand_over(struct run *r, struct cd_error *err)
 		}
 		free_ready(m);
 	}
+	r->nready -= n;
+	memmove(r->ready, r->ready + n, r->nready * sizeof(*r->ready));
+	memset(r->ready + r->nready, 0, n * sizeof(*r->ready));
 	return rc;
 }
 
@@ -148,25 +146,42 @@ static void drop_ready(struct run *r)
 	r->nready = 0;
 }
 
-/* Room for one more prepared message: hand over those waiting if their
- * connections are all spoken for, then wait for a free one. 1 when
- * there is room, 0 when a stop or a pause says no more (the pass is
- * then incomplete), or a negative code. */
-static int make_room(struct run *r, struct cd_error *err)
+/* Wait for free connections and hand over as many prepared messages as
+ * they take; with ALL, until none is left. 1 when done, 0 when a stop or
+ * a pause says no more (what is prepared is dropped and the pass is
+ * incomplete), or a negative code. */
+static int hand_over_waiting(struct run *r, int all, struct cd_error *err)
 {
+	size_t room;
 	int rc;
 
-	if (r->nready < r->room)
+	do {
+		if ((rc = cd_sender_wait(r->sender, &room, err)) <= 0) {
+			if (rc == 0 && cd_sender_paused(r->sender))
+				r->paused = 1;
+			else if (rc == 0)
+				r->stats->interrupted = 1;
+			drop_ready(r);
+			return rc;
+		}
+		if ((rc = hand_over(r, room < r->nready ? room : r->nready, err)) < 0)
+			return rc;
+	} while (all && r->nready);
+	return 1;
+}
+
+/* Room for one more prepared message. While there is, the transfers in
+ * flight are driven without waiting - they go on while the next
+ * messages are rendered; when the prepared ones fill a round of
+ * connections, those that are free take theirs. 1, 0 (stop or pause) or
+ * a negative code. */
+static int make_room(struct run *r, struct cd_error *err)
+{
+	if (r->nready < r->cap) {
+		cd_sender_pump(r->sender);
 		return 1;
-	if ((rc = hand_over(r, err)) < 0)
-		return rc;
-	if ((rc = cd_sender_wait(r->sender, &r->room, err)) == 0) {
-		if (cd_sender_paused(r->sender))
-			r->paused = 1;
-		else
-			r->stats->interrupted = 1;
 	}
-	return rc;
+	return hand_over_waiting(r, 0, err);
 }
 
 /* Write held message P (for order O) with its reason, row and state
@@ -244,7 +259,7 @@ static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_du
 	const char *wait, *id_of = o->order.id;
 	int rc, failed;
 
-	if (r->nready && counts_pending(r, o) && (rc = hand_over(r, err)) < 0)
+	if (r->nready && counts_pending(r, o) && (rc = hand_over_waiting(r, 1, err)) <= 0)
 		return rc;
 	if ((wait = must_wait(r, o, err, &failed)) != NULL) {
 		if (failed)
@@ -342,9 +357,9 @@ static int run_kind(struct run *r, const struct cd_campaign *cp, enum cd_due_kin
 			if (r->c->tick)
 				r->c->tick(r->c->tick_arg);
 		}
-		/* what is prepared goes before the batch's orders are let go */
-		if (rc == 0 && !r->stats->interrupted && !r->paused)
-			rc = hand_over(r, err);
+		/* what is prepared goes before the pass may count as complete */
+		if (rc == 0 && r->nready && !r->stats->interrupted && !r->paused)
+			rc = (rc = hand_over_waiting(r, 1, err)) < 0 ? rc : 0;
 		else
 			drop_ready(r);
 		for (i = 0; i < n; i++)
@@ -446,7 +461,7 @@ static int start(struct run *r, int *outer, struct cd_error *err)
 						  c->tick, c->tick_arg, &r->sender)) < 0)
 		return cd_error_set(err, rc, NULL, 0, "out of memory");
 	if (!c->plan_only &&
-	    !(r->ready = calloc(cd_transport_slots(r->transport), sizeof(*r->ready))))
+	    !(r->ready = calloc(r->cap = cd_transport_slots(r->transport), sizeof(*r->ready))))
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	return 0;
 }

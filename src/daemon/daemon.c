@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -410,6 +411,14 @@ int cd_daemon_run(const struct cd_daemon_opts *opts)
 	int rc;
 
 	got_stop = got_reload = 0;
+#if defined(M_TRIM_THRESHOLD) && defined(M_TOP_PAD)
+	/* A cycle allocates and frees its mails and rows in waves; glibc
+	 * would hand the top of the heap back after each and ask for it
+	 * again - two brk() calls a message, measured. A few MB kept is
+	 * cheaper. */
+	mallopt(M_TRIM_THRESHOLD, 8 << 20);
+	mallopt(M_TOP_PAD, 1 << 20);
+#endif
 	if (!(d.inbox = cd_imap_new()))
 		return 1;
 	install_signals(&d);

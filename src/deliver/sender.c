@@ -409,6 +409,12 @@ static struct pending *free_slot(struct cd_sender *s)
 	return NULL;
 }
 
+void cd_sender_pump(struct cd_sender *s)
+{
+	if (free_slots(s) < s->nslots)
+		cd_transport_poll(s->t, 0, done, s);
+}
+
 int cd_sender_wait(struct cd_sender *s, size_t *room, struct cd_error *err)
 {
 	for (;;) {
