@@ -11,7 +11,9 @@
 #   sent_not_at_server  rows the database calls sent that the server
 #                       does not have (0)
 # and after every kill the rows it left "sending" are at most
-# smtp.connections. CRASH_SEED=N repeats a run's moments.
+# smtp.connections. Then a full disk mid-cycle: what the database cannot
+# record stays "sending", at most one per connection, and the log says
+# "sent" only for what it recorded. CRASH_SEED=N repeats a run's moments.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
 command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI not installed"
@@ -77,6 +79,39 @@ check "what the server has beyond 'sent' was left in 'sending' by a kill" sh -c 
 	[ -z \"\$(comm -23 extra.ids sending.ids)\" ]"
 check "the never-sent orders are exactly the 'sending' rows the server lacks" \
 	[ "$(comm -23 sending.ids got.ids | wc -l)" -eq "$never" ]
+# ---- a full disk mid-cycle: what the database cannot record stays
+# 'sending' (one per connection at most), and the log never says "sent"
+# for it. A trigger stands in for the full disk: every write of an event
+# - each hand-off and each outcome writes one - fails from then on.
+start_smtp_server full --delay 0.005 || skip_all "aiosmtpd did not start"
+write_config full.conf "smtp = { url = \"smtp://127.0.0.1:$SMTP_PORT\"; connections = $CONNECTIONS; };"
+sed -i 's/^transport = "outbox";/transport = "smtp";/; s/^database = .*/database = "full.db";/' full.conf
+"$CANDORCTL" -c full.conf init >/dev/null
+add_orders full.db 1 300
+"$CANDORD" -c full.conf --once 2>full.log &
+pid=$!
+wait_for full/received.log . 10
+i=0
+while [ "$(wc -l < full/received.log)" -lt 60 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sqlite3 -cmd '.timeout 5000' full.db "CREATE TRIGGER disk_full BEFORE INSERT ON events
+	BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+wait $pid
+full_rc=$?
+fq() { sqlite3 full.db "$1"; }
+stuck=$(fq "SELECT count(*) FROM messages WHERE state = 'sending'")
+diag "full disk: candord exited $full_rc; $(fq "SELECT count(*) FROM messages WHERE state = 'sent'") sent, $stuck left 'sending', $(wc -l < full/received.log) at the server"
+check "full disk: the cycle fails, saying so" sh -c "[ $full_rc -ne 0 ] && grep -q 'disk is full' full.log"
+check "full disk: at most smtp.connections rows left 'sending' ($stuck)" [ "$stuck" -le "$CONNECTIONS" ]
+check "full disk: the log says 'sent' only for rows recorded sent" \
+	[ "$(grep -c ': request sent <' full.log)" -eq "$(fq "SELECT count(*) FROM messages WHERE state = 'sent'")" ]
+check "full disk: what could not be recorded is said, per message" \
+	[ "$(grep -c 'but the database could not record it' full.log)" -ge "$stuck" ]
+fq "DROP TRIGGER disk_full"
+"$CANDORD" -c full.conf --once 2>>full.log
+check "full disk: once there is room, the rest go, none twice" sh -c "
+	[ -z \"\$(cut -f1 full/received.log | sort | uniq -d)\" ] &&
+	[ \$(sqlite3 full.db \"SELECT count(*) FROM messages WHERE state = 'sent'\") -eq \$((300 - $stuck)) ]"
+
 if [ -s sending.ids ]; then
 	check "a restart reports the messages a kill left in 'sending'" \
 		grep -q "was being sent when candord stopped; it is not sent again" runs.log
