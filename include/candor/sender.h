@@ -71,6 +71,11 @@ int cd_sender_open(const struct cd_config *cfg, struct cd_store *st, struct cd_t
  * as "sending", cd_sender_batch_end (the commit), cd_sender_submit each. */
 int cd_sender_wait(struct cd_sender *s, size_t *room, struct cd_error *err);
 
+/* Drive the transfers in flight without waiting - between two pieces of
+ * other work, so they go on meanwhile; what came back waits for the next
+ * commit. */
+void cd_sender_pump(struct cd_sender *s);
+
 /* Open the transaction that makes the next messages "sending"; the
  * outcomes waiting to be recorded go into it. Returns 0 or CD_ESTORE
  * (ERR filled; then no transaction is open). */

@@ -2,11 +2,12 @@
  * cycle.c - one pass of the pipeline: for each campaign, take what is due
  * (due.c), hold back what must wait (send window, ratelimit.c), prepare
  * the mail (message.c), hand it over and record the outcome (store
- * verbs: store_due.h, store_message.h). Messages are prepared as many
- * at a time as connections are free; their rows are written, and made
- * "sending", in one committed transaction (shared with the outcomes that
- * freed those connections: sender.h) before the transport sees them. A
- * crash loses at most what is in flight, and never doubles a send.
+ * verbs: store_due.h, store_message.h). Messages are prepared a round
+ * of connections ahead, while the current round is on the wire; their
+ * rows are written, and made "sending", only once their connections are
+ * free, in one committed transaction (shared with the outcomes that freed
+ * those connections: sender.h) before the transport sees them. A crash
+ * loses at most what is in flight, and never doubles a send.
  */
 #include "config.h"
 
