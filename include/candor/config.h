@@ -114,6 +114,8 @@ struct cd_config {
 		int64_t retry_min, retry_max; /* backoff after a deferral */
 		int64_t retry_for;            /* then the message fails */
 		int64_t pause_retry;          /* try again after a pause */
+		int64_t stop_grace;           /* SIGTERM: what transfers in flight get */
+		int verp;                     /* envelope sender local+TOKEN@domain */
 	} smtp;
 
 	/* the reply mailbox; url "" means no tracking */

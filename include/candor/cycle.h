@@ -28,7 +28,8 @@ struct cd_cycle {
 	/* Only find what is due now (queries, send window, caps) and count
 	 * it in stats.due; render, send and record nothing. */
 	int plan_only;
-	/* Set by a signal handler: finish the current message, then return. */
+	/* Set by a signal handler: hand out nothing more; transfers in flight
+	 * get smtp.stop_grace, then are aborted (cd_transport_set_stop). */
 	const volatile sig_atomic_t *stop;
 	/* Called after every message, so a long cycle can keep the systemd
 	 * watchdog fed; may be NULL. */
@@ -39,6 +40,7 @@ struct cd_cycle {
 struct cd_cycle_stats {
 	int64_t due, sent, held, failed;
 	int64_t deferred, unknown; /* to retry later; outcome unknown */
+	int64_t requeued; /* stopped before the end of the message: queued */
 	int paused;       /* sending is paused (login, sender or TLS refused) */
 	int64_t next_due; /* epoch seconds of the next due order, 0 if none */
 	int interrupted;  /* stopped early on request */

@@ -38,11 +38,11 @@ struct cd_msg_change {
 	size_t len;                  /* NULL drops any kept */
 };
 
-/* A deferred message whose retry is due. */
+/* A queued or deferred message whose (next) attempt is due. */
 struct cd_msg_retry {
 	int64_t id;
 	enum cd_due_kind kind;       /* CD_DUE_REQUEST or CD_DUE_REMINDER */
-	const char *order_id, *message_id, *recipient; /* in STRINGS */
+	const char *order_id, *message_id, *recipient, *token; /* in STRINGS */
 	char *mail;                  /* the kept bytes (LEN), malloc'd; NULL: none */
 	size_t len;
 	char *strings;
@@ -54,8 +54,15 @@ struct cd_msg_retry {
 int cd_store_message_insert(struct cd_store *st, const struct cd_msg_new *m, int64_t *id,
 			    struct cd_error *err);
 
+/* Write message M straight as "sending" (sent_at = M->created), with
+ * its event - what the hand-off to a connection does, inside the
+ * caller's transaction. *ID gets its id. Returns 0 or CD_ESTORE. */
+int cd_store_message_insert_sending(struct cd_store *st, const struct cd_msg_new *m,
+				    int64_t *id, struct cd_error *err);
+
 /* Move message ID as C says at NOW, with its event; one transaction.
- * Entering CD_MSG_SENDING stamps sent_at (the rates count from it).
+ * Entering CD_MSG_SENDING stamps sent_at (the rates count from it);
+ * going back to CD_MSG_QUEUED clears it.
  * Returns 0 or CD_ESTORE. */
 int cd_store_message_change(struct cd_store *st, int64_t id, const struct cd_msg_change *c,
 			    int64_t now, struct cd_error *err);
@@ -70,20 +77,22 @@ int cd_store_message_set_state(struct cd_store *st, int64_t id, enum cd_msg_stat
 int cd_store_message_attempts(struct cd_store *st, int64_t id, int64_t *created,
 			      int64_t *attempts);
 
-/* Up to MAX ids of deferred messages due by NOW, after id AFTER, in id
- * order, into IDS; *N how many. Returns 0 or CD_ESTORE. */
+/* Up to MAX ids of messages to send again by NOW - queued ones (a stop
+ * handed them back) and deferred ones - after id AFTER, in id order,
+ * into IDS; *N how many. Returns 0 or CD_ESTORE. */
 int cd_store_message_retries(struct cd_store *st, int64_t now, int64_t after, int64_t *ids,
 			     size_t max, size_t *n, struct cd_error *err);
 
-/* Read message ID for a retry into R: 1 when it is still deferred, 0
- * when it is not (R untouched), CD_ENOMEM or CD_ESTORE. */
+/* Read message ID for a retry into R: 1 when it is still queued or
+ * deferred, 0 when it is not (R untouched), CD_ENOMEM or CD_ESTORE. */
 int cd_store_message_retry(struct cd_store *st, int64_t id, struct cd_msg_retry *r,
 			   struct cd_error *err);
 
 /* Free R's strings and bytes and zero it. */
 void cd_msg_retry_clear(struct cd_msg_retry *r);
 
-/* The earliest next_attempt of a deferred message; 0 when none. */
+/* The earliest next_attempt of a queued or deferred message; 0 when
+ * none. */
 int64_t cd_store_message_next_retry(struct cd_store *st);
 
 /* Counts for the rates and caps; each returns the count or CD_ESTORE.

@@ -7,8 +7,12 @@
  *
  * Each mail is one transaction, keyed by its Message-ID (else a hash of
  * its bytes) in inbox_seen: reading a mailbox again counts nothing twice.
- * Unsubscribes and complaints act only through a token of ours, so a
- * forged mail cannot stop someone else's mail.
+ * Bounces, unsubscribes and complaints act only through a token of ours
+ * - a bounce's from the VERP address it came back to (smtp.verp) or from
+ * our Message-ID in the headers it returns - so a forged mail cannot stop
+ * someone else's mail. A bounce that only names an address we mailed is
+ * noted on that message (event "bounce_unproven") and left in the
+ * mailbox for a human; it suppresses nobody.
  */
 #ifndef CANDOR_TRACK_H
 #define CANDOR_TRACK_H

@@ -15,7 +15,9 @@
 #ifndef CANDOR_TRANSPORT_H
 #define CANDOR_TRANSPORT_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "candor/error.h"
 
@@ -28,8 +30,11 @@ enum cd_send_outcome {
 	CD_SEND_DEFERRED,  /* try again later (4xx, network, time-out) */
 	CD_SEND_FAILED,    /* permanent for this message (5xx) */
 	CD_SEND_PAUSED,    /* a problem with our side (auth, sender, TLS): stop all */
-	CD_SEND_UNKNOWN    /* the connection broke after the whole message went:
-			    * it may have been accepted, so it is not retried */
+	CD_SEND_UNKNOWN,   /* the whole message went and no verdict came back
+			    * (connection lost, or stopped): it may have been
+			    * accepted, so it is not retried */
+	CD_SEND_STOPPED    /* stopped (cd_transport_set_stop) before the end of
+			    * the message went: nothing can have arrived */
 };
 
 struct cd_send_result {
@@ -76,6 +81,15 @@ int cd_transport_submit(struct cd_transport *t, const struct cd_outgoing *msg);
 size_t cd_transport_poll(struct cd_transport *t, int timeout_ms, cd_transport_done_fn done,
 			 void *arg);
 
+/* Watch STOP (set by a signal handler; NULL: none): from the moment a
+ * poll or a transfer sees it set, the transfers in flight get GRACE_MS
+ * to finish; then every connection is cut (no QUIT) and each transfer
+ * still running ends as CD_SEND_STOPPED, or CD_SEND_UNKNOWN when the
+ * whole message had gone. A poll never waits past that moment, so a
+ * server that stops answering cannot hold a stop up. */
+void cd_transport_set_stop(struct cd_transport *t, const volatile sig_atomic_t *stop,
+			   int64_t grace_ms);
+
 /* How many messages may be in flight at once. */
 size_t cd_transport_slots(const struct cd_transport *t);
 
@@ -86,7 +100,8 @@ void cd_transport_send(struct cd_transport *t, const struct cd_outgoing *msg,
 /* Name for logs: "smtp" or "outbox". */
 const char *cd_transport_name(const struct cd_transport *t);
 
-/* Close connections and free; NULL is fine. */
+/* Close connections (QUIT, each answer awaited at most 2 s; none after
+ * a stop) and free; NULL is fine. */
 void cd_transport_close(struct cd_transport *t);
 
 #endif

@@ -22,6 +22,9 @@ struct cd_transport_ops {
 	size_t (*poll)(struct cd_transport *t, int timeout_ms, cd_transport_done_fn done,
 		       void *arg);
 	size_t (*slots)(const struct cd_transport *t);
+	/* optional: see cd_transport_set_stop */
+	void (*set_stop)(struct cd_transport *t, const volatile sig_atomic_t *stop,
+			 int64_t grace_ms);
 	void (*close)(struct cd_transport *t);
 };
 

@@ -40,6 +40,25 @@ int cd_util_parse_time(const char *s, int64_t *out);
  * TAB, CR and LF? */
 int cd_util_utf8_ok(const char *s, size_t len);
 
+/* Is S (LEN bytes) well-formed UTF-8, whatever characters it holds (NUL
+ * and other controls included)? */
+int cd_util_utf8_valid(const char *s, size_t len);
+
+/* The code point at the start of S (LEN bytes) into *CP; its length in
+ * bytes, or 0 when S does not start with well-formed UTF-8. */
+size_t cd_util_utf8_decode(const char *s, size_t len, unsigned *cp);
+
+/* Is CP a control character: C0 (U+0000-U+001F, NUL included), DEL or
+ * C1 (U+0080-U+009F)? */
+int cd_util_is_control(unsigned cp);
+
+/* S (LEN bytes) made safe to echo in an error or a log line: line breaks,
+ * tabs and every other control character written as \n, \r, \t,
+ * \xHH (C0, DEL, and bytes that are no UTF-8) or \uHHHH (C1); at most
+ * MAX characters, then U+2026 (the ellipsis). Into OUT (OUTLEN bytes,
+ * always terminated). Returns OUT. */
+char *cd_util_escape(const char *s, size_t len, size_t max, char *out, size_t outlen);
+
 /* Monotonic milliseconds, for timers. */
 int64_t cd_util_mono_ms(void);
 

@@ -350,6 +350,8 @@ out:
 	return rc;
 }
 
+static unsigned long msgid_count; /* this process's Message-IDs so far */
+
 /* Render and compose; a problem with the template or the customer's data
  * is a reason to hold the message, not an error of the cycle. */
 int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
@@ -366,10 +368,15 @@ int cd_message_prepare(struct cd_message *p, const struct cd_config *cfg,
 	p->template = p->kind == CD_DUE_REMINDER ? cp->reminder_template : p->v->template;
 	cd_token_make(secret, o->order.id, cp->name, p->kind == CD_DUE_REMINDER ? "reminder" : "request",
 		      p->token);
+	/* the time and a count first, then random: unique all the same, and
+	 * each new one goes to the end of the store's Message-ID index
+	 * instead of a random page of it (a page per message, per commit) */
 	if (cd_util_random_id(rnd, sizeof(rnd)) < 0)
 		return CD_EIO;
 	cd_util_hex(rnd, sizeof(rnd), hex);
-	snprintf(p->msgid, sizeof(p->msgid), "%s.%s@%s", hex, p->token, cfg->shop.domain);
+	snprintf(p->msgid, sizeof(p->msgid), "%09llx%06lx%.9s.%s@%s",
+		 (unsigned long long)(now > 0 ? now : 0) & 0xfffffffffULL,
+		 (unsigned long)(msgid_count++ & 0xffffff), hex, p->token, cfg->shop.domain);
 	snprintf(tag, sizeof(tag), "u-%s", p->token);
 	p->reply_to = tagged_address(cfg->shop.reply_to, p->token);
 	p->unsub = tagged_address(cfg->shop.reply_to, tag);

@@ -342,11 +342,17 @@ long long cd_cfg_int(struct cd_config_loader *ld, const config_setting_t *group,
 	/* settings of the main file have no source file (config_read) */
 	if (raw_number(config_setting_source_file(s) ? config_setting_source_file(s) : ld->file,
 		       (int)config_setting_source_line(s), name, raw, sizeof(raw)) == 0) {
+		const char *num = raw;
 		char *end;
 		long long r;
 
+		/* as libconfig reads it: 0x is hex, and a leading 0 does not
+		 * make octal ("010" is ten) */
 		errno = 0;
-		r = strtoll(raw, &end, 0);
+		if (num[0] == '0' && (num[1] == 'x' || num[1] == 'X'))
+			r = (long long)strtoull(num, &end, 16), errno = r < 0 ? ERANGE : errno;
+		else
+			r = strtoll(num, &end, 10);
 		end += strspn(end, "L");
 		if (errno == ERANGE || *end || r != v) {
 			cd_cfg_report(ld, s, dp, "%s is out of range (%lld to %lld)", raw, min, max);

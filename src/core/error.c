@@ -43,11 +43,14 @@ const char *cd_error_format(const struct cd_error *err, char *buf, size_t len)
 		snprintf(where, sizeof(where), "%s:%d: ", err->file, err->line);
 	else if (err->file[0])
 		snprintf(where, sizeof(where), "%s: ", err->file);
+	char raw[1600];
+
 	if (err->setting[0])
-		snprintf(buf, len, "%s%s: %s", where, err->setting, err->msg);
+		snprintf(raw, sizeof(raw), "%s%s: %s", where, err->setting, err->msg);
 	else
-		snprintf(buf, len, "%s%s", where, err->msg);
-	return buf;
+		snprintf(raw, sizeof(raw), "%s%s", where, err->msg);
+	/* one line, whatever a value echoed in it held */
+	return cd_util_escape(raw, strlen(raw), len, buf, len);
 }
 
 int cd_errors_add(struct cd_errors *list, const struct cd_error *err)

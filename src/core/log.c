@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "candor/log.h"
+#include "candor/util.h"
 
 static const char *log_ident = "candor";
 static enum cd_log_target log_target = CD_LOG_STDERR;
@@ -73,16 +74,15 @@ const char *cd_log_level_name(enum cd_log_level level)
 
 void cd_vlog(enum cd_log_level level, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char raw[2048], line[4096];
 
 	if (level > log_level)
 		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	/* One event, one line: a CR or LF smuggled in by data would forge
-	 * a second log line. */
-	for (char *p = line; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	/* One event, one line: a CR or LF smuggled in by data would forge a
+	 * second log line, and other controls could hide text on a terminal
+	 * - every one is written escaped (\n, \x00, \u0085). */
+	cd_util_escape(raw, strlen(raw), sizeof(line), line, sizeof(line));
 	switch (log_target) {
 	case CD_LOG_SYSLOG:
 		syslog((int)level, "%s", line);

@@ -158,43 +158,120 @@ int cd_util_parse_time(const char *s, int64_t *out)
 	return 0;
 }
 
+/* The code point at P (before END) into *CP; its length in bytes, or 0
+ * when the bytes there are no well-formed UTF-8 (overlong forms,
+ * surrogates and values past U+10FFFF included). */
+static size_t utf8_next(const unsigned char *p, const unsigned char *end, unsigned *cp)
+{
+	unsigned c = *p;
+	size_t n;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 1, *cp = c & 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 2, *cp = c & 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 3, *cp = c & 0x07;
+	else
+		return 0;
+	if ((size_t)(end - p) <= n)
+		return 0;
+	for (size_t i = 1; i <= n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (p[i] & 0x3F);
+	}
+	if ((n == 2 && *cp < 0x800) || (n == 3 && (*cp < 0x10000 || *cp > 0x10FFFF)) ||
+	    (*cp >= 0xD800 && *cp <= 0xDFFF))
+		return 0;
+	return n + 1;
+}
+
+int cd_util_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	unsigned cp;
+	size_t n;
+
+	for (; p < end; p += n)
+		if (!(n = utf8_next(p, end, &cp)))
+			return 0;
+	return 1;
+}
+
 int cd_util_utf8_ok(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	unsigned cp;
+	size_t n;
 
-	while (p < end) {
-		unsigned c = *p;
-		size_t n;
-		unsigned cp;
-
-		if (c < 0x80) {
-			if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
-				return 0;
-			p++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			n = 1, cp = c & 0x1F;
-		else if (c >= 0xE0 && c <= 0xEF)
-			n = 2, cp = c & 0x0F;
-		else if (c >= 0xF0 && c <= 0xF4)
-			n = 3, cp = c & 0x07;
-		else
+	for (; p < end; p += n) {
+		if (!(n = utf8_next(p, end, &cp)))
 			return 0;
-		if ((size_t)(end - p) <= n)
+		if ((cp < 0x20 && cp != '\t' && cp != '\r' && cp != '\n') || cp == 0x7f)
 			return 0;
-		for (size_t i = 1; i <= n; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3F);
-		}
-		/* overlong forms, surrogates, past U+10FFFF */
-		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		p += n + 1;
 	}
 	return 1;
+}
+
+int cd_util_is_control(unsigned cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+size_t cd_util_utf8_decode(const char *s, size_t len, unsigned *cp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	return len ? utf8_next(p, p + len, cp) : 0;
+}
+
+char *cd_util_escape(const char *s, size_t len, size_t max, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	size_t o = 0, chars = 0;
+
+	if (!outlen)
+		return out;
+	while (p < end) {
+		char esc[12];
+		unsigned cp;
+		size_t n = utf8_next(p, end, &cp), e;
+
+		if (chars == max) {
+			if (o + 4 < outlen)
+				memcpy(out + o, "\xe2\x80\xa6", 3), o += 3; /* U+2026 */
+			break;
+		}
+		if (!n)
+			e = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", *p), n = 1;
+		else if (cp == '\n')
+			e = (size_t)snprintf(esc, sizeof(esc), "\\n");
+		else if (cp == '\r')
+			e = (size_t)snprintf(esc, sizeof(esc), "\\r");
+		else if (cp == '\t')
+			e = (size_t)snprintf(esc, sizeof(esc), "\\t");
+		else if (cp < 0x20 || cp == 0x7f)
+			e = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", cp);
+		else if (cp >= 0x80 && cp <= 0x9f)
+			e = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", cp);
+		else
+			e = 0;
+		if (o + (e ? e : n) >= outlen)
+			break;
+		if (e)
+			memcpy(out + o, esc, e), o += e;
+		else
+			memcpy(out + o, p, n), o += n;
+		p += n;
+		chars++;
+	}
+	out[o] = '\0';
+	return out;
 }
 
 int64_t cd_util_mono_ms(void)

@@ -2,15 +2,19 @@
  * cycle.c - one pass of the pipeline: for each campaign, take what is due
  * (due.c), hold back what must wait (send window, ratelimit.c), prepare
  * the mail (message.c), hand it over and record the outcome (store
- * verbs: store_due.h, store_message.h). Messages are made "sending" a
- * chunk to a transaction, committed before the transport sees them: a
- * crash can lose a send, never double it.
+ * verbs: store_due.h, store_message.h). Messages are prepared a round
+ * of connections ahead, while the current round is on the wire; their
+ * rows are written, and made "sending", only once their connections are
+ * free, in one committed transaction (shared with the outcomes that freed
+ * those connections: sender.h) before the transport sees them. A crash
+ * loses at most what is in flight, and never doubles a send.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "candor/compose.h"
@@ -31,22 +35,20 @@
 #include "candor/util.h"
 #include "candor/experiment.h"
 
-#define CHUNK 32 /* messages made "sending" per transaction */
-
-/* A message committed as "sending", waiting for its chunk to be handed
- * to the sender. */
+/* A prepared message waiting for the commit that hands it over. */
 struct ready {
-	int64_t id;
-	const char *kind;
-	char *order_id, *msgid, *email, *mail;
+	const struct cd_campaign *cp;
+	enum cd_due_kind kind;
+	const char *variant;    /* borrowed from the configuration */
+	char *order_id, *email, *subject, *mail;
 	size_t len;
+	char token[33], msgid[128];
 };
 
 struct run {
 	const struct cd_cycle *c;
-	struct ready chunk[CHUNK];
-	size_t nchunk;
-	int chunk_open;         /* a transaction holds the chunk's rows */
+	struct ready *ready;    /* prepared, not yet written: a round ahead */
+	size_t nready, cap;     /* how many; as many as connections */
 	struct cd_cycle_stats *stats;
 	struct cd_transport *transport;     /* the daemon's, or own_transport */
 	struct cd_transport *own_transport; /* opened for this cycle alone */
@@ -61,79 +63,153 @@ struct run {
 	int changes_unread;     /* some request pass did not complete */
 };
 
-static int insert_message(struct run *r, const struct cd_due_order *o,
-			  const struct cd_campaign *cp, const struct cd_message *p,
-			  int64_t *id, struct cd_error *err)
+static int insert_message(struct run *r, const struct ready *m, int64_t *id,
+			  struct cd_error *err)
 {
-	struct cd_msg_new m = {
-		.order_id = o->order.id, .campaign = cp->name, .variant = p->v->name,
-		.kind = p->kind, .recipient = o->order.email, .message_id = p->msgid,
-		.token = p->token, .subject = p->parts.subject, .created = r->now,
+	struct cd_msg_new n = {
+		.order_id = m->order_id, .campaign = m->cp->name, .variant = m->variant,
+		.kind = m->kind, .recipient = m->email, .message_id = m->msgid,
+		.token = m->token, .subject = m->subject, .created = r->now,
 	};
 
-	return cd_store_message_insert(r->c->store, &m, id, err);
+	return cd_store_message_insert(r->c->store, &n, id, err);
 }
 
 static void free_ready(struct ready *m)
 {
 	free(m->order_id);
-	free(m->msgid);
 	free(m->email);
+	free(m->subject);
 	free(m->mail);
 	memset(m, 0, sizeof(*m));
 }
 
-/* Messages are made "sending" CHUNK to a transaction (one commit per
- * mail was half the cost of sending it), and handed to the sender only
- * once that transaction is committed: a crash can lose a send, never
- * double it. Returns 0 or a negative code. */
-static int flush_chunk(struct run *r, struct cd_error *err)
+/* Keep what the row and the transfer of P (for order O) will need. */
+static int take_ready(struct ready *m, const struct cd_due_order *o,
+		      const struct cd_campaign *cp, struct cd_message *p)
 {
-	int rc = 0;
+	*m = (struct ready){ .cp = cp, .kind = p->kind, .variant = p->v->name,
+			     .order_id = strdup(o->order.id), .email = strdup(o->order.email),
+			     .subject = p->parts.subject ? strdup(p->parts.subject) : NULL,
+			     .mail = p->mail, .len = p->len };
+	p->mail = NULL;
+	snprintf(m->token, sizeof(m->token), "%s", p->token);
+	snprintf(m->msgid, sizeof(m->msgid), "%s", p->msgid);
+	return m->order_id && m->email && (m->subject || !p->parts.subject) ? 0 : CD_ENOMEM;
+}
 
-	if (r->chunk_open) {
-		r->chunk_open = 0;
-		rc = cd_store_commit(r->c->store, err);
+/* Hand the first N prepared messages over: their rows, "sending",
+ * committed in one transaction with the outcomes that freed their
+ * connections; then the transfers. Returns 0 or a negative code. */
+static int hand_over(struct run *r, size_t n, struct cd_error *err)
+{
+	int64_t ids[64];    /* smtp.connections is at most 64 */
+	int rc;
+
+	if (n > r->nready || n > sizeof(ids) / sizeof(ids[0]))
+		abort(); /* more than prepared, or than connections: a broken invariant */
+	rc = cd_sender_batch_begin(r->sender, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const struct ready *m = &r->ready[i];
+
+		rc = cd_store_message_insert_sending(r->c->store, &(struct cd_msg_new){
+			.order_id = m->order_id, .campaign = m->cp->name, .variant = m->variant,
+			.kind = m->kind, .recipient = m->email, .message_id = m->msgid,
+			.token = m->token, .subject = m->subject, .created = r->now,
+		}, &ids[i], err);
 	}
-	for (size_t i = 0; i < r->nchunk; i++) {
-		struct ready *m = &r->chunk[i];
+	if (cd_sender_batch_end(r->sender, rc == 0, rc == 0 ? err : NULL) < 0 && rc == 0)
+		rc = CD_ESTORE;
+	for (size_t i = 0; i < n; i++) {
+		struct ready *m = &r->ready[i];
 
 		if (rc == 0) {
-			rc = cd_sender_submit(r->sender, m->id, m->kind, m->order_id, m->msgid, m->email,
-					      m->mail, m->len, err);
+			rc = cd_sender_submit(r->sender, &(struct cd_sender_msg){
+				.id = ids[i], .kind = cd_due_kind_name(m->kind), .order_id = m->order_id,
+				.message_id = m->msgid, .recipient = m->email, .token = m->token,
+			}, m->mail, m->len, err);
 			m->mail = NULL; /* the sender's now */
 		}
 		free_ready(m);
 	}
-	r->nchunk = 0;
+	r->nready -= n;
+	memmove(r->ready, r->ready + n, r->nready * sizeof(*r->ready));
+	memset(r->ready + r->nready, 0, n * sizeof(*r->ready));
 	return rc;
 }
 
-/* Undo an open chunk: its rows go, its mails were never handed over. */
-static void drop_chunk(struct run *r)
+/* Prepared messages that will not go now (a stop, a pause, an error):
+ * nothing of them was written, so their orders stay due. */
+static void drop_ready(struct run *r)
 {
-	if (r->chunk_open)
-		cd_store_rollback(r->c->store);
-	r->chunk_open = 0;
-	for (size_t i = 0; i < r->nchunk; i++)
-		free_ready(&r->chunk[i]);
-	r->nchunk = 0;
+	for (size_t i = 0; i < r->nready; i++)
+		free_ready(&r->ready[i]);
+	r->nready = 0;
 }
 
-/* Keep message ID (already "sending" in the open chunk) for the flush. */
-static int add_to_chunk(struct run *r, int64_t id, const struct cd_due_order *o,
-			struct cd_message *p, struct cd_error *err)
+/* Wait for free connections and hand over as many prepared messages as
+ * they take; with ALL, until none is left. 1 when done, 0 when a stop or
+ * a pause says no more (what is prepared is dropped and the pass is
+ * incomplete), or a negative code. */
+static int hand_over_waiting(struct run *r, int all, struct cd_error *err)
 {
-	struct ready *m = &r->chunk[r->nchunk];
+	size_t room;
+	int rc;
 
-	*m = (struct ready){ .id = id, .kind = cd_due_kind_name(p->kind),
-			     .order_id = strdup(o->order.id), .msgid = strdup(p->msgid),
-			     .email = strdup(o->order.email), .mail = p->mail, .len = p->len };
-	p->mail = NULL;
-	r->nchunk++;
-	if (!m->order_id || !m->msgid || !m->email)
-		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
-	return r->nchunk == CHUNK ? flush_chunk(r, err) : 0;
+	do {
+		if ((rc = cd_sender_wait(r->sender, &room, err)) <= 0) {
+			if (rc == 0 && cd_sender_paused(r->sender))
+				r->paused = 1;
+			else if (rc == 0)
+				r->stats->interrupted = 1;
+			drop_ready(r);
+			return rc;
+		}
+		if ((rc = hand_over(r, room < r->nready ? room : r->nready, err)) < 0)
+			return rc;
+	} while (all && r->nready);
+	return 1;
+}
+
+/* Room for one more prepared message. While there is, the transfers in
+ * flight are driven without waiting - they go on while the next
+ * messages are rendered; when the prepared ones fill a round of
+ * connections, those that are free take theirs. 1, 0 (stop or pause) or
+ * a negative code. */
+static int make_room(struct run *r, struct cd_error *err)
+{
+	if (r->nready < r->cap) {
+		cd_sender_pump(r->sender);
+		return 1;
+	}
+	return hand_over_waiting(r, 0, err);
+}
+
+/* Write held message P (for order O) with its reason, row and state
+ * in one transaction, so a crash leaves no message half-made (which
+ * would keep its order from ever going). */
+static int record_held(struct run *r, const struct cd_due_order *o,
+		       const struct cd_campaign *cp, struct cd_message *p,
+		       struct cd_error *err)
+{
+	struct ready m;
+	int64_t id;
+	int rc;
+
+	if ((rc = take_ready(&m, o, cp, p)) == 0 && (rc = cd_store_begin(r->c->store, err)) == 0) {
+		rc = insert_message(r, &m, &id, err);
+		if (rc == 0)
+			rc = cd_store_message_set_state(r->c->store, id, CD_MSG_HELD, p->reason,
+							r->now, err);
+		if (rc < 0)
+			cd_store_rollback(r->c->store);
+		else
+			rc = cd_store_commit(r->c->store, err);
+	} else if (rc == CD_ENOMEM) {
+		cd_error_set(err, rc, NULL, 0, "out of memory");
+	}
+	free_ready(&m);
+	return rc;
 }
 
 /* Why O must wait (a reason for the debug log), or NULL when it may go
@@ -158,14 +234,34 @@ static const char *must_wait(struct run *r, const struct cd_due_order *o, struct
 	return why;
 }
 
+/* Does a prepared message, not yet written, go to O's customer (with a
+ * per-customer cap) or O's domain (with a domain rate)? Those limits
+ * count the store's rows, so it must be written first. */
+static int counts_pending(const struct run *r, const struct cd_due_order *o)
+{
+	const struct cd_config *cfg = r->c->cfg;
+	const char *dom = strchr(o->order.email, '@');
+
+	for (size_t i = 0; i < r->nready; i++) {
+		const char *e = r->ready[i].email, *d = strchr(e, '@');
+
+		if (cfg->limits.per_customer && strcasecmp(e, o->order.email) == 0)
+			return 1;
+		if (cfg->limits.domain_rate.count && d && dom && strcasecmp(d, dom) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_due_kind k,
 			 const struct cd_due_order *o, struct cd_error *err)
 {
 	struct cd_message p = { .kind = k, .winner = r->winner[0] ? r->winner : NULL };
 	const char *wait, *id_of = o->order.id;
-	int64_t id = 0;
 	int rc, failed;
 
+	if (r->nready && counts_pending(r, o) && (rc = hand_over_waiting(r, 1, err)) <= 0)
+		return rc;
 	if ((wait = must_wait(r, o, err, &failed)) != NULL) {
 		if (failed)
 			return CD_ESTORE;
@@ -185,32 +281,23 @@ static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_du
 	if (p.reason[0]) {
 		r->stats->held++;
 		cd_log(CD_LOG_WARNING, "order %s: held: %s", id_of, p.reason);
-	} else if (p.parts.missing.count) {
+		if ((rc = record_held(r, o, cp, &p, err)) == 0)
+			cd_ratelimit_note_mailed(r->limits, o->order.email);
+		goto out;
+	}
+	if (p.parts.missing.count)
 		cd_log(CD_LOG_WARNING, "order %s: template values empty in %s/%s: %s",
 		       id_of, p.template, p.parts.locale, p.parts.missing.names);
-	}
-	/* The row and its next state in the chunk's transaction: a crash
-	 * leaves no message half-made (which would keep its order from ever
-	 * going). */
-	if (!r->chunk_open) {
-		if ((rc = cd_store_begin(r->c->store, err)) < 0)
-			goto out;
-		r->chunk_open = 1;
-	}
-	rc = insert_message(r, o, cp, &p, &id, err);
-	if (rc == 0)
-		cd_ratelimit_note_mailed(r->limits, o->order.email);
-	if (rc == 0)
-		rc = cd_store_message_set_state(r->c->store, id,
-						p.reason[0] ? CD_MSG_HELD : CD_MSG_SENDING,
-						p.reason[0] ? p.reason : NULL, r->now, err);
-	if (rc < 0) {
-		drop_chunk(r);
+	/* Only a free connection makes a message "sending": what a crash can
+	 * leave there is what is in flight. A stop or a pause met while
+	 * waiting writes nothing: the order stays due. */
+	if ((rc = make_room(r, err)) <= 0)
 		goto out;
-	}
-	if (p.reason[0])
-		goto out;
-	rc = add_to_chunk(r, id, o, &p, err);
+	rc = take_ready(&r->ready[r->nready++], o, cp, &p);
+	if (rc < 0)
+		cd_error_set(err, rc, NULL, 0, "out of memory");
+	/* counted now, so the limits stop the pass at the right order */
+	cd_ratelimit_note_mailed(r->limits, o->order.email);
 	cd_ratelimit_note_sent(r->limits);
 out:
 	cd_message_clear(&p);
@@ -271,12 +358,13 @@ static int run_kind(struct run *r, const struct cd_campaign *cp, enum cd_due_kin
 			if (r->c->tick)
 				r->c->tick(r->c->tick_arg);
 		}
+		/* what is prepared goes before the pass may count as complete */
+		if (rc == 0 && r->nready && !r->stats->interrupted && !r->paused)
+			rc = (rc = hand_over_waiting(r, 1, err)) < 0 ? rc : 0;
+		else
+			drop_ready(r);
 		for (i = 0; i < n; i++)
 			cd_due_order_clear(&orders[i]);
-		if (rc == 0)
-			rc = flush_chunk(r, err);
-		else
-			drop_chunk(r);
 	}
 	/* Only a pass that saw everything may move the state on; otherwise
 	 * the next one reads the same range again. */
@@ -368,9 +456,14 @@ static int start(struct run *r, int *outer, struct cd_error *err)
 		cd_log(CD_LOG_WARNING, "sending is paused (%s); nothing is sent this cycle", pause);
 		r->paused = 1;
 	}
-	if (!c->plan_only && (rc = cd_sender_open(c->cfg, c->store, r->transport, r->now, c->tick,
-						  c->tick_arg, &r->sender)) < 0)
+	if (r->transport)
+		cd_transport_set_stop(r->transport, c->stop, c->cfg->smtp.stop_grace * 1000);
+	if (!c->plan_only && (rc = cd_sender_open(c->cfg, c->store, r->transport, r->now, c->stop,
+						  c->tick, c->tick_arg, &r->sender)) < 0)
 		return cd_error_set(err, rc, NULL, 0, "out of memory");
+	if (!c->plan_only &&
+	    !(r->ready = calloc(r->cap = cd_transport_slots(r->transport), sizeof(*r->ready))))
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	return 0;
 }
 
@@ -420,6 +513,7 @@ int cd_cycle_run(const struct cd_cycle *c, struct cd_cycle_stats *stats,
 		stats->failed = ss->failed;
 		stats->deferred = ss->deferred;
 		stats->unknown = ss->unknown;
+		stats->requeued = ss->requeued;
 		stats->paused = cd_sender_paused(r.sender) || r.paused;
 	}
 	if (i < c->cfg->ncampaigns)
@@ -430,6 +524,8 @@ out:
 		cd_store_rollback(c->store);
 	else if (outer == 2)
 		cd_store_due_snapshot_end(c->store);
+	drop_ready(&r);
+	free(r.ready);
 	cd_sender_close(r.sender);
 	cd_ratelimit_free(r.limits);
 	cd_transport_close(r.own_transport);

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -140,9 +141,9 @@ static void describe(const struct daemon *d, char *buf, size_t len)
 	int64_t queued = 0;
 	char when[32] = "none";
 
-	/* "queued": waiting for a retry */
+	/* "queued": waiting to be sent again (after a stop, or a retry) */
 	if (cd_store_count_states(d->store, counts, NULL) == 0)
-		queued = counts[CD_MSG_DEFERRED];
+		queued = counts[CD_MSG_DEFERRED] + counts[CD_MSG_QUEUED];
 	if (d->last.next_due > 0) {
 		time_t t = (time_t)d->last.next_due;
 		struct tm tm;
@@ -412,7 +413,11 @@ static int run_cycle(struct daemon *d)
 	       (long long)d->last.held, (long long)d->last.failed, (long long)d->last.deferred,
 	       d->last.paused ? ", SENDING PAUSED" : "",
 	       d->opts->dry_run ? " (dry run: nothing recorded)" : "");
-	rc = run_tracking(d);
+	if (d->last.requeued)
+		cd_log(CD_LOG_WARNING, "%lld message(s) stopped before their end went: back in the "
+		       "queue, sent with the next cycle", (long long)d->last.requeued);
+	/* a stop waits for no inbox */
+	rc = got_stop ? 0 : run_tracking(d);
 	describe(d, status, sizeof(status));
 	cd_notify_status("%s", status);
 	/* --once reports an unread inbox; the daemon just tries again */
@@ -521,6 +526,14 @@ int cd_daemon_run(const struct cd_daemon_opts *opts)
 	int rc;
 
 	got_stop = got_reload = 0;
+#if defined(M_TRIM_THRESHOLD) && defined(M_TOP_PAD)
+	/* A cycle allocates and frees its mails and rows in waves; glibc
+	 * would hand the top of the heap back after each and ask for it
+	 * again - two brk() calls a message, measured. A few MB kept is
+	 * cheaper. */
+	mallopt(M_TRIM_THRESHOLD, 8 << 20);
+	mallopt(M_TOP_PAD, 1 << 20);
+#endif
 	if (!(d.inbox = cd_imap_new()))
 		return 1;
 	install_signals(&d);

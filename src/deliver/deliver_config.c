@@ -27,6 +27,8 @@ static const struct cd_config_field deliver_fields[] = {
 	{ "smtp.retry_max", CD_CFG_STRING },
 	{ "smtp.retry_for", CD_CFG_STRING },
 	{ "smtp.pause_retry", CD_CFG_STRING },
+	{ "smtp.stop_grace", CD_CFG_STRING },
+	{ "smtp.verp", CD_CFG_BOOL },
 	{ NULL, 0 },
 };
 
@@ -55,6 +57,11 @@ static void load_smtp_only(struct cd_config_loader *ld, struct cd_config *c,
 	c->smtp.retry_max = cd_cfg_duration(ld, g, "smtp", "retry_max", "4h");
 	c->smtp.retry_for = cd_cfg_duration(ld, g, "smtp", "retry_for", "2d");
 	c->smtp.pause_retry = cd_cfg_duration(ld, g, "smtp", "pause_retry", "15m");
+	c->smtp.stop_grace = cd_cfg_duration(ld, g, "smtp", "stop_grace", "5s");
+	if (c->smtp.stop_grace > 60)
+		cd_cfg_report(ld, g ? config_setting_get_member(g, "stop_grace") : root, "smtp.stop_grace",
+			      "at most 60s: systemd's stop timeout (90s) must still cover it");
+	c->smtp.verp = cd_cfg_bool(g, "verp", 1);
 	if (c->smtp.retry_min <= 0 || c->smtp.retry_max < c->smtp.retry_min)
 		cd_cfg_report(ld, g ? config_setting_get_member(g, "retry_max") : root, "smtp.retry_max", "must be at least smtp.retry_min, which must be more than 0s");
 	c->smtp.password = cd_cfg_secret(ld, g, "smtp", c->smtp.password_file);
@@ -91,6 +98,8 @@ static void print_smtp(const struct cd_config *c, FILE *out)
 	cd_cfg_put_duration(out, "  ", "retry_max", c->smtp.retry_max);
 	cd_cfg_put_duration(out, "  ", "retry_for", c->smtp.retry_for);
 	cd_cfg_put_duration(out, "  ", "pause_retry", c->smtp.pause_retry);
+	cd_cfg_put_duration(out, "  ", "stop_grace", c->smtp.stop_grace);
+	cd_cfg_put_bool(out, "  ", "verp", c->smtp.verp);
 	fputs("};\n", out);
 }
 

@@ -16,8 +16,19 @@
  * The outcome of a message is read from what the server said last and to
  * which command (libcurl's debug callback shows both): a 5xx to RCPT is
  * the recipient's problem, a 5xx to MAIL FROM or a refused login is ours,
- * and a connection lost after the whole message went out leaves the
- * outcome unknown - which is never retried.
+ * a connection lost before the whole message was written to it is a
+ * deferral (libcurl writes the final dot only after the last byte of the
+ * message, so the server cannot have taken it), and one lost after that
+ * leaves the outcome unknown - which is never retried.
+ *
+ * A stop (cd_transport_set_stop) gives the transfers in flight a grace,
+ * then cuts every connection with shutdown(2): libcurl sees an error on
+ * each, so none can end with the final dot after a cut-off message (a
+ * transfer removed from the multi handle with no error would get one),
+ * and none waits for a server that no longer answers. libcurl waits for
+ * the answer to the final dot inside one call, where only the progress
+ * callback runs; that callback applies the same deadline. Sockets are
+ * opened and closed through our callbacks so the transport knows them.
  */
 #include "config.h"
 
@@ -27,13 +38,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "candor/buf.h"
 #include "candor/config.h"
 #include "candor/transport_impl.h"
 #include "candor/util.h"
 
+#define QUIT_WAIT_S 2L /* for the answer to QUIT when closing */
+#define SEND_BUFFER (64 * 1024)
+
+struct smtp;
+
 struct slot {
+	struct smtp *owner;
 	CURL *easy;
 	int busy;
 	struct cd_outgoing msg;     /* the caller's; strings borrowed */
@@ -44,6 +63,7 @@ struct slot {
 	char last_reply[256];       /* the last line the server sent */
 	int quitting;               /* QUIT sent: later lines are not the verdict */
 	int in_auth;                /* between AUTH and its outcome */
+	int cut;                    /* its connection was cut by a stop */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -53,19 +73,128 @@ struct smtp {
 	size_t nslots, busy;
 	unsigned char peer[32]; /* what the pooled connections were made under */
 	int peer_known;
+	int *socks;             /* every socket libcurl has open */
+	size_t nsocks, capsocks;
+	const volatile sig_atomic_t *stop;
+	int64_t grace_ms;
+	int64_t stop_at;        /* monotonic ms to cut at; 0: no stop seen */
+	int cutting;            /* the connections were cut */
 };
+
+/* ---- stopping ------------------------------------------------------------- */
+
+/* When the transfers in flight are to be cut: 0 while no stop was asked
+ * for, else the moment it was first seen plus the grace. */
+static int64_t stop_deadline(struct smtp *s)
+{
+	if (!s->stop || !*s->stop)
+		return 0;
+	if (!s->stop_at)
+		s->stop_at = cd_util_mono_ms() + s->grace_ms;
+	return s->stop_at;
+}
+
+/* Cut every connection: each transfer on one ends with an error, and a
+ * pooled one goes without a QUIT. */
+static void cut_all(struct smtp *s)
+{
+	s->cutting = 1;
+	for (size_t i = 0; i < s->nsocks; i++)
+		shutdown(s->socks[i], SHUT_RDWR);
+	for (size_t i = 0; i < s->nslots; i++)
+		if (s->slots[i].busy)
+			s->slots[i].cut = 1;
+}
+
+/* Past the deadline? Then cut (once). */
+static int must_cut(struct smtp *s)
+{
+	int64_t d = stop_deadline(s);
+
+	if (!d)
+		return 0;
+	if (!s->cutting && cd_util_mono_ms() >= d)
+		cut_all(s);
+	return s->cutting;
+}
+
+static int progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct slot *sl = arg;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return must_cut(sl->owner) ? 1 : 0;
+}
+
+static curl_socket_t open_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct smtp *s = arg;
+	int fd;
+
+	(void)purpose;
+	if (s->cutting)
+		return CURL_SOCKET_BAD; /* no new connection after a stop */
+	if (s->nsocks == s->capsocks) {
+		size_t cap = s->capsocks ? s->capsocks * 2 : 8;
+		int *n = realloc(s->socks, cap * sizeof(*n));
+
+		if (!n)
+			return CURL_SOCKET_BAD;
+		s->socks = n;
+		s->capsocks = cap;
+	}
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd < 0)
+		return CURL_SOCKET_BAD;
+	/* The kernel takes at most this much of a message ahead of the
+	 * server (Linux doubles it), so "every byte written" is close to
+	 * "every byte sent": without it a 4 MB send buffer swallows a whole
+	 * mail and its final dot, and a reset half-way through the message
+	 * would look like one after its end. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ SEND_BUFFER }, sizeof(int));
+	s->socks[s->nsocks++] = fd;
+	return fd;
+}
+
+static int close_cb(void *arg, curl_socket_t fd)
+{
+	struct smtp *s = arg;
+
+	for (size_t i = 0; i < s->nsocks; i++)
+		if (s->socks[i] == fd) {
+			s->socks[i] = s->socks[--s->nsocks];
+			break;
+		}
+	return close(fd);
+}
+
+static void smtp_set_stop(struct cd_transport *t, const volatile sig_atomic_t *stop,
+			  int64_t grace_ms)
+{
+	struct smtp *s = t->priv;
+
+	s->stop = stop;
+	s->grace_ms = grace_ms > 0 ? grace_ms : 0;
+	if ((!stop || !*stop) && !s->busy)
+		s->stop_at = 0, s->cutting = 0;
+}
+
+/* ---- one transfer ------------------------------------------------------- */
 
 static size_t read_cb(char *buf, size_t size, size_t nmemb, void *arg)
 {
 	struct slot *sl = arg;
 	size_t room = size * nmemb, n = sl->msg.len - sl->off;
 
+	if (sl->owner->cutting)
+		return CURL_READFUNC_ABORT;
 	if (n > room)
 		n = room;
 	memcpy(buf, sl->msg.data + sl->off, n);
 	sl->off += n;
-	/* libcurl stops asking once it has INFILESIZE bytes; from here on a
-	 * lost connection may have delivered it (the safe side: not retried) */
+	/* libcurl has every byte; whether it wrote them all is asked at the
+	 * end (CURLINFO_SIZE_UPLOAD_T) */
 	if (sl->off == sl->msg.len)
 		sl->data_done = 1;
 	return n;
@@ -137,7 +266,7 @@ static int is_loopback_url(const char *url)
 	       strncmp(host, "[::1]", 5) == 0;
 }
 
-static int setup_easy(struct slot *sl, const struct cd_config *cfg)
+static int setup_easy(struct smtp *s, struct slot *sl, const struct cd_config *cfg)
 {
 	int plain = cfg->smtp.tls == CD_TLS_NONE ||
 		    (cfg->smtp.tls == CD_TLS_AUTO && is_loopback_url(cfg->smtp.url));
@@ -146,6 +275,7 @@ static int setup_easy(struct slot *sl, const struct cd_config *cfg)
 	if (!e)
 		return CD_ENOMEM;
 	sl->easy = e;
+	sl->owner = s;
 	curl_easy_setopt(e, CURLOPT_URL, cfg->smtp.url);
 	curl_easy_setopt(e, CURLOPT_USE_SSL, plain ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, cfg->smtp.verify_certificate ? 1L : 0L);
@@ -161,6 +291,13 @@ static int setup_easy(struct slot *sl, const struct cd_config *cfg)
 	curl_easy_setopt(e, CURLOPT_DEBUGDATA, sl);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, sl->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, sl);
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA, sl);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cb);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, s);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, s);
 	if (*cfg->smtp.username) {
 		curl_easy_setopt(e, CURLOPT_USERNAME, cfg->smtp.username);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, cfg->smtp.password ? cfg->smtp.password : "");
@@ -191,7 +328,7 @@ static int make_slots(struct smtp *s, const struct cd_config *cfg, struct cd_err
 	if (!slots)
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "cannot start libcurl");
 	for (i = 0; i < n; i++)
-		if (setup_easy(&slots[i], cfg) < 0)
+		if (setup_easy(s, &slots[i], cfg) < 0)
 			break;
 	if (i < n) {
 		while (i-- > 0)
@@ -231,14 +368,38 @@ static int peer_key(const struct cd_config *cfg, unsigned char out[32])
 	return rc;
 }
 
+/* The answer to QUIT is awaited by libcurl's own closing handle, which
+ * takes its response timeout from the easy handle added last: add one
+ * that says QUIT_WAIT_S, so a server that answers no QUIT cannot hold a
+ * close (or a stop) for libcurl's default two minutes. */
+static void bound_quit(struct smtp *s)
+{
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		return;
+	curl_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT, QUIT_WAIT_S);
+	if (curl_multi_add_handle(s->multi, e) == CURLM_OK)
+		curl_multi_remove_handle(s->multi, e);
+	curl_easy_cleanup(e);
+}
+
 static void smtp_close(struct cd_transport *t)
 {
 	struct smtp *s = t->priv;
 
 	if (!s)
 		return;
+	/* transfers still running (a stop, or a failure mid-cycle) end with
+	 * their connection cut, never with a final dot after half a message */
+	if (s->busy || stop_deadline(s))
+		cut_all(s);
 	free_slots(s);
-	curl_multi_cleanup(s->multi); /* QUIT on every pooled connection */
+	if (s->multi) {
+		bound_quit(s);
+		curl_multi_cleanup(s->multi); /* QUIT on every pooled connection */
+	}
+	free(s->socks);
 	free(s);
 	t->priv = NULL;
 }
@@ -328,8 +489,18 @@ static int bad_mailbox(const char *reply)
 
 static enum cd_send_outcome outcome(const struct slot *sl, CURLcode rc, long code)
 {
+	curl_off_t sent = 0;
+	int whole;
+
 	if (rc == CURLE_OK)
 		return CD_SEND_SENT;
+	/* Did every byte of the message reach the socket? libcurl writes
+	 * the final dot only after that; dot-stuffing makes the count only
+	 * larger. */
+	curl_easy_getinfo(sl->easy, CURLINFO_SIZE_UPLOAD_T, &sent);
+	whole = sl->data_done && sent >= (curl_off_t)sl->msg.len;
+	if (sl->cut)
+		return whole ? CD_SEND_UNKNOWN : CD_SEND_STOPPED;
 	/* our side: credentials, TLS the server does not offer or a
 	 * certificate that does not verify, a refused sender */
 	if (rc == CURLE_LOGIN_DENIED || rc == CURLE_USE_SSL_FAILED ||
@@ -342,7 +513,7 @@ static enum cd_send_outcome outcome(const struct slot *sl, CURLcode rc, long cod
 	if (code >= 400 && code < 500)
 		return CD_SEND_DEFERRED;
 	/* the whole message went and no verdict came back */
-	if (sl->data_done)
+	if (whole)
 		return CD_SEND_UNKNOWN;
 	return CD_SEND_DEFERRED;
 }
@@ -361,14 +532,33 @@ static void finish(struct smtp *s, struct slot *sl, CURLcode rc, cd_transport_do
 			  strcasecmp(sl->last_cmd, "RCPT") == 0 && bad_mailbox(sl->last_reply);
 	if (rc == CURLE_OK || (code >= 400 && *sl->last_reply))
 		snprintf(res.reply, sizeof(res.reply), "%s", sl->last_reply);
+	else if (sl->cut)
+		snprintf(res.reply, sizeof(res.reply), "stopped after smtp.stop_grace%s%s",
+			 *sl->last_cmd ? ", waiting for the answer to " : " while connecting",
+			 sl->last_cmd);
 	else
 		snprintf(res.reply, sizeof(res.reply), "%.200s%s%s", *sl->errbuf ? sl->errbuf
 			 : curl_easy_strerror(rc), *sl->last_cmd ? " after " : "", sl->last_cmd);
 	curl_slist_free_all(sl->rcpt);
 	sl->rcpt = NULL;
 	sl->busy = 0;
+	sl->cut = 0;
 	s->busy--;
 	done(arg, &sl->msg, &res);
+}
+
+/* How long a poll may wait: TIMEOUT_MS, but never past a stop's
+ * deadline, and only a moment once the connections are cut. */
+static int wait_ms(struct smtp *s, int timeout_ms)
+{
+	int64_t d = stop_deadline(s), left;
+
+	if (s->cutting)
+		return timeout_ms < 50 ? timeout_ms : 50;
+	if (!d)
+		return timeout_ms;
+	left = d - cd_util_mono_ms();
+	return left < 0 ? 0 : left < timeout_ms ? (int)left : timeout_ms;
 }
 
 static size_t smtp_poll(struct cd_transport *t, int timeout_ms, cd_transport_done_fn done,
@@ -380,9 +570,11 @@ static size_t smtp_poll(struct cd_transport *t, int timeout_ms, cd_transport_don
 
 	if (!s->busy)
 		return 0;
+	must_cut(s);
 	curl_multi_perform(s->multi, &running);
 	if (running == (int)s->busy)
-		curl_multi_poll(s->multi, NULL, 0, timeout_ms, NULL);
+		curl_multi_poll(s->multi, NULL, 0, wait_ms(s, timeout_ms), NULL);
+	must_cut(s);
 	curl_multi_perform(s->multi, &running);
 	while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
 		struct slot *sl = NULL;
@@ -404,5 +596,5 @@ static size_t smtp_slots(const struct cd_transport *t)
 
 const struct cd_transport_ops cd_smtp_ops = {
 	.name = "smtp", .open = smtp_open, .reload = smtp_reload, .submit = smtp_submit,
-	.poll = smtp_poll, .slots = smtp_slots, .close = smtp_close,
+	.poll = smtp_poll, .slots = smtp_slots, .set_stop = smtp_set_stop, .close = smtp_close,
 };

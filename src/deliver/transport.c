@@ -78,6 +78,14 @@ size_t cd_transport_poll(struct cd_transport *t, int timeout_ms, cd_transport_do
 	return 0;
 }
 
+void cd_transport_set_stop(struct cd_transport *t, const volatile sig_atomic_t *stop,
+			   int64_t grace_ms)
+{
+	/* a synchronous backend finishes each message before it returns */
+	if (t->ops->set_stop)
+		t->ops->set_stop(t, stop, grace_ms);
+}
+
 size_t cd_transport_slots(const struct cd_transport *t)
 {
 	return t->ops->slots ? t->ops->slots(t) : 1;

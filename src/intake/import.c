@@ -110,12 +110,21 @@ static const char *given(const char *v)
 	return v && *v ? v : NULL;
 }
 
-/* V as an order into O; why it cannot be stored, or NULL. */
-static const char *to_order(const char *const *v, struct cd_order *o, char *why, size_t len)
+/* V shortened to MAX characters and escaped, for a message. */
+static const char *echo(const char *v, size_t max, char *out, size_t len)
+{
+	return cd_util_escape(v, strlen(v), max, out, len);
+}
+
+/* V as an order into O, cleaned (its copies in C); why it cannot be
+ * stored, or NULL. */
+static const char *to_order(const char *const *v, struct cd_order *o, struct cd_order_clean *c,
+			    char *why, size_t len)
 {
 	static const int dates[] = { F_PURCHASED, F_SHIPPED, F_DELIVERED };
 	int64_t *t[] = { &o->purchased, &o->shipped, &o->delivered };
 	const char *r;
+	char shown[200];
 	int bad = -1;
 
 	*o = (struct cd_order){
@@ -130,21 +139,24 @@ static const char *to_order(const char *const *v, struct cd_order *o, char *why,
 		if (given(v[dates[i]]) && cd_util_parse_time(v[dates[i]], t[i]) < 0 && bad < 0)
 			bad = dates[i];
 	if (bad < 0)
-		return cd_order_check(o, why, len);
+		return (r = cd_order_clean(o, c, why, len)) ? r : cd_order_check(o, why, len);
 	/* A date that is none never reaches the order. It is reported after
 	 * the order's id and email and before the rest, as it always was. */
 	if ((r = cd_order_check(&(struct cd_order){ .id = o->id, .email = o->email }, why, len)))
 		return r;
-	snprintf(why, len, "bad date in %s: \"%.60s\" (use 2026-11-20, "
-		 "2026-11-20 14:05:00 +0100 or Unix seconds)", order_fields[bad], v[bad]);
+	snprintf(why, len, "bad date in %s: \"%s\" (use 2026-11-20, "
+		 "2026-11-20 14:05:00 +0100 or Unix seconds)", order_fields[bad],
+		 echo(v[bad], 60, shown, sizeof(shown)));
 	return why;
 }
 
-/* V as feedback into F; why it cannot be stored, or NULL. A rating or a
- * date that is none stays 0, which the check refuses. */
-static const char *to_feedback(const char *const *v, struct cd_feedback *f, char *why,
-			       size_t len)
+/* V as feedback into F, cleaned (its copies in C); why it cannot be
+ * stored, or NULL. A rating or a date that is none stays 0, which the
+ * check refuses. */
+static const char *to_feedback(const char *const *v, struct cd_feedback *f,
+			       struct cd_order_clean *c, char *why, size_t len)
 {
+	const char *bad;
 	int64_t t = 0;
 	long r = 0;
 	char *end;
@@ -157,35 +169,40 @@ static const char *to_feedback(const char *const *v, struct cd_feedback *f, char
 		.order_id = given(v[FB_ORDER_ID]), .rating = (int)r,
 		.comment = given(v[FB_COMMENT]), .source = given(v[FB_SOURCE]), .received = t,
 	};
-	return cd_feedback_check(f, why, len);
+	return (bad = cd_feedback_clean(f, c, why, len)) ? bad : cd_feedback_check(f, why, len);
 }
 
 /* Check V and write it, or report the row. */
 static int take(struct importer *im, const char *const *v, size_t line,
 		const char *raw, size_t rawlen, struct cd_error *err)
 {
-	char why[256];
+	struct cd_order_clean c = { 0 };
+	char why[400], shown[200];
 	const char *bad;
 	int rc;
 
 	if (im->o->kind == CD_IMPORT_ORDERS) {
 		struct cd_order o;
 
-		if ((bad = to_order(v, &o, why, sizeof(why))))
-			return bad_row(im, line, raw, rawlen, "%s", bad);
-		rc = cd_store_order_upsert(im->st, &o, cd_util_now(), err);
+		if ((bad = to_order(v, &o, &c, why, sizeof(why))))
+			rc = bad_row(im, line, raw, rawlen, "%s", bad);
+		else
+			rc = cd_store_order_upsert(im->st, &o, cd_util_now(), err);
 	} else {
 		struct cd_feedback f;
 
-		if ((bad = to_feedback(v, &f, why, sizeof(why))))
-			return bad_row(im, line, raw, rawlen, "%s", bad);
-		if ((rc = cd_store_order_exists(im->st, f.order_id)) < 0)
-			return cd_store_fail(im->st, err, "cannot read orders");
-		if (rc == 0)
-			return bad_row(im, line, raw, rawlen, "unknown order \"%.100s\"", f.order_id);
-		rc = cd_store_feedback_add(im->st, &f, err);
+		if ((bad = to_feedback(v, &f, &c, why, sizeof(why))))
+			rc = bad_row(im, line, raw, rawlen, "%s", bad);
+		else if ((rc = cd_store_order_exists(im->st, f.order_id)) < 0)
+			rc = cd_store_fail(im->st, err, "cannot read orders");
+		else if (rc == 0)
+			bad = "", rc = bad_row(im, line, raw, rawlen, "unknown order \"%s\"",
+					       echo(f.order_id, 100, shown, sizeof(shown)));
+		else
+			rc = cd_store_feedback_add(im->st, &f, err);
 	}
-	if (rc < 0)
+	cd_order_clean_free(&c);
+	if (rc < 0 || bad)
 		return rc;
 	im->stats->records++;
 	return 0;
@@ -227,9 +244,13 @@ static int map_generic(struct importer *im, const struct cd_csv_record *h,
 
 		for (int f = 0; f < n; f++)
 			known |= strcmp(h->fields[i], names[f]) == 0;
-		if (!known)
+		if (!known) {
+			char shown[200];
+
 			return cd_error_set(err, CD_EINVAL, im->name, (int)h->line,
-					    "unknown column \"%.60s\" in the header", h->fields[i]);
+					    "unknown column \"%s\" in the header",
+					    echo(h->fields[i], 60, shown, sizeof(shown)));
+		}
 	}
 	return 0;
 }
@@ -398,9 +419,13 @@ static int generic_row(struct importer *im, const struct cd_csv_record *r,
 static int csv_row(struct importer *im, struct cd_csv_record *r, size_t ncols,
 		   struct cd_error *err)
 {
-	char why[96] = "";
+	char why[160] = "";
 
-	if (!cd_util_utf8_ok(r->raw, r->rawlen))
+	/* a NUL would end a field early without a word: say it */
+	if (memchr(r->raw, '\0', r->rawlen))
+		snprintf(why, sizeof(why), "a NUL character (U+0000) in the row; NUL and other "
+			 "control characters are refused");
+	else if (!cd_util_utf8_valid(r->raw, r->rawlen))
 		snprintf(why, sizeof(why), "not valid UTF-8 text");
 	else if (r->nfields != ncols)
 		snprintf(why, sizeof(why), "%zu fields, but the header has %zu", r->nfields, ncols);
@@ -470,7 +495,7 @@ static int json_row(struct importer *im, const char *line, size_t len, size_t li
 	json_object *obj;
 	int rc;
 
-	if (!cd_util_utf8_ok(line, len))
+	if (!cd_util_utf8_valid(line, len))
 		return bad_row(im, lineno, line, len, "not valid UTF-8 text");
 	obj = json_tokener_parse_verbose(line, &jerr);
 	if (!obj || !json_object_is_type(obj, json_type_object)) {
@@ -482,13 +507,24 @@ static int json_row(struct importer *im, const char *line, size_t len, size_t li
 		int f = json_field(im, key);
 
 		if (f < 0) {
-			rc = bad_row(im, lineno, line, len, "unknown key \"%.60s\"", key);
+			char shown[200];
+
+			rc = bad_row(im, lineno, line, len, "unknown key \"%s\"",
+				     echo(key, 60, shown, sizeof(shown)));
+			goto out;
+		}
+		/* "\u0000" would cut the value short without a word: say it */
+		if (val && json_object_is_type(val, json_type_string) &&
+		    strlen(json_object_get_string(val)) != (size_t)json_object_get_string_len(val)) {
+			rc = bad_row(im, lineno, line, len, "%s has a control character (U+0000); "
+				     "NUL and other control characters are refused", key);
 			goto out;
 		}
 		if (val && !json_object_is_type(val, json_type_null))
 			v[f] = json_object_is_type(val, json_type_string)
 				? json_object_get_string(val)
-				: json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN);
+				: json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE);
 	}
 	rc = take(im, v, lineno, line, len, err);
 out:

@@ -216,8 +216,13 @@ static int configure(struct cd_db *db, int flags, struct cd_error *err)
 		return fail(db, err, "database error");
 	if (flags & CD_STORE_READONLY)
 		return 0;
+	/* A checkpoint syncs; at SQLite's default (every 1000 WAL pages) a
+	 * sender committing each round of connections (sender.c) spent more
+	 * in checkpoints than in its commits: 4000 pages (16 MB of WAL)
+	 * measured 13% more mails a second on bench/smtp_bench.sh. */
 	if (exec(db, "PRAGMA journal_mode = WAL;"
 		 "PRAGMA synchronous = NORMAL;"
+		 "PRAGMA wal_autocheckpoint = 4000;"
 		 "PRAGMA foreign_keys = ON;") < 0)
 		return fail(db, err, "database error");
 	return 0;

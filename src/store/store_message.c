@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "candor/store_inbox.h"
 #include "candor/store_message.h"
 #include "db.h"
 
@@ -37,6 +38,35 @@ int cd_store_message_insert(struct cd_store *st, const struct cd_msg_new *m, int
 	return rc;
 }
 
+int cd_store_message_insert_sending(struct cd_store *st, const struct cd_msg_new *m,
+				    int64_t *id, struct cd_error *err)
+{
+	struct cd_db_stmt *s;
+	int rc;
+
+	/* one row and one event, no detour through "rendered": this runs
+	 * for every message, inside the hand-off's transaction */
+	s = cd_db_cached(st, "INSERT INTO messages(order_id, campaign, variant, kind, state, recipient,"
+			 " message_id, token, subject, created, updated, sent_at)"
+			 " VALUES (?1, ?2, ?3, ?9, 'sending', ?4, ?5, ?6, ?7, ?8, ?8, ?8)");
+	if (s) {
+		cd_db_bind_text(s, 1, m->order_id);
+		cd_db_bind_text(s, 2, m->campaign);
+		cd_db_bind_text(s, 3, m->variant);
+		cd_db_bind_text(s, 4, m->recipient);
+		cd_db_bind_text(s, 5, m->message_id);
+		cd_db_bind_text(s, 6, m->token);
+		cd_db_bind_text(s, 7, m->subject);
+		cd_db_bind_int(s, 8, m->created);
+		cd_db_bind_text(s, 9, m->kind == CD_DUE_REMINDER ? "reminder" : "request");
+	}
+	if ((rc = cd_db_run(st, s, err, "cannot record message")) < 0)
+		return rc;
+	*id = cd_db_last_id(st);
+	return cd_store_event_add(st, *id, m->order_id, "sending", NULL, m->created) < 0
+		? cd_store_fail(st, err, "cannot record message") : 0;
+}
+
 int cd_store_message_change(struct cd_store *st, int64_t id, const struct cd_msg_change *c,
 			    int64_t now, struct cd_error *err)
 {
@@ -44,7 +74,8 @@ int cd_store_message_change(struct cd_store *st, int64_t id, const struct cd_msg
 		"UPDATE messages SET state = ?2, reason = ?3, updated = ?4,"
 		" server_reply = coalesce(?5, server_reply), attempts = attempts + ?6,"
 		" next_attempt = ?7, mail = ?8,"
-		" sent_at = CASE WHEN ?2 = 'sending' THEN ?4 ELSE sent_at END WHERE id = ?1";
+		" sent_at = CASE WHEN ?2 = 'sending' THEN ?4 WHEN ?2 = 'queued' THEN NULL"
+		" ELSE sent_at END WHERE id = ?1";
 	static const char ev[] =
 		"INSERT INTO events(message, order_id, kind, detail, at)"
 		" SELECT id, order_id, ?2, coalesce(?3, ?5), ?4 FROM messages WHERE id = ?1";
@@ -123,7 +154,7 @@ int cd_store_message_retries(struct cd_store *st, int64_t now, int64_t after, in
 	int rc;
 
 	*n = 0;
-	s = cd_db_cached(st, "SELECT id FROM messages WHERE state = 'deferred'"
+	s = cd_db_cached(st, "SELECT id FROM messages WHERE state IN ('queued','deferred')"
 			 " AND next_attempt <= ?1 AND id > ?2 ORDER BY id LIMIT ?3");
 	if (!s)
 		return cd_store_fail(st, err, "cannot find deferred messages");
@@ -149,13 +180,13 @@ int cd_store_message_retry(struct cd_store *st, int64_t id, struct cd_msg_retry 
 			   struct cd_error *err)
 {
 	struct cd_db_stmt *s;
-	const char *text[3], *kind;
+	const char *text[4], *kind;
 	const void *blob;
-	size_t lens[3], total = 0, off = 0, len = 0;
+	size_t lens[4], total = 0, off = 0, len = 0;
 	int rc;
 
-	s = cd_db_cached(st, "SELECT order_id, message_id, recipient, kind, mail"
-			 " FROM messages WHERE id = ?1 AND state = 'deferred'");
+	s = cd_db_cached(st, "SELECT order_id, message_id, recipient, token, kind, mail"
+			 " FROM messages WHERE id = ?1 AND state IN ('queued','deferred')");
 	if (!s)
 		return cd_store_fail(st, err, "cannot read a deferred message");
 	cd_db_bind_int(s, 1, id);
@@ -165,21 +196,21 @@ int cd_store_message_retry(struct cd_store *st, int64_t id, struct cd_msg_retry 
 	}
 	memset(r, 0, sizeof(*r));
 	r->id = id;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		text[i] = cd_db_text(s, i);
 		lens[i] = text[i] ? strlen(text[i]) : 0;
 		total += lens[i] + 1;
 	}
-	kind = cd_db_text(s, 3);
+	kind = cd_db_text(s, 4);
 	r->kind = kind && strcmp(kind, "reminder") == 0 ? CD_DUE_REMINDER : CD_DUE_REQUEST;
-	blob = cd_db_blob(s, 4, &len);
+	blob = cd_db_blob(s, 5, &len);
 	if (!(r->strings = malloc(total)) || (blob && !(r->mail = malloc(len ? len : 1)))) {
 		cd_db_done(s);
 		cd_msg_retry_clear(r);
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	}
-	for (int i = 0; i < 3; i++) {
-		const char **dst[3] = { &r->order_id, &r->message_id, &r->recipient };
+	for (int i = 0; i < 4; i++) {
+		const char **dst[4] = { &r->order_id, &r->message_id, &r->recipient, &r->token };
 
 		*dst[i] = memcpy(r->strings + off, text[i] ? text[i] : "", lens[i] + 1);
 		off += lens[i] + 1;
@@ -239,7 +270,7 @@ int64_t cd_store_message_customer_count(struct cd_store *st, const char *email,
 int64_t cd_store_message_next_retry(struct cd_store *st)
 {
 	struct cd_db_stmt *s = cd_db_cached(st, "SELECT min(next_attempt) FROM messages"
-					    " WHERE state = 'deferred'");
+					    " WHERE state IN ('queued','deferred')");
 	int64_t v = 0;
 
 	if (!s)

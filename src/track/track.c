@@ -29,8 +29,9 @@ struct ctx {
 
 /* Our message this mail answers: by its tokens (for a bounce, the one
  * whose recipient is ADDR if several), else by the last message that
- * went to ADDR when BY_ADDRESS (bounces that return no copy of ours,
- * replies written fresh). 1 found, 0 not, < 0 error. */
+ * went to ADDR when BY_ADDRESS (replies written fresh, auto-replies;
+ * never bounces, unsubscribes or complaints). 1 found, 0 not, < 0
+ * error. */
 static int match(struct ctx *x, const char *addr, int by_address, struct cd_sent_message *m)
 {
 	struct cd_sent_message first = { 0 };
@@ -74,6 +75,30 @@ static int suppress(struct ctx *x, const char *email, const char *reason, const 
 	return rc;
 }
 
+/* A bounce that names an address of ours but carries no token: anyone
+ * can write one, so it acts on nothing. It is noted on the last message
+ * to that address, for a human, and the mail stays in the mailbox. */
+static int unproven_bounce(struct ctx *x, const struct cd_bounce_rcpt *r, const char *detail)
+{
+	struct cd_sent_message m;
+	char note[640];
+	int rc;
+
+	x->stats->unmatched++;
+	if (!r->addr[0] || (rc = cd_store_message_last_to(x->st, r->addr, &m)) == 0) {
+		cd_log(CD_LOG_INFO, "bounce for %s matches no message of ours", r->addr[0] ? r->addr : "-");
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	snprintf(note, sizeof(note), "from %.100s, without our VERP address or Message-ID; nobody "
+		 "suppressed, left in the mailbox: %s", x->c->from[0] ? x->c->from : "-", detail);
+	cd_log(CD_LOG_WARNING, "order %s: a bounce for %s carries no token of ours (no VERP "
+	       "address, no Message-ID of ours): not acted on, left in the mailbox for a human",
+	       m.order_id, m.recipient);
+	return event(x, &m, "bounce_unproven", note);
+}
+
 static int one_bounce(struct ctx *x, const struct cd_bounce_rcpt *r)
 {
 	char detail[320];
@@ -81,15 +106,12 @@ static int one_bounce(struct ctx *x, const struct cd_bounce_rcpt *r)
 	int64_t n;
 	int rc;
 
-	if ((rc = match(x, r->addr[0] ? r->addr : NULL, 1, &m)) <= 0) {
-		if (rc == 0) {
-			x->stats->unmatched++;
-			cd_log(CD_LOG_INFO, "bounce for %s matches no message of ours", r->addr[0] ? r->addr : "-");
-		}
-		return rc;
-	}
 	snprintf(detail, sizeof(detail), "%s %s %s: %s", r->hard ? "hard" : "soft",
 		 r->status[0] ? r->status : "-", r->reason, r->diag);
+	/* only proof acts: the token of the VERP address the bounce came to,
+	 * or of our Message-ID (or Reply-To) in the headers it returns */
+	if ((rc = match(x, r->addr[0] ? r->addr : NULL, 0, &m)) <= 0)
+		return rc < 0 ? rc : unproven_bounce(x, r, detail);
 	if ((rc = event(x, &m, "bounced", detail)) < 0)
 		return rc;
 	cd_log(CD_LOG_INFO, "order %s: %s bounced (%s)", m.order_id, m.recipient, detail);

@@ -2,13 +2,16 @@
 """A recording SMTP server for candor's tests, on Python's aiosmtpd.
 
 Usage: smtp-server.py DIR [--tls CERT KEY | --smtps CERT KEY] [--auth USER:PASSWORD]
+                        [--delay SECONDS]
 
 Listens on 127.0.0.1 on a free port and writes it to DIR/port. Every
 message received is appended to DIR/received.log as one line
 "MESSAGE-ID<TAB>RECIPIENTS<TAB>PEER-PORT<TAB>AUTH-USER<TAB>TLS<TAB>MAIL-FROM"
 and its bytes saved as DIR/msg-N.eml. With --tls, STARTTLS is offered and
 required; with --smtps, TLS starts with the connection; with --auth, AUTH
-(PLAIN, LOGIN) is required, over TLS only.
+(PLAIN, LOGIN) is required, over TLS only. With --delay, each message
+waits that long after its final dot before it is recorded and accepted
+(a slower server, so a test's kills land mid-transfer).
 Runs until killed.
 """
 import asyncio
@@ -24,12 +27,15 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Recorder:
-    def __init__(self, out, smtps=False):
+    def __init__(self, out, smtps=False, delay=0.0):
         self.out = out
         self.n = 0
         self.smtps = smtps
+        self.delay = delay
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.n += 1
         data = envelope.content
         msg = email.message_from_bytes(data, policy=email.policy.compat32)
@@ -54,6 +60,7 @@ def main():
     tls = None
     smtps = None
     auth = None
+    delay = 0.0
     while args:
         if args[0] == "--tls":
             tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -65,6 +72,9 @@ def main():
             args = args[3:]
         elif args[0] == "--auth":
             auth = args[1].split(":", 1)
+            args = args[2:]
+        elif args[0] == "--delay":
+            delay = float(args[1])
             args = args[2:]
         else:
             sys.exit("unknown argument " + args[0])
@@ -91,7 +101,8 @@ def main():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    ctl = Controller(Recorder(out, smtps is not None), hostname="127.0.0.1", port=port, **kw)
+    ctl = Controller(Recorder(out, smtps is not None, delay), hostname="127.0.0.1", port=port,
+                     **kw)
     ctl.start()
     with open(os.path.join(out, "port.tmp"), "w") as f:
         f.write("%d\n" % port)

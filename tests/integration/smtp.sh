@@ -79,7 +79,11 @@ once
 check "smtps:// (TLS from the first byte) with AUTH: 2 sent" \
 	[ "$(awk -F'\t' '$4 == "shop" && $5 == "tls"' smtpsd/received.log | wc -l)" -eq 2 ]
 check "... with the envelope sender apart from From" \
-	sh -c "[ \"\$(cut -f6 smtpsd/received.log | sort -u)\" = bounces@shop.example ] && grep -q '^From: .*<feedback@shop.example>' smtpsd/msg-1.eml"
+	grep -q '^From: .*<feedback@shop.example>' smtpsd/msg-1.eml
+check "... and each its own (VERP): bounces+TOKEN@, the message's token" sh -c "
+	sqlite3 candor.db \"SELECT '<' || message_id || '>	bounces+' || token || '@shop.example' FROM messages\" | sort > want.verp
+	cut -f1,6 smtpsd/received.log | sort > got.verp
+	cmp -s want.verp got.verp"
 
 printf 'wrong\n' > pw
 fresh_db 2

@@ -69,7 +69,8 @@ if command -v dovecot >/dev/null && start_dovecot "$WORK/dovecot"; then
 	"$CANDORD" -c imap.conf --once 2>/dev/null
 	t1=$(sqlite3 imap.db "SELECT token FROM messages WHERE order_id = 'o1'")
 	printf 'From: c1@example.org\nTo: feedback+%s@shop.example\nSubject: Re: hi\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nSch=F6n\n' "$t1" > r.eml
-	printf 'From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail\nX-Failed-Recipients: c2@example.org\n\nThis is a permanent error.\n c2@example.org: 550 5.1.1 user unknown\n' > b.eml
+	t2=$(sqlite3 imap.db "SELECT token FROM messages WHERE order_id = 'o2'")
+	printf 'From: MAILER-DAEMON@x.example\nTo: feedback+%s@shop.example\nSubject: Undelivered Mail\nX-Failed-Recipients: c2@example.org\n\nThis is a permanent error.\n c2@example.org: 550 5.1.1 user unknown\n' "$t2" > b.eml
 	printf 'From: x@y\nContent-Type: multipart/mixed; boundary="z\n\n--z\n\xff\n' > m.eml
 	imap_tool append INBOX r.eml b.eml m.eml
 	$VG "$CANDORD" -c imap.conf --once 2>imap.log

@@ -1,6 +1,7 @@
 /* test_track.c - what inbox mails do to a real SQLite store: soft bounces
  * suppress only in a row, a reply resets the count, a forged or unknown
- * token suppresses nobody, a mail read twice counts once, a complaint
+ * token suppresses nobody, a bounce acts only through a token (VERP),
+ * a mail read twice counts once, a complaint
  * suppresses through the returned message, a mail that could not be
  * recorded is read again, a suppression keeps its first reason. */
 #include "config.h"
@@ -96,7 +97,8 @@ static void soft_bounce(int n, struct cd_track_stats *stats)
 	char mail[1024];
 
 	snprintf(mail, sizeof(mail),
-		 "From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail\nMessage-ID: <soft%d@mx>\n"
+		 "From: MAILER-DAEMON@mx.example.org\nTo: bounces+" TOK1 "@shop.example\n"
+		 "Subject: Undelivered Mail\nMessage-ID: <soft%d@mx>\n"
 		 "X-Failed-Recipients: ann@example.org\n\nThis is a permanent error.\n"
 		 "ann@example.org: 552 5.2.2 Mailbox full\n", n);
 	assert_int_equal(track(mail, stats), CD_MAIL_SOFT_BOUNCE);
@@ -214,6 +216,35 @@ static void test_untokened_stop_is_left_for_a_human(void **state)
 	assert_int_equal(count("SELECT count(*) FROM replies WHERE message IS NULL"), 2);
 }
 
+/* The audit's forged bounce: no token, an address of ours in the body.
+ * It is noted for a human and suppresses nobody; the same report sent
+ * to the VERP address of bob's message does. */
+static void test_bounce_acts_only_through_a_token(void **state)
+{
+	static const char fmt[] =
+		"From: MAILER-DAEMON@evil.test\nTo: %s\nSubject: Undelivered Mail Returned to Sender\n"
+		"Message-ID: <%s@evil.test>\n\nThis is the mail system.\n\n"
+		"<bob@example.org>: host mx.example.org said: 550 5.1.1 User unknown\n";
+	struct cd_track_stats stats = { 0 };
+	char mail[512];
+
+	(void)state;
+	sql("DELETE FROM suppressions");
+	snprintf(mail, sizeof(mail), fmt, "feedback@shop.example", "forged");
+	assert_int_equal(track(mail, &stats), CD_MAIL_HARD_BOUNCE);
+	assert_int_equal(count("SELECT count(*) FROM suppressions"), 0);
+	assert_int_equal(count("SELECT count(*) FROM events WHERE order_id = 'o2'"
+			       " AND kind = 'bounce_unproven' AND detail LIKE '%evil.test%'"), 1);
+	assert_int_equal(count("SELECT count(*) FROM events WHERE kind = 'bounced'"
+			       " AND order_id = 'o2'"), 0);
+	assert_int_equal(stats.unmatched, 1);
+	snprintf(mail, sizeof(mail), fmt, "bounces+" TOK2 "@shop.example", "verp");
+	assert_int_equal(track(mail, &stats), CD_MAIL_HARD_BOUNCE);
+	assert_int_equal(count("SELECT count(*) FROM suppressions WHERE email = 'bob@example.org'"
+			       " AND reason = 'hard_bounce'"), 1);
+	assert_int_equal(stats.unmatched, 1);
+}
+
 /* A mail whose recording fails is not marked seen: the next read records
  * it, once. */
 static void test_failed_record_is_read_again(void **state)
@@ -277,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_token_suppresses_nobody),
 		cmocka_unit_test(test_complaint_through_returned_message),
 		cmocka_unit_test(test_untokened_stop_is_left_for_a_human),
+		cmocka_unit_test(test_bounce_acts_only_through_a_token),
 		cmocka_unit_test(test_failed_record_is_read_again),
 		cmocka_unit_test(test_first_reason_stays_and_list_is_oldest_first),
 	};
