@@ -32,6 +32,8 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+
 #include <curl/curl.h>
 #include <gnutls/crypto.h>
 #include <stdio.h>
@@ -255,15 +257,40 @@ static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, voi
 	return 0;
 }
 
+/* Is the URL's host this machine: "localhost", 127.x.x.x or [::1], as
+ * the whole host - after any user info, before the port - so neither
+ * "127.0.0.1@elsewhere" nor "localhost.example" counts. */
 static int is_loopback_url(const char *url)
 {
-	const char *host = strstr(url, "://");
+	const char *p = strstr(url, "://"), *end, *at;
+	char host[256];
+	size_t n;
+	int dots = 0;
 
-	if (!host)
+	if (!p)
 		return 0;
-	host += 3;
-	return strncmp(host, "localhost", 9) == 0 || strncmp(host, "127.", 4) == 0 ||
-	       strncmp(host, "[::1]", 5) == 0;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	for (at = p; (at = memchr(at, '@', (size_t)(end - at))); p = ++at)
+		;
+	if (*p == '[')
+		return strncmp(p, "[::1]", 5) == 0 && (p[5] == ':' || p + 5 == end);
+	n = strcspn(p, ":/?#");
+	if (n == 0 || n >= sizeof(host) || p + n > end)
+		return 0;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (strncmp(host, "127.", 4) != 0)
+		return 0;
+	for (const char *c = host; *c; c++) {
+		if (*c == '.')
+			dots++;
+		else if (!isdigit((unsigned char)*c))
+			return 0;
+	}
+	return dots == 3;
 }
 
 static int setup_easy(struct smtp *s, struct slot *sl, const struct cd_config *cfg)

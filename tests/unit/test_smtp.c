@@ -572,16 +572,8 @@ static void test_missing_starttls_when_required_pauses(void **state)
 /* tls = "auto" asks for TLS from any server not on loopback: this
  * machine's own non-loopback address, with a server that offers no
  * STARTTLS, gets no MAIL FROM and no AUTH, and sending pauses.
- *
- * BUG (not fixed here; see the report of the tests' branch): smtp.c's
- * is_loopback_url() compares only the start of what follows "://", so
- * "smtp://127.0.0.1@HOST:PORT" (user info) or a name such as
- * "localhost.mail.example" counts as loopback and "auto" goes plain
- * text to a remote server: against this same server, the first sends
- * AUTH in the clear ("Login denied after AUTH") instead of pausing at
- * STARTTLS. The assertion for it is left out until it is fixed:
- *	send_url("smtp://127.0.0.1@ADDR:PORT", ...) -> PAUSED, no AUTH in tr
- */
+ * A URL whose user info looks like loopback ("smtp://127.0.0.1@ADDR")
+ * is judged by its host, not by how it starts: it used to go plain. */
 static void test_tls_auto_requires_tls_off_loopback(void **state)
 {
 	in_addr_t own = own_address();
@@ -598,12 +590,18 @@ static void test_tls_auto_requires_tls_off_loopback(void **state)
 	NEED(start_sink_on(&sv, own, (const char *const[]){ NULL }), "smtp-sink");
 	snprintf(url, sizeof(url), "smtp://%s:%d", ip, sv.port);
 	send_url(url, 0, CD_TLS_AUTO, "anna@example.org", mail, strlen(mail), &res, &tr);
-	stop(&sv);
 	assert_int_equal(res.outcome, CD_SEND_PAUSED);
 	assert_non_null(tr.data);
 	assert_non_null(strstr(tr.data, "C: EHLO"));
 	assert_null(strstr(tr.data, "C: AUTH"));
 	assert_null(strstr(tr.data, "C: MAIL FROM"));
+	cd_buf_free(&tr);
+	memset(&tr, 0, sizeof(tr));
+	snprintf(url, sizeof(url), "smtp://127.0.0.1@%s:%d", ip, sv.port);
+	send_url(url, 0, CD_TLS_AUTO, "anna@example.org", mail, strlen(mail), &res, &tr);
+	stop(&sv);
+	assert_int_equal(res.outcome, CD_SEND_PAUSED);
+	assert_null(tr.data ? strstr(tr.data, "C: AUTH") : NULL);
 	cd_buf_free(&tr);
 }
 
