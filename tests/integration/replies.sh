@@ -9,6 +9,8 @@
 
 CORPUS=$SRCDIR/tests/data/corpus/replies
 OTHER=${SHARED_DIR:-$SRCDIR/../shared}/corpus/replies-other-author
+OTHER=$(cd "$OTHER" 2>/dev/null && pwd || echo "$OTHER")
+cd "$WORK" || exit 1
 
 # guard DIR MIN_KINDS: every figure of DIR's line, and the floor
 guard() {
