@@ -6,6 +6,7 @@
 #define CANDOR_UTIL_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 /* "DIR/NAME", newly allocated; NULL on out of memory. */
@@ -94,5 +95,11 @@ int cd_util_address_ok(const char *addr);
 /* Is the peer of connected socket FD on this machine (127.0.0.0/8, ::1,
  * a Unix socket)? 0 when it is not or cannot be told. */
 int cd_util_fd_is_loopback(int fd);
+
+/* A program's signals: STOP for SIGTERM and SIGINT, RELOAD for SIGHUP
+ * (handlers that only set a flag), SIGPIPE ignored; the three blocked,
+ * so they arrive only where a loop unblocks them (ppoll with BEFORE, the
+ * mask as it was). */
+void cd_util_catch_signals(void (*stop)(int), void (*reload)(int), sigset_t *before);
 
 #endif

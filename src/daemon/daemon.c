@@ -106,26 +106,7 @@ static int load_all(const char *path, struct cd_config **cfg,
 
 static void install_signals(struct daemon *d)
 {
-	struct sigaction sa;
-	sigset_t block;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	/* restart interrupted I/O inside SQLite and libcurl; ppoll() is
-	 * never restarted, which is what wakes the loop */
-	sa.sa_flags = SA_RESTART;
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_reload;
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &d->waitmask);
+	cd_util_catch_signals(on_stop, on_reload, &d->waitmask);
 	d->loopmask = d->waitmask;
 	sigaddset(&d->loopmask, SIGTERM);
 	sigaddset(&d->loopmask, SIGINT);
