@@ -14,6 +14,8 @@
 #include "candor/error.h"
 
 struct cd_store;
+struct cd_config;
+struct cd_campaign;
 
 enum cd_import_kind { CD_IMPORT_ORDERS, CD_IMPORT_FEEDBACK };
 
@@ -22,6 +24,27 @@ struct cd_import_opts {
 	const char *path;      /* "-" reads standard input */
 	const char *reject;    /* --skip-bad FILE, or NULL */
 	int progress;          /* show rows and rate on stderr */
+	/* With a config, the stats say what its campaigns will make of the
+	 * orders (outlook below); NULL: no outlook. */
+	const struct cd_config *cfg;
+	int64_t now;           /* for the outlook; 0: the clock */
+};
+
+#define CD_IMPORT_MAX_OUTLOOK 8
+#define CD_IMPORT_MAX_CHANNELS 8
+
+/* What one campaign will make of the orders written, as far as the file
+ * tells: orders it can never mail for want of a date, and orders whose
+ * date is already past its expire window. */
+struct cd_import_outlook {
+	const struct cd_campaign *campaign;
+	int64_t no_date, expired, can_mail;
+};
+
+struct cd_import_channel {
+	char name[40];
+	int64_t orders;
+	int known;             /* the config names the channel */
 };
 
 struct cd_import_stats {
@@ -30,6 +53,13 @@ struct cd_import_stats {
 	int64_t added;         /* of those, new */
 	int64_t rejected;      /* rows refused */
 	const char *format;    /* "generic CSV", "Shopify CSV", "JSON Lines" */
+	/* orders written: closed (returned, refunded, cancelled — never
+	 * mailed), locale taken from the country, neither locale nor country */
+	int64_t closed, locale_from_country, no_locale;
+	struct cd_import_outlook outlook[CD_IMPORT_MAX_OUTLOOK];
+	size_t noutlook;
+	struct cd_import_channel channels[CD_IMPORT_MAX_CHANNELS];
+	size_t nchannels;
 };
 
 /* Called for every bad row, with ERR naming file, line and reason. */

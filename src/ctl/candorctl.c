@@ -21,6 +21,7 @@
 #include "candor/store.h"
 #include "candor/store_inbox.h"
 #include "candor/template.h"
+#include "candor/units.h"
 #include "candor/util.h"
 
 #include "ctl.h"
@@ -210,6 +211,50 @@ static void report_bad_row(void *arg, const struct cd_error *e)
 		fprintf(stderr, "candorctl: %s\n", cd_error_format(e, buf, sizeof(buf)));
 }
 
+static const char *orders_word(int64_t n)
+{
+	return n == 1 ? "order" : "orders";
+}
+
+/* What the config's campaigns will make of the orders just written, so
+ * an import that can never become mail says so now, not weeks later. */
+static void print_outlook(const struct cd_import_stats *s)
+{
+	for (size_t i = 0; i < s->noutlook; i++) {
+		const struct cd_import_outlook *o = &s->outlook[i];
+		const char *trig = cd_config_trigger_name(o->campaign->trigger);
+
+		printf("  campaign \"%s\" (trigger = \"%s\"): %lld %s can be mailed",
+		       o->campaign->name, trig, (long long)o->can_mail, orders_word(o->can_mail));
+		if (o->no_date)
+			printf("; %lld never: no %s date%s", (long long)o->no_date, trig,
+			       o->campaign->trigger == CD_TRIGGER_DELIVERED
+			       ? " (a Shopify export has none: use trigger = \"shipped\", or "
+				 "import the delivery dates)" : "");
+		if (o->expired) {
+			char d[32];
+
+			printf("; %lld never: %s more than expire (%s) ago", (long long)o->expired,
+			       trig, cd_units_format_duration(o->campaign->expire, d, sizeof(d)));
+		}
+		printf("\n");
+	}
+	if (s->closed)
+		printf("  %lld %s returned, refunded or cancelled: never mailed\n",
+		       (long long)s->closed, orders_word(s->closed));
+	for (size_t i = 0; i < s->nchannels; i++)
+		if (!s->channels[i].known)
+			printf("  channel \"%s\" (%lld %s) is not in the config's channels: its "
+			       "mails carry no feedback link\n", s->channels[i].name,
+			       (long long)s->channels[i].orders, orders_word(s->channels[i].orders));
+	if (s->locale_from_country)
+		printf("  locale taken from the country for %lld %s\n",
+		       (long long)s->locale_from_country, orders_word(s->locale_from_country));
+	if (s->no_locale)
+		printf("  %lld %s with neither locale nor country: mailed in the templates' "
+		       "default language\n", (long long)s->no_locale, orders_word(s->no_locale));
+}
+
 static int import_usage(FILE *out)
 {
 	fprintf(out, "Usage: candorctl [-c FILE] import orders|feedback [--skip-bad REJECTS] FILE\n"
@@ -246,6 +291,7 @@ static int cmd_import(const char *path, int argc, char **argv)
 	o.path = argv[i];
 	if ((rc = ctl_open_store(path, 0, &cfg, &st)) != 0)
 		goto out;
+	o.cfg = cfg;
 	rc = cd_import_run(st, &o, report_bad_row, &rep, &stats, &err);
 	if (rep.shown > MAX_REPORTED)
 		fprintf(stderr, "candorctl: ... and %lld more bad rows\n",
@@ -261,6 +307,7 @@ static int cmd_import(const char *path, int argc, char **argv)
 	if (o.reject)
 		printf(", %lld rows rejected to %s", (long long)stats.rejected, o.reject);
 	printf("\n");
+	print_outlook(&stats);
 out:
 	cd_store_close(st);
 	cd_config_free(cfg);

@@ -16,12 +16,14 @@
 #include <stdarg.h>
 
 #include "candor/buf.h"
+#include "candor/config.h"
 #include "candor/csv.h"
 #include "candor/import.h"
 #include "candor/order_check.h"
 #include "candor/store.h"
 #include "candor/store_order.h"
 #include "candor/util.h"
+#include "source_sql.h"
 
 enum { F_ORDER_ID, F_CHANNEL, F_CUSTOMER_ID, F_FIRST_NAME, F_NAME, F_EMAIL,
        F_LOCALE, F_COUNTRY, F_TIMEZONE, F_ITEMS, F_TOTAL, F_CURRENCY,
@@ -116,15 +118,34 @@ static const char *echo(const char *v, size_t max, char *out, size_t len)
 	return cd_util_escape(v, strlen(v), max, out, len);
 }
 
+/* A status in WooCommerce's words ("processing", "On hold", "wc-completed")
+ * in candor's, by the same table as the WooCommerce database preset; V
+ * itself when it is candor's or no WooCommerce word (the check says so). */
+static const char *woo_status(const char *v, char *buf, size_t len)
+{
+	const char *c;
+	size_t n = 0;
+
+	if (!v || cd_order_status_parse(v) != CD_ORDER_NSTATUSES)
+		return v;
+	if (strncasecmp(v, "wc-", 3) != 0)
+		n = (size_t)snprintf(buf, len, "wc-");
+	for (const char *p = v; *p && n + 1 < len; p++)
+		buf[n++] = *p == ' ' ? '-' : (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	buf[n] = '\0';
+	c = sql_status_find(sql_preset_find("woocommerce"), buf);
+	return c ? c : v;
+}
+
 /* V as an order into O, cleaned (its copies in C); why it cannot be
- * stored, or NULL. */
+ * stored, or NULL. Without a locale, the order's country gives one. */
 static const char *to_order(const char *const *v, struct cd_order *o, struct cd_order_clean *c,
 			    char *why, size_t len)
 {
 	static const int dates[] = { F_PURCHASED, F_SHIPPED, F_DELIVERED };
 	int64_t *t[] = { &o->purchased, &o->shipped, &o->delivered };
 	const char *r;
-	char shown[200];
+	char shown[200], status[40];
 	int bad = -1;
 
 	*o = (struct cd_order){
@@ -133,8 +154,11 @@ static const char *to_order(const char *const *v, struct cd_order *o, struct cd_
 		.name = given(v[F_NAME]), .email = given(v[F_EMAIL]), .locale = given(v[F_LOCALE]),
 		.country = given(v[F_COUNTRY]), .timezone = given(v[F_TIMEZONE]),
 		.items = given(v[F_ITEMS]), .total = given(v[F_TOTAL]),
-		.currency = given(v[F_CURRENCY]), .status = given(v[F_STATUS]),
+		.currency = given(v[F_CURRENCY]),
+		.status = woo_status(given(v[F_STATUS]), status, sizeof(status)),
 	};
+	if (!o->locale && o->country)
+		o->locale = sql_country_locale(o->country);
 	for (int i = 0; i < 3; i++)
 		if (given(v[dates[i]]) && cd_util_parse_time(v[dates[i]], t[i]) < 0 && bad < 0)
 			bad = dates[i];
@@ -172,6 +196,63 @@ static const char *to_feedback(const char *const *v, struct cd_feedback *f,
 	return (bad = cd_feedback_clean(f, c, why, len)) ? bad : cd_feedback_check(f, why, len);
 }
 
+/* ---- what the campaigns will make of it ---------------------------------- */
+
+static void outlook_start(struct importer *im)
+{
+	const struct cd_config *cfg = im->o->cfg;
+	struct cd_import_stats *s = im->stats;
+
+	for (size_t i = 0; cfg && i < cfg->ncampaigns && s->noutlook < CD_IMPORT_MAX_OUTLOOK; i++)
+		if (cfg->campaigns[i].trigger != CD_TRIGGER_NEGATIVE_FEEDBACK)
+			s->outlook[s->noutlook++].campaign = &cfg->campaigns[i];
+}
+
+static void count_channel(struct importer *im, const char *name)
+{
+	struct cd_import_stats *s = im->stats;
+	size_t i;
+
+	for (i = 0; i < s->nchannels; i++)
+		if (strcmp(s->channels[i].name, name) == 0)
+			break;
+	if (i == s->nchannels) {
+		if (i == CD_IMPORT_MAX_CHANNELS)
+			return;
+		snprintf(s->channels[i].name, sizeof(s->channels[i].name), "%s", name);
+		s->channels[i].known = im->o->cfg && cd_config_channel(im->o->cfg, name) != NULL;
+		s->nchannels++;
+	}
+	s->channels[i].orders++;
+}
+
+/* Count order O (its locale as the row gave it: GIVEN) in the outlook. */
+static void outlook_add(struct importer *im, const struct cd_order *o, const char *given_locale)
+{
+	struct cd_import_stats *s = im->stats;
+	enum cd_order_status st = o->status ? cd_order_status_parse(o->status) : CD_ORDER_OPEN;
+	int64_t now = im->o->now ? im->o->now : cd_util_now();
+
+	if (!given_locale)
+		*(o->locale ? &s->locale_from_country : &s->no_locale) += 1;
+	count_channel(im, o->channel ? o->channel : "web");
+	if (st == CD_ORDER_RETURNED || st == CD_ORDER_REFUNDED || st == CD_ORDER_CANCELLED) {
+		s->closed++;
+		return;
+	}
+	for (size_t i = 0; i < s->noutlook; i++) {
+		const struct cd_campaign *cp = s->outlook[i].campaign;
+		int64_t t = cp->trigger == CD_TRIGGER_SHIPPED ? o->shipped : o->delivered;
+
+		if (!t)
+			s->outlook[i].no_date++;
+		else if (t < now - cp->expire)
+			s->outlook[i].expired++;
+		else
+			s->outlook[i].can_mail++;
+	}
+}
+
 /* Check V and write it, or report the row. */
 static int take(struct importer *im, const char *const *v, size_t line,
 		const char *raw, size_t rawlen, struct cd_error *err)
@@ -186,8 +267,8 @@ static int take(struct importer *im, const char *const *v, size_t line,
 
 		if ((bad = to_order(v, &o, &c, why, sizeof(why))))
 			rc = bad_row(im, line, raw, rawlen, "%s", bad);
-		else
-			rc = cd_store_order_upsert(im->st, &o, cd_util_now(), err);
+		else if ((rc = cd_store_order_upsert(im->st, &o, cd_util_now(), err)) == 0)
+			outlook_add(im, &o, given(v[F_LOCALE]));
 	} else {
 		struct cd_feedback f;
 
@@ -599,8 +680,11 @@ static int run(struct importer *im, FILE *fp, struct cd_error *err)
 				  "%lld bad row(s); nothing was imported (use --skip-bad FILE to import the good rows)",
 				  (long long)im->stats->rejected);
 	if (rc < 0) {
+		struct cd_import_stats *s = im->stats;
+
 		cd_store_rollback(im->st);
-		im->stats->records = 0;
+		s->records = s->closed = s->locale_from_country = s->no_locale = 0;
+		s->noutlook = s->nchannels = 0;
 		return rc;
 	}
 	if ((rc = cd_store_commit(im->st, err)) < 0)
@@ -630,6 +714,8 @@ int cd_import_run(struct cd_store *st, const struct cd_import_opts *opts,
 		goto out;
 	}
 	im.start_ms = cd_util_mono_ms();
+	if (opts->kind == CD_IMPORT_ORDERS)
+		outlook_start(&im);
 	rc = run(&im, fp, err);
 	progress(&im, 1);
 	if (im.reject && fclose(im.reject) != 0 && rc == 0)

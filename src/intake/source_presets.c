@@ -248,6 +248,14 @@ static const struct sql_preset presets[] = {
 
 const char sql_preset_names[] = "woocommerce, woocommerce_legacy, magento2, prestashop";
 
+const char *sql_status_find(const struct sql_preset *p, const char *v)
+{
+	for (const struct sql_status *s = p->statuses; v && s->platform; s++)
+		if (strcmp(s->platform, v) == 0)
+			return s->candor;
+	return NULL;
+}
+
 const struct sql_preset *sql_preset_find(const char *name)
 {
 	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)

@@ -628,13 +628,14 @@ static int load_items(struct sql_source *s, const char *time, const char *key, i
 static const char *map_status(struct cd_source_run *run, const struct sql_preset *p,
 			      const char *v)
 {
+	const char *c;
+
 	if (!v || !*v)
 		return NULL;
 	if (!p)
 		return v;
-	for (const struct sql_status *s = p->statuses; s->platform; s++)
-		if (strcmp(s->platform, v) == 0)
-			return s->candor;
+	if ((c = sql_status_find(p, v)))
+		return c;
 	cd_source_note(run, "%s status \"%.60s\" is not one candor maps; such orders keep "
 		       "the status they had (new ones: open)", p->platform, v);
 	return NULL;

@@ -113,6 +113,10 @@ struct sql_preset {
 	const struct sql_status *statuses;   /* ends with a NULL platform */
 };
 
+/* The candor status of the platform's status V under preset P, or NULL
+ * when P does not map it. */
+const char *sql_status_find(const struct sql_preset *p, const char *v);
+
 /* The preset named NAME, or NULL; the names, for messages. */
 const struct sql_preset *sql_preset_find(const char *name);
 extern const char sql_preset_names[];

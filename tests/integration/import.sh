@@ -25,6 +25,18 @@ check "items are stored as JSON" [ "$(q "SELECT json_extract(items, '\$[0].name'
 check "dates with zones become UTC seconds" [ "$(q "SELECT delivered FROM orders WHERE order_id='A-1'")" = 1793871000 ]
 "$CANDORCTL" -c candor.conf import orders "$DATA/orders-generic.csv" >out.txt
 check "re-importing updates, never duplicates" sh -c "grep -q '3 orders written, 0 new' out.txt && [ \$(sqlite3 candor.db 'SELECT count(*) FROM orders') -eq 3 ]"
+# WooCommerce's status words, as its exports write them, in candor's CSV
+printf 'order_id,email,status\nW-1,w1@example.org,processing\nW-2,w2@example.org,completed\nW-3,w3@example.org,on-hold\nW-4,w4@example.org,refunded\nW-5,w5@example.org,cancelled\nW-6,w6@example.org,failed\nW-7,w7@example.org,wc-completed\nW-8,w8@example.org,On hold\nW-9,w9@example.org,Pending payment\n' > woo.csv
+"$CANDORCTL" -c candor.conf import orders --skip-bad woo-rejected.csv woo.csv >out.txt 2>err.txt
+check "WooCommerce status words import" grep -q '8 orders written, 8 new, 1 rows rejected' out.txt
+check "... processing/completed/on-hold/refunded/cancelled/failed map as documented" \
+	[ "$(q "SELECT group_concat(status, ',') FROM (SELECT status FROM orders WHERE order_id LIKE 'W-%' ORDER BY order_id)")" = "paid,shipped,open,refunded,cancelled,cancelled,shipped,open" ]
+check "... and a word WooCommerce does not have is still an error with its line" \
+	grep -q 'woo.csv:10: unknown status "Pending payment"' err.txt
+printf 'order_id,email,status,delivered\nOLD-1,old@example.org,delivered,2019-03-01\n' > old.csv
+"$CANDORCTL" -c candor.conf import orders old.csv >out.txt
+check "an order delivered years ago is said never to be mailed" \
+	grep -q 'campaign "review" (trigger = "delivered"): 0 orders can be mailed; 1 never: delivered more than expire (30d) ago' out.txt
 printf 'order_id,email,status,delivered\nA-2,wei@example.org,delivered,2026-11-20\n' > update.csv
 "$CANDORCTL" -c candor.conf import orders update.csv >/dev/null
 check "a re-import changes status and dates in place" [ "$(q "SELECT status || ',' || delivered || ',' || name FROM orders WHERE order_id='A-2'")" = "delivered,1795132800,王伟" ]
@@ -40,6 +52,15 @@ check "line items of one order are merged" [ "$(q "SELECT json_array_length(item
 check "Shopify status: fulfilled -> shipped" [ "$(q "SELECT status FROM orders WHERE order_id='#1001'")" = shipped ]
 check "Shopify status: refunded" [ "$(q "SELECT status FROM orders WHERE order_id='#1003'")" = refunded ]
 check "the first name comes from the shipping name" [ "$(q "SELECT first_name FROM orders WHERE order_id='#1002'")" = Ayumu ]
+# A Shopify export has no delivery date and no locale: the import says
+# what the campaigns will make of it instead of leaving it silent
+check "the summary says the delivered trigger never mails a Shopify export" \
+	grep -q 'campaign "review" (trigger = "delivered"): 0 orders can be mailed; 2 never: no delivered date (a Shopify export has none' out.txt
+check "... refunded or cancelled orders are counted apart" grep -q '1 order returned, refunded or cancelled: never mailed' out.txt
+check "... and an unconfigured channel is named" \
+	grep -q 'channel "shopify" (3 orders) is not in the config.s channels: its mails carry no feedback link' out.txt
+check "the locale comes from the shipping country" [ "$(q "SELECT locale FROM orders WHERE order_id='#1002'")" = ja-JP ]
+check "... and the summary says for how many" grep -q 'locale taken from the country for 3 orders' out.txt
 sed -n 1p "$DATA/orders-shopify.csv" | sed '1s/^\xEF\xBB\xBF//' > want.csv
 sed -n 7p "$DATA/orders-shopify.csv" >> want.csv
 check "the rejected file has the header and the bad row, byte for byte" cmp -s want.csv rejected.csv
