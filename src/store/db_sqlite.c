@@ -206,6 +206,27 @@ static int migrate(struct cd_db *db, struct cd_error *err)
 	return 0;
 }
 
+/* Run as root on a database someone else owns (an admin's "candorctl
+ * init" after chown), the -wal and -shm files go to that owner too, as
+ * SQLite does for the files it creates: else the daemon's user could no
+ * longer write them. */
+static void own_wal_files(const struct cd_db *db)
+{
+	static const char *const ext[] = { "-wal", "-shm" };
+	struct stat sb, fb;
+	char path[4096];
+
+	if (geteuid() != 0 || stat(db->path, &sb) < 0 || sb.st_uid == 0)
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s%s", db->path, ext[i]) >= sizeof(path))
+			return;
+		/* a failure shows when SQLite cannot write the file */
+		if (stat(path, &fb) == 0 && (fb.st_uid != sb.st_uid || fb.st_gid != sb.st_gid))
+			(void)!chown(path, sb.st_uid, sb.st_gid);
+	}
+}
+
 static int configure(struct cd_db *db, int flags, struct cd_error *err)
 {
 	sqlite3_busy_timeout(db->h, 5000);
@@ -225,6 +246,12 @@ static int configure(struct cd_db *db, int flags, struct cd_error *err)
 		 "PRAGMA wal_autocheckpoint = 4000;"
 		 "PRAGMA foreign_keys = ON;") < 0)
 		return fail(db, err, "database error");
+	/* The -wal and -shm files stay when the last writer closes: a reader
+	 * that may not write in the directory (a marketer in group candor
+	 * running "report") can open a WAL database read-only only while
+	 * they exist. */
+	sqlite3_file_control(db->h, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){ 1 });
+	own_wal_files(db);
 	return 0;
 }
 
