@@ -514,6 +514,19 @@ static int bad_mailbox(const char *reply)
 	return p[0] == '5' && p[1] == '.' && p[2] == '1' && p[3] == '.';
 }
 
+/* A 5xx to the greeting (no command yet), EHLO, HELO, STARTTLS, AUTH or
+ * MAIL FROM refuses us — our address, our sender, the wrong relay —, not
+ * the customer's message: sending pauses, and no message fails for it. */
+static int session_refused(const char *last_cmd)
+{
+	static const char *const verbs[] = { "", "EHLO", "HELO", "STARTTL", "AUTH", "MAIL" };
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcasecmp(last_cmd, verbs[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static enum cd_send_outcome outcome(const struct slot *sl, CURLcode rc, long code)
 {
 	curl_off_t sent = 0;
@@ -533,7 +546,7 @@ static enum cd_send_outcome outcome(const struct slot *sl, CURLcode rc, long cod
 	if (rc == CURLE_LOGIN_DENIED || rc == CURLE_USE_SSL_FAILED ||
 	    rc == CURLE_PEER_FAILED_VERIFICATION)
 		return CD_SEND_PAUSED;
-	if (strcasecmp(sl->last_cmd, "MAIL") == 0 && code >= 500 && code < 600)
+	if (code >= 500 && code < 600 && session_refused(sl->last_cmd))
 		return CD_SEND_PAUSED;
 	if (code >= 500 && code < 600)
 		return CD_SEND_FAILED;

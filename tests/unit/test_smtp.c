@@ -607,15 +607,9 @@ static void test_tls_auto_requires_tls_off_loopback(void **state)
 
 /* A server that refuses the session in its greeting (554, RFC 5321
  * 3.1: "no SMTP service here", as a relay says to a blocked client)
- * hears no command of ours.
- *
- * BUG (not fixed here): the outcome is CD_SEND_FAILED, so the sender
- * marks the customer's message failed for good, and a whole cycle of
- * messages with it, though the refusal is about us (our address, the
- * wrong relay), like the 5xx to MAIL FROM that pauses. The assertion
- * is left out until it is fixed:
- *	assert_int_not_equal(res.outcome, CD_SEND_FAILED);
- */
+ * hears no command of ours, and sending pauses: the refusal is about us
+ * (our address, the wrong relay), like the 5xx to MAIL FROM, so no
+ * customer's message may fail for it. */
 static void test_greeting_refusal_says_nothing_more(void **state)
 {
 	static const char *const opts[] = { "-f", "CONNECT", "-B",
@@ -626,6 +620,7 @@ static void test_greeting_refusal_says_nothing_more(void **state)
 	(void)state;
 	NEED(sink_send(opts, mail, strlen(mail), &res, &tr), "smtp-sink");
 	assert_int_equal(res.code, 554);
+	assert_int_equal(res.outcome, CD_SEND_PAUSED);
 	assert_int_equal(res.bad_mailbox, 0);
 	assert_null(tr.data ? strstr(tr.data, "C: MAIL FROM") : NULL);
 	assert_null(tr.data ? strstr(tr.data, "C: RCPT") : NULL);
