@@ -250,10 +250,12 @@ const char *woo_add_item(json_object **items, const char *name, size_t n, const 
 	char shown[120];
 
 	if (q) {
+		/* WooCommerce keeps whole quantities (_qty); no sign, no fraction */
 		count = 0;
-		for (size_t i = 0; i < q && count <= 1000000; i++)
-			count = qty[i] >= '0' && qty[i] <= '9' ? count * 10 + (qty[i] - '0') : -1;
-		if (count < 1 || count > 1000000) {
+		for (size_t i = 0; i < q && count >= 0; i++)
+			if (qty[i] < '0' || qty[i] > '9' || (count = count * 10 + (qty[i] - '0')) > 1000000)
+				count = -1;
+		if (count < 1) {
 			snprintf(why, len, "%s: bad quantity \"%s\" (a whole number from 1)", field,
 				 cd_util_escape(qty, q, 20, shown, sizeof(shown)));
 			return why;
