@@ -1,7 +1,7 @@
 /*
  * import.h - load orders and feedback from files: CSV with candor's own
- * header or a Shopify orders export (one row per line item), and JSON
- * Lines. Re-importing updates orders in place. The whole import is one
+ * header, a Shopify orders export (one row per line item) or a
+ * WooCommerce one (the three common plugins' layouts), and JSON Lines. Re-importing updates orders in place. The whole import is one
  * transaction: by default one bad row means nothing changes; with a
  * reject file the good rows go in and the bad ones are written out
  * untouched.
@@ -52,7 +52,8 @@ struct cd_import_stats {
 	int64_t records;       /* orders or feedback entries written */
 	int64_t added;         /* of those, new */
 	int64_t rejected;      /* rows refused */
-	const char *format;    /* "generic CSV", "Shopify CSV", "JSON Lines" */
+	const char *format;    /* "generic CSV", "Shopify CSV", "JSON Lines",
+				* "WooCommerce CSV (WebToffee)" … */
 	/* orders written: closed (returned, refunded, cancelled — never
 	 * mailed), locale taken from the country, neither locale nor country */
 	int64_t closed, locale_from_country, no_locale;

@@ -258,7 +258,8 @@ static void print_outlook(const struct cd_import_stats *s)
 static int import_usage(FILE *out)
 {
 	fprintf(out, "Usage: candorctl [-c FILE] import orders|feedback [--skip-bad REJECTS] FILE\n"
-		"Import CSV (candor's columns, or a Shopify orders export) or JSON Lines;\n"
+		"Import CSV (candor's columns, a Shopify or a WooCommerce orders export)\n"
+		"or JSON Lines;\n"
 		"FILE \"-\" reads standard input. Orders already in the database are\n"
 		"updated in place. By default a single bad row imports nothing;\n"
 		"--skip-bad imports the good rows and writes the bad ones to REJECTS.\n");
@@ -417,7 +418,7 @@ static const struct command commands[] = {
 	{ "migrate", "", "copy the SQLite store into PostgreSQL (--to postgresql), verified", ctl_cmd_migrate },
 	{ "check-config", "", "validate the configuration and templates, print the effective settings", cmd_check_config },
 	{ "status", "", "message counts by state and the next due time", cmd_status },
-	{ "import", "", "import orders or feedback (CSV, Shopify CSV, JSON Lines)", cmd_import },
+	{ "import", "", "import orders or feedback (CSV, Shopify/WooCommerce CSV, JSON Lines)", cmd_import },
 	{ "sources", "", "the shop's order sources and their state; --test NAME polls one without writing", ctl_cmd_sources },
 	{ "report", "", "A/B results per campaign and variant: rates, intervals, p-values, verdicts", ctl_cmd_report },
 	{ "history", "", "everything that happened to one order", cmd_history },

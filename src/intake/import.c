@@ -3,7 +3,9 @@
  * is turned into the same array of field values per row, and those into
  * one struct cd_order (or cd_feedback), checked by intake's verbs and
  * written by the store's, so the formats differ only in how a row
- * becomes values.
+ * becomes values. The exports that spread an order over several rows
+ * (Shopify's, WooCommerce's per-item layout) are grouped back into one
+ * order here; the WooCommerce layouts are read in import_woo.c.
  */
 #include "config.h"
 
@@ -23,11 +25,9 @@
 #include "candor/store.h"
 #include "candor/store_order.h"
 #include "candor/util.h"
+#include "import_woo.h"
 #include "source_sql.h"
 
-enum { F_ORDER_ID, F_CHANNEL, F_CUSTOMER_ID, F_FIRST_NAME, F_NAME, F_EMAIL,
-       F_LOCALE, F_COUNTRY, F_TIMEZONE, F_ITEMS, F_TOTAL, F_CURRENCY,
-       F_PURCHASED, F_SHIPPED, F_DELIVERED, F_STATUS, NF_ORDER };
 enum { FB_ORDER_ID, FB_RATING, FB_COMMENT, FB_SOURCE, FB_RECEIVED, NF_FEEDBACK };
 #define NF_MAX NF_ORDER
 
@@ -49,15 +49,16 @@ static const char *const shopify_cols[NS] = {
 	"Billing Country", "Source", "Lineitem sku",
 };
 
-enum format { FMT_GENERIC, FMT_SHOPIFY, FMT_JSONL };
-static const char *const format_names[] = { "generic CSV", "Shopify CSV", "JSON Lines" };
+enum format { FMT_GENERIC, FMT_SHOPIFY, FMT_JSONL, FMT_WOO };
+static const char *const format_names[] = { "generic CSV", "Shopify CSV", "JSON Lines", NULL };
 
-struct group {            /* the Shopify rows of one order */
+struct group {            /* the rows of one Shopify or WooCommerce order */
 	char *v[NF_ORDER];    /* order-level values, copied from its first row */
 	json_object *items;
 	struct cd_buf raw;    /* the rows as read, for the reject file */
 	size_t line;
 	int bad;
+	int64_t rows, reported;   /* rows read, and of those reported bad */
 };
 
 struct importer {
@@ -70,6 +71,7 @@ struct importer {
 	enum format fmt;
 	int col[NF_MAX];
 	int scol[NS];
+	struct woo_map woo;
 	FILE *reject;
 	struct group g;
 	int64_t last_progress_ms, start_ms;
@@ -339,6 +341,8 @@ static int map_generic(struct importer *im, const struct cd_csv_record *h,
 static int map_header(struct importer *im, const struct cd_csv_record *h,
 		      struct cd_error *err)
 {
+	int rc;
+
 	if (im->o->kind == CD_IMPORT_ORDERS && find_col(h, "Name") >= 0 &&
 	    find_col(h, "Lineitem name") >= 0) {
 		im->fmt = FMT_SHOPIFY;
@@ -354,10 +358,16 @@ static int map_header(struct importer *im, const struct cd_csv_record *h,
 			im->scol[s] = find_col(h, shopify_cols[s]);
 		return 0;
 	}
+	if (im->o->kind == CD_IMPORT_ORDERS && (rc = woo_detect(h, &im->woo)) != 0) {
+		if (rc < 0)
+			return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+		im->fmt = FMT_WOO;
+		return 0;
+	}
 	if (find_col(h, "order_id") < 0)
 		return cd_error_set(err, CD_EINVAL, im->name, (int)h->line,
 				    "unknown header: expected candor's columns (order_id,email,...; "
-				    "see README) or a Shopify orders export");
+				    "see README), a Shopify or a WooCommerce orders export");
 	im->fmt = FMT_GENERIC;
 	return map_generic(im, h, err);
 }
@@ -377,6 +387,7 @@ static void group_clear(struct group *g)
 	g->items = NULL;
 	g->raw.len = 0;
 	g->bad = 0;
+	g->rows = g->reported = 0;
 }
 
 /* Shopify spreads an order over its line items: status from Financial,
@@ -418,6 +429,7 @@ static int flush_group(struct importer *im, struct cd_error *err)
 {
 	struct group *g = &im->g;
 	const char *v[NF_ORDER];
+	int64_t rejected = im->stats->rejected - g->reported;
 	int rc = 0;
 
 	if (!g->v[F_ORDER_ID])
@@ -431,12 +443,15 @@ static int flush_group(struct importer *im, struct cd_error *err)
 		     ? CD_EIO : 0;
 	else
 		rc = take(im, v, g->line, g->raw.data, g->raw.len, err);
+	/* the rejected count says how many rows the reject file got */
+	if (im->stats->rejected > rejected)
+		im->stats->rejected = rejected + g->rows;
 	group_clear(g);
 	return rc;
 }
 
 /* First row of a Shopify order: copy its order-level values. */
-static int start_group(struct importer *im, const struct cd_csv_record *r)
+static int start_shopify(struct importer *im, const struct cd_csv_record *r)
 {
 	struct group *g = &im->g;
 	const char *name = cell(r, im->scol[S_SHIPNAME]);
@@ -453,35 +468,67 @@ static int start_group(struct importer *im, const struct cd_csv_record *r)
 	g->v[F_COUNTRY] = country && *country ? strdup(country) : NULL;
 	g->v[F_STATUS] = strdup(shopify_status(im, r));
 	g->v[F_CHANNEL] = strdup("shopify");
-	g->line = r->line;
 	return g->v[F_ORDER_ID] && g->v[F_STATUS] && g->v[F_CHANNEL] ? 0 : CD_ENOMEM;
 }
 
-/* One row of a Shopify order. WHY, when set, says the row is bad: the
- * whole order is then rejected, all its rows together, so no order is
- * imported without the row that carried its status and totals. */
-static int shopify_row(struct importer *im, const struct cd_csv_record *r,
-		       const char *why, struct cd_error *err)
+/* The order number of a grouped row; NULL when blank. */
+static const char *group_id(const struct importer *im, const struct cd_csv_record *r)
 {
-	const char *id = cell(r, im->col[F_ORDER_ID]);
+	const char *id = im->fmt == FMT_WOO ? woo_order_id(&im->woo, r)
+			 : cell(r, im->col[F_ORDER_ID]);
+
+	return id && *id ? id : NULL;
+}
+
+/* The items of a grouped row into the group; NULL or why they are bad. */
+static const char *group_items(struct importer *im, const struct cd_csv_record *r,
+			       char *why, size_t len)
+{
+	if (im->fmt == FMT_WOO)
+		return woo_items(&im->woo, r, &im->g.items, why, len);
+	add_item(&im->g, cell(r, im->scol[S_LINAME]), cell(r, im->scol[S_LIQTY]),
+		 cell(r, im->scol[S_LISKU]));
+	return NULL;
+}
+
+/* One row of an order spread over rows. WHY, when set, says the row is
+ * bad: the whole order is then rejected, all its rows together, so no
+ * order is imported without the row that carried its status and totals,
+ * nor with an item missing. A WooCommerce per-item export may leave the
+ * order's columns blank on its later rows: those continue the order
+ * above. */
+static int group_row(struct importer *im, const struct cd_csv_record *r,
+		     const char *why, struct cd_error *err)
+{
+	const char *id = group_id(im, r);
+	char whybuf[400];
 	int rc = 0;
 
-	if (!id || !*id)
-		return bad_row(im, r->line, r->raw, r->rawlen, "%s",
-			       why ? why : "missing order number (Name)");
+	if (!id && im->fmt == FMT_WOO && im->woo.per_item && im->g.v[F_ORDER_ID])
+		id = im->g.v[F_ORDER_ID];
+	if (!id) {
+		if (why)
+			return bad_row(im, r->line, r->raw, r->rawlen, "%s", why);
+		return bad_row(im, r->line, r->raw, r->rawlen, "missing order number (%s)",
+			       im->fmt == FMT_WOO ? im->woo.id_name : "Name");
+	}
 	if (!im->g.v[F_ORDER_ID] || strcmp(im->g.v[F_ORDER_ID], id) != 0) {
 		if ((rc = flush_group(im, err)) < 0)
 			return rc;
-		if (start_group(im, r) < 0)
+		rc = im->fmt == FMT_WOO ? woo_values(&im->woo, r, im->g.v) : start_shopify(im, r);
+		if (rc < 0)
 			return cd_error_set(err, CD_ENOMEM, im->name, (int)r->line, "out of memory");
+		im->g.line = r->line;
 	}
 	cd_buf_add(&im->g.raw, r->raw, r->rawlen);
+	im->g.rows++;
+	if (!why)
+		why = group_items(im, r, whybuf, sizeof(whybuf));
 	if (why) {
 		im->g.bad = 1;
+		im->g.reported++;
 		return bad_row(im, r->line, NULL, 0, "%s", why);
 	}
-	add_item(&im->g, cell(r, im->scol[S_LINAME]), cell(r, im->scol[S_LIQTY]),
-		 cell(r, im->scol[S_LISKU]));
 	return 0;
 }
 
@@ -510,8 +557,8 @@ static int csv_row(struct importer *im, struct cd_csv_record *r, size_t ncols,
 		snprintf(why, sizeof(why), "not valid UTF-8 text");
 	else if (r->nfields != ncols)
 		snprintf(why, sizeof(why), "%zu fields, but the header has %zu", r->nfields, ncols);
-	if (im->fmt == FMT_SHOPIFY)
-		return shopify_row(im, r, *why ? why : NULL, err);
+	if (im->fmt == FMT_SHOPIFY || im->fmt == FMT_WOO)
+		return group_row(im, r, *why ? why : NULL, err);
 	if (*why)
 		return bad_row(im, r->line, r->raw, r->rawlen, "%s", why);
 	return generic_row(im, r, err);
@@ -672,7 +719,7 @@ static int run(struct importer *im, FILE *fp, struct cd_error *err)
 		return rc;
 	im->fmt = detect_jsonl(im->o->path, fp) ? FMT_JSONL : FMT_GENERIC;
 	rc = im->fmt == FMT_JSONL ? import_jsonl(im, fp, err) : import_csv(im, fp, err);
-	im->stats->format = format_names[im->fmt];
+	im->stats->format = im->fmt == FMT_WOO ? im->woo.format : format_names[im->fmt];
 	if (rc == 0 && ferror(fp))
 		rc = cd_error_set(err, CD_EIO, im->name, 0, "read error: %s", strerror(errno));
 	if (rc == 0 && im->stats->rejected && !im->reject)
@@ -723,6 +770,7 @@ int cd_import_run(struct cd_store *st, const struct cd_import_opts *opts,
 out:
 	group_clear(&im.g);
 	cd_buf_free(&im.g.raw);
+	woo_map_free(&im.woo);
 	if (fp != stdin)
 		fclose(fp);
 	return rc;

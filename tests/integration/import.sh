@@ -1,6 +1,6 @@
 #!/bin/sh
 # import.sh - candorctl import on real files into a real database:
-# candor's CSV, a Shopify export, JSON Lines, feedback; re-import updates
+# candor's CSV, a Shopify export, WooCommerce exports, JSON Lines, feedback; re-import updates
 # in place; a bad row changes nothing unless --skip-bad, which writes the
 # rejected rows untouched; history shows the result.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
@@ -82,6 +82,58 @@ PY
 "$CANDORCTL" -c candor.conf import orders --skip-bad split-rej.csv split.csv >out.txt 2>err.txt
 check "a Shopify order with a broken first row is not imported in part" \
 	sh -c "grep -q '0 orders written' out.txt && [ \$(wc -l < split-rej.csv) -eq 3 ] && grep -q 'split.csv:2: not valid UTF-8' err.txt && [ \$(sqlite3 candor.db \"SELECT count(*) FROM orders WHERE order_id='#2001'\") -eq 0 ]"
+
+# WooCommerce: the three plugin layouts (headers from the conformance
+# README), with invented rows, hostile ones among them
+WA="$DATA/orders-woo-algolplus.csv" WT="$DATA/orders-woo-webtoffee.csv" WS="$DATA/orders-woo-skyverge.csv"
+"$CANDORCTL" -c candor.conf import orders "$WA" >out.txt 2>err.txt
+check "a WooCommerce per-item export with 2 bad orders is read, and imports nothing (65)" \
+	sh -c "[ $? -eq 65 ] && grep -q '4 bad row(s); nothing was imported' err.txt && [ \$(sqlite3 candor.db \"SELECT count(*) FROM orders WHERE order_id BETWEEN '1001' AND '1006'\") -eq 0 ]"
+check "... names the first line of an order without email" grep -q "orders-woo-algolplus.csv:8: missing email" err.txt
+check "... and the line of a broken quantity" grep -q 'orders-woo-algolplus.csv:11: Quantity: bad quantity "two"' err.txt
+"$CANDORCTL" -c candor.conf import orders --skip-bad woo-a-rej.csv "$WA" >out.txt 2>/dev/null
+check "the AlgolPlus layout (BOM, CRLF) is recognised and its rows grouped into orders" \
+	grep -q "10 rows (WooCommerce CSV (Advanced Order Export)): 4 orders written, 4 new, 4 rows rejected" out.txt
+check "... its line items with commas and quotes in their names" \
+	[ "$(q "SELECT json_extract(items, '\$[1].name') || '/' || json_extract(items, '\$[0].quantity') || '/' || json_extract(items, '\$[0].sku') FROM orders WHERE order_id='1001'")" = 'Teapot "Kyoto", cast iron/2/T-100' ]
+check "... a row that leaves the order's columns blank continues the order above" \
+	[ "$(q "SELECT json_array_length(items) || '/' || json_extract(items, '\$[1].name') || '/' || json_extract(items, '\$[1].quantity') FROM orders WHERE order_id='1002'")" = "2/Gift box large/3" ]
+check "... a | in a product name stays" [ "$(q "SELECT json_extract(items, '\$[0].name') FROM orders WHERE order_id='1003'")" = "Cup | white" ]
+check "... the status labels map (Processing, On hold, Pending payment, Refunded)" \
+	[ "$(q "SELECT group_concat(status, ',') FROM (SELECT status FROM orders WHERE order_id IN ('1001','1002','1003','1006') ORDER BY order_id)")" = "paid,open,open,refunded" ]
+check "... names, email, country, locale, total and date from the billing columns" \
+	[ "$(q "SELECT first_name || '/' || name || '/' || email || '/' || country || '/' || locale || '/' || total || '/' || purchased FROM orders WHERE order_id='1001'")" = "Ann/Ann Smith/Ann.Smith@example.com/CA/en-CA/48.90/1793628300" ]
+sed -n 1p "$WA" | sed '1s/^\xEF\xBB\xBF//' > want.csv
+sed -n '8,11p' "$WA" >> want.csv
+check "... the rejected file has the header and every row of the two bad orders, byte for byte" cmp -s want.csv woo-a-rej.csv
+
+"$CANDORCTL" -c candor.conf import orders --skip-bad woo-t-rej.csv "$WT" >out.txt 2>err.txt
+check "the WebToffee layout (line_item_N) is recognised" \
+	grep -q "4 rows (WooCommerce CSV (WebToffee)): 2 orders written, 2 new, 2 rows rejected" out.txt
+check "... line_item cells give names, quantities and SKUs (a | inside a name, tax_data JSON and meta after it)" \
+	[ "$(q "SELECT items FROM orders WHERE order_id='2001'")" = '[{"name":"Tea | Green","quantity":2,"sku":"T-G"},{"name":"Cup, \"Kyoto\"","quantity":1}]' ]
+check "... billing email before the account's, WPML language as locale, currency, customer id" \
+	[ "$(q "SELECT email || '/' || locale || '/' || currency || '/' || customer_id || '/' || country FROM orders WHERE order_id='2001'")" = "Lena.Vogel@example.de/de/EUR/7/AT" ]
+check "... a guest's customer 0 is no customer, a line break in a name a space" \
+	[ "$(q "SELECT coalesce(customer_id, 'none') || '/' || first_name || '/' || status FROM orders WHERE order_id='2004'")" = "none/Ann Marie/cancelled" ]
+check "... an order without any email and a negative quantity are refused with their lines" \
+	sh -c "grep -q 'orders-woo-webtoffee.csv:3: missing email' err.txt && grep -q 'orders-woo-webtoffee.csv:4: line_item_2: bad quantity \"-1\"' err.txt"
+
+"$CANDORCTL" -c candor.conf import orders --skip-bad woo-s-rej.csv "$WS" >out.txt 2>err.txt
+check "the older layout (line_items) is recognised" \
+	grep -q "3 rows (WooCommerce CSV (Customer/Order CSV Export)): 2 orders written, 2 new, 1 rows rejected" out.txt
+check "... its items split on ;name: and |sku: keep a ; and a | inside names" \
+	[ "$(q "SELECT items FROM orders WHERE order_id='3001'")" = '[{"name":"Tea; green","quantity":2,"sku":"T1"},{"name":"Cup|B","quantity":1,"sku":"C1"}]' ]
+check "... an order without items is imported, on-hold is open" [ "$(q "SELECT status || '/' || customer_id FROM orders WHERE order_id='3002'")" = "open/12" ]
+check "... and a line_items cell that is none is refused" grep -q 'orders-woo-skyverge.csv:4: line_items does not start with name: ("Tea x 2")' err.txt
+sqlite3 candor.db "DELETE FROM orders WHERE order_id='2001'"
+"$CANDORCTL" -c candor.conf import orders "$WT" >/dev/null 2>err.txt
+check "without --skip-bad a WooCommerce export with bad rows is refused whole, good orders too" \
+	sh -c "[ $? -eq 65 ] && grep -q '2 bad row(s)' err.txt && [ \$(sqlite3 candor.db \"SELECT count(*) FROM orders WHERE order_id='2001'\") -eq 0 ]"
+printf 'order_id,order_number,status,billing_email,line_item_1\n5001,5001,completed,x@example.org,name:Tea|product_id:1|quantity:2\n' > woo-min.csv
+"$CANDORCTL" -c candor.conf import orders woo-min.csv >out.txt
+check "a snake_case export with few columns is read too; completed is shipped" \
+	sh -c "grep -q 'WooCommerce CSV (WebToffee)' out.txt && [ \"\$(sqlite3 candor.db \"SELECT status || '/' || json_extract(items, '\\\$[0].quantity') FROM orders WHERE order_id='5001'\")\" = shipped/2 ]"
 
 "$CANDORCTL" -c candor.conf import orders "$DATA/orders-bad.csv" >/dev/null 2>err.txt
 check "bad rows exit 65" [ $? -eq 65 ]

@@ -2,7 +2,8 @@
 # sources-dir.sh - the directory source: a drop folder watched by a
 # running candord. A file is taken once complete (renamed in, or closed
 # after writing; one still being written waits), imported with
-# import.c's formats (CSV, Shopify CSV, JSON Lines, feedback by name) and
+# import.c's formats (CSV, Shopify and WooCommerce CSV, JSON Lines,
+# feedback by name) and
 # moved to done/; bad rows go to rejected/NAME with NAME.errors beside
 # it; a file that cannot be read at all goes to rejected/ whole; names
 # being written (.part, .tmp, dot files) are left alone.
@@ -54,6 +55,16 @@ check "bad rows: the good ones are imported" [ "$(q "SELECT count(*) FROM orders
 check "bad rows: the file goes to done/" [ -f incoming/done/orders-bad.csv ]
 check "bad rows: they are in rejected/ with the header" sh -c "head -1 incoming/rejected/orders-bad.csv | grep -q '^order_id,email,status,delivered' && grep -q '^B-2,not-an-email' incoming/rejected/orders-bad.csv"
 check "bad rows: the reasons in rejected/NAME.errors with their lines" grep -q 'orders-bad.csv:3: invalid email "not-an-email"' incoming/rejected/orders-bad.csv.errors
+
+# a WooCommerce per-item export: its orders grouped, a bad order's rows
+# rejected together
+cp "$D/orders-woo-algolplus.csv" incoming/.woo.csv
+mv incoming/.woo.csv incoming/woo.csv
+i=0; while [ ! -f incoming/rejected/woo.csv.errors ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "a WooCommerce export dropped in is imported, one order per WooCommerce order" \
+	sh -c "[ -f incoming/done/woo.csv ] && [ \"\$(sqlite3 candor.db \"SELECT json_array_length(items) FROM orders WHERE order_id='1002'\")\" = 2 ]"
+check "... its bad orders' rows in rejected/ with the reasons" \
+	sh -c "[ \$(grep -c '^100[45],' incoming/rejected/woo.csv) -eq 3 ] && grep -q 'woo.csv:8: missing email' incoming/rejected/woo.csv.errors"
 
 printf 'this,is,not\nan,order,file\n' > incoming/junk.csv
 i=0; while [ ! -f incoming/rejected/junk.csv.errors ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done

@@ -2,8 +2,9 @@
  * a bad row goes to the reject file byte for byte while the good ones go
  * in (and without a reject file nothing does), an unknown status is
  * refused with the message an admin sees, a re-import updates in place,
- * a value a file leaves out or empty keeps what is stored, and a bad date
- * ranks after a missing email as it always has. */
+ * a value a file leaves out or empty keeps what is stored, a bad date
+ * ranks after a missing email as it always has, and WooCommerce's item
+ * cells are read as its export plugins write them. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -31,7 +32,7 @@ static size_t nreported;
 /* An order as stored, copied out of the store's row. */
 struct stored {
 	char channel[32], name[64], first_name[32], email[64], locale[16], country[8];
-	char timezone[40], items[128], total[16], currency[8], status[16];
+	char timezone[40], items[512], total[16], currency[8], status[16];
 	int64_t purchased, shipped, delivered;
 };
 
@@ -162,6 +163,95 @@ static void test_bad_row_without_reject_file_imports_nothing(void **state)
 	assert_int_equal(stats.rejected, 1);
 	assert_int_equal(stats.records, 0);
 	assert_int_equal(orders(), before);
+}
+
+/* A name runs to the plugin's next key ("|product_id:" for WebToffee,
+ * "|sku:" in line_items), so neither a "|" nor a "quantity:" inside it
+ * is taken for the item's own; without that key, to the first "|". */
+static void test_woo_item_cells_read_as_the_plugins_write_them(void **state)
+{
+	struct cd_import_stats stats;
+	struct cd_error err;
+	struct stored o;
+
+	(void)state;
+	assert_int_equal(import(CD_IMPORT_ORDERS, write_file("woo.csv",
+		"order_id,billing_email,status,line_item_1,line_item_2,line_item_3\n"
+		"W-1,w1@example.org,processing,"
+		"name:Box|quantity:9 pack|product_id:5|sku:B|quantity:2|total:1.00,"
+		"name:Cup|quantity:4,"
+		"\"name:Mug, \"\"big\"\"|product_id:6|sku:|total:2.00\"\n"
+		"W-2,w2@example.org,completed,,,\n"), NULL, &stats, &err), 0);
+	assert_string_equal(stats.format, "WooCommerce CSV (WebToffee)");
+	assert_int_equal(stats.records, 2);
+	assert_int_equal(get_order("W-1", &o), 0);
+	assert_string_equal(o.items, "[{\"name\":\"Box|quantity:9 pack\",\"quantity\":2,\"sku\":\"B\"},"
+			    "{\"name\":\"Cup\",\"quantity\":4},{\"name\":\"Mug, \\\"big\\\"\",\"quantity\":1}]");
+	assert_string_equal(o.status, "paid");
+	assert_int_equal(get_order("W-2", &o), 0);
+	assert_string_equal(o.status, "shipped");
+	assert_int_equal(import(CD_IMPORT_ORDERS, write_file("sky.csv",
+		"order_id,billing_email,line_items\n"
+		"S-1,s1@example.org,name:A|B;name:C|sku:x|quantity:3;name:D;E|sku:|quantity:1\n"),
+		NULL, &stats, &err), 0);
+	assert_int_equal(get_order("S-1", &o), 0);
+	assert_string_equal(o.items, "[{\"name\":\"A\",\"quantity\":1},"
+			    "{\"name\":\"C\",\"quantity\":3,\"sku\":\"x\"},{\"name\":\"D;E\",\"quantity\":1}]");
+}
+
+static void test_woo_bad_quantity_rejects_the_order(void **state)
+{
+	static const char *const bad[] = { "2.5", "0", "1000001", "99999999999999999999", " 2", "2x" };
+	struct cd_import_stats stats;
+	struct cd_error err;
+	char text[256], want[160];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "order_id,billing_email,line_item_1,line_item_7\n"
+			 "Q-%zu,q@example.org,name:Tea|product_id:1|quantity:1,"
+			 "name:Cup|product_id:2|quantity:%s\n", i, bad[i]);
+		assert_int_equal(import(CD_IMPORT_ORDERS, write_file("q.csv", text), NULL, &stats,
+					&err), CD_EINVAL);
+		assert_int_equal(nreported, 1);
+		snprintf(want, sizeof(want), "2: line_item_7: bad quantity \"%.20s\" (a whole number "
+			 "from 1)", bad[i]);
+		assert_string_equal(reported[0], want);
+		assert_int_equal(stats.records, 0);
+	}
+}
+
+/* In the per-item layout a blank order number continues the order
+ * above, and only that: the first row cannot be a continuation, and a
+ * continuation of a rejected order is rejected with it. */
+static void test_woo_blank_order_number_continues_only_an_order(void **state)
+{
+	char rej[128];
+	struct cd_import_stats stats;
+	struct cd_error err;
+	struct stored o;
+
+	(void)state;
+	snprintf(rej, sizeof(rej), "%s/woo-rej.csv", dir);
+	assert_int_equal(import(CD_IMPORT_ORDERS, write_file("per-item.csv",
+		"\"Order Number\",\"Order Status\",\"Email (Billing)\",Name,Quantity\n"
+		",Processing,x@example.org,Tea,1\n"
+		"P-1,On hold,p1@example.org,Tea,1\n"
+		",,,Cup,2\n"
+		"P-2,Completed,not-an-address,Tea,1\n"
+		",,,Cup,2\n"), rej, &stats, &err), 0);
+	assert_string_equal(stats.format, "WooCommerce CSV (Advanced Order Export)");
+	assert_int_equal(stats.records, 1);
+	assert_int_equal(stats.rejected, 3);
+	assert_int_equal(nreported, 2);
+	assert_string_equal(reported[0], "2: missing order number (Order Number)");
+	assert_string_equal(reported[1], "5: invalid email \"not-an-address\"");
+	assert_int_equal(get_order("P-1", &o), 0);
+	assert_string_equal(o.status, "open");
+	assert_string_equal(o.items, "[{\"name\":\"Tea\",\"quantity\":1},{\"name\":\"Cup\",\"quantity\":2}]");
+	assert_string_equal(slurp(rej), "\"Order Number\",\"Order Status\",\"Email (Billing)\",Name,Quantity\n"
+			    ",Processing,x@example.org,Tea,1\n"
+			    "P-2,Completed,not-an-address,Tea,1\n,,,Cup,2\n");
 }
 
 static void test_bad_row_goes_to_reject_file_good_rows_in(void **state)
@@ -347,6 +437,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_row_without_reject_file_imports_nothing),
+		cmocka_unit_test(test_woo_item_cells_read_as_the_plugins_write_them),
+		cmocka_unit_test(test_woo_bad_quantity_rejects_the_order),
+		cmocka_unit_test(test_woo_blank_order_number_continues_only_an_order),
 		cmocka_unit_test(test_bad_row_goes_to_reject_file_good_rows_in),
 		cmocka_unit_test(test_reimport_updates_in_place),
 		cmocka_unit_test(test_missing_and_empty_values_keep_stored_ones),
