@@ -228,9 +228,12 @@ static void print_outlook(const struct cd_import_stats *s)
 		       o->campaign->name, trig, (long long)o->can_mail, orders_word(o->can_mail));
 		if (o->no_date)
 			printf("; %lld never: no %s date%s", (long long)o->no_date, trig,
-			       o->campaign->trigger == CD_TRIGGER_DELIVERED
+			       o->campaign->trigger != CD_TRIGGER_DELIVERED ? ""
+			       : strcmp(s->format, "Shopify CSV") == 0
 			       ? " (a Shopify export has none: use trigger = \"shipped\", or "
-				 "import the delivery dates)" : "");
+				 "import the delivery dates)"
+			       : " (use trigger = \"shipped\" if the file has shipping dates, or "
+				 "import the delivery dates)");
 		if (o->expired) {
 			char d[32];
 
