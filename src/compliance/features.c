@@ -73,6 +73,16 @@ static uint32_t finish(uint32_t h)
 static int emit_ns(struct cc_feats *f, char ns, uint32_t id, size_t start, size_t end, int ngram)
 {
 	(void)ns;
+	if (f->sum_only) {
+		float w = cc_model_weight(f->sum_only, finish(id));
+
+		if (ngram)
+			f->wngram += w;
+		else
+			f->wconcept += w;
+		f->ngrams += (size_t)ngram;
+		return 0;
+	}
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 256;
 		struct cc_feat *p = realloc(f->f, cap * sizeof(*p));
@@ -254,16 +264,17 @@ static int ngrams(const struct cd_normtext *n, size_t from, size_t to, const siz
 {
 	const char *s = n->s;
 	struct tok prev = { .kind = K_SPACE };
-	size_t prev_sentence = 0, at = from;
+	size_t prev_sentence = 0, at = from, sentence = sentence_at(bounds, nbounds, from);
 	uint32_t th, prev_hash = 0;
 
 	for (;;) {
 		struct tok t = next_tok(s, &at, to);
-		size_t sentence;
 
 		if (t.kind == K_SPACE)
 			break;
-		sentence = sentence_at(bounds, nbounds, t.start);
+		/* tokens come in order: the sentence index only moves on */
+		while (sentence < nbounds && bounds[sentence] < t.start)
+			sentence++;
 		if (t.kind == K_CJK) {
 			if (cjk_ngrams(s, &t, f) < 0)
 				return CD_ENOMEM;
@@ -493,6 +504,26 @@ int cc_featurize(const struct cd_compliance *c, const struct cd_normtext *n, siz
 	if (ngrams(n, from, to, bounds, nbounds, f) < 0)
 		return CD_ENOMEM;
 	return concepts(c, n, from, to, bounds, nbounds, all, f);
+}
+
+int cc_featurize_score(const struct cd_compliance *c, const struct cc_model *m,
+		       const struct cd_normtext *n, size_t from, size_t to, const size_t *bounds,
+		       size_t nbounds, const struct cc_matches *all, struct cc_feats *f)
+{
+	int rc;
+
+	f->n = 0;
+	f->ngrams = 0;
+	f->gate = 0;
+	f->concepts.n = 0;
+	f->wngram = f->wconcept = 0;
+	f->sum_only = m;
+	/* the concepts first: without a gate concept the n-grams do not matter */
+	rc = concepts(c, n, from, to, bounds, nbounds, all, f);
+	if (rc == 0 && f->gate)
+		rc = ngrams(n, from, to, bounds, nbounds, f);
+	f->sum_only = NULL;
+	return rc < 0 ? CD_ENOMEM : 0;
 }
 
 void cc_feats_free(struct cc_feats *f)

@@ -480,6 +480,17 @@ static float weight(const struct cc_model *m, uint32_t id)
 	return x ? x->w : 0.0f;
 }
 
+float cc_model_weight(const struct cc_model *m, uint32_t id)
+{
+	return weight(m, id);
+}
+
+/* The score of the window F was cc_featurize_score'd over. */
+static double summed_score(const struct cc_model *m, const struct cc_feats *f)
+{
+	return m->bias + f->wconcept + f->wngram * cc_ngram_value(f->ngrams);
+}
+
 /* The score of F, each feature's weight and slot noted in it for
  * explaining a verdict. */
 static double score(const struct cc_model *m, struct cc_feats *f)
@@ -619,13 +630,15 @@ static int check_window(const struct cd_compliance *c, const char *orig, size_t 
 	size_t from, to, before = out->count;
 	int rc;
 
+	/* the score alone first; only a window it holds is featurized again
+	 * with every feature's place, to explain the verdict */
+	if ((rc = cc_featurize_score(c, m, n, w->from, w->to, w->bounds, w->nbounds, all, f)) < 0)
+		return rc;
+	if (!f->gate || summed_score(m, f) < m->threshold)
+		return 0;
 	if ((rc = cc_featurize(c, n, w->from, w->to, w->bounds, w->nbounds, all, f)) < 0)
 		return rc;
-	if (!f->gate)
-		return 0;
 	s = score(m, f);
-	if (s < m->threshold)
-		return 0;
 	p = 1.0 / (1.0 + exp(-s));
 	weightiest_sentence(m, f, w, &from, &to);
 	while (from < to && (n->s[from] == ' ' || n->s[from] == '\n'))
@@ -695,21 +708,39 @@ struct check_ctx {
 	const struct cc_matches *all;
 	struct cc_feats feats;
 	struct cd_findings *f;
+	size_t rules, nrules;   /* the packs' findings: f->items[rules, +nrules) */
 	double best;
 };
+
+/* Whether one of the packs' errors lies in window W. */
+static int held_by_rules(const struct check_ctx *x, const struct window *w)
+{
+	size_t o0 = x->n->map[w->from], o1 = x->n->map[w->to];
+
+	for (size_t i = x->rules; i < x->rules + x->nrules; i++) {
+		const struct cd_finding *r = &x->f->items[i];
+
+		if (strcmp(r->severity, "error") == 0 && r->start < o1 && r->end > o0)
+			return 1;
+	}
+	return 0;
+}
 
 static int check_one(const struct window *w, void *arg)
 {
 	struct check_ctx *x = arg;
 
+	if (held_by_rules(x, w))
+		return 0;
 	return check_window(x->c, x->orig, x->olen, x->n, x->all, w, &x->feats, x->f);
 }
 
 int cc_model_check(const struct cd_compliance *c, const char *orig, size_t olen,
 		   const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
-		   const struct cc_matches *all, struct cd_findings *f)
+		   const struct cc_matches *all, size_t rules, struct cd_findings *f)
 {
-	struct check_ctx x = { .c = c, .orig = orig, .olen = olen, .n = n, .all = all, .f = f };
+	struct check_ctx x = { .c = c, .orig = orig, .olen = olen, .n = n, .all = all, .f = f,
+			       .rules = rules, .nrules = f->count - rules };
 	int rc = each_window(n, bounds, nbounds, check_one, &x);
 
 	cc_feats_free(&x.feats);
@@ -720,11 +751,12 @@ static int score_one(const struct window *w, void *arg)
 {
 	struct check_ctx *x = arg;
 	double s;
-	int rc = cc_featurize(x->c, x->n, w->from, w->to, w->bounds, w->nbounds, x->all, &x->feats);
+	int rc = cc_featurize_score(x->c, x->c->model, x->n, w->from, w->to, w->bounds, w->nbounds,
+				    x->all, &x->feats);
 
 	if (rc < 0)
 		return rc;
-	s = x->feats.gate ? score(x->c->model, &x->feats) : -HUGE_VAL;
+	s = x->feats.gate ? summed_score(x->c->model, &x->feats) : -HUGE_VAL;
 	if (s > x->best)
 		x->best = s;
 	return 0;
