@@ -200,6 +200,17 @@ void cc_feats_free(struct cc_feats *f);
 /* model.c: the weight of feature ID in M (0 when M does not know it). */
 float cc_model_weight(const struct cc_model *m, uint32_t id);
 
+/* features.c: the id of concept feature NS ('k' present, 'm' present
+ * more than once, 's' a pair in a sentence, 'o' which of a pair comes
+ * first, 'd' a pair in the window, 't' a triple in a sentence) over
+ * concepts A, B, Z, as many as it combines. */
+uint32_t cc_concept_feature(const struct cd_compliance *c, char ns, int a, int b, int z);
+
+/* model.c: into *W the weight in M of concept feature NS over A, B, Z
+ * from M's tables (filled at load from cc_concept_feature's ids); 0 when
+ * M has no table for it (ask by id then). */
+int cc_model_concept_weight(const struct cc_model *m, char ns, int a, int b, int z, float *w);
+
 /* features.c: the id of the feature "concept list NAME is present". */
 uint32_t cc_concept_id(const char *name);
 

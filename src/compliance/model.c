@@ -66,6 +66,11 @@ struct cc_model {
 	float *alone;           /* per concept: its weight on its own */
 	size_t nalone;
 	uint32_t mask;
+	/* concept features' weights by concept numbers, so scoring neither
+	 * hashes nor probes for them: N concepts; ONE, TWO [N]; SENT_PAIR,
+	 * ORDER, DOC_PAIR [N * N]; TRIPLE [N * N * N] (NULL when N is large) */
+	size_t nc;
+	float *one, *two, *sent_pair, *order, *doc_pair, *triple;
 };
 
 /* ---- reading the file -------------------------------------------------- */
@@ -347,6 +352,56 @@ static int parse(struct cc_model *m, struct cd_compliance *c, const unsigned cha
 
 static float weight(const struct cc_model *m, uint32_t id);
 
+#define TRIPLE_TABLE_MAX 40    /* concepts: 40^3 floats are 256 kB */
+
+static int concept_tables(struct cc_model *m, const struct cd_compliance *c)
+{
+	size_t n = c->nconcepts < 64 ? c->nconcepts : 64;
+
+	m->nc = n;
+	if (!(m->one = calloc(n + 1, sizeof(float))) || !(m->two = calloc(n + 1, sizeof(float))) ||
+	    !(m->sent_pair = calloc(n * n + 1, sizeof(float))) ||
+	    !(m->order = calloc(n * n + 1, sizeof(float))) ||
+	    !(m->doc_pair = calloc(n * n + 1, sizeof(float))))
+		return CD_ENOMEM;
+	if (n <= TRIPLE_TABLE_MAX && !(m->triple = calloc(n * n * n + 1, sizeof(float))))
+		return CD_ENOMEM;
+	for (size_t a = 0; a < n; a++) {
+		m->one[a] = weight(m, cc_concept_feature(c, 'k', (int)a, 0, 0));
+		m->two[a] = weight(m, cc_concept_feature(c, 'm', (int)a, 0, 0));
+		for (size_t b = 0; b < n; b++) {
+			m->sent_pair[a * n + b] = weight(m, cc_concept_feature(c, 's', (int)a, (int)b, 0));
+			m->order[a * n + b] = weight(m, cc_concept_feature(c, 'o', (int)a, (int)b, 0));
+			m->doc_pair[a * n + b] = weight(m, cc_concept_feature(c, 'd', (int)a, (int)b, 0));
+			for (size_t z = 0; m->triple && z < n; z++)
+				m->triple[(a * n + b) * n + z] =
+					weight(m, cc_concept_feature(c, 't', (int)a, (int)b, (int)z));
+		}
+	}
+	return 0;
+}
+
+int cc_model_concept_weight(const struct cc_model *m, char ns, int a, int b, int z, float *w)
+{
+	size_t n = m->nc;
+
+	if ((size_t)a >= n || (size_t)b >= n || (size_t)z >= n)
+		return 0;
+	switch (ns) {
+	case 'k': *w = m->one[a]; return 1;
+	case 'm': *w = m->two[a]; return 1;
+	case 's': *w = m->sent_pair[(size_t)a * n + (size_t)b]; return 1;
+	case 'o': *w = m->order[(size_t)a * n + (size_t)b]; return 1;
+	case 'd': *w = m->doc_pair[(size_t)a * n + (size_t)b]; return 1;
+	case 't':
+		if (!m->triple)
+			return 0;
+		*w = m->triple[((size_t)a * n + (size_t)b) * n + (size_t)z];
+		return 1;
+	}
+	return 0;
+}
+
 int cd_compliance_load_model(struct cd_compliance *c, const char *path, struct cd_errors *errs)
 {
 	struct cc_model *m = NULL;
@@ -376,6 +431,8 @@ int cd_compliance_load_model(struct cd_compliance *c, const char *path, struct c
 		goto out;
 	}
 	m->nalone = c->nconcepts;
+	if ((rc = concept_tables(m, c)) < 0)
+		goto out;
 	for (size_t k = 0; k < c->nconcepts; k++)
 		m->alone[k] = weight(m, cc_concept_id(c->lists[c->concept_base + k].name +
 						      strlen(CC_CONCEPT_PREFIX)));
@@ -395,6 +452,12 @@ void cc_model_free(struct cc_model *m)
 		cc_rule_free(&m->fam[k]);
 	free(m->index);
 	free(m->alone);
+	free(m->one);
+	free(m->two);
+	free(m->sent_pair);
+	free(m->order);
+	free(m->doc_pair);
+	free(m->triple);
 	free(m->fam_w);
 	free(m->slots);
 	free(m->path);
