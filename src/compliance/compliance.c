@@ -547,6 +547,14 @@ static void sentence_span(const struct doc *d, size_t a, size_t b, size_t *from,
 	*to = sb < d->nbounds ? d->bounds[sb] + 1 : d->n->len;
 }
 
+/* The end of the sentence after the one that ends at byte AT. */
+static size_t next_sentence_end(const struct doc *d, size_t at)
+{
+	size_t k = sentence_of(d, at);
+
+	return k < d->nbounds ? d->bounds[k] + 1 : d->n->len;
+}
+
 static size_t back(size_t at, size_t by)
 {
 	return at > by ? at - by : 0;
@@ -661,7 +669,10 @@ static int judge_near(const struct doc *d, const struct cc_rule *r, struct cd_fi
 			lo = a->start < b->start ? a->start : b->start;
 			hi = a->end > b->end ? a->end : b->end;
 			sentence_span(d, lo, hi, &s0, &s1);
-			if (excused(d, r, s0, s1))
+			/* an excuse may come in the next sentence: "We've refunded
+			 * you after your review. It stays as it is; we never ask
+			 * for changes." */
+			if (excused(d, r, s0, next_sentence_end(d, s1)))
 				continue;
 			if (add_finding(d, r, lo, hi, f) < 0)
 				return CD_ENOMEM;
