@@ -308,7 +308,8 @@ static int bounded(const struct cc_term *t, const char *s, size_t len, size_t st
 
 static int add_match(struct cc_matches *ms, size_t start, size_t end, int list)
 {
-	if (CD_GROW(ms->m, ms->n, ms->cap) < 0)
+	/* the model's concepts make many matches: grow only when full */
+	if (ms->n == ms->cap && CD_GROW(ms->m, ms->n, ms->cap) < 0)
 		return CD_ENOMEM;
 	ms->m[ms->n++] = (struct cc_match){ (uint32_t)start, (uint32_t)end, list };
 	return 0;
