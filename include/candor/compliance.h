@@ -28,7 +28,7 @@
 
 /* What features.c emits; a model records the version it was trained on.
  * Bump it whenever the features change (and retrain). */
-#define CD_COMPLIANCE_FEATURES_VERSION 2
+#define CD_COMPLIANCE_FEATURES_VERSION 3
 
 /* The model file's name beside the packs, the default. */
 #define CD_COMPLIANCE_MODEL_FILE "model.bin"

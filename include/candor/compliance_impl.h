@@ -40,6 +40,17 @@ struct cc_state {
 	uint8_t hasout;         /* it or its fail chain has output */
 };
 
+/* What a step through a deep state reads, apart from the rest so it
+ * stays in cache: its failure link, and its only edge inline (most deep
+ * states of a trie have one), else where its edges are. */
+struct cc_hot {
+	uint32_t fail;
+	uint32_t to;            /* one edge: its target (with CC_OUTPUT_BIT); else
+				 * its first edge in EDGE_CLASS and EDGE_TO */
+	uint16_t nedges;
+	uint8_t cls;            /* one edge: its byte class */
+};
+
 struct cc_list {
 	char *name;
 	uint32_t hash;          /* FNV-1a of the name (without "model."), for
@@ -83,6 +94,7 @@ struct cd_compliance {
 	size_t nstates, ndense;
 	uint32_t *dense;
 	struct cc_state *states;
+	struct cc_hot *hot;     /* per state, what stepping reads */
 	uint8_t *edge_class;    /* edges of state s: [states[s].edge, +nedges) */
 	uint32_t *edge_to;
 	struct cc_model *model; /* the learned second stage, or NULL */
@@ -158,6 +170,10 @@ struct cc_feats {
 	int gate;               /* a gate concept is present: the model judges */
 	/* the concept matches, for explaining a verdict */
 	struct cc_matches concepts;
+	/* cc_featurize_score: the model whose weights are added up as the
+	 * features come, none stored; the n-grams' and the concepts' sums */
+	const struct cc_model *sum_only;
+	double wngram, wconcept;
 };
 
 /* features.c: the features of normalized window [FROM, TO) of N, whose
@@ -169,7 +185,31 @@ int cc_featurize(const struct cd_compliance *c, const struct cd_normtext *n,
 		 size_t from, size_t to, const size_t *bounds, size_t nbounds,
 		 const struct cc_matches *all, struct cc_feats *f);
 
+/* features.c: the same features as cc_featurize, weighed by model M as
+ * they come instead of stored: F's gate, ngrams, wngram and wconcept
+ * (the score is M's bias + wconcept + wngram * cc_ngram_value(ngrams),
+ * the same number model.c computes from cc_featurize's). The n-grams are
+ * not looked at when the gate is closed. F's concept matches are set as
+ * by cc_featurize. Returns 0 or CD_ENOMEM. */
+int cc_featurize_score(const struct cd_compliance *c, const struct cc_model *m,
+		       const struct cd_normtext *n, size_t from, size_t to, const size_t *bounds,
+		       size_t nbounds, const struct cc_matches *all, struct cc_feats *f);
+
 void cc_feats_free(struct cc_feats *f);
+
+/* model.c: the weight of feature ID in M (0 when M does not know it). */
+float cc_model_weight(const struct cc_model *m, uint32_t id);
+
+/* features.c: the id of concept feature NS ('k' present, 'm' present
+ * more than once, 's' a pair in a sentence, 'o' which of a pair comes
+ * first, 'd' a pair in the window, 't' a triple in a sentence) over
+ * concepts A, B, Z, as many as it combines. */
+uint32_t cc_concept_feature(const struct cd_compliance *c, char ns, int a, int b, int z);
+
+/* model.c: into *W the weight in M of concept feature NS over A, B, Z
+ * from M's tables (filled at load from cc_concept_feature's ids); 0 when
+ * M has no table for it (ask by id then). */
+int cc_model_concept_weight(const struct cc_model *m, char ns, int a, int b, int z, float *w);
 
 /* features.c: the id of the feature "concept list NAME is present". */
 uint32_t cc_concept_id(const char *name);
@@ -180,10 +220,12 @@ double cc_ngram_value(size_t ngrams);
 
 /* model.c: score ORIG (OLEN bytes), normalized as N with sentence ends
  * BOUNDS and C's term matches ALL, with C's model; append a finding for
- * each window it holds to be a violation. */
+ * each window it holds to be a violation. A window that holds one of the
+ * packs' errors among F's findings from RULES on is not scored: the text
+ * is held already, there, for a reason the packs cite. */
 int cc_model_check(const struct cd_compliance *c, const char *orig, size_t olen,
 		   const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
-		   const struct cc_matches *all, struct cd_findings *f);
+		   const struct cc_matches *all, size_t rules, struct cd_findings *f);
 
 void cc_model_free(struct cc_model *m);
 

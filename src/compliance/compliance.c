@@ -163,11 +163,44 @@ static int compact(struct cd_compliance *c, struct build *b, const uint32_t *ord
 			}
 		}
 	}
+	if (!(c->hot = calloc(n, sizeof(*c->hot))))
+		goto out;
+	for (size_t i = c->ndense; i < n; i++) {
+		const struct cc_state *x = &c->states[i];
+		struct cc_hot *h = &c->hot[i];
+
+		h->fail = x->fail;
+		h->nedges = x->nedges;
+		h->to = x->nedges == 1 ? c->edge_to[x->edge] : x->edge;
+		h->cls = x->nedges == 1 ? c->edge_class[x->edge] : 0;
+	}
 	rc = 0;
 out:
 	free(perm);
 	free(old);
 	return rc;
+}
+
+/* ORDER (breadth first) keeps its shallow states, those that get full
+ * rows, and takes the deep ones in the order the trie made them: term by
+ * term, so the states along one term lie side by side, and a walk down
+ * a word reads one cache line after the other, not one per letter. */
+static int deep_in_trie_order(const struct cd_compliance *c, uint32_t *order)
+{
+	size_t n = c->nstates, ndense = DENSE_BYTES / (c->nclasses * sizeof(*c->dense)), at;
+	uint8_t *shallow;
+
+	ndense = ndense < 1 ? 1 : ndense > n ? n : ndense;
+	if (!(shallow = calloc(n, 1)))
+		return CD_ENOMEM;
+	for (size_t i = 0; i < ndense; i++)
+		shallow[order[i]] = 1;
+	at = ndense;
+	for (uint32_t s = 0; s < n; s++)
+		if (!shallow[s])
+			order[at++] = s;
+	free(shallow);
+	return 0;
 }
 
 int cc_build(struct cd_compliance *c)
@@ -196,7 +229,7 @@ int cc_build(struct cd_compliance *c)
 		rc = CD_ENOMEM;
 	if (rc == 0) {
 		build_trie(c, &b);
-		if ((rc = link_states(c, &b, order)) == 0)
+		if ((rc = link_states(c, &b, order)) == 0 && (rc = deep_in_trie_order(c, order)) == 0)
 			rc = compact(c, &b, order);
 	}
 	free(order);
@@ -212,12 +245,18 @@ int cc_build(struct cd_compliance *c)
 static inline uint32_t step(const struct cd_compliance *c, uint32_t st, uint8_t a)
 {
 	while (st >= c->ndense) {
-		const struct cc_state *x = &c->states[st];
-		const uint8_t *ec = c->edge_class + x->edge;
+		const struct cc_hot *x = &c->hot[st];
 
-		for (uint32_t e = 0; e < x->nedges; e++)
-			if (ec[e] == a)
-				return c->edge_to[x->edge + e];
+		if (x->nedges == 1) {
+			if (x->cls == a)
+				return x->to;
+		} else {
+			const uint8_t *ec = c->edge_class + x->to;
+
+			for (uint32_t e = 0; e < x->nedges; e++)
+				if (ec[e] == a)
+					return c->edge_to[x->to + e];
+		}
 		st = x->fail;
 	}
 	return c->dense[st * c->nclasses + a];
@@ -269,7 +308,8 @@ static int bounded(const struct cc_term *t, const char *s, size_t len, size_t st
 
 static int add_match(struct cc_matches *ms, size_t start, size_t end, int list)
 {
-	if (CD_GROW(ms->m, ms->n, ms->cap) < 0)
+	/* the model's concepts make many matches: grow only when full */
+	if (ms->n == ms->cap && CD_GROW(ms->m, ms->n, ms->cap) < 0)
 		return CD_ENOMEM;
 	ms->m[ms->n++] = (struct cc_match){ (uint32_t)start, (uint32_t)end, list };
 	return 0;
@@ -317,35 +357,49 @@ static int by_start(const void *a, const void *b)
 	return x->end > y->end ? -1 : x->end < y->end;
 }
 
-/* Drop matches lying inside a match of a shadowing list ("happy" in "not
- * happy"). MS is sorted by start. */
-static void shadow(const struct cd_compliance *c, struct cc_matches *ms)
+/* Whether match O of a shadowing list hides M: another list of its
+ * group, around it and longer. */
+static int hides(const struct cd_compliance *c, const struct cc_match *o, const struct cc_match *m)
 {
-	size_t w = 0;
+	return o->list != m->list && c->lists[o->list].group == c->lists[m->list].group &&
+	       o->start <= m->start && o->end >= m->end && o->end - o->start > m->end - m->start;
+}
 
+/* Drop matches lying inside a match of a shadowing list ("happy" in "not
+ * happy"). MS is sorted by start. The shadowing matches are few: they
+ * are noted first, so each match is held against those alone (the
+ * model's concepts make for many matches a text). */
+static int shadow(const struct cd_compliance *c, struct cc_matches *ms)
+{
+	struct cc_match local[32], *few = local;
+	size_t nsh = 0, w = 0, first = 0;
+
+	for (size_t i = 0; i < ms->n; i++)
+		nsh += c->lists[ms->m[i].list].shadows != 0;
+	if (nsh == 0)
+		return 0;
+	if (nsh > sizeof(local) / sizeof(local[0]) && !(few = malloc(nsh * sizeof(*few))))
+		return CD_ENOMEM;
+	nsh = 0;
+	for (size_t i = 0; i < ms->n; i++)
+		if (c->lists[ms->m[i].list].shadows)
+			few[nsh++] = ms->m[i];
 	for (size_t i = 0; i < ms->n; i++) {
-		const struct cc_match *m = &ms->m[i];
+		const struct cc_match m = ms->m[i];
 		int hidden = 0;
 
-		for (size_t j = i; j-- > 0 && !hidden && ms->m[j].start + 256 > m->start;) {
-			const struct cc_match *o = &ms->m[j];
-
-			hidden = c->lists[o->list].shadows && o->list != m->list &&
-				 c->lists[o->list].group == c->lists[m->list].group &&
-				 o->start <= m->start && o->end >= m->end &&
-				 o->end - o->start > m->end - m->start;
-		}
-		for (size_t j = i + 1; j < ms->n && !hidden && ms->m[j].start == m->start; j++) {
-			const struct cc_match *o = &ms->m[j];
-
-			hidden = c->lists[o->list].shadows && o->list != m->list &&
-				 c->lists[o->list].group == c->lists[m->list].group && o->end >= m->end &&
-				 o->end - o->start > m->end - m->start;
-		}
+		/* shadowing matches that end before M starts hide nothing after it */
+		while (first < nsh && few[first].end <= m.start && few[first].start < m.start)
+			first++;
+		for (size_t k = first; k < nsh && few[k].start <= m.start && !hidden; k++)
+			hidden = hides(c, &few[k], &m);
 		if (!hidden)
-			ms->m[w++] = *m;
+			ms->m[w++] = m;
 	}
 	ms->n = w;
+	if (few != local)
+		free(few);
+	return 0;
 }
 
 /* Matches by start, longer first: the trie finds them nearly in that
@@ -372,8 +426,7 @@ int cc_find(const struct cd_compliance *c, const char *s, size_t len, struct cc_
 	if ((rc = scan(c, s, len, ms)) < 0 || ms->n == 0)
 		return rc;
 	sort_matches(ms);
-	shadow(c, ms);
-	return 0;
+	return shadow(c, ms);
 }
 
 /* ---- judging the rules ---------------------------------------------------- */
@@ -495,6 +548,14 @@ static void sentence_span(const struct doc *d, size_t a, size_t b, size_t *from,
 	*to = sb < d->nbounds ? d->bounds[sb] + 1 : d->n->len;
 }
 
+/* The end of the sentence after the one that ends at byte AT. */
+static size_t next_sentence_end(const struct doc *d, size_t at)
+{
+	size_t k = sentence_of(d, at);
+
+	return k < d->nbounds ? d->bounds[k] + 1 : d->n->len;
+}
+
 static size_t back(size_t at, size_t by)
 {
 	return at > by ? at - by : 0;
@@ -609,7 +670,10 @@ static int judge_near(const struct doc *d, const struct cc_rule *r, struct cd_fi
 			lo = a->start < b->start ? a->start : b->start;
 			hi = a->end > b->end ? a->end : b->end;
 			sentence_span(d, lo, hi, &s0, &s1);
-			if (excused(d, r, s0, s1))
+			/* an excuse may come in the next sentence: "We've refunded
+			 * you after your review. It stays as it is; we never ask
+			 * for changes." */
+			if (excused(d, r, s0, next_sentence_end(d, s1)))
 				continue;
 			if (add_finding(d, r, lo, hi, f) < 0)
 				return CD_ENOMEM;
@@ -765,6 +829,7 @@ int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t 
 	struct cd_normtext n = { 0 };
 	struct cc_matches ms = { 0 };
 	struct doc d = { .orig = text, .olen = len, .n = &n, .ms = &ms };
+	size_t before = f->count;
 	int rc;
 
 	if (c->nrules == 0 && !model_applies(c, opts))
@@ -777,7 +842,7 @@ int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t 
 	if (ms.n > 0 && (rc = judge(c, &d, opts, f)) < 0)
 		goto out;
 	if (model_applies(c, opts))
-		rc = cc_model_check(c, text, len, &n, d.bounds, d.nbounds, &ms, f);
+		rc = cc_model_check(c, text, len, &n, d.bounds, d.nbounds, &ms, before, f);
 out:
 	free(d.bounds);
 	free(ms.m);
@@ -824,8 +889,10 @@ void cc_unbuild(struct cd_compliance *c)
 {
 	free(c->dense);
 	free(c->states);
+	free(c->hot);
 	free(c->edge_class);
 	free(c->edge_to);
+	c->hot = NULL;
 	c->dense = c->edge_to = NULL;
 	c->states = NULL;
 	c->edge_class = NULL;

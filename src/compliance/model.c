@@ -66,6 +66,11 @@ struct cc_model {
 	float *alone;           /* per concept: its weight on its own */
 	size_t nalone;
 	uint32_t mask;
+	/* concept features' weights by concept numbers, so scoring neither
+	 * hashes nor probes for them: N concepts; ONE, TWO [N]; SENT_PAIR,
+	 * ORDER, DOC_PAIR [N * N]; TRIPLE [N * N * N] (NULL when N is large) */
+	size_t nc;
+	float *one, *two, *sent_pair, *order, *doc_pair, *triple;
 };
 
 /* ---- reading the file -------------------------------------------------- */
@@ -347,6 +352,56 @@ static int parse(struct cc_model *m, struct cd_compliance *c, const unsigned cha
 
 static float weight(const struct cc_model *m, uint32_t id);
 
+#define TRIPLE_TABLE_MAX 40    /* concepts: 40^3 floats are 256 kB */
+
+static int concept_tables(struct cc_model *m, const struct cd_compliance *c)
+{
+	size_t n = c->nconcepts < 64 ? c->nconcepts : 64;
+
+	m->nc = n;
+	if (!(m->one = calloc(n + 1, sizeof(float))) || !(m->two = calloc(n + 1, sizeof(float))) ||
+	    !(m->sent_pair = calloc(n * n + 1, sizeof(float))) ||
+	    !(m->order = calloc(n * n + 1, sizeof(float))) ||
+	    !(m->doc_pair = calloc(n * n + 1, sizeof(float))))
+		return CD_ENOMEM;
+	if (n <= TRIPLE_TABLE_MAX && !(m->triple = calloc(n * n * n + 1, sizeof(float))))
+		return CD_ENOMEM;
+	for (size_t a = 0; a < n; a++) {
+		m->one[a] = weight(m, cc_concept_feature(c, 'k', (int)a, 0, 0));
+		m->two[a] = weight(m, cc_concept_feature(c, 'm', (int)a, 0, 0));
+		for (size_t b = 0; b < n; b++) {
+			m->sent_pair[a * n + b] = weight(m, cc_concept_feature(c, 's', (int)a, (int)b, 0));
+			m->order[a * n + b] = weight(m, cc_concept_feature(c, 'o', (int)a, (int)b, 0));
+			m->doc_pair[a * n + b] = weight(m, cc_concept_feature(c, 'd', (int)a, (int)b, 0));
+			for (size_t z = 0; m->triple && z < n; z++)
+				m->triple[(a * n + b) * n + z] =
+					weight(m, cc_concept_feature(c, 't', (int)a, (int)b, (int)z));
+		}
+	}
+	return 0;
+}
+
+int cc_model_concept_weight(const struct cc_model *m, char ns, int a, int b, int z, float *w)
+{
+	size_t n = m->nc;
+
+	if ((size_t)a >= n || (size_t)b >= n || (size_t)z >= n)
+		return 0;
+	switch (ns) {
+	case 'k': *w = m->one[a]; return 1;
+	case 'm': *w = m->two[a]; return 1;
+	case 's': *w = m->sent_pair[(size_t)a * n + (size_t)b]; return 1;
+	case 'o': *w = m->order[(size_t)a * n + (size_t)b]; return 1;
+	case 'd': *w = m->doc_pair[(size_t)a * n + (size_t)b]; return 1;
+	case 't':
+		if (!m->triple)
+			return 0;
+		*w = m->triple[((size_t)a * n + (size_t)b) * n + (size_t)z];
+		return 1;
+	}
+	return 0;
+}
+
 int cd_compliance_load_model(struct cd_compliance *c, const char *path, struct cd_errors *errs)
 {
 	struct cc_model *m = NULL;
@@ -376,6 +431,8 @@ int cd_compliance_load_model(struct cd_compliance *c, const char *path, struct c
 		goto out;
 	}
 	m->nalone = c->nconcepts;
+	if ((rc = concept_tables(m, c)) < 0)
+		goto out;
 	for (size_t k = 0; k < c->nconcepts; k++)
 		m->alone[k] = weight(m, cc_concept_id(c->lists[c->concept_base + k].name +
 						      strlen(CC_CONCEPT_PREFIX)));
@@ -395,6 +452,12 @@ void cc_model_free(struct cc_model *m)
 		cc_rule_free(&m->fam[k]);
 	free(m->index);
 	free(m->alone);
+	free(m->one);
+	free(m->two);
+	free(m->sent_pair);
+	free(m->order);
+	free(m->doc_pair);
+	free(m->triple);
 	free(m->fam_w);
 	free(m->slots);
 	free(m->path);
@@ -478,6 +541,17 @@ static float weight(const struct cc_model *m, uint32_t id)
 	const struct slot *x = lookup(m, id);
 
 	return x ? x->w : 0.0f;
+}
+
+float cc_model_weight(const struct cc_model *m, uint32_t id)
+{
+	return weight(m, id);
+}
+
+/* The score of the window F was cc_featurize_score'd over. */
+static double summed_score(const struct cc_model *m, const struct cc_feats *f)
+{
+	return m->bias + f->wconcept + f->wngram * cc_ngram_value(f->ngrams);
 }
 
 /* The score of F, each feature's weight and slot noted in it for
@@ -619,13 +693,15 @@ static int check_window(const struct cd_compliance *c, const char *orig, size_t 
 	size_t from, to, before = out->count;
 	int rc;
 
+	/* the score alone first; only a window it holds is featurized again
+	 * with every feature's place, to explain the verdict */
+	if ((rc = cc_featurize_score(c, m, n, w->from, w->to, w->bounds, w->nbounds, all, f)) < 0)
+		return rc;
+	if (!f->gate || summed_score(m, f) < m->threshold)
+		return 0;
 	if ((rc = cc_featurize(c, n, w->from, w->to, w->bounds, w->nbounds, all, f)) < 0)
 		return rc;
-	if (!f->gate)
-		return 0;
 	s = score(m, f);
-	if (s < m->threshold)
-		return 0;
 	p = 1.0 / (1.0 + exp(-s));
 	weightiest_sentence(m, f, w, &from, &to);
 	while (from < to && (n->s[from] == ' ' || n->s[from] == '\n'))
@@ -695,21 +771,39 @@ struct check_ctx {
 	const struct cc_matches *all;
 	struct cc_feats feats;
 	struct cd_findings *f;
+	size_t rules, nrules;   /* the packs' findings: f->items[rules, +nrules) */
 	double best;
 };
+
+/* Whether one of the packs' errors lies in window W. */
+static int held_by_rules(const struct check_ctx *x, const struct window *w)
+{
+	size_t o0 = x->n->map[w->from], o1 = x->n->map[w->to];
+
+	for (size_t i = x->rules; i < x->rules + x->nrules; i++) {
+		const struct cd_finding *r = &x->f->items[i];
+
+		if (strcmp(r->severity, "error") == 0 && r->start < o1 && r->end > o0)
+			return 1;
+	}
+	return 0;
+}
 
 static int check_one(const struct window *w, void *arg)
 {
 	struct check_ctx *x = arg;
 
+	if (held_by_rules(x, w))
+		return 0;
 	return check_window(x->c, x->orig, x->olen, x->n, x->all, w, &x->feats, x->f);
 }
 
 int cc_model_check(const struct cd_compliance *c, const char *orig, size_t olen,
 		   const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
-		   const struct cc_matches *all, struct cd_findings *f)
+		   const struct cc_matches *all, size_t rules, struct cd_findings *f)
 {
-	struct check_ctx x = { .c = c, .orig = orig, .olen = olen, .n = n, .all = all, .f = f };
+	struct check_ctx x = { .c = c, .orig = orig, .olen = olen, .n = n, .all = all, .f = f,
+			       .rules = rules, .nrules = f->count - rules };
 	int rc = each_window(n, bounds, nbounds, check_one, &x);
 
 	cc_feats_free(&x.feats);
@@ -720,11 +814,12 @@ static int score_one(const struct window *w, void *arg)
 {
 	struct check_ctx *x = arg;
 	double s;
-	int rc = cc_featurize(x->c, x->n, w->from, w->to, w->bounds, w->nbounds, x->all, &x->feats);
+	int rc = cc_featurize_score(x->c, x->c->model, x->n, w->from, w->to, w->bounds, w->nbounds,
+				    x->all, &x->feats);
 
 	if (rc < 0)
 		return rc;
-	s = x->feats.gate ? score(x->c->model, &x->feats) : -HUGE_VAL;
+	s = x->feats.gate ? summed_score(x->c->model, &x->feats) : -HUGE_VAL;
 	if (s > x->best)
 		x->best = s;
 	return 0;

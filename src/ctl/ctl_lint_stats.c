@@ -203,7 +203,10 @@ int ctl_lint_stats(const struct cd_compliance *c, const struct cd_check_opts *o,
 	       st->all.violations + st->all.honest, st->all.violations, st->all.honest);
 	print_table("language", st->langs, st->nlangs, &st->all);
 	print_table("family", st->families, st->nfamilies, &st->all);
-	printf("violations caught by the rules: %d, by the model: %d, by both: %d\n",
+	/* the model does not score what the packs hold already: "both" is
+	 * a long text held by each in a different place */
+	printf("violations caught by the rules: %d, by the model: %d, by both: %d "
+	       "(the model judges only what the packs do not hold)\n",
 	       st->all.by_rules, st->all.by_model,
 	       st->all.by_rules + st->all.by_model - st->all.caught);
 	if (list) {

@@ -58,7 +58,7 @@ printf 'Share your thoughts on the listing and we will upgrade you to Gold statu
 lint perk.txt >out 2>/dev/null; rc=$?
 check "wording no rule names: the model holds it (exit 1)" [ $rc -eq 1 ]
 check "... as model.incentive, with score and concepts" \
-	grep -q '^perk.txt:1:1: error model.incentive: .*(score 0\.[0-9][0-9]; .*platform "listing"' out
+	grep -q '^perk.txt:1:1: error model.incentive: .*(score [01]\.[0-9][0-9]; .*platform "listing"' out
 lint --no-model perk.txt >/dev/null 2>&1
 check "... --no-model: the packs alone pass it" [ $? -eq 0 ]
 lint --pack generic perk.txt >/dev/null 2>&1

@@ -196,6 +196,38 @@ static void test_own_sets_meet_the_quality_bar(void **state)
 	assert_true(all.flagged * 100 <= all.honest * 3);
 }
 
+/* What honest mail says in every language - nothing depends on a review,
+ * a gift with every order whether or not one reviews, a newsletter draw
+ * that asks for none, a review that may stay as it is, a product's star
+ * rating in a sale - excuses it, also when the excuse is in the sentence
+ * after. */
+static void test_honest_wording_is_excused_in_every_language(void **state)
+{
+	static const char *const honest[] = {
+		"Subscribe to our newsletter for a chance to win a gift card. No review or purchase is required.",
+		"We've refunded your order after reading your 2-star review. Your review stays as it is.",
+		"Our 5-star rated desk lamp is back in stock!",
+		"Wir haben Ihnen kostenlos Ersatz geschickt. Das hängt von keiner Bewertung ab.",
+		"Jeder Bestellung liegt ein kleines Geschenk bei, für alle Kunden, ob sie bewerten oder nicht.",
+		"Chaque commande contient un petit cadeau, pour tous nos clients, qu'ils laissent un avis ou non.",
+		"Cada pedido incluye un pequeño regalo para todos los clientes, dejen una reseña o no.",
+		"Meld je aan voor onze nieuwsbrief en maak kans op een cadeaubon. Een review is niet nodig.",
+		"Bij elke bestelling zit een klein cadeautje, of ze nu een review schrijven of niet.",
+		"すべてのご注文に小さなプレゼントを同梱しています。レビューの有無は問いません。",
+		"Отзыв — по желанию, никаких бонусов за него нет.",
+		"评价完全自愿，没有任何奖励。",
+		"訂閱即可參加抽獎，無需購買或評價。",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(honest) / sizeof(honest[0]); i++)
+		expect_clean(honest[i]);
+	/* the excuse must be there: the same offers without one still break */
+	expect_rule("Subscribe to our newsletter and leave a review to win a gift card.",
+		    "generic.incentive");
+	expect_rule("Jeder Bestellung mit Bewertung liegt ein kleines Geschenk bei.", "generic.incentive");
+}
+
 /* ---- disguises and positions -------------------------------------------------- */
 
 static void test_disguises_are_seen_through(void **state)
@@ -413,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_pack_selection),
 		cmocka_unit_test(test_broken_packs_are_refused_with_the_line),
 		cmocka_unit_test(test_unknown_pack_name_is_refused),
+		cmocka_unit_test(test_honest_wording_is_excused_in_every_language),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -354,6 +354,56 @@ static void test_long_mail_is_judged_by_its_worst_window(void **state)
 	cd_findings_clear(&f);
 }
 
+/* All packs and the model. */
+static struct cd_findings check_all(const char *text)
+{
+	struct cd_findings f = { 0 };
+
+	assert_int_equal(cd_compliance_check(checker, text, strlen(text), NULL, &f), 0);
+	return f;
+}
+
+static size_t model_findings(const struct cd_findings *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->count; i++)
+		n += strncmp(f->items[i].rule, "model.", 6) == 0;
+	return n;
+}
+
+/* A window the packs hold already is not scored: the mail is held there
+ * for a reason the packs cite. Another window of a long mail still is. */
+static void test_model_skips_what_the_packs_hold(void **state)
+{
+	const char *bought = "Leave a 5-star review and we'll send you a $10 gift card!";
+	char mail[6000];
+	struct cd_findings f;
+	size_t n = 0;
+
+	(void)state;
+	f = check_all(bought);
+	assert_true(f.errors > 0);
+	assert_int_equal(model_findings(&f), 0);
+	cd_findings_clear(&f);
+	f = check_model_only(bought);   /* the model on its own does hold it */
+	assert_true(f.errors > 0);
+	cd_findings_clear(&f);
+
+	n += (size_t)snprintf(mail + n, sizeof(mail) - n, "%s ", bought);
+	for (int i = 0; i < 12; i++)
+		n += (size_t)snprintf(mail + n, sizeof(mail) - n,
+				      "Your parcel number %d left our warehouse today and should arrive soon. ", i);
+	snprintf(mail + n, sizeof(mail) - n, "\n\nShare your thoughts on the listing and we'll upgrade "
+		 "you to Gold member status.\n\nKind regards, the team.");
+	f = check_all(mail);
+	assert_true(model_findings(&f) > 0);
+	for (size_t i = 0; i < f.count; i++)
+		if (strncmp(f.items[i].rule, "model.", 6) == 0)
+			assert_non_null(strstr(f.items[i].excerpt, "Gold"));
+	cd_findings_clear(&f);
+}
+
 static void test_model_is_selected_like_a_pack(void **state)
 {
 	const char *text = "Share your thoughts on the listing and we'll upgrade you to Gold member status.";
@@ -387,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_model_catches_what_no_rule_names),
 		cmocka_unit_test(test_long_mail_is_judged_by_its_worst_window),
 		cmocka_unit_test(test_model_is_selected_like_a_pack),
+		cmocka_unit_test(test_model_skips_what_the_packs_hold),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
