@@ -55,6 +55,8 @@ check "--dry-run exits 0" [ $? -eq 0 ]
 check "--dry-run writes the mails to the outbox" [ "$(ls outbox | wc -l)" -eq 5 ]
 check "--dry-run records nothing" [ "$(count_sql candor.db "SELECT count(*) FROM messages")" -eq 3 ]
 check "--dry-run says so" grep -q "dry run: nothing recorded" dry.log
+check "--dry-run says it would send, per order" grep -q "order o[0-9]*: would send request <.*dry run" dry.log
+check "--dry-run never says a request was sent" sh -c "! grep -q 'request sent' dry.log"
 rm -f outbox/*
 "$CANDORD" -c candor.conf --once 2>/dev/null
 check "after a dry run the real run still sends" [ "$(ls outbox | wc -l)" -eq 2 ]
