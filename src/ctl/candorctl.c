@@ -157,6 +157,28 @@ static void print_time(const char *label, int64_t t)
 	printf("%-14s %s\n", label, buf);
 }
 
+/* What a cycle would do now: due orders, and those that wait by reason
+ * (a plan: the daemon's own queries, window and limits, writing
+ * nothing). */
+static int print_plan(const struct cd_config *cfg, struct cd_store *st)
+{
+	struct cd_cycle c = { .cfg = cfg, .store = st, .plan_only = 1 };
+	struct cd_cycle_stats s;
+	struct cd_error err;
+	int64_t all = 0;
+
+	if (cd_cycle_run(&c, &s, &err) < 0)
+		return ctl_fail(&err);
+	for (int w = CD_WAIT_NONE + 1; w < CD_WAIT_NREASONS; w++)
+		all += s.waiting[w];
+	printf("%-14s %lld\n", "due now", (long long)s.due);
+	printf("%-14s %lld\n", "waiting", (long long)all);
+	for (int w = CD_WAIT_NONE + 1; w < CD_WAIT_NREASONS; w++)
+		if (s.waiting[w])
+			printf("  %-12s %lld\n", cd_wait_name(w), (long long)s.waiting[w]);
+	return 0;
+}
+
 static int cmd_status(const char *path, int argc, char **argv)
 {
 	struct cd_config *cfg = NULL;
@@ -182,6 +204,8 @@ static int cmd_status(const char *path, int argc, char **argv)
 		printf("note: %lld message(s) in 'sending' were interrupted by a crash or are being sent now; candor never sends them again on its own\n",
 		       (long long)counts[CD_MSG_SENDING]);
 	print_time("next due", cd_cycle_next_due(cfg, st, cd_util_now()));
+	if ((rc = print_plan(cfg, st)) != 0)
+		goto out;
 	{
 		char pause[300];
 

@@ -13,6 +13,9 @@
 #include "candor/store.h"
 
 #define EXIT_USAGE 64
+/* preview: never sent; not now (later, or waiting) */
+#define EXIT_NEVER 3
+#define EXIT_NOT_NOW 4
 #define EXIT_DATAERR 65
 
 /* Print every error in ERRS, one "candorctl: file:line: ..." line each. */

@@ -143,6 +143,10 @@ check "global_rate caps one cycle" [ "$(count_sql limited.db "SELECT count(*) FR
 check "... and says which limit" grep -q "limits.global_rate reached" limit.log
 "$CANDORD" -c limited.conf --once 2>/dev/null
 check "a restart does not reset the rate" [ "$(count_sql limited.db "SELECT count(*) FROM messages")" -eq 2 ]
+check "status counts what the global rate holds back" \
+	sh -c "'$CANDORCTL' -c limited.conf status | grep -q '^  global_rate  *3\$'"
+NOTIFY_SOCKET="$WORK/notify.sock" "$CANDORD" -c limited.conf --once 2>/dev/null
+check "... and STATUS= says the rate is reached" wait_for notify.log "STATUS=idle, .*limits.global_rate reached" 5
 CANDOR_NOW=$(($(date +%s) + 3601)) "$CANDORD" -c limited.conf --once 2>/dev/null
 check "an hour later two more go" [ "$(count_sql limited.db "SELECT count(*) FROM messages")" -eq 4 ]
 
