@@ -171,7 +171,11 @@ struct cd_config {
 
 /* cd_config_load_flags() flags. */
 enum cd_config_flags {
-	CD_CONFIG_SECRETS = 1   /* read password files (only what sends or reads mail) */
+	CD_CONFIG_SECRETS = 1,  /* read password files (only what sends or reads mail) */
+	/* check that the template set each variant and reminder names is in
+	 * the templates directory (what renders), so a missing one is
+	 * reported with the other errors, at its setting */
+	CD_CONFIG_TEMPLATES = 2
 };
 
 /* Load and validate PATH. On success *OUT is a new config and 0 is

@@ -80,6 +80,11 @@ void cd_cfg_oom(struct cd_config_loader *ld)
 	ld->oom = ld->failed = 1;
 }
 
+int cd_cfg_wants(const struct cd_config_loader *ld, int flag)
+{
+	return (ld->flags & flag) != 0;
+}
+
 /* ---- pass 1: names and types ---------------------------------------- */
 
 /* Call FN on every field of every section until it returns non-zero. */

@@ -67,11 +67,12 @@ int ctl_open_store(const char *path, int flags, struct cd_config **cfg,
 		   struct cd_store **st)
 {
 	struct cd_error err;
-	int rc = ctl_load_config(path, flags & CTL_SECRETS ? CD_CONFIG_SECRETS : 0, cfg);
+	int rc = ctl_load_config(path, (flags & CTL_SECRETS ? CD_CONFIG_SECRETS : 0) |
+				 (flags & CTL_TEMPLATES ? CD_CONFIG_TEMPLATES : 0), cfg);
 
 	if (rc != 0)
 		return rc;
-	if (cd_store_open_config(*cfg, flags & ~CTL_SECRETS, st, &err) < 0)
+	if (cd_store_open_config(*cfg, flags & ~(CTL_SECRETS | CTL_TEMPLATES), st, &err) < 0)
 		return ctl_fail(&err);
 	return 0;
 }
@@ -104,7 +105,7 @@ static int cmd_check_config(const char *path, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = ctl_load_config(path, CD_CONFIG_SECRETS, &cfg)) != 0)
+	if ((rc = ctl_load_config(path, CD_CONFIG_SECRETS | CD_CONFIG_TEMPLATES, &cfg)) != 0)
 		return rc;
 	if (cd_templates_load(cfg, &tpl, &errs) < 0) {
 		ctl_print_errors(&errs);

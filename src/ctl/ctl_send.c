@@ -125,7 +125,7 @@ int ctl_cmd_send_test(const char *config, int argc, char **argv)
 
 	if ((rc = parse_send_args(argc, argv, &a)) >= 0)
 		return rc;
-	if ((rc = ctl_open_store(config, CD_STORE_READONLY | CTL_SECRETS, &cfg, &st)) != 0)
+	if ((rc = ctl_open_store(config, CD_STORE_READONLY | CTL_SECRETS | CTL_TEMPLATES, &cfg, &st)) != 0)
 		goto out;
 	if (cd_templates_load(cfg, &tpl, &errs) < 0) {
 		ctl_print_errors(&errs);

@@ -327,7 +327,7 @@ int ctl_cmd_preview(const char *config, int argc, char **argv)
 
 	if ((rc = parse_preview_args(argc, argv, &a)) >= 0)
 		return rc;
-	if ((rc = ctl_open_store(config, CD_STORE_READONLY, &cfg, &st)) != 0)
+	if ((rc = ctl_open_store(config, CD_STORE_READONLY | CTL_TEMPLATES, &cfg, &st)) != 0)
 		goto out;
 	if (cd_templates_load(cfg, &tpl, &errs) < 0) {
 		ctl_print_errors(&errs);

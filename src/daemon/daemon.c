@@ -92,7 +92,8 @@ static void log_errors(const struct cd_errors *errs)
 static int load_all(const char *path, struct cd_config **cfg,
 		    struct cd_templates **tpl, struct cd_errors *errs)
 {
-	int rc = cd_config_load(path, cfg, errs);
+	/* a missing template set is reported with the other config errors */
+	int rc = cd_config_load_with(path, CD_CONFIG_SECRETS | CD_CONFIG_TEMPLATES, cfg, errs);
 
 	if (rc < 0)
 		return rc;
