@@ -113,7 +113,15 @@ static int cmd_check_config(const char *path, int argc, char **argv)
 		goto out;
 	}
 	cd_config_print(cfg, stdout);
-	fprintf(stderr, "candorctl: %s is valid\n", path);
+	cd_errors_clear(&errs);
+	cd_templates_warnings(tpl, cfg, &errs);
+	for (size_t i = 0; i < errs.count; i++) {
+		char buf[1024];
+
+		fprintf(stderr, "candorctl: warning: %s\n",
+			cd_error_format(&errs.items[i], buf, sizeof(buf)));
+	}
+	fprintf(stderr, "candorctl: %s is valid%s\n", path, errs.count ? " (see the warnings)" : "");
 out:
 	cd_errors_clear(&errs);
 	cd_templates_free(tpl);

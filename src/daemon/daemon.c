@@ -101,6 +101,14 @@ static int load_all(const char *path, struct cd_config **cfg,
 	if (rc < 0) {
 		cd_config_free(*cfg);
 		*cfg = NULL;
+	} else {
+		struct cd_errors warns = { 0 };
+		char buf[1024];
+
+		cd_templates_warnings(*tpl, *cfg, &warns);
+		for (size_t i = 0; i < warns.count; i++)
+			cd_log(CD_LOG_WARNING, "%s", cd_error_format(&warns.items[i], buf, sizeof(buf)));
+		cd_errors_clear(&warns);
 	}
 	return rc;
 }

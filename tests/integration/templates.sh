@@ -171,4 +171,31 @@ printf '{{> missing_part}}\n' > tpl/nick/default/html.mustache
 "$CANDORCTL" -c nick.conf check-config >/dev/null 2>err
 check "a partial that does not exist stops the load" grep -q "html.mustache:1: column 1: no such partial: 'missing_part'" err
 
+# A variant with fewer locales than its control: said at load and in
+# check-config; send-test can send a sample of either variant
+cp -R "$SRCDIR/templates" lg && chmod -R u+w lg
+mkdir -p lg/plain/default lg/plain/de
+printf 'How was order {{order.id}}?\n' > lg/plain/default/subject.mustache
+printf 'Hello, how was it?\n' > lg/plain/default/text.mustache
+cp lg/plain/default/*.mustache lg/plain/de/
+write_config lg.conf
+sed -i -e "s|^templates = \"[^\"]*\";|templates = \"$WORK/lg\";|" \
+	-e 's/variants = ( { name = "A"; template = "review_request"; } );/variants = ( { name = "A"; template = "review_request"; },\n      { name = "B"; template = "plain"; } );/' lg.conf
+"$CANDORCTL" -c lg.conf check-config >/dev/null 2>lg.err; rc=$?
+check "check-config warns of a variant with fewer locales than its control (still valid)" \
+	sh -c "[ $rc -eq 0 ] && grep -q '^candorctl: warning: lg.conf:[0-9]*: campaigns\\[0\\].variants\\[1\\].template: variant \"B\" (set \"plain\") lacks locales es, fr, it, ja, nl, pl, pt, ru, sv, tr, zh-Hans, zh-Hant that the control \"A\"' lg.err"
+check "... not of the locales it has" sh -c "! grep -q 'lacks locales de' lg.err"
+"$CANDORCTL" -c lg.conf init >/dev/null
+"$CANDORD" -c lg.conf --once 2>lg.log
+check "candord warns of it at load" grep -q "warning: .*variant \"B\" (set \"plain\") lacks locales es, fr" lg.log
+"$CANDORCTL" -c lg.conf send-test --variant B --locale fr me@shop.example >st.out 2>&1; rc=$?
+check "send-test --variant B sends variant B's sample" \
+	sh -c "[ $rc -eq 0 ] && grep -q '^sample of campaign review, variant B (template plain/default' st.out"
+check "... its mail in the outbox" sh -c "grep -l 'Hello, how was it?' outbox/*.eml | xargs grep -l 'me@shop.example' | grep -q ."
+"$CANDORCTL" -c lg.conf send-test --variant A --locale fr me@shop.example >st.out 2>&1
+check "send-test --variant A: the control, in French" grep -q "^sample of campaign review, variant A (template review_request/fr" st.out
+"$CANDORCTL" -c lg.conf send-test --variant Z me@shop.example >/dev/null 2>st.err; rc=$?
+check "send-test --variant of no such variant: exit 64, naming those there are" \
+	sh -c "[ $rc -eq 64 ] && grep -q 'has no variant \"Z\"; it has A, B' st.err"
+
 done_testing
