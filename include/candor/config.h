@@ -212,6 +212,11 @@ const char *cd_config_default_path(void);
 /* The compliance packs' default directory (SYSCONFDIR/candor/packs). */
 const char *cd_config_default_packs(void);
 
+/* The packs this build goes with: the source tree's etc/packs when the
+ * running program is the one in its build tree (run uninstalled), else
+ * the default directory. Static. */
+const char *cd_config_build_packs(void);
+
 /* Name of a trigger as written in the config file. */
 const char *cd_config_trigger_name(enum cd_trigger trigger);
 

@@ -763,6 +763,31 @@ const char *cd_config_default_packs(void)
 	return SYSCONFDIR "/candor/packs";
 }
 
+/* Is the running program inside DIR (the build tree)? */
+static int running_from(const char *dir)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t len = strlen(dir);
+
+	if (n <= 0 || !*dir)
+		return 0;
+	exe[n] = '\0';
+	return strncmp(exe, dir, len) == 0 && exe[len] == '/';
+}
+
+const char *cd_config_build_packs(void)
+{
+#if defined(CD_SRC_TOP) && defined(CD_BUILD_TOP)
+	struct stat sb;
+
+	if (running_from(CD_BUILD_TOP) && stat(CD_SRC_TOP "/etc/packs", &sb) == 0 &&
+	    S_ISDIR(sb.st_mode))
+		return CD_SRC_TOP "/etc/packs";
+#endif
+	return cd_config_default_packs();
+}
+
 const char *cd_config_trigger_name(enum cd_trigger trigger)
 {
 	return cd_config_trigger_names[trigger];

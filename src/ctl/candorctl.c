@@ -27,6 +27,8 @@
 
 #define MAX_REPORTED 50
 
+int ctl_config_given;
+
 struct command {
 	const char *name;
 	const char *args;
@@ -445,7 +447,7 @@ int main(int argc, char **argv)
 	/* "+": stop at the command name; its own options follow it */
 	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config = optarg; break;
+		case 'c': config = optarg; ctl_config_given = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("candorctl %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return EXIT_USAGE;

@@ -13,6 +13,10 @@
 #include "candor/store.h"
 
 #define EXIT_USAGE 64
+
+/* Was the configuration named (-c)? Commands that can do without one
+ * (lint) use it only then. */
+extern int ctl_config_given;
 /* preview: never sent; not now (later, or waiting) */
 #define EXIT_NEVER 3
 #define EXIT_NOT_NOW 4
