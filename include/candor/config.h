@@ -194,6 +194,13 @@ int cd_config_load_with(const char *path, int flags, struct cd_config **out,
 /* Free CFG; NULL is fine. The password is wiped first. */
 void cd_config_free(struct cd_config *cfg);
 
+/* The paths CFG makes a program use, one "name  value" line each:
+ * config file, store (STORE: where it is, cd_store_config_where),
+ * templates, packs and model. With CFG NULL (the file could not be
+ * loaded), PATH and the built-in defaults. */
+void cd_config_print_paths(const char *path, const struct cd_config *cfg, const char *store,
+			   FILE *out);
+
 /* Print the effective configuration, defaults included, in the file's own
  * syntax, with secrets masked. */
 void cd_config_print(const struct cd_config *cfg, FILE *out);

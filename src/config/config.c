@@ -25,6 +25,8 @@
 #include "candor/log.h"
 #include "candor/util.h"
 
+#define DEFAULT_TEMPLATES "/etc/candor/templates"
+
 #define K_STRING CD_CFG_STRING
 #define K_INT CD_CFG_INT
 #define K_BOOL CD_CFG_BOOL
@@ -585,7 +587,7 @@ static void load_top(struct cd_config_loader *ld, struct cd_config *c,
 	s = cd_cfg_string(ld, root, "", "database", "/var/lib/candor/candor.db", 1);
 	c->database = cd_cfg_resolve(ld, s);
 	free(s);
-	s = cd_cfg_string(ld, root, "", "templates", "/etc/candor/templates", 1);
+	s = cd_cfg_string(ld, root, "", "templates", DEFAULT_TEMPLATES, 1);
 	c->templates = cd_cfg_resolve(ld, s);
 	free(s);
 	s = cd_cfg_string(ld, root, "", "packs", cd_config_default_packs(), 1);
@@ -756,6 +758,22 @@ const struct cd_channel *cd_config_channel(const struct cd_config *cfg,
 const char *cd_config_default_path(void)
 {
 	return SYSCONFDIR "/candor/candor.conf";
+}
+
+void cd_config_print_paths(const char *path, const struct cd_config *cfg, const char *store,
+			   FILE *out)
+{
+	fprintf(out, "  %-14s %s\n", "config file", path);
+	if (!cfg) {
+		fprintf(out, "  %-14s %s (built-in default)\n", "templates", DEFAULT_TEMPLATES);
+		fprintf(out, "  %-14s %s (built-in default)\n", "packs", cd_config_default_packs());
+		return;
+	}
+	fprintf(out, "  %-14s %s\n", "store", store);
+	fprintf(out, "  %-14s %s\n", "templates", cfg->templates);
+	fprintf(out, "  %-14s %s\n", "packs", cfg->packs);
+	fprintf(out, "  %-14s %s\n", "model", cfg->compliance_model && *cfg->compliance_model
+		? cfg->compliance_model : "none (compliance_model = \"\")");
 }
 
 const char *cd_config_default_packs(void)

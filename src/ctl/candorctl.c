@@ -123,6 +123,13 @@ static int cmd_check_config(const char *path, int argc, char **argv)
 		fprintf(stderr, "candorctl: warning: %s\n",
 			cd_error_format(&errs.items[i], buf, sizeof(buf)));
 	}
+	{
+		char store[512];
+
+		cd_store_config_where(cfg, store, sizeof(store));
+		fprintf(stderr, "candorctl: paths used:\n");
+		cd_config_print_paths(path, cfg, store, stderr);
+	}
 	fprintf(stderr, "candorctl: %s is valid%s\n", path, errs.count ? " (see the warnings)" : "");
 out:
 	cd_errors_clear(&errs);

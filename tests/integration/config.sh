@@ -122,6 +122,12 @@ as_nobody "$CANDORCTL" -c "$WORK/mkt.conf" send-test nobody@shop.example >/dev/n
 check "send-test still needs the secret" sh -c "grep -q 'smtp.password_file: cannot read .*pw.txt: Permission denied' mkt-send.err"
 sed 's/^/# /' mkt.err
 
+write_config paths.conf
+"$CANDORCTL" -c paths.conf check-config >/dev/null 2>paths.err
+check "check-config prints the paths it uses" \
+	sh -c "grep -q '^  config file  *paths.conf\$' paths.err && grep -q '^  store  *sqlite $WORK/candor.db\$' paths.err &&
+	       grep -q '^  templates  *$SRCDIR/templates\$' paths.err && grep -q '^  packs  *$SRCDIR/etc/packs\$' paths.err &&
+	       grep -q '^  model  *$SRCDIR/etc/packs/model.bin\$' paths.err"
 write_config tpl.conf
 sed -i 's/template = "review_request"/template = "no_such_set"/' tpl.conf
 expect78 "a missing template set names the config line and setting" \

@@ -21,6 +21,15 @@ check "candorctl status --help works" sh -c "'$CANDORCTL' status --help | grep -
 
 # ---- one cycle -----------------------------------------------------------
 write_config candor.conf
+"$CANDORD" -c candor.conf --help >help.out
+check "candord --help prints the paths the configuration makes it use" \
+	sh -c "grep -q '^  config file  *candor.conf\$' help.out && grep -q '^  store  *sqlite $WORK/candor.db\$' help.out &&
+	       grep -q '^  templates  *$SRCDIR/templates\$' help.out && grep -q '^  packs  *$SRCDIR/etc/packs\$' help.out &&
+	       grep -q '^  model  *$SRCDIR/etc/packs/model.bin\$' help.out"
+"$CANDORD" --help -c nope.conf >help.out
+check "... and the defaults, saying why, when the file does not load" \
+	sh -c "grep -q '^  config file  *nope.conf\$' help.out && grep -q '^  packs .*(built-in default)' help.out &&
+	       grep -q 'does not load: nope.conf: cannot read' help.out"
 "$CANDORD" -c candor.conf --once 2>err.log
 check "without a database candord exits 1" [ $? -eq 1 ]
 check "... and says to run candorctl init" grep -q "candorctl init" err.log
