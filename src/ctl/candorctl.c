@@ -411,7 +411,7 @@ static const struct command commands[] = {
 	{ "init", "", "create or migrate the database and its token secret", cmd_init },
 	{ "migrate", "", "copy the SQLite store into PostgreSQL (--to postgresql), verified", ctl_cmd_migrate },
 	{ "check-config", "", "validate the configuration and templates, print the effective settings", cmd_check_config },
-	{ "status", "", "message counts by state and the next due time", cmd_status },
+	{ "status", "", "message counts by state, the next due time, what is due now and what waits, by reason", cmd_status },
 	{ "import", "", "import orders or feedback (CSV, Shopify CSV, JSON Lines)", cmd_import },
 	{ "sources", "", "the shop's order sources and their state; --test NAME polls one without writing", ctl_cmd_sources },
 	{ "report", "", "A/B results per campaign and variant: rates, intervals, p-values, verdicts", ctl_cmd_report },
