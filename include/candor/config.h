@@ -171,7 +171,11 @@ struct cd_config {
 
 /* cd_config_load_flags() flags. */
 enum cd_config_flags {
-	CD_CONFIG_SECRETS = 1   /* read password files (only what sends or reads mail) */
+	CD_CONFIG_SECRETS = 1,  /* read password files (only what sends or reads mail) */
+	/* check that the template set each variant and reminder names is in
+	 * the templates directory (what renders), so a missing one is
+	 * reported with the other errors, at its setting */
+	CD_CONFIG_TEMPLATES = 2
 };
 
 /* Load and validate PATH. On success *OUT is a new config and 0 is
@@ -190,6 +194,13 @@ int cd_config_load_with(const char *path, int flags, struct cd_config **out,
 /* Free CFG; NULL is fine. The password is wiped first. */
 void cd_config_free(struct cd_config *cfg);
 
+/* The paths CFG makes a program use, one "name  value" line each:
+ * config file, store (STORE: where it is, cd_store_config_where),
+ * templates, packs and model. With CFG NULL (the file could not be
+ * loaded), PATH and the built-in defaults. */
+void cd_config_print_paths(const char *path, const struct cd_config *cfg, const char *store,
+			   FILE *out);
+
 /* Print the effective configuration, defaults included, in the file's own
  * syntax, with secrets masked. */
 void cd_config_print(const struct cd_config *cfg, FILE *out);
@@ -207,6 +218,11 @@ const char *cd_config_default_path(void);
 
 /* The compliance packs' default directory (SYSCONFDIR/candor/packs). */
 const char *cd_config_default_packs(void);
+
+/* The packs this build goes with: the source tree's etc/packs when the
+ * running program is the one in its build tree (run uninstalled), else
+ * the default directory. Static. */
+const char *cd_config_build_packs(void);
 
 /* Name of a trigger as written in the config file. */
 const char *cd_config_trigger_name(enum cd_trigger trigger);

@@ -53,6 +53,8 @@ void cd_cfg_report(struct cd_config_loader *ld, const config_setting_t *s,
 	__attribute__((format(printf, 4, 5)));
 /* Note an allocation failure: the load fails with CD_ENOMEM. */
 void cd_cfg_oom(struct cd_config_loader *ld);
+/* Was the load asked for FLAG (CD_CONFIG_*)? */
+int cd_cfg_wants(const struct cd_config_loader *ld, int flag);
 
 /* Child NAME of GROUP (GROUP may be NULL), its display path in DPATH. */
 config_setting_t *cd_cfg_member(const config_setting_t *group, const char *prefix,

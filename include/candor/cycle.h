@@ -7,9 +7,11 @@
 #define CANDOR_CYCLE_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "candor/error.h"
+#include "candor/ratelimit.h"
 
 struct cd_config;
 struct cd_store;
@@ -44,7 +46,16 @@ struct cd_cycle_stats {
 	int paused;       /* sending is paused (login, sender or TLS refused) */
 	int64_t next_due; /* epoch seconds of the next due order, 0 if none */
 	int interrupted;  /* stopped early on request */
+	/* Due orders that wait, by reason (send window, per-customer cap,
+	 * domain rate; a plan also counts those a cycle-wide limit holds) */
+	int64_t waiting[CD_WAIT_NREASONS];
+	enum cd_wait limit; /* the cycle-wide limit reached, CD_WAIT_NONE if none */
 };
+
+/* The waiting counts of S as "N send window, M per_customer, ..." into
+ * BUF (LEN bytes), with the cycle-wide limit reached; "" when none
+ * waits. Returns BUF. */
+char *cd_cycle_waiting(const struct cd_cycle_stats *s, char *buf, size_t len);
 
 /* Run one cycle. A bad order or template is logged and counted, never
  * fatal; a database failure returns CD_ESTORE with ERR filled. */

@@ -18,10 +18,33 @@
 #include <stdint.h>
 
 #include "candor/error.h"
+#include "candor/ratelimit.h"
 #include "candor/store_due.h"
 
 struct cd_campaign;
+struct cd_config;
 struct cd_store;
+
+/* Whether one order is due now, and if not, which rule stops it. */
+enum cd_due_stop {
+	CD_DUE_NOW,          /* due now (it may still wait: cd_due_must_wait) */
+	CD_DUE_LATER,        /* not yet: due at cd_due_verdict.when */
+	CD_DUE_EXCLUDED,     /* its status: returned, refunded or cancelled */
+	CD_DUE_SUPPRESSED,   /* its address is suppressed */
+	CD_DUE_DONE,         /* the campaign's message (or reminder) exists */
+	CD_DUE_FEEDBACK,     /* the customer left feedback */
+	CD_DUE_ANSWERED,     /* reminders: the request was answered or bounced */
+	CD_DUE_NO_REMINDER,  /* reminders: the channel gets none */
+	CD_DUE_NO_BASE,      /* no trigger date, sent request or low rating */
+	CD_DUE_EXPIRED,      /* past the campaign's expire */
+	CD_DUE_OTHER         /* not due, and no single rule says why */
+};
+
+struct cd_due_verdict {
+	enum cd_due_stop stop;
+	int64_t when;        /* CD_DUE_LATER: when it becomes due */
+	char status[32];     /* the order's status */
+};
 
 /* The kind's name for logs and the sender ("request", "reminder"; an
  * apology is its campaign's request). Static. */
@@ -56,6 +79,28 @@ int cd_due_next_batch(struct cd_store *st, const struct cd_campaign *cp,
 		      enum cd_due_kind k, int64_t now, const struct cd_due_scan *sc,
 		      struct cd_due_page *pg, struct cd_due_order *out, size_t *n,
 		      int *more, struct cd_error *err);
+
+/* Is order ORDER_ID due for CP and kind K at NOW, by the daemon's own
+ * query (NO_REMINDER as for cd_due_load_scan)? If not, which of its
+ * rules says no, into V. Returns 0, CD_ENOTFOUND, CD_ENOMEM or
+ * CD_ESTORE. */
+int cd_due_explain(struct cd_store *st, const struct cd_campaign *cp, enum cd_due_kind k,
+		   int64_t now, const char *order_id, const char *const *no_reminder, size_t nno,
+		   struct cd_due_verdict *v, struct cd_error *err);
+
+/* The rule S in words, for kind K. Static. */
+const char *cd_due_stop_text(enum cd_due_stop s, enum cd_due_kind k);
+
+/* Does S stop the order for good (not now, not later)? */
+int cd_due_stop_final(enum cd_due_stop s);
+
+/* Must due order O wait at NOW: for the send window in the customer's
+ * zone (CFG's window; *OPEN is when it opens, -1 none in 60 days), then
+ * the per-customer cap and the domain rate (RL)? *W is CD_WAIT_NONE when
+ * it may go now. Returns 0 or CD_ESTORE. */
+int cd_due_must_wait(const struct cd_config *cfg, struct cd_ratelimit *rl,
+		     const struct cd_due_order *o, int64_t now, int64_t *open,
+		     enum cd_wait *w, struct cd_error *err);
 
 /* Read order ORDER_ID as a due order of CP and kind K would be read,
  * whether or not it is due (for previews). Returns 0, CD_ENOTFOUND,

@@ -16,6 +16,25 @@ struct cd_config;
 struct cd_store;
 struct cd_ratelimit;
 
+/* Why a due order waits: the send window, or a limit. Counted by reason
+ * in a cycle's stats, STATUS= and "candorctl status". */
+enum cd_wait {
+	CD_WAIT_NONE,
+	CD_WAIT_WINDOW,        /* outside the send window in the customer's zone */
+	CD_WAIT_CUSTOMER_CAP,  /* limits.per_customer */
+	CD_WAIT_DOMAIN_RATE,   /* limits.domain_rate */
+	CD_WAIT_GLOBAL_RATE,   /* limits.global_rate */
+	CD_WAIT_DAILY_CAP,     /* limits.daily_cap */
+	CD_WAIT_NREASONS
+};
+
+/* A sentence for logs and previews ("outside the send window"). Static. */
+const char *cd_wait_text(enum cd_wait w);
+
+/* A short name for counts ("window", "per_customer", "domain_rate",
+ * "global_rate", "daily_cap"). Static. */
+const char *cd_wait_name(enum cd_wait w);
+
 /* The limits of CFG (borrowed, like ST, for the limiter's life) for a
  * cycle at NOW, with what the store counts as sent already. Returns 0,
  * CD_ENOMEM or CD_ESTORE. */
@@ -28,6 +47,10 @@ void cd_ratelimit_free(struct cd_ratelimit *rl);
 /* Is the global rate or the daily cap reached? Logs the first time it
  * is. */
 int cd_ratelimit_reached(struct cd_ratelimit *rl);
+
+/* Which cycle-wide limit is reached: CD_WAIT_GLOBAL_RATE,
+ * CD_WAIT_DAILY_CAP or CD_WAIT_NONE. Logs nothing. */
+enum cd_wait cd_ratelimit_which(const struct cd_ratelimit *rl);
 
 /* From when the per-customer cap counts a customer's mails; 0 when there
  * is no cap. */
@@ -43,6 +66,11 @@ void cd_ratelimit_new_batch(struct cd_ratelimit *rl);
  * (it may), 1 (it waits; *WHY says why, static) or CD_ESTORE. */
 int cd_ratelimit_check(struct cd_ratelimit *rl, const char *email, int64_t mails,
 		       const char **why, struct cd_error *err);
+
+/* The same, saying why as a reason: *REASON is CD_WAIT_NONE (it may go),
+ * CD_WAIT_CUSTOMER_CAP or CD_WAIT_DOMAIN_RATE. Returns 0 or CD_ESTORE. */
+int cd_ratelimit_wait(struct cd_ratelimit *rl, const char *email, int64_t mails,
+		      enum cd_wait *reason, struct cd_error *err);
 
 /* A message was made for EMAIL in this batch (held ones too). */
 void cd_ratelimit_note_mailed(struct cd_ratelimit *rl, const char *email);

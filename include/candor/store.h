@@ -72,6 +72,10 @@ int cd_store_open_target(const struct cd_store_target *t, int flags,
 int cd_store_open_config(const struct cd_config *cfg, int flags,
 			 struct cd_store **out, struct cd_error *err);
 
+/* Where CFG's store is, for people, without opening it: "sqlite FILE" or
+ * "postgresql://USER@HOST:PORT/DATABASE" (never a password) into BUF. */
+void cd_store_config_where(const struct cd_config *cfg, char *buf, size_t len);
+
 /* What the store is, for people: the SQLite file, or
  * "postgresql://USER@HOST:PORT/DATABASE" (never a password). Borrowed. */
 const char *cd_store_name(struct cd_store *st);

@@ -81,6 +81,26 @@ struct cd_store_due_query {
 	/* reminders: the channels that get none (NULL or none: all get one) */
 	const char *const *no_reminder;
 	size_t nno_reminder;
+	/* one order alone (previews): whatever the position, is it due? */
+	const char *order_id;
+};
+
+/* The rules of the due queries taken one at a time for one order, so a
+ * preview can say which one stops it. */
+struct cd_due_facts {
+	char status[32];     /* the order's status */
+	int excluded;        /* its status is returned, refunded or cancelled */
+	int suppressed;      /* its address is suppressed */
+	int messaged;        /* requests, apologies: the campaign made one already;
+			      * reminders: the reminder was made already */
+	int feedback;        /* requests, reminders: the customer left feedback */
+	int answered;        /* reminders: the request was replied to, bounced,
+			      * unsubscribed from or complained about */
+	int no_reminder;     /* reminders: the channel gets none */
+	int has_base;        /* there is a time to count from (the trigger's
+			      * date; the request's sending; a low rating) */
+	int64_t base;
+	int64_t trigger;     /* reminders: the trigger's date (0: none) */
 };
 
 /* The query of kind K for campaigns triggered by T into SQL (LEN >= 3072),
@@ -93,12 +113,19 @@ void cd_store_due_sql_for(enum cd_store_engine e, enum cd_due_kind k, enum cd_tr
 			  int cap, char *sql, size_t len);
 
 /* Run Q: up to CD_DUE_BATCH due orders into OUT (room for CD_DUE_BATCH),
- * in key order; *MORE says whether more follow. The statement is kept
+ * in key order; *MORE says whether more follow. With Q->order_id, that
+ * order alone, if the rules say it is due in Q's range. The statement is kept
  * prepared: a quiet store costs more to prepare it than to run it.
  * Returns 0, CD_ENOMEM or CD_ESTORE; on failure OUT holds the N orders
  * read so far. */
 int cd_store_due_batch(struct cd_store *st, const struct cd_store_due_query *q,
 		       struct cd_due_order *out, size_t *n, int *more, struct cd_error *err);
+
+/* The facts of order Q->order_id under Q's campaign, kind and rules
+ * (Q->campaign, kind, trigger, max_rating, no_reminder). Returns 0,
+ * CD_ENOTFOUND, CD_ENOMEM or CD_ESTORE. */
+int cd_store_due_facts(struct cd_store *st, const struct cd_store_due_query *q,
+		       struct cd_due_facts *f, struct cd_error *err);
 
 /* Order ORDER_ID as a due order of CAMPAIGN and kind K reads it, whether
  * due or not (previews): apologies take its worst feedback, reminders

@@ -133,6 +133,15 @@ int cd_templates_load(const struct cd_config *cfg, struct cd_templates **out,
 
 void cd_templates_free(struct cd_templates *t);
 
+/* What T holds that will not stop a load but that an admin should hear
+ * (candord logs them, check-config prints them): a variant whose set
+ * lacks locales its campaign's control (the first variant) has, so those
+ * customers would get the variant's default language. One entry per
+ * variant in WARNS, with file, line and setting
+ * (campaigns[i].variants[j].template). Returns how many. */
+size_t cd_templates_warnings(const struct cd_templates *t, const struct cd_config *cfg,
+			     struct cd_errors *warns);
+
 /* The compliance packs loaded with T; borrowed. */
 const struct cd_compliance *cd_templates_compliance(const struct cd_templates *t);
 

@@ -97,6 +97,10 @@ size_t cd_transport_slots(const struct cd_transport *t);
 void cd_transport_send(struct cd_transport *t, const struct cd_outgoing *msg,
 		       struct cd_send_result *res);
 
+/* Was T opened for a dry run (FORCE_OUTBOX)? Its mails are not really
+ * sent, and the logs say "would send". */
+int cd_transport_dry_run(const struct cd_transport *t);
+
 /* Name for logs: "smtp" or "outbox". */
 const char *cd_transport_name(const struct cd_transport *t);
 

@@ -35,6 +35,7 @@ struct cd_transport {
 	struct cd_outgoing done_msg;
 	struct cd_send_result done_res;
 	int has_done;
+	int dry_run; /* opened for a dry run: nothing is really mailed */
 };
 
 extern const struct cd_transport_ops cd_smtp_ops;

@@ -322,6 +322,70 @@ int cd_templates_load(const struct cd_config *cfg, struct cd_templates **out,
 	return 0;
 }
 
+static int has_locale(const struct tset *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->locales[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The locales CONTROL has and S lacks, sorted for a stable message, into
+ * B (LEN bytes) as "de, fr"; how many. */
+static size_t missing_locales(const struct tset *control, const struct tset *s,
+			      char *b, size_t len)
+{
+	const char *names[64];
+	size_t n = 0, off = 0;
+
+	for (size_t i = 0; i < control->n && n < 64; i++)
+		if (!has_locale(s, control->locales[i].name))
+			names[n++] = control->locales[i].name;
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			const char *x = names[j];
+
+			names[j] = names[j - 1];
+			names[j - 1] = x;
+		}
+	b[0] = '\0';
+	for (size_t i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(b + off, len - off, "%s%s", i ? ", " : "", names[i]);
+	return n;
+}
+
+size_t cd_templates_warnings(const struct cd_templates *t, const struct cd_config *cfg,
+			     struct cd_errors *warns)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < cfg->ncampaigns; i++) {
+		const struct cd_campaign *cp = &cfg->campaigns[i];
+		const struct tset *control = cp->nvariants ? find_set(t, cp->variants[0].template) : NULL;
+
+		for (size_t j = 1; control && j < cp->nvariants; j++) {
+			const struct cd_variant *v = &cp->variants[j];
+			const struct tset *s = find_set(t, v->template);
+			char names[512];
+			struct cd_error e;
+			size_t n;
+
+			if (!s || s == control || !(n = missing_locales(control, s, names, sizeof(names))))
+				continue;
+			cd_error_set(&e, CD_ETEMPLATE, cfg->path, v->line,
+				     "variant \"%s\" (set \"%s\") lacks %s %s that the control "
+				     "\"%s\" (set \"%s\") has: those customers get its default locale",
+				     v->name, v->template, n == 1 ? "locale" : "locales", names,
+				     cp->variants[0].name, control->name);
+			snprintf(e.setting, sizeof(e.setting), "campaigns[%zu].variants[%zu].template",
+				 i, j);
+			cd_errors_add(warns, &e);
+			count++;
+		}
+	}
+	return count;
+}
+
 void cd_templates_free(struct cd_templates *t)
 {
 	if (!t)

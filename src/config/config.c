@@ -25,6 +25,8 @@
 #include "candor/log.h"
 #include "candor/util.h"
 
+#define DEFAULT_TEMPLATES "/etc/candor/templates"
+
 #define K_STRING CD_CFG_STRING
 #define K_INT CD_CFG_INT
 #define K_BOOL CD_CFG_BOOL
@@ -78,6 +80,11 @@ void cd_cfg_report(struct cd_config_loader *ld, const config_setting_t *s,
 void cd_cfg_oom(struct cd_config_loader *ld)
 {
 	ld->oom = ld->failed = 1;
+}
+
+int cd_cfg_wants(const struct cd_config_loader *ld, int flag)
+{
+	return (ld->flags & flag) != 0;
 }
 
 /* ---- pass 1: names and types ---------------------------------------- */
@@ -580,7 +587,7 @@ static void load_top(struct cd_config_loader *ld, struct cd_config *c,
 	s = cd_cfg_string(ld, root, "", "database", "/var/lib/candor/candor.db", 1);
 	c->database = cd_cfg_resolve(ld, s);
 	free(s);
-	s = cd_cfg_string(ld, root, "", "templates", "/etc/candor/templates", 1);
+	s = cd_cfg_string(ld, root, "", "templates", DEFAULT_TEMPLATES, 1);
 	c->templates = cd_cfg_resolve(ld, s);
 	free(s);
 	s = cd_cfg_string(ld, root, "", "packs", cd_config_default_packs(), 1);
@@ -753,9 +760,50 @@ const char *cd_config_default_path(void)
 	return SYSCONFDIR "/candor/candor.conf";
 }
 
+void cd_config_print_paths(const char *path, const struct cd_config *cfg, const char *store,
+			   FILE *out)
+{
+	fprintf(out, "  %-14s %s\n", "config file", path);
+	if (!cfg) {
+		fprintf(out, "  %-14s %s (built-in default)\n", "templates", DEFAULT_TEMPLATES);
+		fprintf(out, "  %-14s %s (built-in default)\n", "packs", cd_config_default_packs());
+		return;
+	}
+	fprintf(out, "  %-14s %s\n", "store", store);
+	fprintf(out, "  %-14s %s\n", "templates", cfg->templates);
+	fprintf(out, "  %-14s %s\n", "packs", cfg->packs);
+	fprintf(out, "  %-14s %s\n", "model", cfg->compliance_model && *cfg->compliance_model
+		? cfg->compliance_model : "none (compliance_model = \"\")");
+}
+
 const char *cd_config_default_packs(void)
 {
 	return SYSCONFDIR "/candor/packs";
+}
+
+/* Is the running program inside DIR (the build tree)? */
+static int running_from(const char *dir)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t len = strlen(dir);
+
+	if (n <= 0 || !*dir)
+		return 0;
+	exe[n] = '\0';
+	return strncmp(exe, dir, len) == 0 && exe[len] == '/';
+}
+
+const char *cd_config_build_packs(void)
+{
+#if defined(CD_SRC_TOP) && defined(CD_BUILD_TOP)
+	struct stat sb;
+
+	if (running_from(CD_BUILD_TOP) && stat(CD_SRC_TOP "/etc/packs", &sb) == 0 &&
+	    S_ISDIR(sb.st_mode))
+		return CD_SRC_TOP "/etc/packs";
+#endif
+	return cd_config_default_packs();
 }
 
 const char *cd_config_trigger_name(enum cd_trigger trigger)

@@ -28,6 +28,8 @@
 
 #define MAX_REPORTED 50
 
+int ctl_config_given;
+
 struct command {
 	const char *name;
 	const char *args;
@@ -68,11 +70,12 @@ int ctl_open_store(const char *path, int flags, struct cd_config **cfg,
 		   struct cd_store **st)
 {
 	struct cd_error err;
-	int rc = ctl_load_config(path, flags & CTL_SECRETS ? CD_CONFIG_SECRETS : 0, cfg);
+	int rc = ctl_load_config(path, (flags & CTL_SECRETS ? CD_CONFIG_SECRETS : 0) |
+				 (flags & CTL_TEMPLATES ? CD_CONFIG_TEMPLATES : 0), cfg);
 
 	if (rc != 0)
 		return rc;
-	if (cd_store_open_config(*cfg, flags & ~CTL_SECRETS, st, &err) < 0)
+	if (cd_store_open_config(*cfg, flags & ~(CTL_SECRETS | CTL_TEMPLATES), st, &err) < 0)
 		return ctl_fail(&err);
 	return 0;
 }
@@ -105,7 +108,7 @@ static int cmd_check_config(const char *path, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = ctl_load_config(path, CD_CONFIG_SECRETS, &cfg)) != 0)
+	if ((rc = ctl_load_config(path, CD_CONFIG_SECRETS | CD_CONFIG_TEMPLATES, &cfg)) != 0)
 		return rc;
 	if (cd_templates_load(cfg, &tpl, &errs) < 0) {
 		ctl_print_errors(&errs);
@@ -113,7 +116,22 @@ static int cmd_check_config(const char *path, int argc, char **argv)
 		goto out;
 	}
 	cd_config_print(cfg, stdout);
-	fprintf(stderr, "candorctl: %s is valid\n", path);
+	cd_errors_clear(&errs);
+	cd_templates_warnings(tpl, cfg, &errs);
+	for (size_t i = 0; i < errs.count; i++) {
+		char buf[1024];
+
+		fprintf(stderr, "candorctl: warning: %s\n",
+			cd_error_format(&errs.items[i], buf, sizeof(buf)));
+	}
+	{
+		char store[512];
+
+		cd_store_config_where(cfg, store, sizeof(store));
+		fprintf(stderr, "candorctl: paths used:\n");
+		cd_config_print_paths(path, cfg, store, stderr);
+	}
+	fprintf(stderr, "candorctl: %s is valid%s\n", path, errs.count ? " (see the warnings)" : "");
 out:
 	cd_errors_clear(&errs);
 	cd_templates_free(tpl);
@@ -158,6 +176,28 @@ static void print_time(const char *label, int64_t t)
 	printf("%-14s %s\n", label, buf);
 }
 
+/* What a cycle would do now: due orders, and those that wait by reason
+ * (a plan: the daemon's own queries, window and limits, writing
+ * nothing). */
+static int print_plan(const struct cd_config *cfg, struct cd_store *st)
+{
+	struct cd_cycle c = { .cfg = cfg, .store = st, .plan_only = 1 };
+	struct cd_cycle_stats s;
+	struct cd_error err;
+	int64_t all = 0;
+
+	if (cd_cycle_run(&c, &s, &err) < 0)
+		return ctl_fail(&err);
+	for (int w = CD_WAIT_NONE + 1; w < CD_WAIT_NREASONS; w++)
+		all += s.waiting[w];
+	printf("%-14s %lld\n", "due now", (long long)s.due);
+	printf("%-14s %lld\n", "waiting", (long long)all);
+	for (int w = CD_WAIT_NONE + 1; w < CD_WAIT_NREASONS; w++)
+		if (s.waiting[w])
+			printf("  %-12s %lld\n", cd_wait_name(w), (long long)s.waiting[w]);
+	return 0;
+}
+
 static int cmd_status(const char *path, int argc, char **argv)
 {
 	struct cd_config *cfg = NULL;
@@ -183,6 +223,8 @@ static int cmd_status(const char *path, int argc, char **argv)
 		printf("note: %lld message(s) in 'sending' were interrupted by a crash or are being sent now; candor never sends them again on its own\n",
 		       (long long)counts[CD_MSG_SENDING]);
 	print_time("next due", cd_cycle_next_due(cfg, st, cd_util_now()));
+	if ((rc = print_plan(cfg, st)) != 0)
+		goto out;
 	{
 		char pause[300];
 
@@ -420,7 +462,7 @@ static const struct command commands[] = {
 	{ "init", "", "create or migrate the database and its token secret", cmd_init },
 	{ "migrate", "", "copy the SQLite store into PostgreSQL (--to postgresql), verified", ctl_cmd_migrate },
 	{ "check-config", "", "validate the configuration and templates, print the effective settings", cmd_check_config },
-	{ "status", "", "message counts by state and the next due time", cmd_status },
+	{ "status", "", "message counts by state, the next due time, what is due now and what waits, by reason", cmd_status },
 	{ "import", "", "import orders or feedback (CSV, Shopify/WooCommerce CSV, JSON Lines)", cmd_import },
 	{ "sources", "", "the shop's order sources and their state; --test NAME polls one without writing", ctl_cmd_sources },
 	{ "report", "", "A/B results per campaign and variant: rates, intervals, p-values, verdicts", ctl_cmd_report },
@@ -463,7 +505,7 @@ int main(int argc, char **argv)
 	/* "+": stop at the command name; its own options follow it */
 	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config = optarg; break;
+		case 'c': config = optarg; ctl_config_given = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("candorctl %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return EXIT_USAGE;

@@ -13,6 +13,13 @@
 #include "candor/store.h"
 
 #define EXIT_USAGE 64
+
+/* Was the configuration named (-c)? Commands that can do without one
+ * (lint) use it only then. */
+extern int ctl_config_given;
+/* preview: never sent; not now (later, or waiting) */
+#define EXIT_NEVER 3
+#define EXIT_NOT_NOW 4
 #define EXIT_DATAERR 65
 
 /* Print every error in ERRS, one "candorctl: file:line: ..." line each. */
@@ -27,9 +34,12 @@ int ctl_load_config(const char *path, int config_flags, struct cd_config **cfg);
 
 /* ctl_open_store's flag for commands that send: read the secrets too. */
 #define CTL_SECRETS 0x1000
+/* ... and for commands that render: check the template sets exist with
+ * the other config errors (CD_CONFIG_TEMPLATES) */
+#define CTL_TEMPLATES 0x2000
 
 /* Load the configuration and open its database (FLAGS as cd_store_open,
- * plus CTL_SECRETS). Without CTL_SECRETS no password file is read, so a
+ * plus CTL_SECRETS and CTL_TEMPLATES). Without CTL_SECRETS no password file is read, so a
  * marketer in group candor runs status and report without the SMTP
  * secret. */
 int ctl_open_store(const char *path, int flags, struct cd_config **cfg,

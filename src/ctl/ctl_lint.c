@@ -30,15 +30,17 @@ static int lint_usage(FILE *out)
 		"file is checked on its own; files ending in .html, .htm or .mustache (or\n"
 		"any file with --whole) are checked as one document, HTML tags and\n"
 		"Mustache tags ignored. --pack limits the check to those packs (default:\n"
-		"all in DIR, default %s); --channel also applies that sales\n"
-		"channel's rules (amazon: only Amazon links). The learned model, DIR/%s\n"
-		"unless --model names another, runs after the packs (its pack name is\n"
-		"\"%s\": a --pack list without it leaves it out).\n"
+		"all in DIR); --channel also applies that sales channel's rules (amazon:\n"
+		"only Amazon links). DIR is --packs-dir, else $CANDOR_PACKS, else the\n"
+		"packs (and compliance_model) of the configuration named with -c, else\n"
+		"this build's own packs: %s.\n"
+		"The learned model, DIR/%s unless --model names another, runs after\n"
+		"the packs (its pack name is \"%s\": a --pack list without it leaves it out).\n"
 		"--stats checks every row of a labelled corpus (id, lang, label, family,\n"
 		"text) and prints recall and false alarms by language and family, then\n"
 		"the misses (--no-misses: the figures only).\n"
 		"Exit status: 0 clean, 1 a violation found, 2 usage or input error.\n",
-		cd_config_default_packs(), CD_COMPLIANCE_MODEL_FILE, CD_COMPLIANCE_MODEL_PACK);
+		cd_config_build_packs(), CD_COMPLIANCE_MODEL_FILE, CD_COMPLIANCE_MODEL_PACK);
 	return out == stdout ? 0 : LINT_USAGE;
 }
 
@@ -71,7 +73,7 @@ static int parse_lint_args(int argc, char **argv, struct lint_args *a)
 	int c;
 
 	a->format = "text";
-	a->dir = getenv("CANDOR_PACKS") ? getenv("CANDOR_PACKS") : cd_config_default_packs();
+	a->dir = getenv("CANDOR_PACKS");
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:p:d:C:wh", opts, NULL)) != -1) {
 		switch (c) {
@@ -218,8 +220,34 @@ static int load_checker(const struct lint_args *a, struct cd_compliance **c,
 	return rc;
 }
 
+/* Without --packs-dir or $CANDOR_PACKS: the packs and model of the
+ * configuration named with -c, else this build's own packs. 0, or the
+ * exit status after saying why. *CFG (freed by the caller) owns the
+ * strings A then points to. */
+static int choose_packs(const char *config, struct lint_args *a, struct cd_config **cfg)
+{
+	if (a->dir)
+		return 0;
+	if (!ctl_config_given) {
+		a->dir = cd_config_build_packs();
+		return 0;
+	}
+	if (ctl_load_config(config, 0, cfg) != 0)
+		return LINT_USAGE;
+	a->dir = (*cfg)->packs;
+	/* the daemon's model: "" turns it off */
+	if (!a->model && !a->no_model && (*cfg)->compliance_model) {
+		if (!*(*cfg)->compliance_model)
+			a->no_model = 1;
+		else if (access((*cfg)->compliance_model, F_OK) == 0)
+			a->model = (*cfg)->compliance_model;
+	}
+	return 0;
+}
+
 int ctl_cmd_lint(const char *config, int argc, char **argv)
 {
+	struct cd_config *cfg = NULL;
 	struct lint_args a = { 0 };
 	struct cd_errors errs = { 0 };
 	struct cd_compliance *c = NULL;
@@ -230,9 +258,10 @@ int ctl_cmd_lint(const char *config, int argc, char **argv)
 	size_t len = 0;
 	int rc;
 
-	(void)config;
 	if ((rc = parse_lint_args(argc, argv, &a)) >= 0)
 		return rc;
+	if ((rc = choose_packs(config, &a, &cfg)) != 0)
+		goto out;
 	rc = LINT_USAGE;
 	if (a.features && a.concepts ? cd_compliance_load_concepts(a.concepts, &c, &errs) < 0
 				      : load_checker(&a, &c, &errs) < 0) {
@@ -270,6 +299,7 @@ out:
 	cd_findings_clear(&f);
 	cd_errors_clear(&errs);
 	cd_compliance_free(c);
+	cd_config_free(cfg);
 	free(text);
 	return rc;
 }

@@ -22,8 +22,10 @@
 
 static int send_test_usage(FILE *out)
 {
-	fprintf(out, "Usage: candorctl [-c FILE] send-test [--campaign C] [--locale L] ADDRESS\n"
-		"Render a sample of campaign C's mail (default: the first campaign) for a\n"
+	fprintf(out, "Usage: candorctl [-c FILE] send-test [--campaign C] [--variant V] [--locale L]\n"
+		"                                    ADDRESS\n"
+		"Render a sample of campaign C's mail (default: the first campaign) in its\n"
+		"variant V (default: the one a made-up order is assigned to) for a\n"
 		"made-up order in locale L, check it, and send it to ADDRESS through the\n"
 		"configured transport; print the SMTP dialogue (passwords masked) and the\n"
 		"outcome. Exit 0 when the server accepted it.\n");
@@ -47,7 +49,7 @@ static void sample_order(struct cd_due_order *o, const char *address, const char
 }
 
 struct send_args {
-	const char *campaign, *locale, *address;
+	const char *campaign, *variant, *locale, *address;
 };
 
 static int parse_send_args(int argc, char **argv, struct send_args *a)
@@ -55,15 +57,17 @@ static int parse_send_args(int argc, char **argv, struct send_args *a)
 	static const struct option opts[] = {
 		{ "campaign", required_argument, NULL, 'C' },
 		{ "locale", required_argument, NULL, 'l' },
+		{ "variant", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "C:l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "C:l:v:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'C': a->campaign = optarg; break;
+		case 'v': a->variant = optarg; break;
 		case 'l': a->locale = optarg; break;
 		case 'h': return send_test_usage(stdout);
 		default: return send_test_usage(stderr);
@@ -77,6 +81,21 @@ static int parse_send_args(int argc, char **argv, struct send_args *a)
 		return EXIT_USAGE;
 	}
 	return -1;
+}
+
+/* CP's variant NAME (borrowed from the configuration), or NULL after
+ * naming the ones there are. */
+static const char *variant_named(const struct cd_campaign *cp, const char *name)
+{
+	for (size_t i = 0; i < cp->nvariants; i++)
+		if (strcmp(cp->variants[i].name, name) == 0)
+			return cp->variants[i].name;
+	fprintf(stderr, "candorctl send-test: campaign %s has no variant \"%s\"; it has", cp->name,
+		name);
+	for (size_t i = 0; i < cp->nvariants; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", cp->variants[i].name);
+	fprintf(stderr, "\n");
+	return NULL;
 }
 
 static int deliver_sample(const struct cd_config *cfg, struct cd_message *p, const char *address)
@@ -125,7 +144,7 @@ int ctl_cmd_send_test(const char *config, int argc, char **argv)
 
 	if ((rc = parse_send_args(argc, argv, &a)) >= 0)
 		return rc;
-	if ((rc = ctl_open_store(config, CD_STORE_READONLY | CTL_SECRETS, &cfg, &st)) != 0)
+	if ((rc = ctl_open_store(config, CD_STORE_READONLY | CTL_SECRETS | CTL_TEMPLATES, &cfg, &st)) != 0)
 		goto out;
 	if (cd_templates_load(cfg, &tpl, &errs) < 0) {
 		ctl_print_errors(&errs);
@@ -143,6 +162,10 @@ int ctl_cmd_send_test(const char *config, int argc, char **argv)
 		goto out;
 	}
 	sample_order(&o, a.address, a.locale ? a.locale : "en", cp->trigger == CD_TRIGGER_NEGATIVE_FEEDBACK);
+	if (a.variant && !(o.variant = variant_named(cp, a.variant))) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	p.kind = cp->trigger == CD_TRIGGER_NEGATIVE_FEEDBACK ? CD_DUE_APOLOGY : CD_DUE_REQUEST;
 	if (cd_message_prepare(&p, cfg, tpl, secret, cd_util_now(), cp, &o) < 0 || !p.mail) {
 		fprintf(stderr, "candorctl send-test: cannot make the sample: %s\n",
@@ -150,8 +173,8 @@ int ctl_cmd_send_test(const char *config, int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	printf("sample of campaign %s (template %s/%s, Message-ID <%s>) to %s\n", cp->name,
-	       p.template, p.parts.locale, p.msgid, a.address);
+	printf("sample of campaign %s, variant %s (template %s/%s, Message-ID <%s>) to %s\n",
+	       cp->name, p.v->name, p.template, p.parts.locale, p.msgid, a.address);
 	if (p.reason[0])
 		printf("note: a real mail like this would be HELD: %s\n", p.reason);
 	rc = deliver_sample(cfg, &p, a.address);

@@ -9,8 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "candor/compliance.h"
+#include "candor/config.h"
 #include "candor/due.h"
+#include "candor/ratelimit.h"
+#include "candor/store.h"
 #include "candor/message.h"
 #include "candor/template.h"
 #include "candor/util.h"
@@ -119,9 +124,14 @@ static int preview_usage(FILE *out)
 		"Print the complete message candor would send for order ID (with --parts,\n"
 		"its subject, text and HTML as rendered, before encoding), then (on\n"
 		"standard error) the template and locale used, every template value that\n"
-		"came out empty, and whether the message would be sent or held. The\n"
-		"campaign defaults to the first one in the configuration, the variant\n"
-		"to the one the order is assigned to. Nothing is written to the database.\n");
+		"came out empty, and whether the message would be sent now: the daemon's\n"
+		"own rules (status, suppressions, one message per order, expiry, delay),\n"
+		"send window and limits, then the compliance verdict. The campaign\n"
+		"defaults to the first one in the configuration, the variant to the one\n"
+		"the order is assigned to. Nothing is written to the database.\n"
+		"Exit status: 0 would be sent now; 1 held (compliance or config); 3 never\n"
+		"sent (a rule excludes the order, or it can never become due); 4 not now\n"
+		"(due later, or waiting for the send window or a limit).\n");
 	return out == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -200,7 +210,76 @@ static int preview_variant(const struct cd_campaign *cp, const char *name,
 	return EXIT_USAGE;
 }
 
-static int show_preview(struct cd_message *p, const struct cd_campaign *cp, int parts)
+/* What stops the order now, if anything: the daemon's due query and
+ * its rules, then the send window and the limits. */
+struct stop {
+	int exit;        /* 0, EXIT_NEVER or EXIT_NOT_NOW */
+	char why[300];
+};
+
+static void when_text(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || !localtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M %Z", &tm))
+		snprintf(buf, len, "not within 60 days");
+}
+
+static int what_stops(const struct cd_config *cfg, struct cd_store *st,
+		      const struct cd_templates *tpl, const struct cd_campaign *cp,
+		      enum cd_due_kind k, const struct cd_due_order *o, int64_t now,
+		      struct stop *s, struct cd_error *err)
+{
+	const char *names[32];
+	size_t nnames = 0;
+	struct cd_due_verdict v;
+	struct cd_ratelimit *rl = NULL;
+	enum cd_wait w;
+	int64_t open;
+	char when[64];
+	int rc;
+
+	*s = (struct stop){ 0 };
+	if (k == CD_DUE_REMINDER)
+		nnames = cd_compliance_no_reminder(cd_templates_compliance(tpl), cp->packs,
+						    cp->npacks, names, sizeof(names) / sizeof(names[0]));
+	if ((rc = cd_due_explain(st, cp, k, now, o->order.id, names, nnames, &v, err)) < 0)
+		return rc;
+	if (v.stop == CD_DUE_LATER) {
+		when_text(v.when, when, sizeof(when));
+		s->exit = EXIT_NOT_NOW;
+		snprintf(s->why, sizeof(s->why), "NOT YET: due at %s (the campaign's %s)", when,
+			 k == CD_DUE_REMINDER ? "reminder" : "delay");
+		return 0;
+	}
+	if (v.stop != CD_DUE_NOW) {
+		s->exit = EXIT_NEVER;
+		snprintf(s->why, sizeof(s->why), "NOT SENT: %s%s%s%s", cd_due_stop_text(v.stop, k),
+			 v.stop == CD_DUE_EXCLUDED ? " (status " : "",
+			 v.stop == CD_DUE_EXCLUDED ? v.status : "", v.stop == CD_DUE_EXCLUDED ? ")" : "");
+		return 0;
+	}
+	if ((rc = cd_ratelimit_open(cfg, st, now, &rl, err)) < 0)
+		return rc;
+	/* counted live from the store, as for a customer the cycle mailed */
+	cd_ratelimit_note_mailed(rl, o->order.email);
+	if ((rc = cd_due_must_wait(cfg, rl, o, now, &open, &w, err)) == 0 && w == CD_WAIT_NONE)
+		w = cd_ratelimit_which(rl);
+	cd_ratelimit_free(rl);
+	if (rc < 0)
+		return rc;
+	if (w != CD_WAIT_NONE) {
+		when_text(open, when, sizeof(when));
+		s->exit = EXIT_NOT_NOW;
+		snprintf(s->why, sizeof(s->why), "WAITS: %s%s%s", cd_wait_text(w),
+			 w == CD_WAIT_WINDOW ? "; it opens " : "", w == CD_WAIT_WINDOW ? when : "");
+	}
+	return 0;
+}
+
+static int show_preview(struct cd_message *p, const struct cd_campaign *cp, int parts,
+			const struct stop *stop)
 {
 	if (parts && p->parts.subject)
 		printf("Subject: %s\n\n%s\n%s%s", p->parts.subject, p->parts.text,
@@ -219,11 +298,14 @@ static int show_preview(struct cd_message *p, const struct cd_campaign *cp, int 
 	fprintf(stderr, "wording:   %s\n", !p->findings ? "clean under the campaign's packs"
 		: p->reason[0] && strncmp(p->reason, "compliance:", 11) == 0
 		? "breaks a compliance rule (see the verdict)" : "warnings only");
-	if (p->reason[0])
+	/* the daemon never renders what is not due: that comes first */
+	if (stop->exit)
+		fprintf(stderr, "verdict:   %s\n", stop->why);
+	else if (p->reason[0])
 		fprintf(stderr, "verdict:   HELD: %s\n", p->reason);
 	else
 		fprintf(stderr, "verdict:   would be sent\n");
-	return p->reason[0] ? 1 : 0;
+	return stop->exit ? stop->exit : p->reason[0] ? 1 : 0;
 }
 
 int ctl_cmd_preview(const char *config, int argc, char **argv)
@@ -238,12 +320,14 @@ int ctl_cmd_preview(const char *config, int argc, char **argv)
 	unsigned char secret[32];
 	struct cd_message p = { 0 };
 	struct cd_error err;
+	struct stop stop;
 	enum cd_due_kind k;
+	int64_t now = cd_util_now();
 	int rc;
 
 	if ((rc = parse_preview_args(argc, argv, &a)) >= 0)
 		return rc;
-	if ((rc = ctl_open_store(config, CD_STORE_READONLY, &cfg, &st)) != 0)
+	if ((rc = ctl_open_store(config, CD_STORE_READONLY | CTL_TEMPLATES, &cfg, &st)) != 0)
 		goto out;
 	if (cd_templates_load(cfg, &tpl, &errs) < 0) {
 		ctl_print_errors(&errs);
@@ -261,12 +345,16 @@ int ctl_cmd_preview(const char *config, int argc, char **argv)
 	}
 	if ((rc = preview_variant(cp, a.variant, &o)) != 0)
 		goto out;
+	if ((rc = what_stops(cfg, st, tpl, cp, k, &o, now, &stop, &err)) < 0) {
+		rc = ctl_fail(&err);
+		goto out;
+	}
 	p.kind = k;
-	if (cd_message_prepare(&p, cfg, tpl, secret, cd_util_now(), cp, &o) < 0) {
+	if (cd_message_prepare(&p, cfg, tpl, secret, now, cp, &o) < 0) {
 		rc = ctl_fail(&(struct cd_error){ .code = CD_ENOMEM, .msg = "out of memory" });
 		goto out;
 	}
-	rc = show_preview(&p, cp, a.parts);
+	rc = show_preview(&p, cp, a.parts, &stop);
 out:
 	cd_util_wipe(secret, sizeof(secret));
 	cd_message_clear(&p);

@@ -12,6 +12,7 @@
 #include "candor/config.h"
 #include "candor/daemon.h"
 #include "candor/log.h"
+#include "candor/store.h"
 #include "candor/web.h"
 
 static void usage(FILE *out)
@@ -41,6 +42,25 @@ static void usage(FILE *out)
 		cd_config_default_path());
 }
 
+/* --help ends with the paths the daemon would use with PATH: what the
+ * file says when it loads, else the built-in defaults. */
+static void print_paths(const char *path)
+{
+	struct cd_errors errs = { 0 };
+	struct cd_config *cfg = NULL;
+	char store[512] = "", buf[1024];
+
+	if (cd_config_load_with(path, 0, &cfg, &errs) == 0)
+		cd_store_config_where(cfg, store, sizeof(store));
+	printf("\nPaths (from the configuration file, else the built-in defaults):\n");
+	cd_config_print_paths(path, cfg, store, stdout);
+	if (!cfg && errs.count)
+		printf("  (the configuration does not load: %s)\n",
+		       cd_error_format(&errs.items[0], buf, sizeof(buf)));
+	cd_errors_clear(&errs);
+	cd_config_free(cfg);
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_ONCE = 256, OPT_DRY, OPT_LEVEL, OPT_SYSLOG, OPT_WEB };
@@ -57,7 +77,7 @@ int main(int argc, char **argv)
 	};
 	struct cd_daemon_opts o = { .config_path = cd_config_default_path(), .log_level = -1 };
 	enum cd_log_target target = CD_LOG_AUTO;
-	int c, rc, web = 0;
+	int c, rc, web = 0, help = 0;
 
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -74,10 +94,16 @@ int main(int argc, char **argv)
 				return 64;
 			}
 			break;
-		case 'h': usage(stdout); return 0;
+		case 'h': help = 1; break;
 		case 'V': printf("candord %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 64;
 		}
+	}
+	if (help) {
+		/* after the other options, so "-c FILE --help" shows FILE's paths */
+		usage(stdout);
+		print_paths(o.config_path);
+		return 0;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "candord: unexpected argument '%s'\n", argv[optind]);

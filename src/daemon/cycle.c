@@ -212,26 +212,22 @@ static int record_held(struct run *r, const struct cd_due_order *o,
 	return rc;
 }
 
-/* Why O must wait (a reason for the debug log), or NULL when it may go
- * now: the send window in the customer's zone, then the per-customer cap
- * and the per-domain rate. *FAILED says a count could not be read. */
-static const char *must_wait(struct run *r, const struct cd_due_order *o, struct cd_error *err,
-			     int *failed)
+/* Why O must wait (CD_WAIT_NONE: it may go now): the send window in the
+ * customer's zone, then the per-customer cap and the per-domain rate
+ * (due.c holds the rules, so previews apply the same). A plan, which
+ * sends nothing, also counts what a cycle-wide limit would hold back. */
+static int must_wait(struct run *r, const struct cd_due_order *o, enum cd_wait *w,
+		     struct cd_error *err)
 {
-	const struct cd_config *cfg = r->c->cfg;
-	const char *tz = cd_schedule_zone(o->order.timezone, o->order.country, cfg->shop.timezone);
-	int64_t open = cd_schedule_next_open(r->now, tz, &cfg->window);
-	const char *why;
+	int64_t open;
 
-	*failed = 0;
-	if (open != r->now) {
-		if (open > 0 && (!r->next_open || open < r->next_open))
-			r->next_open = open;
-		return "outside the send window";
-	}
-	if (cd_ratelimit_check(r->limits, o->order.email, o->mails, &why, err) < 0)
-		return *failed = 1, "";
-	return why;
+	if (cd_due_must_wait(r->c->cfg, r->limits, o, r->now, &open, w, err) < 0)
+		return CD_ESTORE;
+	if (*w == CD_WAIT_WINDOW && open > 0 && (!r->next_open || open < r->next_open))
+		r->next_open = open;
+	if (*w == CD_WAIT_NONE && r->c->plan_only)
+		*w = cd_ratelimit_which(r->limits);
+	return 0;
 }
 
 /* Does a prepared message, not yet written, go to O's customer (with a
@@ -257,23 +253,29 @@ static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_du
 			 const struct cd_due_order *o, struct cd_error *err)
 {
 	struct cd_message p = { .kind = k, .winner = r->winner[0] ? r->winner : NULL };
-	const char *wait, *id_of = o->order.id;
-	int rc, failed;
+	const char *id_of = o->order.id;
+	enum cd_wait wait;
+	int rc;
 
 	if (r->nready && counts_pending(r, o) && (rc = hand_over_waiting(r, 1, err)) <= 0)
 		return rc;
-	if ((wait = must_wait(r, o, err, &failed)) != NULL) {
-		if (failed)
-			return CD_ESTORE;
+	if (must_wait(r, o, &wait, err) < 0)
+		return CD_ESTORE;
+	if (wait != CD_WAIT_NONE) {
+		r->stats->waiting[wait]++;
 		cd_log(CD_LOG_DEBUG, "order %s: %s %s waits: %s", id_of, cp->name,
-		       cd_due_kind_name(k), wait);
+		       cd_due_kind_name(k), cd_wait_text(wait));
 		if (!r->c->plan_only && cd_due_remember_waiting(r->c->store, cp, k, id_of, r->now) < 0)
 			return cd_store_fail(r->c->store, err, "cannot remember a waiting order");
 		return 0;
 	}
 	r->stats->due++;
-	if (r->c->plan_only)
+	if (r->c->plan_only) {
+		/* what this plan would send counts against the limits */
+		cd_ratelimit_note_mailed(r->limits, o->order.email);
+		cd_ratelimit_note_sent(r->limits);
 		return 0;
+	}
 	if ((rc = cd_message_prepare(&p, r->c->cfg, r->c->tpl, r->secret, r->now, cp, o)) < 0) {
 		cd_error_set(err, rc, NULL, 0, "out of memory preparing order %s", id_of);
 		goto out;
@@ -311,7 +313,14 @@ static int may_continue(struct run *r)
 		r->stats->interrupted = 1;
 	if (r->sender && cd_sender_paused(r->sender))
 		r->paused = 1;
-	return !r->paused && !r->stats->interrupted && !cd_ratelimit_reached(r->limits);
+	if (r->paused || r->stats->interrupted)
+		return 0;
+	/* a plan goes on, to count what the limit holds back */
+	if (cd_ratelimit_reached(r->limits)) {
+		r->stats->limit = cd_ratelimit_which(r->limits);
+		return r->c->plan_only;
+	}
+	return 1;
 }
 
 /* For the sender's retries: may one more go, and count it. */
@@ -385,7 +394,11 @@ static int run_campaign(struct run *r, const struct cd_campaign *cp,
 
 	if (!orders)
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
-	if ((rc = cd_experiment_winner_get(r->c->store, cp, r->now, r->winner,
+	/* a plan chooses no variant, and must write nothing (a winner
+	 * check records itself) */
+	r->winner[0] = '\0';
+	if (!r->c->plan_only &&
+	    (rc = cd_experiment_winner_get(r->c->store, cp, r->now, r->winner,
 					   sizeof(r->winner), err)) < 0) {
 		free(orders);
 		return rc;
@@ -551,4 +564,27 @@ int64_t cd_cycle_report_interrupted(struct cd_store *store, struct cd_error *err
 		cd_log(CD_LOG_WARNING, "... and %lld more interrupted sends (see 'candorctl status')",
 		       (long long)(n - 20));
 	return n;
+}
+
+char *cd_cycle_waiting(const struct cd_cycle_stats *s, char *buf, size_t len)
+{
+	size_t off = 0;
+	int64_t all = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (int w = CD_WAIT_NONE + 1; w < CD_WAIT_NREASONS; w++)
+		all += s->waiting[w];
+	if (all)
+		off = (size_t)snprintf(buf, len, "%lld waiting (", (long long)all);
+	for (int w = CD_WAIT_NONE + 1; w < CD_WAIT_NREASONS && off < len; w++)
+		if (s->waiting[w])
+			off += (size_t)snprintf(buf + off, len - off, "%s%s %lld",
+						buf[off - 1] == '(' ? "" : ", ", cd_wait_name(w),
+						(long long)s->waiting[w]);
+	if (all && off < len)
+		off += (size_t)snprintf(buf + off, len - off, ")");
+	if (s->limit != CD_WAIT_NONE && off < len)
+		snprintf(buf + off, len - off, "%s%s", off ? "; " : "", cd_wait_text(s->limit));
+	return buf;
 }

@@ -92,7 +92,8 @@ static void log_errors(const struct cd_errors *errs)
 static int load_all(const char *path, struct cd_config **cfg,
 		    struct cd_templates **tpl, struct cd_errors *errs)
 {
-	int rc = cd_config_load(path, cfg, errs);
+	/* a missing template set is reported with the other config errors */
+	int rc = cd_config_load_with(path, CD_CONFIG_SECRETS | CD_CONFIG_TEMPLATES, cfg, errs);
 
 	if (rc < 0)
 		return rc;
@@ -100,6 +101,14 @@ static int load_all(const char *path, struct cd_config **cfg,
 	if (rc < 0) {
 		cd_config_free(*cfg);
 		*cfg = NULL;
+	} else {
+		struct cd_errors warns = { 0 };
+		char buf[1024];
+
+		cd_templates_warnings(*tpl, *cfg, &warns);
+		for (size_t i = 0; i < warns.count; i++)
+			cd_log(CD_LOG_WARNING, "%s", cd_error_format(&warns.items[i], buf, sizeof(buf)));
+		cd_errors_clear(&warns);
 	}
 	return rc;
 }
@@ -140,6 +149,14 @@ static void describe(const struct daemon *d, char *buf, size_t len)
 	else
 		snprintf(buf, len, "idle, next due %s, %lld queued, %lld held", when,
 			 (long long)queued, (long long)counts[CD_MSG_HELD]);
+	{
+		/* due orders held back by the send window or a limit */
+		char waiting[300];
+		size_t used = strlen(buf);
+
+		if (*cd_cycle_waiting(&d->last, waiting, sizeof(waiting)))
+			snprintf(buf + used, len - used, ", %s", waiting);
+	}
 	if (d->sources && d->cfg->nsources) {
 		char src[400];
 		size_t used = strlen(buf);
@@ -161,7 +178,7 @@ static void reload(struct daemon *d)
 	struct cd_errors errs = { 0 };
 	struct cd_config *cfg = NULL;
 	struct cd_templates *tpl = NULL;
-	char status[256];
+	char status[512];
 
 	cd_notify_reloading();
 	cd_log(CD_LOG_NOTICE, "reloading %s", d->opts->config_path);
@@ -357,7 +374,7 @@ static int run_cycle(struct daemon *d)
 		.tick = feed_watchdog, .tick_arg = d,
 	};
 	struct cd_error err;
-	char status[256];
+	char status[512], waiting[300];
 	int64_t began = cd_util_mono_ms();
 	int rc;
 
@@ -388,10 +405,11 @@ static int run_cycle(struct daemon *d)
 		return rc;
 	}
 	cd_log(d->last.due ? CD_LOG_NOTICE : CD_LOG_INFO,
-	       "cycle %s: %lld due, %lld sent, %lld held, %lld failed, %lld deferred%s%s",
+	       "cycle %s: %lld due, %lld sent, %lld held, %lld failed, %lld deferred%s%s%s%s",
 	       d->last.interrupted ? "stopped early" : "done",
 	       (long long)d->last.due, (long long)d->last.sent,
 	       (long long)d->last.held, (long long)d->last.failed, (long long)d->last.deferred,
+	       *cd_cycle_waiting(&d->last, waiting, sizeof(waiting)) ? ", " : "", waiting,
 	       d->last.paused ? ", SENDING PAUSED" : "",
 	       d->opts->dry_run ? " (dry run: nothing recorded)" : "");
 	if (d->last.requeued)
@@ -503,7 +521,7 @@ static int start(struct daemon *d)
 int cd_daemon_run(const struct cd_daemon_opts *opts)
 {
 	struct daemon d = { .opts = opts, .leads = { -1, -1, -1 } };
-	char status[256];
+	char status[512];
 	int rc;
 
 	got_stop = got_reload = 0;

@@ -260,6 +260,10 @@ static void outcomes_said(struct cd_sender *s, int committed)
 			       "not record it: it stays 'sending' and is not sent again",
 			       p->order_id, p->kind, p->msgid, outcome_word(f->res.outcome),
 			       cd_transport_name(s->t), f->res.reply);
+		else if (f->res.outcome == CD_SEND_SENT && cd_transport_dry_run(s->t))
+			/* a dry run's outbox is a look at the mail, not a send */
+			cd_log(CD_LOG_INFO, "order %s: would send %s <%s> (dry run: written to the "
+			       "outbox, not mailed)", p->order_id, p->kind, p->msgid);
 		else
 			cd_log(f->res.outcome == CD_SEND_SENT ? CD_LOG_INFO : CD_LOG_WARNING,
 			       "order %s: %s %s <%s> via %s: %s", p->order_id, p->kind,

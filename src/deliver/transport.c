@@ -26,6 +26,7 @@ int cd_transport_open(const struct cd_config *cfg, int force_outbox,
 	if (!t)
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	t->ops = ops;
+	t->dry_run = force_outbox;
 	rc = ops->open(t, cfg, err);
 	if (rc < 0) {
 		free(t);
@@ -106,6 +107,11 @@ void cd_transport_send(struct cd_transport *t, const struct cd_outgoing *msg,
 		cd_transport_poll(t, 1000, keep_result, res);
 	while (cd_transport_poll(t, 1000, keep_result, res) > 0)
 		;
+}
+
+int cd_transport_dry_run(const struct cd_transport *t)
+{
+	return t->dry_run;
 }
 
 const char *cd_transport_name(const struct cd_transport *t)

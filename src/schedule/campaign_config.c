@@ -6,11 +6,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "candor/config_parse.h"
+#include "candor/util.h"
 
 static const struct cd_config_field campaign_fields[] = {
 	{ "campaigns", CD_CFG_LIST },
@@ -36,8 +39,35 @@ static const struct cd_config_field campaign_fields[] = {
 	{ NULL, 0 },
 };
 
+/* Template set NAME (GROUP's setting KEY) is a directory in TEMPLATES:
+ * checked with the rest of the file, so a missing set is reported with
+ * every other error and at its own setting. */
+static void need_set(struct cd_config_loader *ld, const char *templates,
+		     const config_setting_t *g, const char *dp, const char *key,
+		     const char *name)
+{
+	char *dir, kdp[300];
+	struct stat sb;
+
+	if (!cd_cfg_wants(ld, CD_CONFIG_TEMPLATES) || !templates || !name || !*name ||
+	    strchr(name, '/') || name[0] == '.')
+		return;
+	if (!(dir = cd_util_join_path(templates, name))) {
+		cd_cfg_oom(ld);
+		return;
+	}
+	snprintf(kdp, sizeof(kdp), "%s.%s", dp, key);
+	if (stat(dir, &sb) < 0)
+		cd_cfg_report(ld, config_setting_get_member(g, key), kdp,
+			      "template set \"%s\" not found: %s: %s", name, dir, strerror(errno));
+	else if (!S_ISDIR(sb.st_mode))
+		cd_cfg_report(ld, config_setting_get_member(g, key), kdp,
+			      "template set \"%s\" is not a directory: %s", name, dir);
+	free(dir);
+}
+
 static void load_variant(struct cd_config_loader *ld, struct cd_variant *v,
-			 const config_setting_t *g, const char *dp)
+			 const config_setting_t *g, const char *dp, const char *templates)
 {
 	v->line = (int)config_setting_source_line(g);
 	v->name = cd_cfg_string(ld, g, dp, "name", NULL, 1);
@@ -47,6 +77,7 @@ static void load_variant(struct cd_config_loader *ld, struct cd_variant *v,
 		cd_cfg_report(ld, config_setting_get_member(g, "template"), dp,
 		       "template \"%s\" must be a plain name inside the templates directory",
 		       v->template);
+	need_set(ld, templates, g, dp, "template", v->template);
 }
 
 /* The compliance packs a campaign's mail is checked against; their
@@ -108,7 +139,7 @@ static void load_auto_winner(struct cd_config_loader *ld, struct cd_campaign *cp
 }
 
 static void load_campaign(struct cd_config_loader *ld, struct cd_campaign *cp,
-			  const config_setting_t *g, const char *dp)
+			  const config_setting_t *g, const char *dp, const char *templates)
 {
 	config_setting_t *vl = config_setting_get_member(g, "variants");
 	char vdp[256];
@@ -128,6 +159,8 @@ static void load_campaign(struct cd_config_loader *ld, struct cd_campaign *cp,
 	if (cp->reminder && cp->reminder_template && !*cp->reminder_template)
 		cd_cfg_report(ld, config_setting_get_member(g, "reminder"), dp,
 		       "a reminder needs reminder_template");
+	if (cp->reminder)
+		need_set(ld, templates, g, dp, "reminder_template", cp->reminder_template);
 	if (cp->reminder && t == CD_TRIGGER_NEGATIVE_FEEDBACK)
 		cd_cfg_report(ld, config_setting_get_member(g, "reminder"), dp,
 		       "an apology gets no reminder");
@@ -149,7 +182,7 @@ static void load_campaign(struct cd_config_loader *ld, struct cd_campaign *cp,
 	for (size_t i = 0; i < cp->nvariants; i++) {
 		snprintf(vdp, sizeof(vdp), "%s.variants[%zu]", dp, i);
 		load_variant(ld, &cp->variants[i],
-			     config_setting_get_elem(vl, (unsigned)i), vdp);
+			     config_setting_get_elem(vl, (unsigned)i), vdp, templates);
 		for (size_t j = 0; j < i; j++)
 			if (cp->variants[i].name && cp->variants[j].name &&
 			    strcmp(cp->variants[i].name, cp->variants[j].name) == 0)
@@ -177,7 +210,7 @@ static void load_campaigns(struct cd_config_loader *ld, struct cd_config *c,
 		config_setting_t *g = config_setting_get_elem(l, (unsigned)i);
 
 		snprintf(dp, sizeof(dp), "campaigns[%zu]", i);
-		load_campaign(ld, &c->campaigns[i], g, dp);
+		load_campaign(ld, &c->campaigns[i], g, dp, c->templates);
 		for (size_t j = 0; j < i; j++)
 			if (c->campaigns[i].name && c->campaigns[j].name &&
 			    strcmp(c->campaigns[i].name, c->campaigns[j].name) == 0)

@@ -56,18 +56,44 @@ void cd_ratelimit_free(struct cd_ratelimit *rl)
 	free(rl);
 }
 
-int cd_ratelimit_reached(struct cd_ratelimit *rl)
+static const struct { const char *name, *text; } waits[CD_WAIT_NREASONS] = {
+	[CD_WAIT_NONE] = { "none", "nothing" },
+	[CD_WAIT_WINDOW] = { "window", "outside the send window" },
+	[CD_WAIT_CUSTOMER_CAP] = { "per_customer", "per-customer cap reached" },
+	[CD_WAIT_DOMAIN_RATE] = { "domain_rate",
+				  "limits.domain_rate reached for the recipient's domain" },
+	[CD_WAIT_GLOBAL_RATE] = { "global_rate", "limits.global_rate reached" },
+	[CD_WAIT_DAILY_CAP] = { "daily_cap", "limits.daily_cap reached" },
+};
+
+const char *cd_wait_text(enum cd_wait w)
+{
+	return w < CD_WAIT_NREASONS ? waits[w].text : "?";
+}
+
+const char *cd_wait_name(enum cd_wait w)
+{
+	return w < CD_WAIT_NREASONS ? waits[w].name : "?";
+}
+
+enum cd_wait cd_ratelimit_which(const struct cd_ratelimit *rl)
 {
 	const struct cd_config *cfg = rl->cfg;
-	const char *which = NULL;
 
 	if (cfg->limits.global_rate.count && rl->window_used >= cfg->limits.global_rate.count)
-		which = "limits.global_rate";
-	else if (cfg->limits.daily_cap && rl->today_used >= cfg->limits.daily_cap)
-		which = "limits.daily_cap";
-	if (which && !rl->limited)
-		cd_log(CD_LOG_NOTICE, "%s reached; due orders wait for the next cycle", which);
-	rl->limited = which != NULL;
+		return CD_WAIT_GLOBAL_RATE;
+	if (cfg->limits.daily_cap && rl->today_used >= cfg->limits.daily_cap)
+		return CD_WAIT_DAILY_CAP;
+	return CD_WAIT_NONE;
+}
+
+int cd_ratelimit_reached(struct cd_ratelimit *rl)
+{
+	enum cd_wait which = cd_ratelimit_which(rl);
+
+	if (which != CD_WAIT_NONE && !rl->limited)
+		cd_log(CD_LOG_NOTICE, "%s; due orders wait for the next cycle", cd_wait_text(which));
+	rl->limited = which != CD_WAIT_NONE;
 	return rl->limited;
 }
 
@@ -116,22 +142,22 @@ void cd_ratelimit_note_sent(struct cd_ratelimit *rl)
 	rl->today_used++;
 }
 
-int cd_ratelimit_check(struct cd_ratelimit *rl, const char *email, int64_t mails,
-		       const char **why, struct cd_error *err)
+int cd_ratelimit_wait(struct cd_ratelimit *rl, const char *email, int64_t mails,
+		      enum cd_wait *reason, struct cd_error *err)
 {
 	const struct cd_config *cfg = rl->cfg;
 	const char *at = strchr(email, '@');
 	int64_t n;
 
-	*why = NULL;
+	*reason = CD_WAIT_NONE;
 	if (cfg->limits.per_customer) {
 		n = !*mailed_slot(rl, mailed_hash(email)) ? mails
 			: cd_store_message_customer_count(rl->st, email, cd_ratelimit_cap_since(rl), err);
 		if (n < 0)
 			return CD_ESTORE;
 		if (n >= cfg->limits.per_customer) {
-			*why = "per-customer cap reached";
-			return 1;
+			*reason = CD_WAIT_CUSTOMER_CAP;
+			return 0;
 		}
 	}
 	if (cfg->limits.domain_rate.count && at) {
@@ -140,10 +166,22 @@ int cd_ratelimit_check(struct cd_ratelimit *rl, const char *email, int64_t mails
 						       err);
 		if (n < 0)
 			return CD_ESTORE;
-		if (n >= cfg->limits.domain_rate.count) {
-			*why = "limits.domain_rate reached for the recipient's domain";
-			return 1;
-		}
+		if (n >= cfg->limits.domain_rate.count)
+			*reason = CD_WAIT_DOMAIN_RATE;
 	}
 	return 0;
+}
+
+int cd_ratelimit_check(struct cd_ratelimit *rl, const char *email, int64_t mails,
+		       const char **why, struct cd_error *err)
+{
+	enum cd_wait w;
+
+	*why = NULL;
+	if (cd_ratelimit_wait(rl, email, mails, &w, err) < 0)
+		return CD_ESTORE;
+	if (w == CD_WAIT_NONE)
+		return 0;
+	*why = cd_wait_text(w);
+	return 1;
 }

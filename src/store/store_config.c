@@ -137,6 +137,22 @@ const struct cd_config_section cd_store_section = {
 	.fields = store_fields, .load = load_store, .print = print_store, .free = free_store,
 };
 
+void cd_store_config_where(const struct cd_config *cfg, char *buf, size_t len)
+{
+	if (cfg->store.engine != CD_STORE_POSTGRESQL)
+		snprintf(buf, len, "sqlite %s", cfg->database);
+	else if (cfg->store.conninfo && *cfg->store.conninfo)
+		snprintf(buf, len, "postgresql (store.conninfo)");
+	else if (cfg->store.port)
+		snprintf(buf, len, "postgresql://%s@%s:%d/%s", cfg->store.user ? cfg->store.user : "",
+			 cfg->store.host ? cfg->store.host : "", cfg->store.port,
+			 cfg->store.database ? cfg->store.database : "");
+	else
+		snprintf(buf, len, "postgresql://%s@%s/%s", cfg->store.user ? cfg->store.user : "",
+			 cfg->store.host ? cfg->store.host : "",
+			 cfg->store.database ? cfg->store.database : "");
+}
+
 int cd_store_open_config(const struct cd_config *cfg, int flags, struct cd_store **out,
 			 struct cd_error *err)
 {

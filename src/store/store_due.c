@@ -74,9 +74,42 @@ static char *position_params(const char *rules, const char *const *no_reminder, 
 #define CAP_COUNT \
 	", (SELECT count(*) FROM messages n WHERE n.recipient = o.email COLLATE NOCASE" \
 	" AND n.created >= ?11 AND n.state NOT IN ('held','failed'))"
-#define NOT_EXCLUDED \
-	" AND o.status NOT IN ('returned','refunded','cancelled')" \
-	" AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = o.email)"
+/* The rules, one fragment each: the due queries ask for their negation,
+ * and the facts of one order (cd_store_due_facts) for each on its own,
+ * so a preview names the rule that stops an order with the daemon's own
+ * words for it. */
+#define EXCLUDED_STATUS "o.status IN ('returned','refunded','cancelled')"
+#define SUPPRESSED "EXISTS (SELECT 1 FROM suppressions x WHERE x.email = o.email)"
+#define SUPPRESSED_PG \
+	"EXISTS (SELECT 1 FROM suppressions x WHERE lower(x.email) = lower(o.email))"
+/* this campaign already made a message for the order */
+#define MESSAGED "EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id" \
+	" AND m.campaign = ?3)"
+#define HAS_FEEDBACK "EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
+/* reminders, of request M: one was made already; the customer answered */
+#define REMINDED "EXISTS (SELECT 1 FROM messages r WHERE r.order_id = m.order_id" \
+	" AND r.campaign = m.campaign AND r.kind = 'reminder')"
+#define ANSWERED "EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind IN" \
+	" ('replied','bounced','unsubscribed','complaint'))"
+#define NO_REMINDER_CHANNEL "o.channel IN (SELECT value FROM json_each(?10))"
+#define NO_REMINDER_CHANNEL_PG "o.channel IN (SELECT json_array_elements_text(?10::json))"
+/* apologies: the first feedback at or below max_rating */
+#define FIRST_LOW "(SELECT min(id) FROM feedback g WHERE g.order_id = f.order_id" \
+	" AND g.rating <= ?6)"
+
+#define NOT_EXCLUDED " AND NOT " EXCLUDED_STATUS " AND NOT " SUPPRESSED
+
+/* The candidates when one order is asked about (?12, previews): the
+ * same rules then say whether it is due now. */
+static const char *one_candidate(enum cd_due_kind k, int pg)
+{
+	if (k == CD_DUE_APOLOGY)
+		return "SELECT id FROM feedback WHERE order_id = ?12";
+	if (k == CD_DUE_REMINDER)
+		return "SELECT id FROM messages WHERE order_id = ?12";
+	return pg ? "SELECT order_id FROM orders WHERE order_id = ?12"
+		: "SELECT rowid FROM orders WHERE order_id = ?12";
+}
 
 /* The "what is due" query of each kind. It costs what is due, not what
  * is stored: the candidates are only what crossed its delay since the
@@ -92,61 +125,63 @@ static char *position_params(const char *rules, const char *const *no_reminder, 
  * The unary + on the other terms keeps SQLite from driving the query
  * from their indexes instead (messages_state alone would walk every sent
  * message). */
-static void due_sql_sqlite(enum cd_due_kind k, enum cd_trigger t, int cap, char *sql, size_t len)
+static void due_sql_sqlite(enum cd_due_kind k, enum cd_trigger t, int cap, int one,
+			   char *sql, size_t len)
 {
 	const char *col = trigger_column(t);
 	const char *count = cap ? CAP_COUNT : ", 0";
+	char cand[512];
+
+	if (one)
+		snprintf(cand, sizeof(cand), "%s", one_candidate(k, 0));
+	else if (k == CD_DUE_APOLOGY)
+		snprintf(cand, sizeof(cand),
+			 "  SELECT id FROM feedback WHERE received > ?8 AND received <= ?2"
+			 "  UNION ALL SELECT id FROM feedback WHERE id > ?9"
+			 "  UNION ALL SELECT g.id FROM waiting w JOIN feedback g ON g.order_id = w.order_id"
+			 "   WHERE w.campaign = ?3 AND w.kind = 'request'");
+	else if (k == CD_DUE_REMINDER)
+		snprintf(cand, sizeof(cand),
+			 "  SELECT id FROM messages WHERE sent_at > ?8 AND sent_at <= ?2"
+			 "  UNION ALL SELECT r.id FROM waiting w JOIN messages r ON r.order_id = w.order_id"
+			 "   AND r.campaign = w.campaign AND r.kind = 'request'"
+			 "   WHERE w.campaign = ?3 AND w.kind = 'reminder'");
+	else
+		snprintf(cand, sizeof(cand),
+			 "  SELECT rowid FROM orders WHERE %s > ?8 AND %s <= ?2"
+			 "  UNION ALL SELECT c.rowid FROM order_changes ch JOIN orders c"
+			 "   ON c.order_id = ch.order_id WHERE ch.seq > ?9"
+			 "  UNION ALL SELECT c.rowid FROM waiting w JOIN orders c ON c.order_id = w.order_id"
+			 "   WHERE w.campaign = ?3 AND w.kind = 'request'", col, col);
 
 	if (k == CD_DUE_APOLOGY)
 		snprintf(sql, len,
 			 "SELECT " ORDER_COLUMNS ", f.received, NULL, f.rating, f.comment, f.id, o.channel%s"
 			 " FROM feedback f JOIN orders o ON o.order_id = f.order_id"
-			 " WHERE f.id IN ("
-			 "  SELECT id FROM feedback WHERE received > ?8 AND received <= ?2"
-			 "  UNION ALL SELECT id FROM feedback WHERE id > ?9"
-			 "  UNION ALL SELECT g.id FROM waiting w JOIN feedback g ON g.order_id = w.order_id"
-			 "   WHERE w.campaign = ?3 AND w.kind = 'request')"
+			 " WHERE f.id IN (%s)"
 			 " AND f.id > ?4 AND +f.received BETWEEN ?1 AND ?2 AND f.rating <= ?6"
-			 " AND f.id = (SELECT min(id) FROM feedback g WHERE g.order_id = f.order_id"
-			 "  AND g.rating <= ?6)"
-			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
-			 "  AND m.campaign = ?3)"
-			 " AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = o.email)"
-			 " ORDER BY f.id LIMIT %d", count, CD_DUE_BATCH + 1);
+			 " AND f.id = " FIRST_LOW
+			 " AND NOT " MESSAGED " AND NOT " SUPPRESSED
+			 " ORDER BY f.id LIMIT %d", count, cand, CD_DUE_BATCH + 1);
 	else if (k == CD_DUE_REMINDER)
 		snprintf(sql, len,
 			 "SELECT " ORDER_COLUMNS ", m.sent_at, m.variant, NULL, NULL, m.id, o.channel%s"
 			 " FROM messages m JOIN orders o ON o.order_id = m.order_id"
-			 " WHERE m.id IN ("
-			 "  SELECT id FROM messages WHERE sent_at > ?8 AND sent_at <= ?2"
-			 "  UNION ALL SELECT r.id FROM waiting w JOIN messages r ON r.order_id = w.order_id"
-			 "   AND r.campaign = w.campaign AND r.kind = 'request'"
-			 "   WHERE w.campaign = ?3 AND w.kind = 'reminder')"
+			 " WHERE m.id IN (%s)"
 			 " AND m.id > ?4 AND +m.sent_at BETWEEN ?1 AND ?2 AND +m.campaign = ?3"
 			 " AND +m.kind = 'request' AND +m.state = 'sent'"
 			 " AND o.%s >= ?7" NOT_EXCLUDED
-			 " AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.order_id = m.order_id"
-			 "  AND r.campaign = m.campaign AND r.kind = 'reminder')"
-			 " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind IN"
-			 "  ('replied','bounced','unsubscribed','complaint'))"
-			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
-			 " AND o.channel NOT IN (SELECT value FROM json_each(?10))"
-			 " ORDER BY m.id LIMIT %d", count, col, CD_DUE_BATCH + 1);
+			 " AND NOT " REMINDED " AND NOT " ANSWERED " AND NOT " HAS_FEEDBACK
+			 " AND NOT " NO_REMINDER_CHANNEL
+			 " ORDER BY m.id LIMIT %d", count, cand, col, CD_DUE_BATCH + 1);
 	else
 		snprintf(sql, len,
 			 "SELECT " ORDER_COLUMNS ", o.%s, NULL, NULL, NULL, o.rowid, o.channel%s"
 			 " FROM orders o"
-			 " WHERE o.rowid IN ("
-			 "  SELECT rowid FROM orders WHERE %s > ?8 AND %s <= ?2"
-			 "  UNION ALL SELECT c.rowid FROM order_changes ch JOIN orders c"
-			 "   ON c.order_id = ch.order_id WHERE ch.seq > ?9"
-			 "  UNION ALL SELECT c.rowid FROM waiting w JOIN orders c ON c.order_id = w.order_id"
-			 "   WHERE w.campaign = ?3 AND w.kind = 'request')"
+			 " WHERE o.rowid IN (%s)"
 			 " AND o.rowid > ?4 AND +o.%s BETWEEN ?1 AND ?2" NOT_EXCLUDED
-			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
-			 "  AND m.campaign = ?3)"
-			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
-			 " ORDER BY o.rowid LIMIT %d", col, count, col, col, col, CD_DUE_BATCH + 1);
+			 " AND NOT " MESSAGED " AND NOT " HAS_FEEDBACK
+			 " ORDER BY o.rowid LIMIT %d", col, count, cand, col, CD_DUE_BATCH + 1);
 }
 
 /* PostgreSQL's twin: the same candidates and rules. The candidates are
@@ -158,77 +193,78 @@ static void due_sql_sqlite(enum cd_due_kind k, enum cd_trigger t, int cap, char 
 #define CAP_COUNT_PG \
 	", (SELECT count(*) FROM messages n WHERE lower(n.recipient) = lower(o.email)" \
 	" AND n.created >= ?11 AND n.state NOT IN ('held','failed'))"
-#define NOT_SUPPRESSED_PG \
-	" AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE lower(x.email) = lower(o.email))"
-#define NOT_EXCLUDED_PG \
-	" AND o.status NOT IN ('returned','refunded','cancelled')" NOT_SUPPRESSED_PG
+#define NOT_EXCLUDED_PG " AND NOT " EXCLUDED_STATUS " AND NOT " SUPPRESSED_PG
 
-static void due_sql_pg(enum cd_due_kind k, enum cd_trigger t, int cap, char *sql, size_t len)
+static void due_sql_pg(enum cd_due_kind k, enum cd_trigger t, int cap, int one,
+		       char *sql, size_t len)
 {
 	const char *col = trigger_column(t);
 	const char *count = cap ? CAP_COUNT_PG : ", 0";
+	char cand[512];
+
+	if (one)
+		snprintf(cand, sizeof(cand), "%s", one_candidate(k, 1));
+	else if (k == CD_DUE_APOLOGY)
+		snprintf(cand, sizeof(cand),
+			 "  SELECT id FROM feedback WHERE received > ?8 AND received <= ?2"
+			 "  UNION SELECT id FROM feedback WHERE xact >= ?9"
+			 "  UNION SELECT g.id FROM waiting w JOIN feedback g ON g.order_id = w.order_id"
+			 "   WHERE w.campaign = ?3 AND w.kind = 'request'");
+	else if (k == CD_DUE_REMINDER)
+		snprintf(cand, sizeof(cand),
+			 "  SELECT id FROM messages WHERE sent_at > ?8 AND sent_at <= ?2"
+			 "  UNION SELECT r.id FROM waiting w JOIN messages r ON r.order_id = w.order_id"
+			 "   AND r.campaign = w.campaign AND r.kind = 'request'"
+			 "   WHERE w.campaign = ?3 AND w.kind = 'reminder'");
+	else
+		snprintf(cand, sizeof(cand),
+			 "  SELECT order_id FROM orders WHERE %s > ?8 AND %s <= ?2"
+			 "  UNION SELECT order_id FROM order_changes WHERE xact >= ?9"
+			 "  UNION SELECT order_id FROM waiting WHERE campaign = ?3 AND kind = 'request'",
+			 col, col);
 
 	if (k == CD_DUE_APOLOGY)
 		snprintf(sql, len,
 			 "SELECT " ORDER_COLUMNS ", f.received, NULL, f.rating, f.comment, f.id, o.channel%s"
 			 " FROM feedback f JOIN orders o ON o.order_id = f.order_id"
-			 " WHERE f.id IN ("
-			 "  SELECT id FROM feedback WHERE received > ?8 AND received <= ?2"
-			 "  UNION SELECT id FROM feedback WHERE xact >= ?9"
-			 "  UNION SELECT g.id FROM waiting w JOIN feedback g ON g.order_id = w.order_id"
-			 "   WHERE w.campaign = ?3 AND w.kind = 'request')"
+			 " WHERE f.id IN (%s)"
 			 " AND f.id > ?4 AND f.received BETWEEN ?1 AND ?2 AND f.rating <= ?6"
-			 " AND f.id = (SELECT min(id) FROM feedback g WHERE g.order_id = f.order_id"
-			 "  AND g.rating <= ?6)"
-			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
-			 "  AND m.campaign = ?3)" NOT_SUPPRESSED_PG
-			 " ORDER BY f.id LIMIT %d", count, CD_DUE_BATCH + 1);
+			 " AND f.id = " FIRST_LOW
+			 " AND NOT " MESSAGED " AND NOT " SUPPRESSED_PG
+			 " ORDER BY f.id LIMIT %d", count, cand, CD_DUE_BATCH + 1);
 	else if (k == CD_DUE_REMINDER)
 		snprintf(sql, len,
 			 "SELECT " ORDER_COLUMNS ", m.sent_at, m.variant, NULL, NULL, m.id, o.channel%s"
 			 " FROM messages m JOIN orders o ON o.order_id = m.order_id"
-			 " WHERE m.id IN ("
-			 "  SELECT id FROM messages WHERE sent_at > ?8 AND sent_at <= ?2"
-			 "  UNION SELECT r.id FROM waiting w JOIN messages r ON r.order_id = w.order_id"
-			 "   AND r.campaign = w.campaign AND r.kind = 'request'"
-			 "   WHERE w.campaign = ?3 AND w.kind = 'reminder')"
+			 " WHERE m.id IN (%s)"
 			 " AND m.id > ?4 AND m.sent_at BETWEEN ?1 AND ?2 AND m.campaign = ?3"
 			 " AND m.kind = 'request' AND m.state = 'sent'"
 			 " AND o.%s >= ?7" NOT_EXCLUDED_PG
-			 " AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.order_id = m.order_id"
-			 "  AND r.campaign = m.campaign AND r.kind = 'reminder')"
-			 " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.message = m.id AND e.kind IN"
-			 "  ('replied','bounced','unsubscribed','complaint'))"
-			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
-			 " AND o.channel NOT IN (SELECT json_array_elements_text(?10::json))"
-			 " ORDER BY m.id LIMIT %d", count, col, CD_DUE_BATCH + 1);
+			 " AND NOT " REMINDED " AND NOT " ANSWERED " AND NOT " HAS_FEEDBACK
+			 " AND NOT " NO_REMINDER_CHANNEL_PG
+			 " ORDER BY m.id LIMIT %d", count, cand, col, CD_DUE_BATCH + 1);
 	else
 		snprintf(sql, len,
 			 "SELECT " ORDER_COLUMNS ", o.%s, NULL, NULL, NULL, o.rowid, o.channel%s"
 			 " FROM orders o"
-			 " WHERE o.order_id IN ("
-			 "  SELECT order_id FROM orders WHERE %s > ?8 AND %s <= ?2"
-			 "  UNION SELECT order_id FROM order_changes WHERE xact >= ?9"
-			 "  UNION SELECT order_id FROM waiting WHERE campaign = ?3 AND kind = 'request')"
+			 " WHERE o.order_id IN (%s)"
 			 " AND o.rowid > ?4 AND o.%s BETWEEN ?1 AND ?2" NOT_EXCLUDED_PG
-			 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
-			 "  AND m.campaign = ?3)"
-			 " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
-			 " ORDER BY o.rowid LIMIT %d", col, count, col, col, col, CD_DUE_BATCH + 1);
+			 " AND NOT " MESSAGED " AND NOT " HAS_FEEDBACK
+			 " ORDER BY o.rowid LIMIT %d", col, count, cand, col, CD_DUE_BATCH + 1);
 }
 
 void cd_store_due_sql_for(enum cd_store_engine e, enum cd_due_kind k, enum cd_trigger t,
 			  int cap, char *sql, size_t len)
 {
 	if (e == CD_STORE_POSTGRESQL)
-		due_sql_pg(k, t, cap, sql, len);
+		due_sql_pg(k, t, cap, 0, sql, len);
 	else
-		due_sql_sqlite(k, t, cap, sql, len);
+		due_sql_sqlite(k, t, cap, 0, sql, len);
 }
 
 void cd_store_due_sql(enum cd_due_kind k, enum cd_trigger t, int cap, char *sql, size_t len)
 {
-	due_sql_sqlite(k, t, cap, sql, len);
+	due_sql_sqlite(k, t, cap, 0, sql, len);
 }
 
 /* Copy a row's strings into one block: a due order costs one malloc,
@@ -278,8 +314,11 @@ int cd_store_due_batch(struct cd_store *st, const struct cd_store_due_query *q,
 
 	*n = 0;
 	*more = 0;
-	cd_store_due_sql_for(cd_db_engine(st), q->kind, q->trigger, q->cap_since != 0, sql,
-			     sizeof(sql));
+	if (cd_db_engine(st) == CD_STORE_POSTGRESQL)
+		due_sql_pg(q->kind, q->trigger, q->cap_since != 0, q->order_id != NULL, sql, sizeof(sql));
+	else
+		due_sql_sqlite(q->kind, q->trigger, q->cap_since != 0, q->order_id != NULL, sql,
+			       sizeof(sql));
 	if (q->kind == CD_DUE_REMINDER) {
 		channels_json(&json, q->no_reminder, q->no_reminder ? q->nno_reminder : 0);
 		if (json.oom) {
@@ -303,6 +342,8 @@ int cd_store_due_batch(struct cd_store *st, const struct cd_store_due_query *q,
 		cd_db_bind_int(s, 11, q->cap_since);
 	if (q->kind == CD_DUE_REMINDER)
 		cd_db_bind_text(s, 10, json.data);
+	if (q->order_id)
+		cd_db_bind_text(s, 12, q->order_id);
 	while ((rc = cd_db_step(s)) == CD_DB_ROW) {
 		if (*n == CD_DUE_BATCH) {
 			*more = 1;
@@ -320,6 +361,84 @@ int cd_store_due_batch(struct cd_store *st, const struct cd_store_due_query *q,
 	if (rc < 0)
 		return cd_store_fail(st, err, "cannot query due orders");
 	return 0;
+}
+
+/* a rule as a column: 0 or 1 on either engine (PostgreSQL's booleans
+ * read as 't' and 'f') */
+#define B(rule) "CASE WHEN " rule " THEN 1 ELSE 0 END"
+
+/* The facts query: each rule of the due query of kind K, as a column,
+ * for order ?12 (?3 the campaign, ?6 max_rating, ?10 the channels that
+ * get no reminder). */
+static void facts_sql(enum cd_due_kind k, enum cd_trigger t, int pg, char *sql, size_t len)
+{
+	const char *col = trigger_column(t);
+	const char *supp = pg ? B(SUPPRESSED_PG) : B(SUPPRESSED);
+
+	if (k == CD_DUE_APOLOGY)
+		snprintf(sql, len, "SELECT o.status, 0, %s, " B(MESSAGED) ", 0, 0, 0, f.received, 0"
+			 " FROM orders o LEFT JOIN feedback f ON f.order_id = o.order_id"
+			 "  AND f.rating <= ?6 AND f.id = " FIRST_LOW
+			 " WHERE o.order_id = ?12", supp);
+	else if (k == CD_DUE_REMINDER)
+		snprintf(sql, len, "SELECT o.status, " B(EXCLUDED_STATUS) ", %s, " B(REMINDED) ", "
+			 B(HAS_FEEDBACK) ", " B(ANSWERED) ", %s, m.sent_at, o.%s"
+			 " FROM orders o LEFT JOIN messages m ON m.order_id = o.order_id"
+			 "  AND m.campaign = ?3 AND m.kind = 'request' AND m.state = 'sent'"
+			 " WHERE o.order_id = ?12", supp,
+			 pg ? B(NO_REMINDER_CHANNEL_PG) : B(NO_REMINDER_CHANNEL), col);
+	else
+		snprintf(sql, len, "SELECT o.status, " B(EXCLUDED_STATUS) ", %s, " B(MESSAGED) ", "
+			 B(HAS_FEEDBACK) ", 0, 0, o.%s, 0 FROM orders o WHERE o.order_id = ?12",
+			 supp, col);
+}
+
+int cd_store_due_facts(struct cd_store *st, const struct cd_store_due_query *q,
+		       struct cd_due_facts *f, struct cd_error *err)
+{
+	struct cd_buf json = { 0 };
+	struct cd_db_stmt *s;
+	const char *status;
+	char sql[2048];
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	facts_sql(q->kind, q->trigger, cd_db_engine(st) == CD_STORE_POSTGRESQL, sql, sizeof(sql));
+	channels_json(&json, q->no_reminder, q->no_reminder ? q->nno_reminder : 0);
+	if (json.oom) {
+		cd_buf_free(&json);
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	}
+	if (!(s = cd_db_prepare(st, sql))) {
+		cd_buf_free(&json);
+		return cd_store_fail(st, err, "cannot read the order");
+	}
+	cd_db_bind_text(s, 3, q->campaign);
+	cd_db_bind_int(s, 6, q->max_rating);
+	cd_db_bind_text(s, 10, json.data);
+	cd_db_bind_text(s, 12, q->order_id);
+	rc = cd_db_step(s);
+	if (rc == CD_DB_ROW) {
+		status = cd_db_text(s, 0);
+		snprintf(f->status, sizeof(f->status), "%s", status ? status : "");
+		f->excluded = cd_db_int(s, 1) != 0;
+		f->suppressed = cd_db_int(s, 2) != 0;
+		f->messaged = cd_db_int(s, 3) != 0;
+		f->feedback = cd_db_int(s, 4) != 0;
+		f->answered = cd_db_int(s, 5) != 0;
+		f->no_reminder = cd_db_int(s, 6) != 0;
+		f->has_base = !cd_db_is_null(s, 7);
+		f->base = f->has_base ? cd_db_int(s, 7) : 0;
+		f->trigger = cd_db_is_null(s, 8) ? 0 : cd_db_int(s, 8);
+		rc = 0;
+	} else if (rc == CD_DB_DONE) {
+		rc = cd_error_set(err, CD_ENOTFOUND, NULL, 0, "no order \"%s\"", q->order_id);
+	} else {
+		rc = cd_store_fail(st, err, "cannot read the order");
+	}
+	cd_db_done(s);
+	cd_buf_free(&json);
+	return rc;
 }
 
 int cd_store_due_order(struct cd_store *st, const char *order_id, const char *campaign,

@@ -52,6 +52,16 @@ check "a pack with a syntax error: exit 2, file and line" sh -c "[ $rc -eq 2 ] &
 printf 'name = "mine";\nterms = { bribe = { en = [ "free lunch" ]; }; };\nrules = ( { id = "mine.lunch"; family = "incentive";\n  message = "no lunches"; near = [ "bribe", "review" ]; within = 40; } );\n' > badpacks/mine.pack
 printf 'A review buys you a free lunch.\n' | "$CANDORCTL" lint --packs-dir badpacks - >out 2>/dev/null
 check "a shop's own pack can use the shared term lists" grep -q "mine.lunch" out
+# without --packs-dir: the configuration's packs (-c), else the build's own
+write_config pk.conf
+sed -i "s|packs = \"[^\"]*\";|packs = \"$WORK/badpacks\";|" pk.conf
+printf 'A review buys you a free lunch.\n' | env -u CANDOR_PACKS "$CANDORCTL" -c pk.conf lint - >out 2>err; rc=$?
+check "lint -c uses the configuration's packs" sh -c "[ $rc -eq 1 ] && grep -q 'mine.lunch' out"
+env -u CANDOR_PACKS "$CANDORCTL" lint bad.txt >out 2>err; rc=$?
+check "lint with neither -c nor --packs-dir, uninstalled: the source tree's packs" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'error generic\\.' out && ! grep -q 'mine.lunch' out"
+check "lint --help names the packs it would use" \
+	sh -c "env -u CANDOR_PACKS '$CANDORCTL' lint --help | grep -q '/etc/packs\.$'"
 
 # ---- the learned model ---------------------------------------------------
 printf 'Share your thoughts on the listing and we will upgrade you to Gold status.\n' > perk.txt

@@ -122,9 +122,29 @@ as_nobody "$CANDORCTL" -c "$WORK/mkt.conf" send-test nobody@shop.example >/dev/n
 check "send-test still needs the secret" sh -c "grep -q 'smtp.password_file: cannot read .*pw.txt: Permission denied' mkt-send.err"
 sed 's/^/# /' mkt.err
 
+write_config paths.conf
+"$CANDORCTL" -c paths.conf check-config >/dev/null 2>paths.err
+check "check-config prints the paths it uses" \
+	sh -c "grep -q '^  config file  *paths.conf\$' paths.err && grep -q '^  store  *sqlite $WORK/candor.db\$' paths.err &&
+	       grep -q '^  templates  *$SRCDIR/templates\$' paths.err && grep -q '^  packs  *$SRCDIR/etc/packs\$' paths.err &&
+	       grep -q '^  model  *$SRCDIR/etc/packs/model.bin\$' paths.err"
 write_config tpl.conf
 sed -i 's/template = "review_request"/template = "no_such_set"/' tpl.conf
-expect78 "a missing template set names the config line" "tpl.conf:17: template set \"no_such_set\" not found" tpl.conf
+expect78 "a missing template set names the config line and setting" \
+	"tpl.conf:17: campaigns\[0\].variants\[0\].template: template set \"no_such_set\" not found" tpl.conf
+# ... and comes with the other errors, not after they are fixed
+sed -i 's/delay = "7d"/delay = "7 days"/; s/^  { name = "review";/  { name = "apology"; trigger = "negative_feedback"; delay = "0s"; expire = "60d";\n    variants = ( { name = "A"; template = "apology"; },\n                 { name = "B"; template = "no_such_apology"; } ); },\n&/' tpl.conf
+"$CANDORCTL" -c tpl.conf check-config >/dev/null 2>c.err
+"$CANDORD" -c tpl.conf --once 2>d.err
+check "a missing set is reported together with the other config errors" \
+	sh -c "for f in c.err d.err; do grep -q 'delay: bad duration' \$f &&
+	       grep -q 'tpl.conf:[0-9]*: campaigns\\[0\\].variants\\[1\\].template: template set \"no_such_apology\" not found' \$f &&
+	       grep -q 'campaigns\\[1\\].variants\\[0\\].template: template set \"no_such_set\" not found' \$f || exit 1; done"
+sed 's/^/# /' c.err
+write_config rem.conf
+sed -i 's/delay = "7d"; expire = "30d";/delay = "7d"; expire = "30d"; reminder = "3d"; reminder_template = "no_reminder_set";/' rem.conf
+expect78 "a missing reminder set names its setting" \
+	"rem.conf:[0-9]*: campaigns\[0\].reminder_template: template set \"no_reminder_set\" not found" rem.conf
 mkdir -p t/broken/default
 printf 'Hi {{name}\n' > t/broken/default/subject.mustache
 printf 'Body {{#a}}\n' > t/broken/default/text.mustache

@@ -21,6 +21,15 @@ check "candorctl status --help works" sh -c "'$CANDORCTL' status --help | grep -
 
 # ---- one cycle -----------------------------------------------------------
 write_config candor.conf
+"$CANDORD" -c candor.conf --help >help.out
+check "candord --help prints the paths the configuration makes it use" \
+	sh -c "grep -q '^  config file  *candor.conf\$' help.out && grep -q '^  store  *sqlite $WORK/candor.db\$' help.out &&
+	       grep -q '^  templates  *$SRCDIR/templates\$' help.out && grep -q '^  packs  *$SRCDIR/etc/packs\$' help.out &&
+	       grep -q '^  model  *$SRCDIR/etc/packs/model.bin\$' help.out"
+"$CANDORD" --help -c nope.conf >help.out
+check "... and the defaults, saying why, when the file does not load" \
+	sh -c "grep -q '^  config file  *nope.conf\$' help.out && grep -q '^  packs .*(built-in default)' help.out &&
+	       grep -q 'does not load: nope.conf: cannot read' help.out"
 "$CANDORD" -c candor.conf --once 2>err.log
 check "without a database candord exits 1" [ $? -eq 1 ]
 check "... and says to run candorctl init" grep -q "candorctl init" err.log
@@ -55,6 +64,8 @@ check "--dry-run exits 0" [ $? -eq 0 ]
 check "--dry-run writes the mails to the outbox" [ "$(ls outbox | wc -l)" -eq 5 ]
 check "--dry-run records nothing" [ "$(count_sql candor.db "SELECT count(*) FROM messages")" -eq 3 ]
 check "--dry-run says so" grep -q "dry run: nothing recorded" dry.log
+check "--dry-run says it would send, per order" grep -q "order o[0-9]*: would send request <.*dry run" dry.log
+check "--dry-run never says a request was sent" sh -c "! grep -q 'request sent' dry.log"
 rm -f outbox/*
 "$CANDORD" -c candor.conf --once 2>/dev/null
 check "after a dry run the real run still sends" [ "$(ls outbox | wc -l)" -eq 2 ]
@@ -141,6 +152,10 @@ check "global_rate caps one cycle" [ "$(count_sql limited.db "SELECT count(*) FR
 check "... and says which limit" grep -q "limits.global_rate reached" limit.log
 "$CANDORD" -c limited.conf --once 2>/dev/null
 check "a restart does not reset the rate" [ "$(count_sql limited.db "SELECT count(*) FROM messages")" -eq 2 ]
+check "status counts what the global rate holds back" \
+	sh -c "'$CANDORCTL' -c limited.conf status | grep -q '^  global_rate  *3\$'"
+NOTIFY_SOCKET="$WORK/notify.sock" "$CANDORD" -c limited.conf --once 2>/dev/null
+check "... and STATUS= says the rate is reached" wait_for notify.log "STATUS=idle, .*limits.global_rate reached" 5
 CANDOR_NOW=$(($(date +%s) + 3601)) "$CANDORD" -c limited.conf --once 2>/dev/null
 check "an hour later two more go" [ "$(count_sql limited.db "SELECT count(*) FROM messages")" -eq 4 ]
 

@@ -103,6 +103,19 @@ check "returned, expired and suppressed orders got nothing" \
 	[ "$(psql_candor "SELECT count(*) FROM messages WHERE order_id IN ('ret','old','sup')")" -eq 0 ]
 check "an order delivered two days ago waited for its delay" \
 	sh -c "! grep -q 'order early:' pgs/candor.conf.once1 && grep -q 'order early: request sent' pgs/candor.conf.once3"
+# preview on PostgreSQL: the same rules in its dialect (the address is
+# suppressed in another case; o6 is a marketplace order)
+pgpv() { CANDOR_NOW=$((T0 + 6 * DAY)) "$CANDORCTL" -c pgs/candor.conf preview "$@" >/dev/null 2>pv.err; echo $?; }
+check "PostgreSQL preview: a returned order is never sent (exit 3)" \
+	sh -c "[ $(pgpv --order ret) -eq 3 ] && grep -q 'status returned' pv.err"
+check "... a suppressed address, whatever its case (exit 3)" \
+	sh -c "[ $(pgpv --order sup) -eq 3 ] && grep -q 'address is suppressed' pv.err"
+check "... an expired order (exit 3)" [ "$(pgpv --order old)" -eq 3 ]
+check "... a reminder a marketplace forbids (exit 3)" \
+	sh -c "[ $(pgpv --order o6 --reminder) -eq 3 ] && grep -q 'channel gets no reminder\\|left feedback' pv.err"
+check "... a reminder already made (exit 3)" \
+	sh -c "[ $(pgpv --order o1 --reminder) -eq 3 ] && grep -q 'reminder was made already' pv.err"
+check "... an apology already made (exit 3)" [ "$(pgpv --campaign apology --order o2)" -eq 3 ]
 check "each message has its life cycle in events" \
 	[ "$(psql_candor "SELECT count(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM events e
 	    WHERE e.message = m.id AND e.kind = 'sent')")" -eq 0 ]

@@ -57,6 +57,37 @@ check "per-customer cap 2: two of three orders of one customer" \
 check "... counted whatever the address's case" grep -q "per-customer cap reached" run1.log
 check "domain rate 2/hour: two of three mails to one domain" \
 	[ "$(q "SELECT count(*) FROM messages WHERE recipient LIKE '%@e.example'")" -eq 2 ]
+# What waits, and why: status, STATUS= and preview apply the daemon's rules
+CANDOR_NOW=$NOW "$CANDORCTL" -c candor.conf status >status1.txt 2>&1
+check "status counts the orders that wait (2 window, 1 cap, 1 domain rate)" \
+	sh -c "grep -q '^waiting  *4\$' status1.txt && grep -q '^  window  *2\$' status1.txt &&
+	       grep -q '^  per_customer  *1\$' status1.txt && grep -q '^  domain_rate  *1\$' status1.txt"
+check "... and nothing due now" grep -q '^due now  *0$' status1.txt
+check "the cycle's log line counts them too" \
+	grep -q "cycle done: .*, 4 waiting (window 2, per_customer 1, domain_rate 1)" run1.log
+python3 "$SRCDIR/tests/integration/notify-listen.py" "$WORK/notify.sock" notify.log \
+	</dev/null >/dev/null 2>&1 &
+bg_started $!
+wait_for notify.log listening 5
+NOTIFY_SOCKET="$WORK/notify.sock" CANDOR_NOW=$NOW "$CANDORD" -c candor.conf --once 2>/dev/null
+check "STATUS= counts what waits, by reason" \
+	wait_for notify.log "STATUS=idle, .* held, 4 waiting (window 2, per_customer 1, domain_rate 1)" 5
+CANDOR_NOW=$NOW "$CANDORCTL" -c candor.conf preview --campaign review --order ny >/dev/null 2>pv.ny; rc=$?
+check "preview of an order outside its send window: exit 4" [ $rc -eq 4 ]
+check "... saying it waits for the window, and when it opens" \
+	grep -q "^verdict:   WAITS: outside the send window; it opens 2026-06-10" pv.ny
+CANDOR_NOW=$NOW "$CANDORCTL" -c candor.conf preview --campaign review --order cap3 >/dev/null 2>pv.cap3; rc=$?
+check "preview of a capped customer's order: exit 4, the cap named" \
+	sh -c "[ $rc -eq 4 ] && grep -q '^verdict:   WAITS: per-customer cap reached' pv.cap3"
+CANDOR_NOW=$NOW "$CANDORCTL" -c candor.conf preview --campaign review --order dom3 >/dev/null 2>pv.dom3; rc=$?
+check "preview under the domain rate: exit 4, the rate named" \
+	sh -c "[ $rc -eq 4 ] && grep -q '^verdict:   WAITS: limits.domain_rate reached' pv.dom3"
+CANDOR_NOW=$NOW "$CANDORCTL" -c candor.conf preview --campaign review --order fb >/dev/null 2>pv.fb; rc=$?
+check "preview of an order with feedback: exit 3, saying so" \
+	sh -c "[ $rc -eq 3 ] && grep -q '^verdict:   NOT SENT: the customer left feedback already' pv.fb"
+CANDOR_NOW=$NOW "$CANDORCTL" -c candor.conf preview --campaign review --order sh >/dev/null 2>pv.sh; rc=$?
+check "preview of an order already mailed: exit 3" \
+	sh -c "[ $rc -eq 3 ] && grep -q '^verdict:   NOT SENT: this campaign made its message' pv.sh"
 CANDOR_NOW=$((NOW + 3600)) "$CANDORD" -c candor.conf --once 2>run1b.log
 check "an hour on, the domain rate lets the third through" [ "$(sent_to dom3)" -eq 1 ]
 check "an order with feedback gets no request" [ "$(q "SELECT count(*) FROM messages WHERE order_id='fb' AND campaign='review'")" -eq 0 ]
@@ -144,5 +175,35 @@ sqlite3 candor.db "INSERT INTO orders(order_id, email, timezone, delivered, stat
 sed -i 's/delay = "7d"; expire = "30d"; reminder/delay = "8d"; expire = "30d"; reminder/' candor.conf
 CANDOR_NOW=$((LATE + 180)) "$CANDORD" -c candor.conf --once 2>/dev/null
 check "changed rules read the whole range again" [ "$(sent_to d20)" -eq 1 ]
+
+# Preview says what stops an order, with the daemon's rules (Wednesday
+# 2026-06-17 03:00 UTC, 11:00 in Shanghai; delay is 8 days by now)
+T=$(at "2026-06-17 03:00")
+sqlite3 candor.db <<EOS
+INSERT INTO orders(order_id, email, timezone, delivered, status) VALUES
+ ('pok', 'pok@p1.example', 'Asia/Shanghai', $T - 9 * 86400, 'delivered'),
+ ('pref', 'pref@p2.example', 'Asia/Shanghai', $T - 9 * 86400, 'refunded'),
+ ('psup', 'psup@p3.example', 'Asia/Shanghai', $T - 9 * 86400, 'delivered'),
+ ('pnever', 'pnever@p4.example', 'Asia/Shanghai', NULL, 'shipped'),
+ ('pold', 'pold@p5.example', 'Asia/Shanghai', $T - 40 * 86400, 'delivered'),
+ ('psoon', 'psoon@p6.example', 'Asia/Shanghai', $T - 2 * 86400, 'delivered');
+EOS
+"$CANDORCTL" -c candor.conf suppress --reason blocked psup@p3.example >/dev/null
+pv() { CANDOR_NOW=$T "$CANDORCTL" -c candor.conf preview --campaign review --order "$1" >/dev/null 2>"pv.$1"; echo $?; }
+check "preview of a due order: would be sent (exit 0)" \
+	sh -c "[ $(pv pok) -eq 0 ] && grep -q '^verdict:   would be sent' pv.pok"
+check "preview of a refunded order: exit 3, naming the status" \
+	sh -c "[ $(pv pref) -eq 3 ] && grep -q '^verdict:   NOT SENT: its status excludes it (status refunded)' pv.pref"
+check "preview of a suppressed address: exit 3, saying so" \
+	sh -c "[ $(pv psup) -eq 3 ] && grep -q '^verdict:   NOT SENT: the customer.s address is suppressed' pv.psup"
+check "preview of an order that is never delivered: exit 3, no trigger date" \
+	sh -c "[ $(pv pnever) -eq 3 ] && grep -q '^verdict:   NOT SENT: it has no date for the campaign.s trigger' pv.pnever"
+check "preview of an expired order: exit 3" \
+	sh -c "[ $(pv pold) -eq 3 ] && grep -q '^verdict:   NOT SENT: it is older than the campaign.s expire' pv.pold"
+check "preview of an order not due yet: exit 4, with the time it becomes due" \
+	sh -c "[ $(pv psoon) -eq 4 ] && grep -q '^verdict:   NOT YET: due at 2026-06-2' pv.psoon"
+CANDOR_NOW=$T "$CANDORD" -c candor.conf --once 2>/dev/null
+check "... and the daemon agrees: only the due one went" \
+	[ "$(q "SELECT group_concat(order_id) FROM messages WHERE order_id LIKE 'p%'")" = pok ]
 
 done_testing

@@ -58,7 +58,7 @@ hung() {
 	i=0
 	n=2
 	[ "$stage" = dot ] && n=1
-	while [ "$(grep -c "HANG-$stage" "h-$stage/events.log" 2>/dev/null)" -lt $n ] && [ $i -lt 100 ]; do
+	while [ "$(cat "h-$stage/events.log" 2>/dev/null | grep -c "HANG-$stage")" -lt $n ] && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -116,7 +116,7 @@ fresh_db 6
 dpid=$!
 bg_started $dpid
 i=0
-while [ "$(grep -c ACCEPT h-quit/events.log 2>/dev/null)" -lt 6 ] && [ $i -lt 100 ]; do
+while [ "$(cat h-quit/events.log 2>/dev/null | grep -c ACCEPT)" -lt 6 ] && [ $i -lt 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done

@@ -49,37 +49,25 @@ check "the configuration with all shipped sets is valid" [ $? -eq 0 ] || cat err
 "$CANDORCTL" -c candor.conf init >/dev/null
 sqlite3 candor.db <<'EOS'
 INSERT INTO orders(order_id, channel, first_name, name, email, locale, items, purchased, delivered, status) VALUES
- ('en', 'web', 'Ann', 'Ann A', 'en@x.example', 'en-GB', '[{"name":"Tea","quantity":2}]', 1780000000, 1780500000, 'delivered'),
- ('de', 'web', 'Bea', 'Bea B', 'de@x.example', 'de-AT', '[{"name":"Tee","quantity":1}]', 1780000000, 1780500000, 'delivered'),
- ('fr', 'web', 'Cé', 'Cé C', 'fr@x.example', 'fr', '[]', 1780000000, 1780500000, 'delivered'),
- ('es', 'web', 'Dan', 'Dan D', 'es@x.example', 'es-MX', '[]', 1780000000, 1780500000, 'delivered'),
- ('ru', 'web', 'Ева', 'Ева Е', 'ru@x.example', 'ru', '[]', 1780000000, 1780500000, 'delivered'),
- ('zs', 'web', '伟', '王伟', 'zs@x.example', 'zh-Hans-CN', '[]', 1780000000, 1780500000, 'delivered'),
- ('zt', 'web', '美', '陳美', 'zt@x.example', 'zh-Hant-TW', '[]', 1780000000, 1780500000, 'delivered'),
- ('zz', 'web', 'Zed', 'Zed Z', 'zz@x.example', 'sw-KE', '[]', 1780000000, 1780500000, 'delivered'),
- ('it', 'web', 'Ugo', 'Ugo U', 'it@x.example', 'it-IT', '[{"name":"Tè","quantity":1}]', 1780000000, 1780500000, 'delivered'),
- ('pt', 'web', 'Rui', 'Rui R', 'pt@x.example', 'pt-BR', '[]', 1780000000, 1780500000, 'delivered'),
- ('nl', 'web', 'Bas', 'Bas B', 'nl@x.example', 'nl-BE', '[]', 1780000000, 1780500000, 'delivered'),
- ('pl', 'web', 'Ola', 'Ola O', 'pl@x.example', 'pl', '[]', 1780000000, 1780500000, 'delivered'),
- ('sv', 'web', 'Åsa', 'Åsa Å', 'sv@x.example', 'sv-SE', '[]', 1780000000, 1780500000, 'delivered'),
- ('ja', 'web', '花子', '山田花子', 'ja@x.example', 'ja-JP', '[]', 1780000000, 1780500000, 'delivered'),
- ('tr', 'web', 'Ece', 'Ece E', 'tr@x.example', 'tr-TR', '[]', 1780000000, 1780500000, 'delivered'),
- ('am', 'amazon', 'Amy', 'Amy A', 'am@x.example', 'en', '[{"name":"Mug","quantity":1,"sku":"B0&x=1"}]', 1780000000, 1780500000, 'delivered'),
- ('anon', 'web', NULL, NULL, 'anon@x.example', 'en', '[]', NULL, 1780500000, 'delivered'),
+ ('en', 'web', 'Ann', 'Ann A', 'en@x.example', 'en-GB', '[{"name":"Tea","quantity":2}]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('de', 'web', 'Bea', 'Bea B', 'de@x.example', 'de-AT', '[{"name":"Tee","quantity":1}]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('fr', 'web', 'Cé', 'Cé C', 'fr@x.example', 'fr', '[]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('es', 'web', 'Dan', 'Dan D', 'es@x.example', 'es-MX', '[]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('ru', 'web', 'Ева', 'Ева Е', 'ru@x.example', 'ru', '[]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('zs', 'web', '伟', '王伟', 'zs@x.example', 'zh-Hans-CN', '[]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('zt', 'web', '美', '陳美', 'zt@x.example', 'zh-Hant-TW', '[]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('zz', 'web', 'Zed', 'Zed Z', 'zz@x.example', 'sw-KE', '[]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('it', 'web', 'Ugo', 'Ugo U', 'it@x.example', 'it-IT', '[{"name":"Tè","quantity":1}]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('pt', 'web', 'Rui', 'Rui R', 'pt@x.example', 'pt-BR', '[]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('nl', 'web', 'Bas', 'Bas B', 'nl@x.example', 'nl-BE', '[]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('pl', 'web', 'Ola', 'Ola O', 'pl@x.example', 'pl', '[]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('sv', 'web', 'Åsa', 'Åsa Å', 'sv@x.example', 'sv-SE', '[]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('ja', 'web', '花子', '山田花子', 'ja@x.example', 'ja-JP', '[]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('tr', 'web', 'Ece', 'Ece E', 'tr@x.example', 'tr-TR', '[]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('am', 'amazon', 'Amy', 'Amy A', 'am@x.example', 'en', '[{"name":"Mug","quantity":1,"sku":"B0&x=1"}]', 1780000000, unixepoch('now','-8 days'), 'delivered'),
+ ('anon', 'web', NULL, NULL, 'anon@x.example', 'en', '[]', NULL, unixepoch('now','-8 days'), 'delivered'),
  ('evil', 'web', '<script>alert(1)</script>{{shop.name}}', 'Eve',
-  'evil@x.example', 'en', '[{"name":"<img src=x onerror=alert(1)>","quantity":1}]', 1780000000, 1780500000, 'delivered');
-INSERT INTO feedback(order_id, rating, comment, received) VALUES
- ('de', 1, 'Das Paket kam zwei Wochen zu spät.', 1780600000),
- ('ru', 2, 'Прислали не тот цвет, не хватает крышки.', 1780600000),
- ('zs', 1, '质量太差，用了一天就坏了。', 1780600000),
- ('en', 2, 'Customer service never replied to my emails.', 1780600000),
- ('it', 1, 'Il pacco è arrivato con due settimane di ritardo.', 1780600000),
- ('pt', 1, 'Veio a cor errada.', 1780600000),
- ('nl', 2, 'Het ging na een dag kapot.', 1780600000),
- ('pl', 1, 'Paczka przyszła zniszczona.', 1780600000),
- ('sv', 2, 'Kundtjänst svarade aldrig.', 1780600000),
- ('ja', 1, '一日で壊れました。', 1780600000),
- ('tr', 1, 'Yanlış ürün geldi.', 1780600000);
+  'evil@x.example', 'en', '[{"name":"<img src=x onerror=alert(1)>","quantity":1}]', 1780000000, unixepoch('now','-8 days'), 'delivered');
 EOS
 # sqlite3 has no E'' strings: put the CRLF in with char()
 sqlite3 candor.db "UPDATE orders SET name = 'Eve' || char(13,10) || 'Bcc: all@victim.example' WHERE order_id = 'evil'"
@@ -95,6 +83,21 @@ for pair in en:default de:de fr:fr es:es ru:ru zs:zh-Hans zt:zh-Hant zz:default 
 	check "... its reminder: review_reminder/$loc, nothing empty" \
 		sh -c "grep -q '^template:  review_reminder/$loc\$' report.r$o && grep -q '^empty:     none' report.r$o"
 done
+# feedback: what the apologies answer (and what stops a request)
+sqlite3 candor.db <<'EOS'
+INSERT INTO feedback(order_id, rating, comment, received) VALUES
+ ('de', 1, 'Das Paket kam zwei Wochen zu spät.', unixepoch('now','-1 days')),
+ ('ru', 2, 'Прислали не тот цвет, не хватает крышки.', unixepoch('now','-1 days')),
+ ('zs', 1, '质量太差，用了一天就坏了。', unixepoch('now','-1 days')),
+ ('en', 2, 'Customer service never replied to my emails.', unixepoch('now','-1 days')),
+ ('it', 1, 'Il pacco è arrivato con due settimane di ritardo.', unixepoch('now','-1 days')),
+ ('pt', 1, 'Veio a cor errada.', unixepoch('now','-1 days')),
+ ('nl', 2, 'Het ging na een dag kapot.', unixepoch('now','-1 days')),
+ ('pl', 1, 'Paczka przyszła zniszczona.', unixepoch('now','-1 days')),
+ ('sv', 2, 'Kundtjänst svarade aldrig.', unixepoch('now','-1 days')),
+ ('ja', 1, '一日で壊れました。', unixepoch('now','-1 days')),
+ ('tr', 1, 'Yanlış ürün geldi.', unixepoch('now','-1 days'));
+EOS
 for pair in de:de:shipping ru:ru:wrong_item zs:zh-Hans:product_quality en:default:service \
 	it:it pt:pt nl:nl pl:pl sv:sv ja:ja tr:tr; do
 	o=${pair%%:*} rest=${pair#*:} loc=${rest%%:*}
@@ -167,5 +170,32 @@ check "... while the admin's footer_html may be raw" [ $? -eq 0 ]
 printf '{{> missing_part}}\n' > tpl/nick/default/html.mustache
 "$CANDORCTL" -c nick.conf check-config >/dev/null 2>err
 check "a partial that does not exist stops the load" grep -q "html.mustache:1: column 1: no such partial: 'missing_part'" err
+
+# A variant with fewer locales than its control: said at load and in
+# check-config; send-test can send a sample of either variant
+cp -R "$SRCDIR/templates" lg && chmod -R u+w lg
+mkdir -p lg/plain/default lg/plain/de
+printf 'How was order {{order.id}}?\n' > lg/plain/default/subject.mustache
+printf 'Hello, how was it?\n' > lg/plain/default/text.mustache
+cp lg/plain/default/*.mustache lg/plain/de/
+write_config lg.conf
+sed -i -e "s|^templates = \"[^\"]*\";|templates = \"$WORK/lg\";|" \
+	-e 's/variants = ( { name = "A"; template = "review_request"; } );/variants = ( { name = "A"; template = "review_request"; },\n      { name = "B"; template = "plain"; } );/' lg.conf
+"$CANDORCTL" -c lg.conf check-config >/dev/null 2>lg.err; rc=$?
+check "check-config warns of a variant with fewer locales than its control (still valid)" \
+	sh -c "[ $rc -eq 0 ] && grep -q '^candorctl: warning: lg.conf:[0-9]*: campaigns\\[0\\].variants\\[1\\].template: variant \"B\" (set \"plain\") lacks locales es, fr, it, ja, nl, pl, pt, ru, sv, tr, zh-Hans, zh-Hant that the control \"A\"' lg.err"
+check "... not of the locales it has" sh -c "! grep -q 'lacks locales de' lg.err"
+"$CANDORCTL" -c lg.conf init >/dev/null
+"$CANDORD" -c lg.conf --once 2>lg.log
+check "candord warns of it at load" grep -q "warning: .*variant \"B\" (set \"plain\") lacks locales es, fr" lg.log
+"$CANDORCTL" -c lg.conf send-test --variant B --locale fr me@shop.example >st.out 2>&1; rc=$?
+check "send-test --variant B sends variant B's sample" \
+	sh -c "[ $rc -eq 0 ] && grep -q '^sample of campaign review, variant B (template plain/default' st.out"
+check "... its mail in the outbox" sh -c "grep -l 'Hello, how was it?' outbox/*.eml | xargs grep -l 'me@shop.example' | grep -q ."
+"$CANDORCTL" -c lg.conf send-test --variant A --locale fr me@shop.example >st.out 2>&1
+check "send-test --variant A: the control, in French" grep -q "^sample of campaign review, variant A (template review_request/fr" st.out
+"$CANDORCTL" -c lg.conf send-test --variant Z me@shop.example >/dev/null 2>st.err; rc=$?
+check "send-test --variant of no such variant: exit 64, naming those there are" \
+	sh -c "[ $rc -eq 64 ] && grep -q 'has no variant \"Z\"; it has A, B' st.err"
 
 done_testing

@@ -208,6 +208,49 @@ static void test_position_kept_only_under_the_same_rules(void **state)
 	assert_true(sc.hwm == INT64_MIN && sc.mark == INT64_MAX);
 }
 
+/* A preview asks about one order: the due query itself says whether
+ * it is due, its rules one at a time which one says no. */
+static void test_explain_names_the_rule(void **state)
+{
+	const char *amazon[] = { "amazon" };
+	const struct cd_campaign sorry = {
+		.name = "sorry", .trigger = CD_TRIGGER_NEGATIVE_FEEDBACK, .delay = 0,
+		.expire = 1000000000, .max_rating = 2,
+	};
+	int64_t now = T + review.reminder + 10;
+	struct cd_due_verdict v;
+	struct cd_error err;
+
+	(void)state;
+	assert_int_equal(cd_due_explain(st, &review, CD_DUE_REMINDER, now, "web1", amazon, 1,
+					&v, &err), 0);
+	assert_int_equal(v.stop, CD_DUE_NOW);
+	assert_int_equal(cd_due_explain(st, &review, CD_DUE_REMINDER, now, "amz1", amazon, 1,
+					&v, &err), 0);
+	assert_int_equal(v.stop, CD_DUE_NO_REMINDER);
+	assert_false(cd_due_stop_final(CD_DUE_NOW) || cd_due_stop_final(CD_DUE_LATER));
+	assert_true(cd_due_stop_final(v.stop));
+	assert_int_equal(cd_due_explain(st, &review, CD_DUE_REMINDER, T + review.reminder - 10,
+					"web1", amazon, 1, &v, &err), 0);
+	assert_int_equal(v.stop, CD_DUE_LATER);
+	assert_true(v.when == T + review.reminder);
+	/* the request was made: the campaign is done with the order */
+	assert_int_equal(cd_due_explain(st, &review, CD_DUE_REQUEST, now, "o5", NULL, 0,
+					&v, &err), 0);
+	assert_int_equal(v.stop, CD_DUE_DONE);
+	assert_string_equal(v.status, "delivered");
+	/* apologies: o5's feedback is a 1, o4's a 5 */
+	now = 1700000000 + 5 * 600 + 10;
+	assert_int_equal(cd_due_explain(st, &sorry, CD_DUE_APOLOGY, now, "o5", NULL, 0,
+					&v, &err), 0);
+	assert_int_equal(v.stop, CD_DUE_NOW);
+	assert_int_equal(cd_due_explain(st, &sorry, CD_DUE_APOLOGY, now, "o4", NULL, 0,
+					&v, &err), 0);
+	assert_int_equal(v.stop, CD_DUE_NO_BASE);
+	assert_int_equal(cd_due_explain(st, &review, CD_DUE_REQUEST, now, "nope", NULL, 0,
+					&v, &err), CD_ENOTFOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_apology_plan),
 		cmocka_unit_test(test_reminder_skips_channels_without_reminders),
 		cmocka_unit_test(test_position_kept_only_under_the_same_rules),
+		cmocka_unit_test(test_explain_names_the_rule),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
