@@ -61,6 +61,7 @@ struct cd_import_stats {
 	size_t noutlook;
 	struct cd_import_channel channels[CD_IMPORT_MAX_CHANNELS];
 	size_t nchannels;
+	int64_t other_channels;  /* orders on channels past the first eight */
 };
 
 /* Called for every bad row, with ERR naming file, line and reason. */

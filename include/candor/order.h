@@ -28,6 +28,8 @@ struct cd_order {
 	const char *first_name, *name;
 	const char *email;       /* required */
 	const char *locale;      /* BCP 47, "de-DE" */
+	const char *locale_guess; /* from the country: used only when no
+				   * locale is given or stored */
 	const char *country;     /* ISO 3166 alpha-2 */
 	const char *timezone;    /* IANA name */
 	const char *items;       /* JSON array [{"name":…,"quantity":…}] */

@@ -75,6 +75,11 @@ int cd_ratelimit_wait(struct cd_ratelimit *rl, const char *email, int64_t mails,
 /* A message was made for EMAIL in this batch (held ones too). */
 void cd_ratelimit_note_mailed(struct cd_ratelimit *rl, const char *email);
 
+/* A plan (which writes nothing) would send to EMAIL: later orders of
+ * the plan count it under the per-customer cap and the domain rate.
+ * Returns 0 or CD_ENOMEM. */
+int cd_ratelimit_note_planned(struct cd_ratelimit *rl, const char *email);
+
 /* One more mail goes out: it counts against the global rate and the
  * daily cap. */
 void cd_ratelimit_note_sent(struct cd_ratelimit *rl);

@@ -292,8 +292,11 @@ static void print_outlook(const struct cd_import_stats *s)
 			printf("  channel \"%s\" (%lld %s) is not in the config's channels: its "
 			       "mails carry no feedback link\n", s->channels[i].name,
 			       (long long)s->channels[i].orders, orders_word(s->channels[i].orders));
+	if (s->other_channels)
+		printf("  %lld %s on further channels, not checked against the config\n",
+		       (long long)s->other_channels, orders_word(s->other_channels));
 	if (s->locale_from_country)
-		printf("  locale taken from the country for %lld %s\n",
+		printf("  locale taken from the country for %lld %s (where none was stored)\n",
 		       (long long)s->locale_from_country, orders_word(s->locale_from_country));
 	if (s->no_locale)
 		printf("  %lld %s with neither locale nor country: mailed in the templates' "

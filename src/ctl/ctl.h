@@ -18,6 +18,7 @@
  * (lint) use it only then. */
 extern int ctl_config_given;
 /* preview: never sent; not now (later, or waiting) */
+#define EXIT_PREVIEW_ERROR 2
 #define EXIT_NEVER 3
 #define EXIT_NOT_NOW 4
 #define EXIT_DATAERR 65

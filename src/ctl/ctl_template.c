@@ -129,9 +129,10 @@ static int preview_usage(FILE *out)
 		"send window and limits, then the compliance verdict. The campaign\n"
 		"defaults to the first one in the configuration, the variant to the one\n"
 		"the order is assigned to. Nothing is written to the database.\n"
-		"Exit status: 0 would be sent now; 1 held (compliance or config); 3 never\n"
-		"sent (a rule excludes the order, or it can never become due); 4 not now\n"
-		"(due later, or waiting for the send window or a limit).\n");
+		"Exit status: 0 would be sent now; 1 held (compliance or config); 2 error\n"
+		"(no such order, the store unreadable); 3 never sent (a rule excludes the\n"
+		"order, or it can never become due); 4 not now (due later, or waiting for\n"
+		"the send window or a limit); 64 usage; 78 configuration.\n");
 	return out == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -338,20 +339,22 @@ int ctl_cmd_preview(const char *config, int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	/* an error is not a verdict: 2, never 1 ("held") */
 	if (cd_store_secret(st, secret, &err) < 0 ||
 	    cd_due_load_order(st, a.order, cp, k, &o, &err) < 0) {
-		rc = ctl_fail(&err);
+		rc = (ctl_fail(&err), EXIT_PREVIEW_ERROR);
 		goto out;
 	}
 	if ((rc = preview_variant(cp, a.variant, &o)) != 0)
 		goto out;
 	if ((rc = what_stops(cfg, st, tpl, cp, k, &o, now, &stop, &err)) < 0) {
-		rc = ctl_fail(&err);
+		rc = (ctl_fail(&err), EXIT_PREVIEW_ERROR);
 		goto out;
 	}
 	p.kind = k;
 	if (cd_message_prepare(&p, cfg, tpl, secret, now, cp, &o) < 0) {
-		rc = ctl_fail(&(struct cd_error){ .code = CD_ENOMEM, .msg = "out of memory" });
+		rc = (ctl_fail(&(struct cd_error){ .code = CD_ENOMEM, .msg = "out of memory" }),
+		      EXIT_PREVIEW_ERROR);
 		goto out;
 	}
 	rc = show_preview(&p, cp, a.parts, &stop);

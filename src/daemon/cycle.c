@@ -274,6 +274,8 @@ static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_du
 		/* what this plan would send counts against the limits */
 		cd_ratelimit_note_mailed(r->limits, o->order.email);
 		cd_ratelimit_note_sent(r->limits);
+		if (cd_ratelimit_note_planned(r->limits, o->order.email) < 0)
+			return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 		return 0;
 	}
 	if ((rc = cd_message_prepare(&p, r->c->cfg, r->c->tpl, r->secret, r->now, cp, o)) < 0) {

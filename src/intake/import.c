@@ -140,7 +140,9 @@ static const char *woo_status(const char *v, char *buf, size_t len)
 }
 
 /* V as an order into O, cleaned (its copies in C); why it cannot be
- * stored, or NULL. Without a locale, the order's country gives one. */
+ * stored, or NULL. Without a locale, the order's country gives one,
+ * used only where none is stored (a re-import without the column keeps
+ * the customer's language). */
 static const char *to_order(const char *const *v, struct cd_order *o, struct cd_order_clean *c,
 			    char *why, size_t len)
 {
@@ -160,7 +162,7 @@ static const char *to_order(const char *const *v, struct cd_order *o, struct cd_
 		.status = woo_status(given(v[F_STATUS]), status, sizeof(status)),
 	};
 	if (!o->locale && o->country)
-		o->locale = sql_country_locale(o->country);
+		o->locale_guess = sql_country_locale(o->country);
 	for (int i = 0; i < 3; i++)
 		if (given(v[dates[i]]) && cd_util_parse_time(v[dates[i]], t[i]) < 0 && bad < 0)
 			bad = dates[i];
@@ -219,8 +221,10 @@ static void count_channel(struct importer *im, const char *name)
 		if (strcmp(s->channels[i].name, name) == 0)
 			break;
 	if (i == s->nchannels) {
-		if (i == CD_IMPORT_MAX_CHANNELS)
+		if (i == CD_IMPORT_MAX_CHANNELS) {
+			s->other_channels++;
 			return;
+		}
 		snprintf(s->channels[i].name, sizeof(s->channels[i].name), "%s", name);
 		s->channels[i].known = im->o->cfg && cd_config_channel(im->o->cfg, name) != NULL;
 		s->nchannels++;
@@ -236,7 +240,7 @@ static void outlook_add(struct importer *im, const struct cd_order *o, const cha
 	int64_t now = im->o->now ? im->o->now : cd_util_now();
 
 	if (!given_locale)
-		*(o->locale ? &s->locale_from_country : &s->no_locale) += 1;
+		*(o->locale || o->locale_guess ? &s->locale_from_country : &s->no_locale) += 1;
 	count_channel(im, o->channel ? o->channel : "web");
 	if (st == CD_ORDER_RETURNED || st == CD_ORDER_REFUNDED || st == CD_ORDER_CANCELLED) {
 		s->closed++;
@@ -732,6 +736,7 @@ static int run(struct importer *im, FILE *fp, struct cd_error *err)
 		cd_store_rollback(im->st);
 		s->records = s->closed = s->locale_from_country = s->no_locale = 0;
 		s->noutlook = s->nchannels = 0;
+		s->other_channels = 0;
 		return rc;
 	}
 	if ((rc = cd_store_commit(im->st, err)) < 0)

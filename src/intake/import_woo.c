@@ -249,9 +249,10 @@ const char *woo_add_item(json_object **items, const char *name, size_t n, const 
 	long count = 1;
 	char shown[120];
 
-	if (q) {
-		/* WooCommerce keeps whole quantities (_qty); no sign, no fraction */
-		count = 0;
+	if (qty) {
+		/* WooCommerce keeps whole quantities (_qty); no sign, no
+		 * fraction; "quantity:" with nothing after it is no number */
+		count = q ? 0 : -1;
 		for (size_t i = 0; i < q && count >= 0; i++)
 			if (qty[i] < '0' || qty[i] > '9' || (count = count * 10 + (qty[i] - '0')) > 1000000)
 				count = -1;
@@ -344,6 +345,9 @@ const char *woo_items(const struct woo_map *m, const struct cd_csv_record *r,
 	if (m->per_item && (v = cell(r, m->col[W_ITEM_NAME]))) {
 		const char *qty = cell(r, m->col[W_ITEM_QTY]), *sku = cell(r, m->col[W_ITEM_SKU]);
 
+		/* a blank Quantity column is no quantity: 1 */
+		if (qty && !*qty)
+			qty = NULL;
 		if ((bad = woo_add_item(items, v, strlen(v), qty, qty ? strlen(qty) : 0, sku,
 					sku ? strlen(sku) : 0, m->qty_name, why, len)))
 			return bad;

@@ -202,9 +202,9 @@ static void show_order(struct cd_source_run *r, const struct cd_order *o)
 	if (o->name)
 		fprintf(r->out, " (%s)", o->name);
 	fprintf(r->out, " status %s", o->status ? o->status : "-");
-	if (o->locale || o->country)
-		fprintf(r->out, " locale %s country %s", o->locale ? o->locale : "-",
-			o->country ? o->country : "-");
+	if (o->locale || o->locale_guess || o->country)
+		fprintf(r->out, " locale %s country %s", o->locale ? o->locale
+			: o->locale_guess ? o->locale_guess : "-", o->country ? o->country : "-");
 	if (o->total)
 		fprintf(r->out, " total %s %s", o->total, o->currency ? o->currency : "");
 	show_time(r->out, "purchased", o->purchased);

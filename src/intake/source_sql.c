@@ -729,7 +729,7 @@ static int map_order(struct sql_source *s, struct cd_source_run *run, const stru
 				*p = '-';
 		o.locale = locale;
 	} else if (o.country) {
-		o.locale = sql_country_locale(o.country);
+		o.locale_guess = sql_country_locale(o.country);
 	}
 	if (items)
 		o.items = items;

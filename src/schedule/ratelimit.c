@@ -9,11 +9,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "candor/config.h"
 #include "candor/log.h"
 #include "candor/ratelimit.h"
 #include "candor/store_message.h"
+#include "candor/util.h"
 
 #define MAILED_SLOTS 4096 /* > 2 * CD_DUE_BATCH: the set stays sparse */
 
@@ -25,6 +27,9 @@ struct cd_ratelimit {
 	int64_t window_used;    /* sends in the global rate's window */
 	int64_t today_used;     /* sends since midnight UTC */
 	uint64_t mailed[MAILED_SLOTS]; /* hashes of who this batch mailed */
+	/* a plan writes nothing for the store to count: what it would send */
+	char **planned;
+	size_t nplanned, planned_cap;
 };
 
 int cd_ratelimit_open(const struct cd_config *cfg, struct cd_store *st, int64_t now,
@@ -53,7 +58,35 @@ fail:
 
 void cd_ratelimit_free(struct cd_ratelimit *rl)
 {
+	for (size_t i = 0; rl && i < rl->nplanned; i++)
+		free(rl->planned[i]);
+	if (rl)
+		free(rl->planned);
 	free(rl);
+}
+
+int cd_ratelimit_note_planned(struct cd_ratelimit *rl, const char *email)
+{
+	char *copy;
+
+	if (CD_GROW(rl->planned, rl->nplanned, rl->planned_cap) < 0 || !(copy = strdup(email)))
+		return CD_ENOMEM;
+	rl->planned[rl->nplanned++] = copy;
+	return 0;
+}
+
+/* Mails a plan would send to EMAIL, or with DOMAIN to its domain. */
+static int64_t planned_to(const struct cd_ratelimit *rl, const char *email, int domain)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < rl->nplanned; i++) {
+		const char *at = strchr(rl->planned[i], '@');
+
+		n += domain ? at && strcasecmp(at + 1, email) == 0
+			    : strcasecmp(rl->planned[i], email) == 0;
+	}
+	return n;
 }
 
 static const struct { const char *name, *text; } waits[CD_WAIT_NREASONS] = {
@@ -155,6 +188,7 @@ int cd_ratelimit_wait(struct cd_ratelimit *rl, const char *email, int64_t mails,
 			: cd_store_message_customer_count(rl->st, email, cd_ratelimit_cap_since(rl), err);
 		if (n < 0)
 			return CD_ESTORE;
+		n += planned_to(rl, email, 0);
 		if (n >= cfg->limits.per_customer) {
 			*reason = CD_WAIT_CUSTOMER_CAP;
 			return 0;
@@ -166,6 +200,7 @@ int cd_ratelimit_wait(struct cd_ratelimit *rl, const char *email, int64_t mails,
 						       err);
 		if (n < 0)
 			return CD_ESTORE;
+		n += planned_to(rl, at + 1, 1);
 		if (n >= cfg->limits.domain_rate.count)
 			*reason = CD_WAIT_DOMAIN_RATE;
 	}

@@ -221,9 +221,17 @@ static void own_wal_files(const struct cd_db *db)
 	for (size_t i = 0; i < 2; i++) {
 		if ((size_t)snprintf(path, sizeof(path), "%s%s", db->path, ext[i]) >= sizeof(path))
 			return;
-		/* a failure shows when SQLite cannot write the file */
-		if (stat(path, &fb) == 0 && (fb.st_uid != sb.st_uid || fb.st_gid != sb.st_gid))
-			(void)!chown(path, sb.st_uid, sb.st_gid);
+		/* The directory is the daemon user's: never follow a link it
+		 * planted, nor hand over a file linked elsewhere. A failure
+		 * shows when SQLite cannot write the file. */
+		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &fb) == 0 && S_ISREG(fb.st_mode) && fb.st_nlink == 1 &&
+		    (fb.st_uid != sb.st_uid || fb.st_gid != sb.st_gid))
+			(void)!fchown(fd, sb.st_uid, sb.st_gid);
+		close(fd);
 	}
 }
 

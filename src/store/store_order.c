@@ -15,11 +15,11 @@
 	"INSERT INTO orders(order_id, channel, customer_id, first_name, name, email," \
 	" locale, country, timezone, items, total, currency, purchased, shipped," \
 	" delivered, status, updated) VALUES (?1, coalesce(?2, 'web'), ?3, ?4, ?5, ?6," \
-	" ?7, ?8, ?9, coalesce(?10, '[]'), ?11, ?12, ?13, ?14, ?15, coalesce(?16, 'open'), ?17)" \
+	" coalesce(?7, ?18), ?8, ?9, coalesce(?10, '[]'), ?11, ?12, ?13, ?14, ?15, coalesce(?16, 'open'), ?17)" \
 	" ON CONFLICT(order_id) DO UPDATE SET channel = coalesce(?2, " T "channel)," \
 	" customer_id = coalesce(?3, " T "customer_id), first_name = coalesce(?4, " T "first_name)," \
 	" name = coalesce(?5, " T "name), email = coalesce(?6, " T "email)," \
-	" locale = coalesce(?7, " T "locale)," \
+	" locale = coalesce(?7, " T "locale, ?18)," \
 	" country = coalesce(?8, " T "country), timezone = coalesce(?9, " T "timezone)," \
 	" items = coalesce(?10, " T "items), total = coalesce(?11, " T "total)," \
 	" currency = coalesce(?12, " T "currency), purchased = coalesce(?13, " T "purchased)," \
@@ -57,6 +57,7 @@ int cd_store_order_upsert(struct cd_store *st, const struct cd_order *o, int64_t
 		cd_db_bind_int_or_null(s, 15, o->delivered);
 		bind_given(s, 16, o->status);
 		cd_db_bind_int(s, 17, updated);
+		bind_given(s, 18, o->locale_guess);
 	}
 	return cd_db_run(st, s, err, "cannot write");
 }

@@ -61,6 +61,11 @@ check "... and an unconfigured channel is named" \
 	grep -q 'channel "shopify" (3 orders) is not in the config.s channels: its mails carry no feedback link' out.txt
 check "the locale comes from the shipping country" [ "$(q "SELECT locale FROM orders WHERE order_id='#1002'")" = ja-JP ]
 check "... and the summary says for how many" grep -q 'locale taken from the country for 3 orders' out.txt
+printf 'order_id,email,locale,country,status\nQ-1,q@example.org,fr-CA,CA,paid\n' > q1.csv
+printf 'order_id,email,country,status\nQ-1,q@example.org,CA,shipped\n' > q2.csv
+"$CANDORCTL" -c candor.conf import orders q1.csv >/dev/null && "$CANDORCTL" -c candor.conf import orders q2.csv >/dev/null
+check "a re-import without a locale keeps the stored one (no country default over it)" \
+	[ "$(q "SELECT locale || ',' || status FROM orders WHERE order_id='Q-1'")" = "fr-CA,shipped" ]
 sed -n 1p "$DATA/orders-shopify.csv" | sed '1s/^\xEF\xBB\xBF//' > want.csv
 sed -n 7p "$DATA/orders-shopify.csv" >> want.csv
 check "the rejected file has the header and the bad row, byte for byte" cmp -s want.csv rejected.csv

@@ -46,6 +46,12 @@ INSERT INTO feedback(order_id, rating, comment, source, received) VALUES
  ('good', 4, 'Fine', 'amazon', $(at "2026-06-09 20:00"));
 EOS
 
+# before any mail: status plans the cycle, its own planned mails counted
+# under the cap and the domain rate, so it says what the cycle will do
+CANDOR_NOW=$NOW "$CANDORCTL" -c candor.conf status >status0.txt 2>&1
+check "status before the first cycle predicts it (6 due now, 4 waiting)" \
+	sh -c "grep -q '^due now  *6\$' status0.txt && grep -q '^waiting  *4\$' status0.txt &&
+	       grep -q '^  per_customer  *1\$' status0.txt && grep -q '^  domain_rate  *1\$' status0.txt"
 CANDOR_NOW=$NOW "$CANDORD" -c candor.conf --once --log-level debug 2>run1.log
 check "one cycle at a fixed time exits 0" [ $? -eq 0 ]
 check "inside the window in Shanghai: sent" [ "$(sent_to sh)" -eq 1 ]
@@ -72,6 +78,8 @@ wait_for notify.log listening 5
 NOTIFY_SOCKET="$WORK/notify.sock" CANDOR_NOW=$NOW "$CANDORD" -c candor.conf --once 2>/dev/null
 check "STATUS= counts what waits, by reason" \
 	wait_for notify.log "STATUS=idle, .* held, 4 waiting (window 2, per_customer 1, domain_rate 1)" 5
+CANDOR_NOW=$NOW "$CANDORCTL" -c candor.conf preview --campaign review --order NOPE >/dev/null 2>pv.nope; rc=$?
+check "preview of an unknown order is an error (2), not a verdict" sh -c "[ $rc -eq 2 ] && grep -q 'no order' pv.nope"
 CANDOR_NOW=$NOW "$CANDORCTL" -c candor.conf preview --campaign review --order ny >/dev/null 2>pv.ny; rc=$?
 check "preview of an order outside its send window: exit 4" [ $rc -eq 4 ]
 check "... saying it waits for the window, and when it opens" \

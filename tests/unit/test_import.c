@@ -201,7 +201,7 @@ static void test_woo_item_cells_read_as_the_plugins_write_them(void **state)
 
 static void test_woo_bad_quantity_rejects_the_order(void **state)
 {
-	static const char *const bad[] = { "2.5", "0", "1000001", "99999999999999999999", " 2", "2x" };
+	static const char *const bad[] = { "2.5", "0", "1000001", "99999999999999999999", " 2", "2x", "" };
 	struct cd_import_stats stats;
 	struct cd_error err;
 	char text[256], want[160];
