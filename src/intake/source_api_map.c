@@ -94,6 +94,8 @@ static int parse(const char *json, size_t len, json_object **out, struct cd_erro
 	*out = NULL;
 	if (!tok)
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	/* a shop's JSON is RFC 8259's: no trailing commas, no comments */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	if (len > (size_t)INT32_MAX - 1) {
 		json_tokener_free(tok);
 		return cd_error_set(err, CD_EPROTO, NULL, 0, "the shop's answer is too long");
@@ -136,6 +138,13 @@ static int date(const struct api_map *m, const char *v, int64_t *t, int *skewed)
 		*skewed = 1;
 	}
 	return 0;
+}
+
+/* A cursor's date: in the shop's own time, as the shop compares it. */
+static int raw_date(const char *v, int64_t *t)
+{
+	*t = 0;
+	return v && *v ? cd_util_parse_time(v, t) : 0;
 }
 
 static void note_skew(const struct api_map *m, int skewed)
@@ -278,7 +287,7 @@ static int shopify_order(const struct api_map *m, json_object *node, struct api_
 
 	pg->rows++;
 	snprintf(keybuf, sizeof(keybuf), "%.60s", num_name ? num_name : gid ? gid : "?");
-	if (key < 0 || date(m, str(node, "updatedAt"), &updated, skewed) < 0 || !updated)
+	if (key < 0 || raw_date(str(node, "updatedAt"), &updated) < 0 || !updated)
 		return m->order(m->arg, NULL, keybuf, "no usable id or updatedAt", err);
 	if (before_cursor(m, updated, key))
 		return 0;
@@ -306,7 +315,7 @@ static int shopify_order(const struct api_map *m, json_object *node, struct api_
 		.purchased = created, .shipped = shipped, .delivered = delivered,
 	};
 	if (!strcmp(o.status, "shipped") && !o.shipped)
-		o.shipped = updated;
+		o.shipped = m->now && updated > m->now ? m->now : updated;
 	if (o.delivered && !o.shipped)
 		o.shipped = o.delivered;
 	o.locale = locale ? locale : o.country ? sql_country_locale(o.country) : NULL;
@@ -381,7 +390,7 @@ int api_shopify_page(const char *json, size_t len, const struct api_map *m,
 		double rate = dbl(ts, "restoreRate");
 
 		if (need > 0 && rate > 0)
-			pg->wait_ms = (int64_t)(need / rate * 1000) + 1;
+			pg->wait_ms = (int64_t)(need / rate * 1000) + 100;
 	}
 	note_skew(m, skewed);
 	json_object_put(root);
@@ -463,7 +472,7 @@ static int woo_order(const struct api_map *m, json_object *node, struct api_page
 	pg->rows++;
 	snprintf(id, sizeof(id), "%lld", (long long)key);
 	snprintf(keybuf, sizeof(keybuf), "%.60s", number ? number : id);
-	if (key < 0 || date(m, str(node, "date_modified_gmt"), &updated, skewed) < 0 || !updated)
+	if (key < 0 || raw_date(str(node, "date_modified_gmt"), &updated) < 0 || !updated)
 		return m->order(m->arg, NULL, keybuf, "no usable id or date_modified_gmt", err);
 	if (before_cursor(m, updated, key))
 		return 0;
@@ -488,6 +497,8 @@ static int woo_order(const struct api_map *m, json_object *node, struct api_page
 		.status = woo_status(m, str(node, "status")),
 		.purchased = created, .shipped = completed,
 	};
+	if (m->now && updated > m->now)
+		updated = m->now;
 	if (o.status && !strcmp(o.status, "shipped") && !o.shipped)
 		o.shipped = updated;
 	if (o.status && !strcmp(o.status, "delivered")) {
@@ -548,13 +559,14 @@ static int woo_review(const struct api_map *m, json_object *node, struct api_pag
 
 	pg->rows++;
 	snprintf(keybuf, sizeof(keybuf), "review %lld", (long long)key);
-	if (key < 0 || date(m, str(node, "date_created_gmt"), &when, skewed) < 0 || !when)
+	if (key < 0 || raw_date(str(node, "date_created_gmt"), &when) < 0 || !when)
 		return m->order(m->arg, NULL, keybuf, "no usable id or date_created_gmt", err);
 	if (before_cursor(m, when, key))
 		return 0;
 	pg->taken++;
 	pg->last.time = when;
 	pg->last.key = key;
+	date(m, str(node, "date_created_gmt"), &when, skewed);
 	/* spam and trash are not a customer's word; held reviews are */
 	if (status && (!strcmp(status, "spam") || !strcmp(status, "trash")))
 		return 0;

@@ -233,10 +233,11 @@ static int http_status(struct api_http *h, const char *shown, struct cd_error *e
 	if (st == 429)
 		return API_THROTTLED;
 	if (st == 401 || st == 403) {
-		cd_error_set(err, CD_EPROTO, NULL, 0, "%s: the shop refused candor's credentials "
-			     "(HTTP %ld %s): check the token or key files and the app's read "
-			     "permissions; polling paused", shown, st,
-			     st == 401 ? "Unauthorized" : "Forbidden");
+		/* the cause first: STATUS= shows the start of it */
+		cd_error_set(err, CD_EPROTO, NULL, 0, "the shop refused candor's credentials "
+			     "(HTTP %ld %s) at %s: check the token or key files and the app's read "
+			     "permissions; polling paused", st,
+			     st == 401 ? "Unauthorized" : "Forbidden", shown);
 		return API_REFUSED;
 	}
 	if (st >= 300 && st < 400)
