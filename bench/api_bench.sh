@@ -43,9 +43,10 @@ print(json.dumps([{"id": 100000 + i, "number": 1000 + i, "email": "c%d@example.o
                              {"name": "Teapot", "quantity": 1, "sku": "TP-9"}]}
                   for i in range(n)]))
 EOF
+touch shop/warm
 "$SYSPY" "$top_srcdir/tests/integration/shop-api.py" "$WORK/shop" cert.pem key.pem >shop.log 2>&1 &
 bg_started $!
-wait_for shop/port . 10 || { echo "api_bench: the shop did not start" >&2; cat shop.log >&2; exit 1; }
+wait_for shop/port . 120 || { echo "api_bench: the shop did not start" >&2; cat shop.log >&2; exit 1; }
 PORT=$(cat shop/port)
 URL="https://127.0.0.1:$PORT/admin/api/2025-07/graphql.json"
 
@@ -59,15 +60,17 @@ sed -i 's|^log_level = .*|log_level = "notice";|' candor.conf
 touch shop/record
 L1=$(load)
 t0=$(now)
-"$CANDORD" -c candor.conf --once 2>backfill.log
+${CANDORD_WRAP:-} "$CANDORD" -c candor.conf --once 2>backfill.log
 t1=$(now)
 rm shop/record
 got=$(sqlite3 candor.db "SELECT count(*) FROM orders")
 [ "$got" -eq "$N" ] || { echo "api_bench: $got of $N orders" >&2; tail -5 backfill.log >&2; exit 1; }
+mkdir shop/bodies
+split -l 1 -a 6 -d shop/bodies.jsonl shop/bodies/
 pages=$(ls shop/bodies | wc -l)
 {
 	sep=""
-	for f in shop/bodies/*.json; do
+	for f in shop/bodies/*; do
 		printf '%surl = "%s"\nheader = "X-Shopify-Access-Token: %s"\n' "$sep" "$URL" "$TOKEN"
 		printf 'cacert = "cert.pem"\nheader = "Content-Type: application/json"\ndata-binary = "@%s"\noutput = "/dev/null"\n' "$f"
 		sep="next
