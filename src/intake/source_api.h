@@ -47,7 +47,12 @@ int api_parse_size(const char *s, int64_t *out);
 /* ---- the HTTP client ------------------------------------------------------------ */
 
 struct api_http {
-	void *curl;                /* CURL *, reused: the connection stays open */
+	void *multi;               /* CURLM *: keeps the connection between requests */
+	void *curl;                /* CURL *, reused */
+	int busy;                  /* a request is under way */
+	void *headers;             /* its struct curl_slist *, wiped when done */
+	char *post;                /* its body */
+	char shown[600];
 	const struct api_conf *c;
 	struct cd_buf body;        /* the last response, NUL-terminated */
 	int too_big;
@@ -77,6 +82,17 @@ int api_http_fetch(struct api_http *h, const char *url, const char *shown,
 		   const char *const *headers, const char *user, const char *pass,
 		   const char *body, struct cd_error *err);
 
+/* api_http_fetch in two halves: start sends the request (a request
+ * under way is abandoned) and returns (0 or CD_ENOMEM); finish waits
+ * for the answer and returns what api_http_fetch would. Between them
+ * the caller may write the last answer while the shop works on this. */
+int api_http_start(struct api_http *h, const char *url, const char *shown,
+		   const char *const *headers, const char *user, const char *pass,
+		   const char *body, struct cd_error *err);
+int api_http_finish(struct api_http *h, struct cd_error *err);
+/* Drop a request under way, if any. */
+void api_http_abandon(struct api_http *h);
+
 /* ---- mapping -------------------------------------------------------------------- */
 
 /* Where a stream stands: rows at or before (TIME, KEY) were taken. */
@@ -101,6 +117,12 @@ struct api_map {
 		      struct cd_error *err);
 	/* A note that does not skip a row. */
 	void (*note)(void *arg, const char *text);
+	/* Optional: the page is parsed, its rows not yet handed on; LAST is
+	 * its last row's (time, key) and HAS_NEXT says more follow (the
+	 * caller may ask for them now, while the rows are written). Not
+	 * called when the next query must wait for Shopify's bucket. */
+	void (*parsed)(void *parg, const struct api_cursor *last, int has_next);
+	void *parg;
 };
 
 /* What a page held besides its rows. */

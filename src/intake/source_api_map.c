@@ -373,15 +373,8 @@ int api_shopify_page(const char *json, size_t len, const struct api_map *m,
 				    "data.orders.nodes: not an answer to the orders query");
 	}
 	n = json_object_array_length(nodes ? nodes : edges);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		json_object *x = json_object_array_get_idx(nodes ? nodes : edges, i);
-
-		rc = shopify_order(m, nodes ? x : get(x, "node"), pg, &skewed, err);
-	}
 	info = get(orders, "pageInfo");
 	pg->has_next = get(info, "hasNextPage") && json_object_get_boolean(get(info, "hasNextPage"));
-	snprintf(pg->end_cursor, sizeof(pg->end_cursor), "%s",
-		 nstr(info, "endCursor") ? nstr(info, "endCursor") : "");
 	/* the next query waits until the bucket holds this one's cost */
 	ts = get(get(get(root, "extensions"), "cost"), "throttleStatus");
 	if (ts) {
@@ -392,6 +385,21 @@ int api_shopify_page(const char *json, size_t len, const struct api_map *m,
 		if (need > 0 && rate > 0)
 			pg->wait_ms = (int64_t)(need / rate * 1000) + 100;
 	}
+	if (m->parsed && n && !pg->wait_ms) {
+		json_object *x = json_object_array_get_idx(nodes ? nodes : edges, n - 1);
+		struct api_cursor last = { 0, gid_number(str(nodes ? x : get(x, "node"), "id")) };
+
+		if (raw_date(str(nodes ? x : get(x, "node"), "updatedAt"), &last.time) == 0 &&
+		    last.time && last.key >= 0)
+			m->parsed(m->parg, &last, pg->has_next);
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		json_object *x = json_object_array_get_idx(nodes ? nodes : edges, i);
+
+		rc = shopify_order(m, nodes ? x : get(x, "node"), pg, &skewed, err);
+	}
+	snprintf(pg->end_cursor, sizeof(pg->end_cursor), "%s",
+		 nstr(info, "endCursor") ? nstr(info, "endCursor") : "");
 	note_skew(m, skewed);
 	json_object_put(root);
 	return rc;

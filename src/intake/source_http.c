@@ -1,7 +1,9 @@
 /*
  * source_http.c - the HTTPS client the API sources share
- * (source_api.h): one libcurl easy handle per source, kept for the
- * source's life so the connection to the shop is reused; TLS verified
+ * (source_api.h): one libcurl easy handle per source in a multi handle
+ * of its own, both kept for the source's life so the connection to the
+ * shop is reused, and so a request can be on its way while candor
+ * writes the last answer; TLS verified
  * (the admin's CA file or the system's); a timeout per request well
  * under half the watchdog; a response larger than max_response refused
  * as soon as it is known to be (Content-Length, or while it streams),
@@ -162,8 +164,12 @@ int api_http_open(struct api_http *h, const struct api_conf *c, struct cd_error 
 
 	memset(h, 0, sizeof(*h));
 	h->c = c;
-	if (!(cu = curl_easy_init()))
+	if (!(h->multi = curl_multi_init()) || !(cu = curl_easy_init())) {
+		if (h->multi)
+			curl_multi_cleanup(h->multi);
+		h->multi = NULL;
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	}
 	h->curl = cu;
 	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "https");
@@ -186,20 +192,24 @@ int api_http_open(struct api_http *h, const struct api_conf *c, struct cd_error 
 	return 0;
 }
 
-void api_http_close(struct api_http *h)
-{
-	if (h->curl)
-		curl_easy_cleanup(h->curl);
-	h->curl = NULL;
-	cd_buf_free(&h->body);
-}
-
 static void free_headers(struct curl_slist *l)
 {
 	/* they may hold the token: wiped before they go */
 	for (struct curl_slist *p = l; p; p = p->next)
 		cd_util_wipe(p->data, strlen(p->data));
 	curl_slist_free_all(l);
+}
+
+void api_http_close(struct api_http *h)
+{
+	api_http_abandon(h);
+	if (h->curl)
+		curl_easy_cleanup(h->curl);
+	if (h->multi)
+		curl_multi_cleanup(h->multi);
+	h->curl = NULL;
+	h->multi = NULL;
+	cd_buf_free(&h->body);
 }
 
 static int transfer_failed(struct api_http *h, CURLcode cc, const char *shown,
@@ -251,15 +261,15 @@ static int http_status(struct api_http *h, const char *shown, struct cd_error *e
 			    st == 404 ? " (not found: check the address and api_version)" : "");
 }
 
-int api_http_fetch(struct api_http *h, const char *url, const char *shown,
+int api_http_start(struct api_http *h, const char *url, const char *shown,
 		   const char *const *headers, const char *user, const char *pass,
 		   const char *body, struct cd_error *err)
 {
 	CURL *cu = h->curl;
 	struct curl_slist *hl = NULL, *nl;
-	CURLcode cc;
-	int rc;
+	int running;
 
+	api_http_abandon(h);
 	h->body.len = 0;
 	h->body.oom = 0;
 	h->too_big = 0;
@@ -267,44 +277,103 @@ int api_http_fetch(struct api_http *h, const char *url, const char *shown,
 	h->retry_after = -1;
 	h->total_pages = -1;
 	h->errbuf[0] = 0;
+	snprintf(h->shown, sizeof(h->shown), "%s", shown);
 	for (; headers && *headers; headers++) {
-		if (!(nl = curl_slist_append(hl, *headers))) {
-			free_headers(hl);
-			return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
-		}
+		if (!(nl = curl_slist_append(hl, *headers)))
+			goto oom;
 		hl = nl;
 	}
-	if (body && !(nl = curl_slist_append(hl, "Content-Type: application/json"))) {
-		free_headers(hl);
-		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
-	} else if (body) {
+	if (body) {
+		if (!(nl = curl_slist_append(hl, "Content-Type: application/json")))
+			goto oom;
 		hl = nl;
+		if (!(h->post = strdup(body)))
+			goto oom;
 	}
+	h->headers = hl;
 	curl_easy_setopt(cu, CURLOPT_URL, url);
 	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(cu, CURLOPT_HTTPAUTH, user ? CURLAUTH_BASIC : CURLAUTH_NONE);
 	curl_easy_setopt(cu, CURLOPT_USERNAME, user);
 	curl_easy_setopt(cu, CURLOPT_PASSWORD, pass);
 	if (body) {
-		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, h->post);
+		curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE, (long)strlen(h->post));
 	} else {
 		curl_easy_setopt(cu, CURLOPT_HTTPGET, 1L);
 	}
-	cc = curl_easy_perform(cu);
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &h->status);
-	/* nothing of the request stays in the handle between polls */
-	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(cu, CURLOPT_USERNAME, NULL);
-	curl_easy_setopt(cu, CURLOPT_PASSWORD, NULL);
+	if (curl_multi_add_handle(h->multi, cu) != CURLM_OK) {
+		api_http_abandon(h);
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	}
+	h->busy = 1;
+	/* the request goes out now; its answer is read by api_http_finish */
+	curl_multi_perform(h->multi, &running);
+	return 0;
+oom:
 	free_headers(hl);
-	if (cc != CURLE_OK && !(cc == CURLE_HTTP_RETURNED_ERROR))
-		return transfer_failed(h, cc, shown, err);
-	if ((rc = http_status(h, shown, err)) != API_OK)
+	return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+}
+
+/* Done with the transfer: the handle leaves the multi (its connection
+ * stays in the multi's cache) and nothing of the request stays. */
+static void transfer_done(struct api_http *h)
+{
+	if (h->busy)
+		curl_multi_remove_handle(h->multi, h->curl);
+	h->busy = 0;
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(h->curl, CURLOPT_USERNAME, NULL);
+	curl_easy_setopt(h->curl, CURLOPT_PASSWORD, NULL);
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, NULL);
+	free_headers(h->headers);
+	h->headers = NULL;
+	free(h->post);
+	h->post = NULL;
+}
+
+void api_http_abandon(struct api_http *h)
+{
+	if (h->curl)
+		transfer_done(h);
+}
+
+int api_http_finish(struct api_http *h, struct cd_error *err)
+{
+	CURLcode cc = CURLE_OK;
+	CURLMsg *msg;
+	int running = 1, left, rc;
+
+	if (!h->busy)
+		return cd_error_set(err, CD_EPROTO, NULL, 0, "no request under way");
+	/* libcurl's own timeouts (CURLOPT_TIMEOUT) end this loop */
+	while (running) {
+		if (curl_multi_perform(h->multi, &running) != CURLM_OK)
+			break;
+		if (running)
+			curl_multi_poll(h->multi, NULL, 0, 1000, NULL);
+	}
+	while ((msg = curl_multi_info_read(h->multi, &left)))
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == h->curl)
+			cc = msg->data.result;
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &h->status);
+	transfer_done(h);
+	if (cc != CURLE_OK)
+		return transfer_failed(h, cc, h->shown, err);
+	if ((rc = http_status(h, h->shown, err)) != API_OK)
 		return rc;
 	cd_buf_addc(&h->body, 0);
 	if (h->body.oom)
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	h->body.len--;
 	return API_OK;
+}
+
+int api_http_fetch(struct api_http *h, const char *url, const char *shown,
+		   const char *const *headers, const char *user, const char *pass,
+		   const char *body, struct cd_error *err)
+{
+	int rc = api_http_start(h, url, shown, headers, user, pass, body, err);
+
+	return rc < 0 ? rc : api_http_finish(h, err);
 }

@@ -206,6 +206,10 @@ struct shopify_source {
 	char url[512], shown[512];
 	char after[512];         /* endCursor to follow, for the query from AFTER_SINCE */
 	int64_t after_since;
+	/* the next page, asked for from PENDING_SINCE while this one is written */
+	int pending;
+	int64_t pending_since;
+	int testing;
 };
 
 static int shopify_open(const struct cd_source_conf *sc, void **state, struct cd_error *err)
@@ -237,6 +241,39 @@ static void shopify_close(void *state)
 	free(s);
 }
 
+/* Send the query for the orders from SINCE (page AFTER, or the first). */
+static int ask(struct shopify_source *s, int64_t since, const char *after, struct cd_error *err)
+{
+	char hdr[600];
+	const char *headers[] = { hdr, NULL };
+	char *body;
+	int rc;
+
+	if (!(body = api_shopify_query(since, s->c->api.batch, after)))
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	snprintf(hdr, sizeof(hdr), "X-Shopify-Access-Token: %.500s", s->c->token);
+	rc = api_http_start(&s->http, s->url, s->shown, headers, NULL, NULL, body, err);
+	cd_util_wipe(hdr, sizeof(hdr));
+	free(body);
+	return rc;
+}
+
+/* A page is parsed and more follow: the next is asked for now, from
+ * this page's last row (the cursor it commits), and read by the next
+ * poll while the shop was working on it as candor wrote this one. */
+static void read_ahead(void *arg, const struct api_cursor *last, int has_next)
+{
+	struct shopify_source *s = arg;
+	struct cd_error e;
+
+	if (!has_next || s->testing || s->after[0])
+		return;
+	if (ask(s, last->time, NULL, &e) == 0) {
+		s->pending = 1;
+		s->pending_since = last->time;
+	}
+}
+
 /* A 429, or the throttle in the answer: more to read, after a wait. */
 static int throttled(struct cd_source_run *run, int64_t ms, const char *how)
 {
@@ -250,11 +287,9 @@ static int throttled(struct cd_source_run *run, int64_t ms, const char *how)
 static int shopify_poll(void *state, struct cd_source_run *run, struct cd_error *err)
 {
 	struct shopify_source *s = state;
-	char hdr[600], how[64];
-	const char *headers[] = { hdr, NULL };
+	char how[64];
 	struct api_page pg;
 	struct api_map m;
-	char *body;
 	int rc;
 
 	if (!s->c->token || !*s->c->token)
@@ -263,12 +298,16 @@ static int shopify_poll(void *state, struct cd_source_run *run, struct cd_error 
 	api_map_for_run(&m, run, "orders", s->c->api.channel);
 	if (s->after[0] && s->after_since != m.after.time)
 		s->after[0] = 0;
-	if (!(body = api_shopify_query(m.after.time, s->c->api.batch, s->after[0] ? s->after : NULL)))
-		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
-	snprintf(hdr, sizeof(hdr), "X-Shopify-Access-Token: %.500s", s->c->token);
-	rc = api_http_fetch(&s->http, s->url, s->shown, headers, NULL, NULL, body, err);
-	cd_util_wipe(hdr, sizeof(hdr));
-	free(body);
+	s->testing = cd_source_run_testing(run);
+	/* the page read ahead is this poll's when it was asked from the
+	 * cursor committed since; otherwise it is dropped */
+	if (!(s->pending && s->http.busy && !s->after[0] && s->pending_since == m.after.time) &&
+	    (rc = ask(s, m.after.time, s->after[0] ? s->after : NULL, err)) < 0)
+		return rc;
+	s->pending = 0;
+	rc = api_http_finish(&s->http, err);
+	m.parsed = read_ahead;
+	m.parg = s;
 	if (rc == API_THROTTLED) {
 		snprintf(how, sizeof(how), "HTTP 429, Retry-After %llds",
 			 (long long)(s->http.retry_after >= 0 ? s->http.retry_after : 2));
