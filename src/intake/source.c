@@ -516,10 +516,12 @@ int cd_sources_poll_all(struct cd_sources *s, struct cd_store *st,
 			/* a throttled shop: wait as it asks, a minute at most */
 			if (rc == 1 && x->wait_ms > ONCE_MAX_WAIT_MS)
 				break;
-			for (int64_t t0 = cd_util_mono_ms(); rc == 1 && x->wait_ms &&
-			     cd_util_mono_ms() - t0 < x->wait_ms && !(stop && *stop);) {
+			for (int64_t t0 = cd_util_mono_ms(), n = 0; rc == 1 && x->wait_ms &&
+			     cd_util_mono_ms() - t0 < x->wait_ms && !(stop && *stop); n++) {
 				struct timespec ts = { 0, 50 * 1000000L };
 
+				if (tick && n % 20 == 0)
+					tick(arg);   /* the watchdog, once a second */
 				nanosleep(&ts, NULL);
 			}
 		} while (rc == 1);

@@ -37,6 +37,7 @@ Every request is appended to DIR/requests.log as
 "UNIX-TIME METHOD PATH QUERY-OR-FILTER -> STATUS [FAULT]". Runs until killed.
 """
 import base64
+import gc
 import http.server
 import json
 import os
@@ -421,6 +422,10 @@ def main():
         for o in read("orders.json", []):
             node_json("shopify", o, shopify_node, sk)
         changed_orders()
+        # what was rendered lives as long as the server: out of the
+        # collector's sight, so its sweeps do not land on one run only
+        gc.collect()
+        gc.freeze()
     srv = Server(("127.0.0.1", 0), Handler)
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     with open(os.path.join(DIR, "port.tmp"), "w") as f:
