@@ -327,6 +327,18 @@ static int shopify_order(const struct api_map *m, json_object *node, struct api_
 	return rc;
 }
 
+/* Milliseconds until a bucket restoring RATE a second holds NEED more,
+ * plus SLACK; an hour at most (the numbers are the shop's). */
+static int64_t refill_ms(double need, double rate, int64_t slack)
+{
+	double ms;
+
+	if (!(need > 0) || !(rate > 0))
+		return 0;
+	ms = need / rate * 1000;
+	return (ms < 3600000 ? (int64_t)ms : 3600000) + slack;
+}
+
 /* Shopify's errors: a throttle (wait until the bucket holds the
  * query's cost) or anything else (named, for the runner to fail). */
 static void shopify_errors(json_object *root, json_object *errs, struct api_page *pg)
@@ -341,7 +353,9 @@ static void shopify_errors(json_object *root, json_object *errs, struct api_page
 		double rate = dbl(ts, "restoreRate");
 
 		pg->throttled = 1;
-		pg->wait_ms = rate > 0 && need > 0 ? (int64_t)(need / rate * 1000) + 250 : 2000;
+		pg->wait_ms = refill_ms(need, rate, 250);
+		if (!pg->wait_ms)
+			pg->wait_ms = 2000;
 		return;
 	}
 	pg->refused = code && !strcmp(code, "ACCESS_DENIED");
@@ -382,8 +396,7 @@ int api_shopify_page(const char *json, size_t len, const struct api_map *m,
 			      dbl(ts, "currentlyAvailable");
 		double rate = dbl(ts, "restoreRate");
 
-		if (need > 0 && rate > 0)
-			pg->wait_ms = (int64_t)(need / rate * 1000) + 100;
+		pg->wait_ms = refill_ms(need, rate, 100);
 	}
 	if (m->parsed && n && !pg->wait_ms) {
 		json_object *x = json_object_array_get_idx(nodes ? nodes : edges, n - 1);
@@ -531,10 +544,12 @@ static int woo_list(const char *json, size_t len, json_object **root, struct cd_
 	if (!json_object_is_type(*root, json_type_array)) {
 		const char *msg = str(*root, "message");
 
+		/* the message lives in the tree: said before the tree goes */
+		rc = cd_error_set(err, CD_EPROTO, NULL, 0, "the shop's answer is not a list%s%.200s",
+				  msg ? ": " : "", msg ? msg : "");
 		json_object_put(*root);
 		*root = NULL;
-		return cd_error_set(err, CD_EPROTO, NULL, 0, "the shop's answer is not a list%s%.200s",
-				    msg ? ": " : "", msg ? msg : "");
+		return rc;
 	}
 	return 0;
 }
