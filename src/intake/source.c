@@ -577,7 +577,7 @@ int cd_sources_list(const struct cd_config *cfg, struct cd_store *st, int64_t no
 		fprintf(out, "no sources configured (orders come by candorctl import)\n");
 		return 0;
 	}
-	fprintf(out, "%-16s %-9s %-8s %-19s %8s %10s %7s %6s  %s\n", "NAME", "TYPE", "STATE",
+	fprintf(out, "%-16s %-11s %-8s %-19s %8s %10s %7s %6s  %s\n", "NAME", "TYPE", "STATE",
 		"LAST POLL (UTC)", "LAG", "ROWS", "BAD", "ERRORS", "CURSOR");
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		const struct cd_source_conf *c = &cfg->sources[i];
@@ -599,7 +599,7 @@ int cd_sources_list(const struct cd_config *cfg, struct cd_store *st, int64_t no
 			free(key);
 		}
 		if (rc == CD_ENOTFOUND) {
-			fprintf(out, "%-16s %-9s %-8s %-19s %8s %10s %7s %6s  %s\n", c->name,
+			fprintf(out, "%-16s %-11s %-8s %-19s %8s %10s %7s %6s  %s\n", c->name,
 				c->type ? c->type->name : "?", "new", "never", "-", "0", "0", "0",
 				used ? cursor : "-");
 			continue;
@@ -608,7 +608,7 @@ int cd_sources_list(const struct cd_config *cfg, struct cd_store *st, int64_t no
 		if (ss.caught_up)
 			cd_units_format_duration(now - ss.caught_up > 0 ? now - ss.caught_up : 0,
 						 lag, sizeof(lag));
-		fprintf(out, "%-16s %-9s %-8s %-19s %8s %10lld %7lld %6lld  %s\n", c->name, ss.type,
+		fprintf(out, "%-16s %-11s %-8s %-19s %8s %10lld %7lld %6lld  %s\n", c->name, ss.type,
 			ss.state, when, lag, (long long)ss.rows, (long long)ss.bad,
 			(long long)ss.errors, used ? cursor : "-");
 		if (ss.detail)
