@@ -72,7 +72,7 @@ pages=$(ls shop/bodies | wc -l)
 	sep=""
 	for f in shop/bodies/*; do
 		printf '%surl = "%s"\nheader = "X-Shopify-Access-Token: %s"\n' "$sep" "$URL" "$TOKEN"
-		printf 'cacert = "cert.pem"\nheader = "Content-Type: application/json"\ndata-binary = "@%s"\noutput = "/dev/null"\n' "$f"
+		printf 'cacert = "cert.pem"\nheader = "Expect:"\nheader = "Content-Type: application/json"\ndata-binary = "@%s"\noutput = "/dev/null"\n' "$f"
 		sep="next
 "
 	done
