@@ -55,6 +55,8 @@ struct cd_source_type {
 
 extern const struct cd_source_type cd_source_sql;        /* source_sql.c */
 extern const struct cd_source_type cd_source_directory;  /* source_dir.c */
+extern const struct cd_source_type cd_source_shopify;    /* source_shopify.c */
+extern const struct cd_source_type cd_source_woocommerce; /* source_woo.c */
 
 /* The source being polled. Borrowed. */
 const struct cd_source_conf *cd_source_run_conf(struct cd_source_run *r);
@@ -92,6 +94,12 @@ void cd_source_problem(struct cd_source_run *r, const char *key, const char *fmt
  * platform status kept as it was): shown once per source and text. */
 void cd_source_note(struct cd_source_run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The shop asked candor to wait MS milliseconds before its next request
+ * (Retry-After, a cost throttle, refused credentials); WHY says so in
+ * the log and STATUS=. A failing poll backs off at least this long; a
+ * poll that returns 1 (more) is resumed after it. */
+void cd_source_wait(struct cd_source_run *r, int64_t ms, const char *why);
 
 /* Count ROWS rows handled outside put_order/put_feedback (an imported
  * file), BAD of them refused. */

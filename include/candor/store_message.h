@@ -46,6 +46,9 @@ struct cd_msg_retry {
 	char *mail;                  /* the kept bytes (LEN), malloc'd; NULL: none */
 	size_t len;
 	char *strings;
+	/* the order's status when it is one that stops mail (returned,
+	 * refunded, cancelled since the message was queued); "" otherwise */
+	char order_stopped[16];
 };
 
 /* Write message M as "rendered"; *ID gets its id. Returns 0 or

@@ -34,6 +34,11 @@ int cd_store_feedback_add(struct cd_store *st, const struct cd_feedback *f,
 /* Is an order with ID stored? 1 yes, 0 no, CD_ESTORE. */
 int cd_store_order_exists(struct cd_store *st, const char *id);
 
+/* The latest order of EMAIL purchased at or before BEFORE (an API's
+ * review names the customer, not the order) into *ID (a new string).
+ * Returns 1, 0 none, CD_ESTORE. */
+int cd_store_order_latest_of(struct cd_store *st, const char *email, int64_t before, char **id);
+
 /* How many orders / feedback entries are stored, into *N. Return 0 or
  * CD_ESTORE (*N untouched). */
 int cd_store_order_count(struct cd_store *st, int64_t *n);

@@ -527,7 +527,16 @@ static int send_again(struct cd_sender *s, const struct cd_msg_retry *m, char *m
 static int retry_one(struct cd_sender *s, struct cd_msg_retry *m, struct cd_error *err)
 {
 	char *mail = m->mail;
+	char why[96];
 
+	/* the order was refunded (returned, cancelled) while its message
+	 * waited: a review request for it must not go now */
+	if (m->order_stopped[0]) {
+		snprintf(why, sizeof(why), "not sent: the order was %s while the message waited",
+			 m->order_stopped);
+		cd_log(CD_LOG_NOTICE, "order %s: message <%s> %s", m->order_id, m->message_id, why);
+		return cd_store_message_set_state(s->st, m->id, CD_MSG_FAILED, why, s->now, err);
+	}
 	if (!mail) {
 		cd_log(CD_LOG_WARNING, "message %lld: waiting to be sent with nothing kept to send",
 		       (long long)m->id);

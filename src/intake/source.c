@@ -29,6 +29,9 @@
 #define LOGGED_PROBLEMS 20
 #define MAX_STREAMS 4
 #define MAX_NOTES 16
+#define IDLE_RECORD_MS (15 * 60 * 1000)
+/* --once waits for a throttled shop this long at most */
+#define ONCE_MAX_WAIT_MS 60000
 
 struct src {
 	const struct cd_source_conf *c;
@@ -41,6 +44,10 @@ struct src {
 	char *notes[MAX_NOTES]; /* mapping notes already logged */
 	int nnotes;
 	int written;            /* rows written since it last caught up */
+	int64_t wait_ms;        /* the shop asked for this pause (Retry-After) */
+	char waitwhy[120];      /* why, while it lasts */
+	int64_t idle_ms;        /* monotonic: last caught-up state written */
+	int64_t backoff;        /* ms before the next try after a failure */
 };
 
 struct cd_sources {
@@ -72,6 +79,17 @@ struct cd_source_run {
 };
 
 /* ---- the run, as the types see it ---------------------------------------- */
+
+void cd_source_wait(struct cd_source_run *r, int64_t ms, const char *why)
+{
+	if (r->testing) {
+		fprintf(r->out, "wait: %s (%lld ms)\n", why, (long long)ms);
+		return;
+	}
+	if (ms > r->s->wait_ms)
+		r->s->wait_ms = ms;
+	snprintf(r->s->waitwhy, sizeof(r->s->waitwhy), "%s", why);
+}
 
 const struct cd_source_conf *cd_source_run_conf(struct cd_source_run *r)
 {
@@ -360,11 +378,18 @@ void cd_sources_free(struct cd_sources *s)
 static int64_t backoff_ms(const struct src *s)
 {
 	int64_t cap = s->c->poll_interval > 300 ? s->c->poll_interval : 300;
-	int64_t d = 10;
+	int64_t d = 10, ms;
+	unsigned short r = 0;
 
 	for (int i = 1; i < s->fails && d < cap; i++)
 		d *= 2;
-	return (d < cap ? d : cap) * 1000;
+	ms = (d < cap ? d : cap) * 1000;
+	/* up to a fifth more, at random: daemons that lost the same shop
+	 * at the same moment do not come back to it in step */
+	if (cd_util_random(&r, sizeof(r)) == 0)
+		ms += ms / 5 * r / 65535;
+	/* and never before the shop said it may be asked again */
+	return ms > s->wait_ms ? ms : s->wait_ms;
 }
 
 static void failed(struct src *s, struct cd_store *st, const struct cd_error *err)
@@ -374,9 +399,10 @@ static void failed(struct src *s, struct cd_store *st, const struct cd_error *er
 
 	cd_error_format(err, buf, sizeof(buf));
 	s->fails++;
+	s->backoff = backoff_ms(s);
 	if (!s->failing || strcmp(s->detail, buf) != 0)
 		cd_log(CD_LOG_ERR, "source %s: %s; retrying in %llds", s->c->name, buf,
-		       (long long)(backoff_ms(s) / 1000));
+		       (long long)(s->backoff / 1000));
 	s->failing = 1;
 	snprintf(s->detail, sizeof(s->detail), "%.299s", buf);
 	cd_store_source_polled(st, s->c->name, s->c->type->name, cd_util_now(), 0, buf, 0, 0, 0,
@@ -393,6 +419,8 @@ static int poll_one(struct src *s, struct cd_store *st, int *wrote, struct cd_er
 	int rc;
 
 	cd_error_clear(&e);
+	s->wait_ms = 0;
+	s->waitwhy[0] = 0;
 	if (!s->state && (rc = s->c->type->open(s->c, &s->state, &e)) < 0) {
 		failed(s, st, &e);
 		return rc;
@@ -423,11 +451,19 @@ static int poll_one(struct src *s, struct cd_store *st, int *wrote, struct cd_er
 	s->failing = 0;
 	s->fails = 0;
 	s->detail[0] = 0;
-	if (rc == 0) {
+	/* caught up: recorded, but a poll that found nothing new after one
+	 * that had caught up writes at most every quarter hour (an idle
+	 * poll is one request and no database write) */
+	if (rc == 0 && (r.total_rows || !s->idle_ms ||
+			cd_util_mono_ms() - s->idle_ms >= IDLE_RECORD_MS)) {
 		struct cd_error e2;
 
 		cd_store_source_polled(st, s->c->name, s->c->type->name, r.now, 1, NULL, 1, 0, 0, &e2);
+		s->idle_ms = cd_util_mono_ms();
 	}
+	if (rc == 1 && s->wait_ms && s->waitwhy[0])
+		cd_log(CD_LOG_INFO, "source %s: %s; next request in %lld ms", s->c->name, s->waitwhy,
+		       (long long)s->wait_ms);
 	if (r.total_rows)
 		s->written = 1;
 	if (rc == 0 && s->written) {
@@ -453,8 +489,8 @@ int cd_sources_poll(struct cd_sources *s, struct cd_store *st, int64_t now_ms,
 			if (rc == CD_ESTORE)
 				return rc;
 			x->more = rc == 1;
-			x->next_ms = rc == 1 ? now_ms
-				     : now_ms + (rc < 0 ? backoff_ms(x) : x->c->poll_interval * 1000);
+			x->next_ms = rc == 1 ? now_ms + x->wait_ms
+				     : now_ms + (rc < 0 ? x->backoff : x->c->poll_interval * 1000);
 		}
 		if (x->next_ms - now_ms < next)
 			next = x->next_ms - now_ms;
@@ -477,10 +513,21 @@ int cd_sources_poll_all(struct cd_sources *s, struct cd_store *st,
 			if (tick)
 				tick(arg);
 			rc = poll_one(x, st, &wrote, err);
+			/* a throttled shop: wait as it asks, a minute at most */
+			if (rc == 1 && x->wait_ms > ONCE_MAX_WAIT_MS)
+				break;
+			for (int64_t t0 = cd_util_mono_ms(), n = 0; rc == 1 && x->wait_ms &&
+			     cd_util_mono_ms() - t0 < x->wait_ms && !(stop && *stop); n++) {
+				struct timespec ts = { 0, 50 * 1000000L };
+
+				if (tick && n % 20 == 0)
+					tick(arg);   /* the watchdog, once a second */
+				nanosleep(&ts, NULL);
+			}
 		} while (rc == 1);
 		if (rc == CD_ESTORE)
 			return rc;
-		x->next_ms = cd_util_mono_ms() + (rc < 0 ? backoff_ms(x) : x->c->poll_interval * 1000);
+		x->next_ms = cd_util_mono_ms() + (rc < 0 ? x->backoff : x->c->poll_interval * 1000);
 	}
 	return 0;
 }
@@ -492,10 +539,13 @@ void cd_sources_describe(const struct cd_sources *s, char *buf, size_t len)
 	buf[0] = 0;
 	for (size_t i = 0; s && i < s->n && used + 1 < len; i++) {
 		const struct src *x = &s->v[i];
+		int throttled = !x->failing && x->wait_ms && x->waitwhy[0];
 		int n = snprintf(buf + used, len - used, "%s%s %s%s%.80s%s", i ? ", " : "sources: ",
-				 x->c->name, x->failing ? "FAILING" : x->more ? "catching up" : "ok",
-				 x->failing ? " (" : "", x->failing ? x->detail : "",
-				 x->failing ? ")" : "");
+				 x->c->name, x->failing ? "FAILING" : throttled ? "throttled"
+				 : x->more ? "catching up" : "ok",
+				 x->failing || throttled ? " (" : "",
+				 x->failing ? x->detail : throttled ? x->waitwhy : "",
+				 x->failing || throttled ? ")" : "");
 
 		if (n < 0)
 			break;
@@ -527,7 +577,7 @@ int cd_sources_list(const struct cd_config *cfg, struct cd_store *st, int64_t no
 		fprintf(out, "no sources configured (orders come by candorctl import)\n");
 		return 0;
 	}
-	fprintf(out, "%-16s %-9s %-8s %-19s %8s %10s %7s %6s  %s\n", "NAME", "TYPE", "STATE",
+	fprintf(out, "%-16s %-11s %-8s %-19s %8s %10s %7s %6s  %s\n", "NAME", "TYPE", "STATE",
 		"LAST POLL (UTC)", "LAG", "ROWS", "BAD", "ERRORS", "CURSOR");
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		const struct cd_source_conf *c = &cfg->sources[i];
@@ -549,7 +599,7 @@ int cd_sources_list(const struct cd_config *cfg, struct cd_store *st, int64_t no
 			free(key);
 		}
 		if (rc == CD_ENOTFOUND) {
-			fprintf(out, "%-16s %-9s %-8s %-19s %8s %10s %7s %6s  %s\n", c->name,
+			fprintf(out, "%-16s %-11s %-8s %-19s %8s %10s %7s %6s  %s\n", c->name,
 				c->type ? c->type->name : "?", "new", "never", "-", "0", "0", "0",
 				used ? cursor : "-");
 			continue;
@@ -558,7 +608,7 @@ int cd_sources_list(const struct cd_config *cfg, struct cd_store *st, int64_t no
 		if (ss.caught_up)
 			cd_units_format_duration(now - ss.caught_up > 0 ? now - ss.caught_up : 0,
 						 lag, sizeof(lag));
-		fprintf(out, "%-16s %-9s %-8s %-19s %8s %10lld %7lld %6lld  %s\n", c->name, ss.type,
+		fprintf(out, "%-16s %-11s %-8s %-19s %8s %10lld %7lld %6lld  %s\n", c->name, ss.type,
 			ss.state, when, lag, (long long)ss.rows, (long long)ss.bad,
 			(long long)ss.errors, used ? cursor : "-");
 		if (ss.detail)

@@ -39,6 +39,14 @@ static const struct cd_config_field source_fields[] = {
 	{ "sources.*.feedback", CD_CFG_BOOL },
 	/* directory */
 	{ "sources.*.path", CD_CFG_STRING },
+	/* shopify, woocommerce */
+	{ "sources.*.shop", CD_CFG_STRING },
+	{ "sources.*.token_file", CD_CFG_STRING },
+	{ "sources.*.api_version", CD_CFG_STRING },
+	{ "sources.*.url", CD_CFG_STRING },
+	{ "sources.*.key_file", CD_CFG_STRING },
+	{ "sources.*.secret_file", CD_CFG_STRING },
+	{ "sources.*.max_response", CD_CFG_STRING },
 	{ NULL, 0 },
 };
 
@@ -47,7 +55,7 @@ static const char *const common_settings[] = {
 };
 
 static const struct cd_source_type *const types[] = {
-	&cd_source_sql, &cd_source_directory,
+	&cd_source_sql, &cd_source_directory, &cd_source_shopify, &cd_source_woocommerce,
 };
 
 const struct cd_source_type *cd_source_type_find(const char *name)
@@ -112,7 +120,7 @@ static void load_source(struct cd_config_loader *ld, const struct cd_config *cfg
 	snprintf(sp, sizeof(sp), "%s.type", dp);
 	if (type && *type && !sc->type)
 		cd_cfg_report(ld, config_setting_get_member(g, "type"), sp,
-			      "unknown source type \"%s\" (sql or directory)", type);
+			      "unknown source type \"%s\" (sql, shopify, woocommerce or directory)", type);
 	free(type);
 	sc->poll_interval = cd_cfg_duration(ld, g, dp, "poll_interval",
 					    sc->type == &cd_source_directory ? "10s" : "5m");

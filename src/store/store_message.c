@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,7 +186,9 @@ int cd_store_message_retry(struct cd_store *st, int64_t id, struct cd_msg_retry 
 	size_t lens[4], total = 0, off = 0, len = 0;
 	int rc;
 
-	s = cd_db_cached(st, "SELECT order_id, message_id, recipient, token, kind, mail"
+	s = cd_db_cached(st, "SELECT order_id, message_id, recipient, token, kind, mail,"
+			 " (SELECT o.status FROM orders o WHERE o.order_id = messages.order_id"
+			 "  AND o.status IN ('returned','refunded','cancelled'))"
 			 " FROM messages WHERE id = ?1 AND state IN ('queued','deferred')");
 	if (!s)
 		return cd_store_fail(st, err, "cannot read a deferred message");
@@ -204,6 +207,8 @@ int cd_store_message_retry(struct cd_store *st, int64_t id, struct cd_msg_retry 
 	kind = cd_db_text(s, 4);
 	r->kind = kind && strcmp(kind, "reminder") == 0 ? CD_DUE_REMINDER : CD_DUE_REQUEST;
 	blob = cd_db_blob(s, 5, &len);
+	snprintf(r->order_stopped, sizeof(r->order_stopped), "%s",
+		 cd_db_text(s, 6) ? cd_db_text(s, 6) : "");
 	if (!(r->strings = malloc(total)) || (blob && !(r->mail = malloc(len ? len : 1)))) {
 		cd_db_done(s);
 		cd_msg_retry_clear(r);

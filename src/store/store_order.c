@@ -5,6 +5,9 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "candor/order.h"
 #include "candor/store_order.h"
 #include "db.h"
@@ -86,6 +89,27 @@ int cd_store_order_exists(struct cd_store *st, const char *id)
 		return CD_ESTORE;
 	cd_db_bind_text(s, 1, id);
 	rc = cd_db_step(s);
+	cd_db_done(s);
+	return rc == CD_DB_ROW ? 1 : rc == CD_DB_DONE ? 0 : CD_ESTORE;
+}
+
+int cd_store_order_latest_of(struct cd_store *st, const char *email, int64_t before, char **id)
+{
+	struct cd_db_stmt *s = cd_db_cached(st, CD_DB_PICK(st,
+		"SELECT order_id FROM orders WHERE email = ?1 COLLATE NOCASE AND purchased <= ?2"
+		" ORDER BY purchased DESC, order_id DESC LIMIT 1",
+		"SELECT order_id FROM orders WHERE lower(email) = lower(?1) AND purchased <= ?2"
+		" ORDER BY purchased DESC, order_id DESC LIMIT 1"));
+	int rc;
+
+	*id = NULL;
+	if (!s)
+		return CD_ESTORE;
+	cd_db_bind_text(s, 1, email);
+	cd_db_bind_int(s, 2, before);
+	rc = cd_db_step(s);
+	if (rc == CD_DB_ROW && !(*id = strdup(cd_db_text(s, 0) ? cd_db_text(s, 0) : "")))
+		rc = CD_DB_DONE - 1000;
 	cd_db_done(s);
 	return rc == CD_DB_ROW ? 1 : rc == CD_DB_DONE ? 0 : CD_ESTORE;
 }

@@ -13,7 +13,7 @@ flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -DSYSCONFDIR=\"/etc\" 
        $(pkg-config --cflags libetpan libconfig sqlite3 json-c gnutls libsystemd | sed 's/-specs=[^ ]*//g')"
 libs="$(pkg-config --libs libcurl libetpan libconfig sqlite3 json-c gnutls libsystemd | sed 's/-specs=[^ ]*//g')"
 lib_srcs=$(ls "$top"/src/*/*.c | grep -v -e /candord.c -e /ctl/)
-for t in csv template rfc2047 json compliance classify config; do
+for t in csv template rfc2047 json compliance classify config api; do
 	# shellcheck disable=SC2086
 	clang $flags -fsanitize=fuzzer -o "$out/fuzz_$t" "$top/tests/fuzz/fuzz_$t.c" $lib_srcs $libs
 	echo "built $out/fuzz_$t"
