@@ -245,9 +245,11 @@ static const char prestashop_reviews[] =
 
 /* A trashed WooCommerce order is still there (and read as cancelled);
  * these find the ones deleted outright. */
-static const char woo_hpos_exists[] = "SELECT o.id AS order_id FROM {p}wc_orders o WHERE o.id IN ({keys})";
+static const char woo_hpos_exists[] =
+	"SELECT o.id AS order_id FROM {p}wc_orders o WHERE o.id IN ({keys})";
 static const char woo_legacy_exists[] =
-	"SELECT p.ID AS order_id FROM {p}posts p WHERE p.ID IN ({keys})";
+	"SELECT p.ID AS order_id FROM {p}posts p"
+	" WHERE p.post_type = 'shop_order' AND p.ID IN ({keys})";
 static const char magento_exists[] =
 	"SELECT o.increment_id AS order_id FROM {p}sales_order o WHERE o.increment_id IN ({keys})";
 static const char prestashop_exists[] =
