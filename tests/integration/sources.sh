@@ -12,7 +12,8 @@
 # log), TLS verified, the server killed mid-poll and restarted, candord
 # killed -9 mid-poll (the cursor committed with its rows: none lost, none
 # twice); then PostgreSQL with the same preset (stopped between polls and
-# in the middle of a backfill) and with the shop's own query.
+# in the middle of a backfill, candord killed -9 mid-poll, an order
+# deleted) and with the shop's own query.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/dbservers.sh"
 
@@ -315,10 +316,15 @@ kill_postgres
 wait_for pgbig.log "source woo: .*retrying" 10
 check "PostgreSQL stopped mid-poll: the source fails, logged" grep -q "source woo: .*retrying in" pgbig.log
 start_postgres "$WORK/pg"
+# then candord killed -9 mid-poll, reading from PostgreSQL
 i=0
-while [ "$(sqlite3 pgbig.db "SELECT count(*) FROM orders WHERE CAST(order_id AS INTEGER) > 1000" 2>/dev/null || echo 0)" -lt $N2 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-kill $PGBIG
+while [ "$(sqlite3 pgbig.db "SELECT count(*) FROM orders WHERE CAST(order_id AS INTEGER) > 1000" 2>/dev/null || echo 0)" -lt 8000 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+kill -9 $PGBIG
 wait $PGBIG 2>/dev/null
+cur=$(sqlite3 pgbig.db "SELECT key FROM source_cursors WHERE source='woo' AND stream='orders'")
+n=$(sqlite3 pgbig.db "SELECT count(*) FROM orders WHERE CAST(order_id AS INTEGER) > 1000")
+check "PostgreSQL: after kill -9 the cursor covers exactly the orders written ($n, cursor $cur)" [ "$n" -eq "$((cur - 1000))" ]
+"$CANDORD" -c pgbig.conf --once 2>>pgbig.log
 check "PostgreSQL back: the backfill completes, every order once" \
 	[ "$(sqlite3 pgbig.db "SELECT count(*) FROM orders WHERE CAST(order_id AS INTEGER) > 1000")" -eq $N2 ]
 check "PostgreSQL back: rows taken = orders stored" \
