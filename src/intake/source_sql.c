@@ -675,8 +675,9 @@ static int match_items(struct sql_source *s, int keycol, struct cd_error *err)
 		if ((s->keys[nk].key = sql_cell(&s->rows, i, keycol)))
 			s->keys[nk++].row = i;
 	}
-	qsort(s->keys, nk, sizeof(*s->keys), cmp_keyrow);
-	for (size_t r = 0; r < s->irows.nrows; r++) {
+	if (nk) /* an array of none may be NULL, which qsort must not see */
+		qsort(s->keys, nk, sizeof(*s->keys), cmp_keyrow);
+	for (size_t r = 0; nk && r < s->irows.nrows; r++) {
 		struct keyrow want = { .key = sql_cell(&s->irows, r, ok) }, *hit;
 		const char *item = sql_cell(&s->irows, r, ik);
 
@@ -685,7 +686,8 @@ static int match_items(struct sql_source *s, int keycol, struct cd_error *err)
 			continue; /* an order outside the batch: it changed meanwhile */
 		s->refs[nr++] = (struct itemref){ hit->row, r, item ? strtoll(item, NULL, 10) : 0 };
 	}
-	qsort(s->refs, nr, sizeof(*s->refs), cmp_itemref);
+	if (nr)
+		qsort(s->refs, nr, sizeof(*s->refs), cmp_itemref);
 	for (size_t j = 0; j < nr; j++) {
 		size_t r = s->refs[j].irow;
 		const char *qty = sql_cell(&s->irows, r, iqty), *sku = sql_cell(&s->irows, r, isku);
