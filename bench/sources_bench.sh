@@ -8,7 +8,8 @@
 #
 # Last line: mariadb_rows_per_s=… mariadb_peer_rows_per_s=… mariadb_ratio=…
 #   pg_rows_per_s=… pg_peer_rows_per_s=… pg_ratio=… idle_poll_ms=…
-#   idle_poll_ms_pg=… peak_rss_mb=… ratio=… (ratio: MariaDB's)
+#   idle_poll_ms_pg=… peak_rss_mb=… load_mariadb=… load_pg=… ratio=…
+#   (ratio: MariaDB's; load_*: the 1-minute load average as each backfill ended)
 # Usage: bench/sources_bench.sh [ORDERS]   (default 1000000; run from the build dir)
 set -eu
 N=${1:-1000000}
@@ -48,7 +49,10 @@ conf() { # conf NAME DRIVER PORT [EXTRA]
 	"$CANDORCTL" -c "$1.conf" init >/dev/null
 }
 
-# backfill NAME: candord --once; sets RATE and RSS (MB)
+# the 1-minute load average: the machine may be shared
+load() { awk '{ print $1 }' /proc/loadavg; }
+
+# backfill NAME: candord --once; sets RATE, RSS (MB) and LOAD (at its end)
 backfill() {
 	t0=$(now)
 	/usr/bin/time -f "%M" -o "$1.rss" "$CANDORD" -c "$1.conf" --once 2>"$1.log"
@@ -57,7 +61,8 @@ backfill() {
 	[ "$got" -eq "$N" ] || { echo "sources_bench: $1: $got of $N orders" >&2; tail -5 "$1.log" >&2; exit 1; }
 	RATE=$(awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
 	RSS=$(awk -v k="$(cat "$1.rss")" 'BEGIN { printf "%.1f", k / 1024 }')
-	echo "$1: $N orders in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s, peak RSS $RSS MB" >&2
+	LOAD=$(load)
+	echo "$1: $N orders in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s, peak RSS $RSS MB, load $LOAD" >&2
 }
 
 # idle NAME: a running candord polling every second over an unchanged
@@ -102,6 +107,7 @@ conf my mariadb "$MY_PORT"
 backfill my
 MY_RATE=$RATE
 MY_RSS=$RSS
+MY_LOAD=$LOAD
 plan=$(my_root woo -e "EXPLAIN SELECT o.id FROM wp_wc_orders o WHERE o.type = 'shop_order'
   AND o.date_updated_gmt >= NOW() AND (o.date_updated_gmt > NOW() OR o.id > 0)
   ORDER BY o.date_updated_gmt, o.id LIMIT 2000\G" | awk '$1 == "key:" { print $2 }')
@@ -137,12 +143,14 @@ conf pg postgresql "$PG_PORT"
 backfill pg
 PG_RATE=$RATE
 PG_RSS=$RSS
+PG_LOAD=$LOAD
 PG_IDLE=$(idle pg)
 echo "PostgreSQL: an idle poll takes ${PG_IDLE} ms" >&2
 
 awk -v n="$N" -v mr="$MY_RATE" -v mp="$MY_PEER" -v pr="$PG_RATE" -v pp="$PG_PEER" \
-    -v mi="$MY_IDLE" -v pi="$PG_IDLE" -v r1="$MY_RSS" -v r2="$PG_RSS" -v plan="$plan" 'BEGIN {
+    -v mi="$MY_IDLE" -v pi="$PG_IDLE" -v r1="$MY_RSS" -v r2="$PG_RSS" -v plan="$plan" \
+    -v l1="$MY_LOAD" -v l2="$PG_LOAD" 'BEGIN {
 	printf "orders=%d mariadb_index=%s\n", n, plan
-	printf "mariadb_rows_per_s=%d mariadb_peer_rows_per_s=%d mariadb_ratio=%.2f pg_rows_per_s=%d pg_peer_rows_per_s=%d pg_ratio=%.2f idle_poll_ms=%d idle_poll_ms_pg=%d peak_rss_mb=%.1f ratio=%.2f\n",
-		mr, mp, mr / mp, pr, pp, pr / pp, mi, pi, (r1 > r2 ? r1 : r2), mr / mp
+	printf "mariadb_rows_per_s=%d mariadb_peer_rows_per_s=%d mariadb_ratio=%.2f pg_rows_per_s=%d pg_peer_rows_per_s=%d pg_ratio=%.2f idle_poll_ms=%d idle_poll_ms_pg=%d peak_rss_mb=%.1f load_mariadb=%s load_pg=%s ratio=%.2f\n",
+		mr, mp, mr / mp, pr, pp, pr / pp, mi, pi, (r1 > r2 ? r1 : r2), l1, l2, mr / mp
 }'

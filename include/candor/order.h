@@ -36,6 +36,10 @@ struct cd_order {
 	const char *total, *currency;
 	const char *status;      /* a status name; NULL keeps / "open" */
 	int64_t purchased, shipped, delivered; /* Unix seconds; 0 unknown */
+	const char *source;      /* the source that read it; NULL: an import */
+	const char *source_time; /* the shop's change time of the row read */
+	int items_built;         /* items written by candor itself (a source
+				  * preset): well-formed, not parsed again */
 };
 
 struct cd_feedback {

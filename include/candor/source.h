@@ -59,6 +59,13 @@ int cd_sources_poll_all(struct cd_sources *s, struct cd_store *st,
 			volatile sig_atomic_t *stop, cd_source_tick_fn tick, void *arg,
 			struct cd_error *err);
 
+/* Descriptors that wake a source before its poll interval (a file
+ * dropped into a folder): up to MAX of them into FDS; returns how many. */
+size_t cd_sources_wake_fds(const struct cd_sources *s, int *fds, size_t max);
+
+/* FD turned readable: its source is due at NOW_MS. */
+void cd_sources_woken(struct cd_sources *s, int fd, int64_t now_ms);
+
 /* One line for STATUS=: "sources: woo ok, drop failing (…)"; "" when
  * there are none. */
 void cd_sources_describe(const struct cd_sources *s, char *buf, size_t len);

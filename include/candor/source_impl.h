@@ -51,6 +51,10 @@ struct cd_source_type {
 	int (*poll)(void *state, struct cd_source_run *run, struct cd_error *err);
 	/* Disconnect and free; NULL is fine. */
 	void (*close)(void *state);
+	/* A descriptor that turns readable when the source has work before
+	 * its poll interval is up (the drop folder's inotify), or -1; the
+	 * next poll reads it empty. NULL: none. */
+	int (*wake_fd)(void *state);
 };
 
 extern const struct cd_source_type cd_source_sql;        /* source_sql.c */
@@ -85,6 +89,23 @@ int cd_source_put_order(struct cd_source_run *r, const struct cd_order *o,
  * reported and skipped. */
 int cd_source_put_feedback(struct cd_source_run *r, const struct cd_feedback *f,
 			   const char *key, struct cd_error *err);
+
+/* Has this source taken order ID as the shop's row changed at TIME
+ * (the settle window reads rows again)? 1 yes, 0 no (or no store), or
+ * CD_ESTORE with ERR. */
+int cd_source_seen(struct cd_source_run *r, const char *id, const char *time,
+		   struct cd_error *err);
+
+/* Orders this source read that could still be mailed (see
+ * cd_store_source_pending: shipped or delivered within `since`), keys
+ * after AFTER, at most LIMIT, into *IDS (*N; the caller frees each and
+ * the array). None in a test run without a store. 0 or CD_ESTORE. */
+int cd_source_pending(struct cd_source_run *r, const char *after, int limit, char ***ids,
+		      size_t *n, struct cd_error *err);
+
+/* The shop no longer has order ID (deleted outright): cancel it, so no
+ * mail goes for it; written with the next commit. 0 or CD_ESTORE. */
+int cd_source_gone(struct cd_source_run *r, const char *id, struct cd_error *err);
 
 /* A row that could not be mapped, named by KEY; it is skipped. */
 void cd_source_problem(struct cd_source_run *r, const char *key, const char *fmt, ...)

@@ -21,7 +21,7 @@ struct cd_store;
 struct cd_config;
 
 /* The schema version this build writes. */
-#define CD_STORE_SCHEMA_VERSION 4
+#define CD_STORE_SCHEMA_VERSION 5
 
 /* The engines behind the store (src/store/db_*.c). */
 enum cd_store_engine {

@@ -61,4 +61,24 @@ int cd_store_source_file_take(struct cd_store *st, const char *source, const cha
 			      int64_t size, int64_t mtime, const char *result, int64_t at,
 			      struct cd_error *err);
 
+/* Has SOURCE taken order ID as the shop's row changed at TIME? 1 yes, 0
+ * no (never, or at another time), CD_ESTORE. */
+int cd_store_source_seen(struct cd_store *st, const char *source, const char *id,
+			 const char *time);
+
+/* Orders SOURCE read that could still be mailed, a page of them: key
+ * after AFTER (in key order), shipped or delivered at or after SINCE, not
+ * returned, refunded or cancelled, with no reminder and no feedback yet.
+ * At most LIMIT keys into *IDS (new strings, *N of them; free each and
+ * the array). Returns 0 or CD_ESTORE. */
+int cd_store_source_pending(struct cd_store *st, const char *source, const char *after,
+			    int64_t since, int limit, char ***ids, size_t *n);
+
+/* The shop deleted order ID, which SOURCE read: it is cancelled (no mail
+ * goes for it from now on) and an event "order_deleted" says why, at AT.
+ * Returns 1 when it changed, 0 when it was not SOURCE's or already
+ * cancelled, or CD_ESTORE with ERR. */
+int cd_store_source_order_gone(struct cd_store *st, const char *source, const char *id,
+			       int64_t at, struct cd_error *err);
+
 #endif

@@ -423,13 +423,19 @@ static int run_cycle(struct daemon *d)
 	return d->opts->once ? rc : 0;
 }
 
-/* Sleep until the next cycle, the watchdog or a signal. */
+/* Descriptors a sleep watches for sources, besides the inbox's. */
+#define WAKE_FDS 16
+
+/* Sleep until the next cycle, the watchdog, a signal, new mail (IDLE)
+ * or a file dropped into a source's folder. */
 static void wait_for_work(struct daemon *d, int64_t wd_ms)
 {
 	int64_t now = cd_util_mono_ms();
 	int64_t wait = (d->sources_next_ms < d->next_cycle_ms ? d->sources_next_ms
 			: d->next_cycle_ms) - now;
-	struct pollfd pfd = { .fd = -1, .events = POLLIN };
+	struct pollfd pfd[1 + WAKE_FDS] = { { .fd = -1, .events = POLLIN } };
+	int wake[WAKE_FDS];
+	size_t nwake = 0;
 	struct timespec ts;
 	int n;
 
@@ -441,12 +447,24 @@ static void wait_for_work(struct daemon *d, int64_t wd_ms)
 	ts.tv_nsec = (wait % 1000) * 1000000;
 	/* with IDLE, new mail in the inbox wakes us before the next cycle */
 	if (wait > 0 && !d->opts->dry_run && d->cfg->imap.url[0] && d->leads[CD_STORE_ROLE_INBOX] == 1)
-		pfd.fd = cd_imap_idle_fd(d->inbox, d->cfg);
-	n = ppoll(&pfd, pfd.fd >= 0 ? 1 : 0, &ts, &d->waitmask);
+		pfd[0].fd = cd_imap_idle_fd(d->inbox, d->cfg);
+	/* a folder's inotify: a complete file is taken now, not at the
+	 * next poll (which stays, for what inotify cannot see) */
+	if (wait > 0 && !d->opts->dry_run && d->leads[CD_STORE_ROLE_SOURCES] == 1)
+		nwake = cd_sources_wake_fds(d->sources, wake, WAKE_FDS);
+	for (size_t i = 0; i < nwake; i++)
+		pfd[1 + i] = (struct pollfd){ .fd = wake[i], .events = POLLIN };
+	/* poll() skips a negative descriptor: the inbox's slot may be empty */
+	n = ppoll(pfd, 1 + nwake, &ts, &d->waitmask);
 	if (n < 0 && errno != EINTR)
 		cd_log(CD_LOG_WARNING, "ppoll: %s", strerror(errno));
-	if (n > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+	if (n > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 		d->inbox_ready = 1;
+	for (size_t i = 0; n > 0 && i < nwake; i++)
+		if (pfd[1 + i].revents & (POLLIN | POLLHUP | POLLERR)) {
+			cd_sources_woken(d->sources, wake[i], cd_util_mono_ms());
+			d->sources_next_ms = cd_util_mono_ms();
+		}
 }
 
 static int main_loop(struct daemon *d)

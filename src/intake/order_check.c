@@ -270,7 +270,7 @@ const char *cd_order_check(const struct cd_order *o, char *why, size_t len)
 		snprintf(why, len, "unknown time zone \"%s\"", echo(o->timezone, 60, shown, sizeof(shown)));
 		return why;
 	}
-	if (given(o->items))
+	if (given(o->items) && !o->items_built)
 		return check_items(o->items);
 	return NULL;
 }

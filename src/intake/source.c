@@ -70,6 +70,7 @@ struct cd_source_run {
 	int64_t rows, bad;                /* since the last commit */
 	int64_t total_rows, total_bad;    /* this poll */
 	int64_t orders, feedback;         /* this poll, mapped */
+	int64_t gone;                     /* this poll, deleted in the shop */
 	int logged;                       /* problems logged this poll */
 	struct cursor cur[MAX_STREAMS];
 	int ncur;
@@ -236,6 +237,7 @@ static void show_order(struct cd_source_run *r, const struct cd_order *o)
 int cd_source_put_order(struct cd_source_run *r, const struct cd_order *o,
 			const char *key, struct cd_error *err)
 {
+	struct cd_order mine;
 	char why[256];
 	const char *bad;
 	int rc;
@@ -253,7 +255,54 @@ int cd_source_put_order(struct cd_source_run *r, const struct cd_order *o,
 	}
 	if ((rc = begin(r, err)) < 0)
 		return rc;
-	return cd_store_order_upsert(r->st, o, r->now, err);
+	mine = *o;
+	mine.source = r->c->name;
+	return cd_store_order_upsert(r->st, &mine, r->now, err);
+}
+
+int cd_source_seen(struct cd_source_run *r, const char *id, const char *time,
+		   struct cd_error *err)
+{
+	int rc;
+
+	if (!r->st || !id || !time)
+		return 0;
+	if ((rc = cd_store_source_seen(r->st, r->c->name, id, time)) < 0)
+		return cd_store_fail(r->st, err, "cannot read orders");
+	return rc;
+}
+
+int cd_source_pending(struct cd_source_run *r, const char *after, int limit, char ***ids,
+		      size_t *n, struct cd_error *err)
+{
+	*ids = NULL;
+	*n = 0;
+	if (!r->st)
+		return 0;
+	if (cd_store_source_pending(r->st, r->c->name, after, r->now - r->c->since, limit, ids,
+				    n) < 0)
+		return cd_store_fail(r->st, err, "cannot read the orders to re-check");
+	return 0;
+}
+
+int cd_source_gone(struct cd_source_run *r, const char *id, struct cd_error *err)
+{
+	int rc;
+
+	if (r->testing) {
+		fprintf(r->out, "gone: order %s is no longer in the shop (would be cancelled)\n", id);
+		r->gone++;
+		return 0;
+	}
+	if ((rc = begin(r, err)) < 0 ||
+	    (rc = cd_store_source_order_gone(r->st, r->c->name, id, r->now, err)) < 0)
+		return rc;
+	if (rc == 1) {
+		r->gone++;
+		cd_log(CD_LOG_NOTICE, "source %s: order %s was deleted in the shop: cancelled, "
+		       "no mail goes for it", r->c->name, id);
+	}
+	return 0;
 }
 
 int cd_source_put_feedback(struct cd_source_run *r, const struct cd_feedback *f,
@@ -308,7 +357,7 @@ int cd_source_commit(struct cd_source_run *r, const char *stream, const char *ti
 		c->time = t;
 		c->key = k;
 	}
-	if (r->testing)
+	if (r->testing || (!c && !r->in_txn)) /* nothing to write */
 		return 0;
 	if ((rc = begin(r, err)) < 0)
 		return rc;
@@ -446,6 +495,8 @@ static int poll_one(struct src *s, struct cd_store *st, int *wrote, struct cd_er
 	if (r.orders || r.feedback)
 		cd_log(CD_LOG_INFO, "source %s: %lld orders, %lld feedback taken", s->c->name,
 		       (long long)r.orders, (long long)r.feedback);
+	if (r.gone)
+		s->written = 1;
 	if (s->failing)
 		cd_log(CD_LOG_NOTICE, "source %s: working again", s->c->name);
 	s->failing = 0;
@@ -530,6 +581,32 @@ int cd_sources_poll_all(struct cd_sources *s, struct cd_store *st,
 		x->next_ms = cd_util_mono_ms() + (rc < 0 ? x->backoff : x->c->poll_interval * 1000);
 	}
 	return 0;
+}
+
+size_t cd_sources_wake_fds(const struct cd_sources *s, int *fds, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; s && i < s->n && n < max; i++) {
+		const struct src *x = &s->v[i];
+		int fd = x->state && x->c->type->wake_fd ? x->c->type->wake_fd(x->state) : -1;
+
+		/* a failing source waits for its backoff, event or not */
+		if (fd >= 0 && !x->failing)
+			fds[n++] = fd;
+	}
+	return n;
+}
+
+void cd_sources_woken(struct cd_sources *s, int fd, int64_t now_ms)
+{
+	for (size_t i = 0; s && i < s->n; i++) {
+		struct src *x = &s->v[i];
+
+		if (x->state && x->c->type->wake_fd && x->c->type->wake_fd(x->state) == fd &&
+		    x->next_ms > now_ms)
+			x->next_ms = now_ms;
+	}
 }
 
 void cd_sources_describe(const struct cd_sources *s, char *buf, size_t len)
@@ -639,9 +716,11 @@ int cd_source_test(const struct cd_config *cfg, struct cd_store *st, const char 
 	rc = c->type->poll(state, &r, err);
 	c->type->close(state);
 	if (rc >= 0)
-		fprintf(out, "%s: %lld rows read: %lld orders and %lld feedback mapped, %lld problems%s\n",
-			c->name, (long long)r.total_rows, (long long)r.orders, (long long)r.feedback,
-			(long long)r.total_bad, rc == 1 ? "; more rows wait after this batch" : "");
+		fprintf(out, "%s: %lld rows read: %lld orders and %lld feedback mapped, %lld problems"
+			", %lld deleted in the shop%s\n", c->name, (long long)r.total_rows,
+			(long long)r.orders, (long long)r.feedback, (long long)r.total_bad,
+			(long long)r.gone,
+			rc == 1 ? "; more rows wait after this batch" : "");
 	run_free(&r);
 	return rc < 0 ? rc : 0;
 }

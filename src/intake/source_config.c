@@ -37,6 +37,8 @@ static const struct cd_config_field source_fields[] = {
 	{ "sources.*.batch", CD_CFG_INT },
 	{ "sources.*.channel", CD_CFG_STRING },
 	{ "sources.*.feedback", CD_CFG_BOOL },
+	{ "sources.*.recheck", CD_CFG_INT },
+	{ "sources.*.settle", CD_CFG_STRING },
 	/* directory */
 	{ "sources.*.path", CD_CFG_STRING },
 	/* shopify, woocommerce */

@@ -383,8 +383,13 @@ static int dir_poll(void *state, struct cd_source_run *run, struct cd_error *err
 	return !cd_source_run_testing(run) && n > 1;
 }
 
+static int dir_wake_fd(void *state)
+{
+	return ((struct dir_source *)state)->ifd;
+}
+
 const struct cd_source_type cd_source_directory = {
 	.name = "directory", .settings = dir_settings,
 	.parse = dir_parse, .print = dir_print, .free_conf = dir_free_conf,
-	.open = dir_open, .poll = dir_poll, .close = dir_close,
+	.open = dir_open, .poll = dir_poll, .close = dir_close, .wake_fd = dir_wake_fd,
 };

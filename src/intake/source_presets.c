@@ -26,10 +26,6 @@
 #define AFTER(t, id) \
 	" " t " >= :cursor_time AND (" t " > :cursor_time OR " id " > :cursor_key)"
 #define CURSOR(t, id) AFTER(t, id) " ORDER BY " t ", " id " LIMIT :limit"
-/* the orders of one batch: after the cursor, up to its last row */
-#define BATCH(t, id) AFTER(t, id) \
-	" AND " t " <= :last_time AND (" t " < :last_time OR " id " <= :last_key)" \
-	" ORDER BY " t ", " id
 
 /* ---- WooCommerce ---------------------------------------------------------------- */
 
@@ -60,13 +56,19 @@ static const char woo_hpos_orders[] =
 	" LEFT JOIN {p}wc_order_operational_data d ON d.order_id = o.id"
 	" WHERE o.type = 'shop_order' AND" CURSOR("o.date_updated_gmt", "o.id");
 
+/* Items of the orders a batch reads: the same orders, picked again by
+ * the same cursor and limit in a derived table, so the query can go out
+ * with the orders' own (on a connection of its own) before those rows
+ * are back. Their order is put right by the source (item_key). */
+#define BATCH_OF(cols, from, t, id) "(SELECT " cols " FROM " from " AND" CURSOR(t, id) ") b"
+
 #define WOO_ITEMS(orders, only, t, id) \
-	"SELECT i.order_id AS order_key, i.order_item_name AS name, q.meta_value AS quantity" \
-	" FROM " orders \
-	" JOIN {p}woocommerce_order_items i ON i.order_id = " id " AND i.order_item_type = 'line_item'" \
+	"SELECT i.order_id AS order_key, i.order_item_id AS item_key, i.order_item_name AS name," \
+	" q.meta_value AS quantity" \
+	" FROM " BATCH_OF(id " AS id", orders " WHERE " only, t, id) \
+	" JOIN {p}woocommerce_order_items i ON i.order_id = b.id AND i.order_item_type = 'line_item'" \
 	" LEFT JOIN {p}woocommerce_order_itemmeta q ON q.order_item_id = i.order_item_id" \
-	"  AND q.meta_key = '_qty'" \
-	" WHERE " only " AND" BATCH(t, id) ", i.order_item_id"
+	"  AND q.meta_key = '_qty'"
 
 static const char woo_hpos_items[] =
 	WOO_ITEMS("{p}wc_orders o", "o.type = 'shop_order'", "o.date_updated_gmt", "o.id");
@@ -157,10 +159,11 @@ static const char magento_orders[] =
 	" WHERE" CURSOR("o.updated_at", "o.entity_id");
 
 static const char magento_items[] =
-	"SELECT i.order_id AS order_key, i.name AS name, i.qty_ordered AS quantity, i.sku AS sku"
-	" FROM {p}sales_order o JOIN {p}sales_order_item i ON i.order_id = o.entity_id"
-	"  AND i.parent_item_id IS NULL"
-	" WHERE" BATCH("o.updated_at", "o.entity_id") ", i.item_id";
+	"SELECT i.order_id AS order_key, i.item_id AS item_key, i.name AS name,"
+	" i.qty_ordered AS quantity, i.sku AS sku"
+	" FROM " BATCH_OF("o.entity_id AS id", "{p}sales_order o WHERE 1 = 1", "o.updated_at",
+			  "o.entity_id")
+	" JOIN {p}sales_order_item i ON i.order_id = b.id AND i.parent_item_id IS NULL";
 
 static const char magento_reviews[] =
 	"SELECT r.review_id AS cursor_key, r.created_at AS cursor_time, r.created_at AS received,"
@@ -220,11 +223,13 @@ static const char prestashop_orders[] =
 	" LEFT JOIN {p}currency cur ON cur.id_currency = o.id_currency"
 	" WHERE" CURSOR("o.date_upd", "o.id_order");
 
+/* the orders' query joins the customer: so must the batch here */
 static const char prestashop_items[] =
-	"SELECT d.id_order AS order_key, d.product_name AS name, d.product_quantity AS quantity,"
-	" d.product_reference AS sku"
-	" FROM {p}orders o JOIN {p}order_detail d ON d.id_order = o.id_order"
-	" WHERE" BATCH("o.date_upd", "o.id_order") ", d.id_order_detail";
+	"SELECT d.id_order AS order_key, d.id_order_detail AS item_key, d.product_name AS name,"
+	" d.product_quantity AS quantity, d.product_reference AS sku"
+	" FROM " BATCH_OF("o.id_order AS id", "{p}orders o JOIN {p}customer cu"
+			  " ON cu.id_customer = o.id_customer WHERE 1 = 1", "o.date_upd", "o.id_order")
+	" JOIN {p}order_detail d ON d.id_order = b.id";
 
 static const char prestashop_reviews[] =
 	"SELECT pc.id_product_comment AS cursor_key, pc.date_add AS cursor_time,"
@@ -236,14 +241,29 @@ static const char prestashop_reviews[] =
 	" FROM {p}product_comment pc WHERE pc.deleted = 0 AND"
 	CURSOR("pc.date_add", "pc.id_product_comment");
 
+/* ---- which orders the shop still has ------------------------------------------------ */
+
+/* A trashed WooCommerce order is still there (and read as cancelled);
+ * these find the ones deleted outright. */
+static const char woo_hpos_exists[] =
+	"SELECT o.id AS order_id FROM {p}wc_orders o WHERE o.id IN ({keys})";
+static const char woo_legacy_exists[] =
+	"SELECT p.ID AS order_id FROM {p}posts p"
+	" WHERE p.post_type = 'shop_order' AND p.ID IN ({keys})";
+static const char magento_exists[] =
+	"SELECT o.increment_id AS order_id FROM {p}sales_order o WHERE o.increment_id IN ({keys})";
+static const char prestashop_exists[] =
+	"SELECT o.id_order AS order_id FROM {p}orders o WHERE o.id_order IN ({keys})";
+
 static const struct sql_preset presets[] = {
 	{ "woocommerce", "WooCommerce", woo_hpos_orders, woo_hpos_items, woo_hpos_reviews,
-	  woo_statuses },
+	  woo_hpos_exists, 0, woo_statuses },
 	{ "woocommerce_legacy", "WooCommerce", woo_legacy_orders, woo_legacy_items, woo_legacy_reviews,
-	  woo_statuses },
-	{ "magento2", "Magento", magento_orders, magento_items, magento_reviews, magento_statuses },
+	  woo_legacy_exists, 0, woo_statuses },
+	{ "magento2", "Magento", magento_orders, magento_items, magento_reviews, magento_exists, 1,
+	  magento_statuses },
 	{ "prestashop", "PrestaShop", prestashop_orders, prestashop_items, prestashop_reviews,
-	  prestashop_statuses },
+	  prestashop_exists, 0, prestashop_statuses },
 };
 
 const char sql_preset_names[] = "woocommerce, woocommerce_legacy, magento2, prestashop";

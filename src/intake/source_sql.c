@@ -6,9 +6,8 @@
  * maps every row into candor's order (or feedback) and hands it to the
  * runner, which writes the batch and the cursor in one transaction.
  *
- * Queries name their parameters (:cursor_time, :cursor_key, :limit; a
- * preset's items query also :last_time, :last_key, the batch's last
- * row); compile() turns them into the driver's placeholders. Only the
+ * Queries name their parameters (:cursor_time, :cursor_key, :limit);
+ * compile() turns them into the driver's placeholders. Only the
  * admin's table prefix, checked to be a plain identifier, is put into
  * the text: identifiers cannot be bound.
  */
@@ -18,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "candor/buf.h"
 #include "candor/config_parse.h"
@@ -130,9 +130,10 @@ void sql_rows_free(struct sql_rows *r)
 
 /* ---- named parameters -------------------------------------------------------- */
 
-enum { P_CURSOR_TIME, P_CURSOR_KEY, P_LIMIT, P_LAST_TIME, P_LAST_KEY, NPNAMES };
+/* P_KEY: one of the keys a re-check asks about ({keys} in a preset) */
+enum { P_CURSOR_TIME, P_CURSOR_KEY, P_LIMIT, NPNAMES, P_KEY = NPNAMES };
 static const char *const param_names[NPNAMES] = {
-	"cursor_time", "cursor_key", "limit", "last_time", "last_key",
+	"cursor_time", "cursor_key", "limit",
 };
 
 struct query {
@@ -158,8 +159,33 @@ static size_t skip_quoted(const char *s, size_t i)
 	return i;
 }
 
-/* SQL with :names (and {p} for PREFIX) into Q for a driver of STYLE.
- * WHY names a problem (an unknown parameter). 0, CD_EINVAL, CD_ENOMEM. */
+/* One placeholder for parameter P into B and Q. 0 or CD_ENOMEM. */
+static int placeholder(struct cd_buf *b, struct query *q, int *cap, int p, char style)
+{
+	if (q->nparams == *cap) {
+		int *np = realloc(q->param, (size_t)(*cap = *cap ? *cap * 2 : 16) * sizeof(int));
+
+		if (!np)
+			return CD_ENOMEM;
+		q->param = np;
+	}
+	q->param[q->nparams++] = p;
+	if (style == '$') {
+		char ph[16];
+
+		snprintf(ph, sizeof(ph), "$%d", q->nparams);
+		cd_buf_add(b, ph, strlen(ph));
+	} else {
+		cd_buf_add(b, "?", 1);
+	}
+	if (p < NPNAMES)
+		q->used |= 1u << p;
+	return 0;
+}
+
+/* SQL with :names (and {p} for PREFIX, {keys} for SQL_RECHECK_CHUNK
+ * keys) into Q for a driver of STYLE. WHY names a problem (an unknown
+ * parameter). 0, CD_EINVAL, CD_ENOMEM. */
 static int compile(const char *sql, const char *prefix, char style, struct query *q,
 		   char *why, size_t whylen)
 {
@@ -190,6 +216,17 @@ static int compile(const char *sql, const char *prefix, char style, struct query
 		} else if (c == '{' && strncmp(sql + i, "{p}", 3) == 0) {
 			cd_buf_add(&b, prefix, strlen(prefix));
 			i += 3;
+		} else if (c == '{' && strncmp(sql + i, "{keys}", 6) == 0) {
+			for (int k = 0; k < SQL_RECHECK_CHUNK; k++) {
+				if (k)
+					cd_buf_add(&b, ", ", 2);
+				if (placeholder(&b, q, &cap, P_KEY, style) < 0) {
+					cd_buf_free(&b);
+					free(q->param);
+					return CD_ENOMEM;
+				}
+			}
+			i += 6;
 		} else if (c == ':' && sql[i + 1] == ':') {
 			cd_buf_add(&b, "::", 2);
 			i += 2;
@@ -207,26 +244,11 @@ static int compile(const char *sql, const char *prefix, char style, struct query
 				free(q->param);
 				return CD_EINVAL;
 			}
-			if (q->nparams == cap) {
-				int *np = realloc(q->param, (size_t)(cap = cap ? cap * 2 : 16) * sizeof(int));
-
-				if (!np) {
-					cd_buf_free(&b);
-					free(q->param);
-					return CD_ENOMEM;
-				}
-				q->param = np;
+			if (placeholder(&b, q, &cap, p, style) < 0) {
+				cd_buf_free(&b);
+				free(q->param);
+				return CD_ENOMEM;
 			}
-			q->param[q->nparams++] = p;
-			if (style == '$') {
-				char ph[16];
-
-				snprintf(ph, sizeof(ph), "$%d", q->nparams);
-				cd_buf_add(&b, ph, strlen(ph));
-			} else {
-				cd_buf_add(&b, "?", 1);
-			}
-			q->used |= 1u << p;
 			i += n + 1;
 		} else {
 			cd_buf_add(&b, &c, 1);
@@ -256,7 +278,7 @@ static void query_free(const struct sql_driver *d, struct query *q)
 static const char *const sql_settings[] = {
 	"driver", "preset", "query", "feedback_query", "host", "port", "user", "password_file",
 	"database", "table_prefix", "tls", "tls_ca", "timeout", "batch", "channel", "feedback",
-	NULL,
+	"recheck", "settle", NULL,
 };
 static const char *const driver_names[] = { "mariadb", "postgresql" };
 static const struct sql_driver *const drivers[] = { &sql_mariadb, &sql_postgresql };
@@ -347,6 +369,8 @@ static void sql_parse(struct cd_config_loader *ld, struct cd_source_conf *sc,
 	c->batch = (int)cd_cfg_int(ld, g, dp, "batch", 2000, 1, 100000);
 	c->channel = cd_cfg_string(ld, g, dp, "channel", "", 0);
 	c->feedback = cd_cfg_bool(g, "feedback", 1);
+	c->recheck = (int)cd_cfg_int(ld, g, dp, "recheck", 500, 0, 100000);
+	c->settle = cd_cfg_duration(ld, g, dp, "settle", "60s");
 	c->password = cd_cfg_secret(ld, g, dp, c->password_file);
 }
 
@@ -372,6 +396,8 @@ static void sql_print(const struct cd_source_conf *sc, FILE *out, const char *in
 	fprintf(out, "%sbatch = %d;\n", in, c->batch);
 	cd_cfg_put_string(out, in, "channel", c->channel);
 	cd_cfg_put_bool(out, in, "feedback", c->feedback);
+	fprintf(out, "%srecheck = %d;\n", in, c->recheck);
+	cd_cfg_put_duration(out, in, "settle", c->settle);
 }
 
 static void sql_free_conf(struct cd_source_conf *sc)
@@ -394,15 +420,31 @@ static void sql_free_conf(struct cd_source_conf *sc)
 
 /* ---- polling ----------------------------------------------------------------------- */
 
+/* A batch's order key and its row; an item and where it goes. */
+struct keyrow {
+	const char *key;
+	size_t row;
+};
+struct itemref {
+	size_t row, irow;
+	long long item;
+};
+
 struct sql_source {
 	const struct cd_source_conf *sc;
 	const struct sql_conf *c;
 	struct sql_conn *conn;
-	struct query orders, items, feedback;
+	struct sql_conn *iconn;       /* a preset's items, beside the orders */
+	struct query orders, items, feedback, exists;
 	struct sql_rows rows, irows;
 	struct cd_buf *items_json;    /* per row of the batch; "" none */
 	size_t nitems_json;
-	int pending;          /* the next orders batch is on its way */
+	struct keyrow *keys;          /* the batch's rows by key */
+	struct itemref *refs;         /* its items in their order */
+	size_t capkeys, caprefs;
+	int pending;          /* the next orders batch (and its items) is on its way */
+	char *recheck_after;  /* the re-check's walk: the last key asked about */
+	char *settled;        /* the cursor ("time/key") whose window is final */
 };
 
 static int sql_open(const struct cd_source_conf *sc, void **state, struct cd_error *err)
@@ -424,9 +466,12 @@ static void disconnect(struct sql_source *s)
 	query_free(d, &s->orders);
 	query_free(d, &s->items);
 	query_free(d, &s->feedback);
+	query_free(d, &s->exists);
 	if (s->conn)
 		d->disconnect(s->conn);
-	s->conn = NULL;
+	if (s->iconn)
+		d->disconnect(s->iconn);
+	s->conn = s->iconn = NULL;
 	s->pending = 0;
 }
 
@@ -442,10 +487,15 @@ static void sql_close(void *state)
 	for (size_t i = 0; i < s->nitems_json; i++)
 		cd_buf_free(&s->items_json[i]);
 	free(s->items_json);
+	free(s->keys);
+	free(s->refs);
+	free(s->recheck_after);
+	free(s->settled);
 	free(s);
 }
 
-static int prepare(struct sql_source *s, struct query *q, const char *sql, struct cd_error *err)
+static int prepare(struct sql_source *s, struct sql_conn *conn, struct query *q, const char *sql,
+		   struct cd_error *err)
 {
 	char why[160];
 	int rc;
@@ -454,7 +504,7 @@ static int prepare(struct sql_source *s, struct query *q, const char *sql, struc
 		return 0;
 	if ((rc = compile(sql, s->c->table_prefix, s->c->driver->style, q, why, sizeof(why))) < 0)
 		return cd_error_set(err, rc, NULL, 0, "%s", rc == CD_ENOMEM ? "out of memory" : why);
-	return s->c->driver->prepare(s->conn, q->sql, q->nparams, &q->stmt, err);
+	return s->c->driver->prepare(conn, q->sql, q->nparams, &q->stmt, err);
 }
 
 static int connect_source(struct sql_source *s, struct cd_error *err)
@@ -466,11 +516,16 @@ static int connect_source(struct sql_source *s, struct cd_error *err)
 		return 0;
 	if ((rc = c->driver->connect(c, &s->conn, err)) < 0)
 		return rc;
-	if ((rc = prepare(s, &s->orders, c->preset ? c->preset->orders : c->query, err)) < 0 ||
-	    (rc = prepare(s, &s->items, c->preset ? c->preset->items : NULL, err)) < 0 ||
+	/* the items come on a connection of their own, so both queries of
+	 * the next batch run on the server while candor writes this one */
+	if ((c->preset && c->preset->items && (rc = c->driver->connect(c, &s->iconn, err)) < 0) ||
+	    (rc = prepare(s, s->conn, &s->orders, c->preset ? c->preset->orders : c->query, err)) < 0 ||
+	    (rc = prepare(s, s->iconn, &s->items, c->preset ? c->preset->items : NULL, err)) < 0 ||
 	    (c->feedback &&
-	     (rc = prepare(s, &s->feedback, c->preset ? c->preset->feedback : c->feedback_query,
-			   err)) < 0)) {
+	     (rc = prepare(s, s->conn, &s->feedback, c->preset ? c->preset->feedback : c->feedback_query,
+			   err)) < 0) ||
+	    (c->recheck && c->preset &&
+	     (rc = prepare(s, s->conn, &s->exists, c->preset->exists, err)) < 0)) {
 		disconnect(s);
 		return rc;
 	}
@@ -484,12 +539,10 @@ static int whole_number(const char *v)
 	return n > 0 && n <= 18 && !v[n];
 }
 
-/* Run Q with the cursor (TIME, KEY) and, for items, the batch's last
- * row (LTIME, LKEY) into ROWS; ROWS NULL only sends it (sql_driver.send),
- * for the caller to read later. */
+/* Run Q with the cursor (TIME, KEY) into ROWS; ROWS NULL only sends it
+ * (sql_driver.send), for the caller to read later. */
 static int run_query(struct sql_source *s, struct query *q, const char *time, const char *key,
-		     const char *ltime, const char *lkey, struct sql_rows *rows,
-		     struct cd_error *err)
+		     struct sql_rows *rows, struct cd_error *err)
 {
 	size_t n = (size_t)(q->nparams ? q->nparams : 1);
 	const char **params = calloc(n, sizeof(*params));
@@ -505,12 +558,11 @@ static int run_query(struct sql_source *s, struct query *q, const char *time, co
 	for (int i = 0; i < q->nparams; i++) {
 		int p = q->param[i];
 
-		params[i] = p == P_CURSOR_TIME ? time : p == P_CURSOR_KEY ? key
-			    : p == P_LAST_TIME ? ltime : p == P_LAST_KEY ? lkey : limit;
+		params[i] = p == P_CURSOR_TIME ? time : p == P_CURSOR_KEY ? key : limit;
 		/* a preset's keys are the platform's integer ids; an own
 		 * query's keys are compared as it wrote them */
-		ints[i] = p == P_LIMIT || ((p == P_CURSOR_KEY || p == P_LAST_KEY) && s->c->preset &&
-					   params[i] && whole_number(params[i]));
+		ints[i] = p == P_LIMIT || (p == P_CURSOR_KEY && s->c->preset && params[i] &&
+					   whole_number(params[i]));
 	}
 	rc = rows ? s->c->driver->exec(q->stmt, params, ints, rows, err)
 	     : s->c->driver->send(q->stmt, params, ints, err);
@@ -559,62 +611,97 @@ static void json_string(struct cd_buf *b, const char *s)
 	cd_buf_addc(b, '"');
 }
 
-/* Items of the batch's orders (those after the cursor TIME, KEY up to
- * its last row), as one JSON array per row of S->rows in S->items_json
- * (written as text: a million orders should not cost a million trees of
- * JSON objects). One query for the batch's range: the same index as the
- * orders', where a list of ids would be planned afresh each time. */
-static int load_items(struct sql_source *s, const char *time, const char *key, int keycol,
-		      int timecol, struct cd_error *err)
+static int cmp_keyrow(const void *a, const void *b)
 {
-	size_t n = s->rows.nrows, next = 0;
-	int rc, ok, iname, iqty, isku;
+	return strcmp(((const struct keyrow *)a)->key, ((const struct keyrow *)b)->key);
+}
 
+static int cmp_itemref(const void *a, const void *b)
+{
+	const struct itemref *x = a, *y = b;
+
+	if (x->row != y->row)
+		return x->row < y->row ? -1 : 1;
+	if (x->item != y->item)
+		return x->item < y->item ? -1 : 1;
+	return x->irow < y->irow ? -1 : x->irow > y->irow;
+}
+
+/* Room for N of each in S's per-batch arrays. */
+static int batch_room(struct sql_source *s, size_t n, size_t nitems)
+{
 	if (n > s->nitems_json) {
 		struct cd_buf *nb = realloc(s->items_json, n * sizeof(*nb));
 
 		if (!nb)
-			return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+			return CD_ENOMEM;
 		memset(nb + s->nitems_json, 0, (n - s->nitems_json) * sizeof(*nb));
 		s->items_json = nb;
 		s->nitems_json = n;
 	}
-	for (size_t i = 0; i < n; i++)
+	if (n > s->capkeys) {
+		struct keyrow *k = realloc(s->keys, n * sizeof(*k));
+
+		if (!k)
+			return CD_ENOMEM;
+		s->keys = k;
+		s->capkeys = n;
+	}
+	if (nitems > s->caprefs) {
+		struct itemref *r = realloc(s->refs, nitems * sizeof(*r));
+
+		if (!r)
+			return CD_ENOMEM;
+		s->refs = r;
+		s->caprefs = nitems;
+	}
+	return 0;
+}
+
+/* The items in S->irows as one JSON array per row of S->rows in
+ * S->items_json (written as text: a million orders should not cost a
+ * million trees of JSON objects), each order's in item_key order. */
+static int match_items(struct sql_source *s, int keycol, struct cd_error *err)
+{
+	size_t n = s->rows.nrows, nk = 0, nr = 0;
+	int ok = sql_col(&s->irows, "order_key"), ik = sql_col(&s->irows, "item_key");
+	int iname = sql_col(&s->irows, "name"), iqty = sql_col(&s->irows, "quantity");
+	int isku = sql_col(&s->irows, "sku"), rc = 0;
+
+	if (batch_room(s, n, s->irows.nrows) < 0)
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	for (size_t i = 0; i < n; i++) {
 		s->items_json[i].len = 0;
-	if ((rc = run_query(s, &s->items, time, key, sql_cell(&s->rows, n - 1, timecol),
-			    sql_cell(&s->rows, n - 1, keycol), &s->irows, err)) < 0)
-		return rc;
-	ok = sql_col(&s->irows, "order_key");
-	iname = sql_col(&s->irows, "name");
-	iqty = sql_col(&s->irows, "quantity");
-	isku = sql_col(&s->irows, "sku");
-	for (size_t r = 0; r < s->irows.nrows; r++) {
-		const char *k = sql_cell(&s->irows, r, ok), *name = sql_cell(&s->irows, r, iname);
+		if ((s->keys[nk].key = sql_cell(&s->rows, i, keycol)))
+			s->keys[nk++].row = i;
+	}
+	if (nk) /* an array of none may be NULL, which qsort must not see */
+		qsort(s->keys, nk, sizeof(*s->keys), cmp_keyrow);
+	for (size_t r = 0; nk && r < s->irows.nrows; r++) {
+		struct keyrow want = { .key = sql_cell(&s->irows, r, ok) }, *hit;
+		const char *item = sql_cell(&s->irows, r, ik);
+
+		if (!want.key || !sql_cell(&s->irows, r, iname) ||
+		    !(hit = bsearch(&want, s->keys, nk, sizeof(*s->keys), cmp_keyrow)))
+			continue; /* an order outside the batch: it changed meanwhile */
+		s->refs[nr++] = (struct itemref){ hit->row, r, item ? strtoll(item, NULL, 10) : 0 };
+	}
+	if (nr)
+		qsort(s->refs, nr, sizeof(*s->refs), cmp_itemref);
+	for (size_t j = 0; j < nr; j++) {
+		size_t r = s->refs[j].irow;
 		const char *qty = sql_cell(&s->irows, r, iqty), *sku = sql_cell(&s->irows, r, isku);
-		struct cd_buf *b;
+		struct cd_buf *b = &s->items_json[s->refs[j].row];
 
-		if (!k || !name)
-			continue;
-		/* items come in the batch's order: look from the last match on */
-		for (size_t j = 0; j < n; j++) {
-			size_t i = (next + j) % n;
-			const char *id = sql_cell(&s->rows, i, keycol);
-
-			if (!id || strcmp(id, k) != 0)
-				continue;
-			next = i;
-			b = &s->items_json[i];
-			cd_buf_addc(b, b->len ? ',' : '[');
-			cd_buf_adds(b, "{\"name\":");
-			json_string(b, name);
-			cd_buf_printf(b, ",\"quantity\":%d", qty ? (int)strtod(qty, NULL) : 1);
-			if (sku && *sku) {
-				cd_buf_adds(b, ",\"sku\":");
-				json_string(b, sku);
-			}
-			cd_buf_addc(b, '}');
-			break;
+		cd_buf_addc(b, b->len ? ',' : '[');
+		cd_buf_adds(b, "{\"name\":");
+		json_string(b, sql_cell(&s->irows, r, iname));
+		cd_buf_printf(b, ",\"quantity\":%d", qty ? (int)strtod(qty, NULL) : 1);
+		if (sku && *sku) {
+			cd_buf_adds(b, ",\"sku\":");
+			json_string(b, sku);
 		}
+		cd_buf_addc(b, '}');
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (s->items_json[i].len)
@@ -705,6 +792,7 @@ static int map_order(struct sql_source *s, struct cd_source_run *run, const stru
 		.total = sql_cell(r, i, k->total), .currency = sql_cell(r, i, k->currency),
 		.status = map_status(run, s->c->preset, sql_cell(r, i, k->status)),
 		.purchased = t[0], .shipped = t[1], .delivered = t[2],
+		.source_time = sql_cell(r, i, k->ctime),
 	};
 	if (o.total && strchr(o.total, '.') && strlen(o.total) < sizeof(total)) {
 		/* DECIMAL(26,8) reads "42.50000000": keep the cents */
@@ -731,8 +819,10 @@ static int map_order(struct sql_source *s, struct cd_source_run *run, const stru
 	} else if (o.country) {
 		o.locale_guess = sql_country_locale(o.country);
 	}
-	if (items)
+	if (items) {
 		o.items = items;
+		o.items_built = 1;
+	}
 	/* a platform that knows shipped or delivered only as a status: the
 	 * time is when the order last changed */
 	if (o.status && strcmp(o.status, "shipped") == 0 && !o.shipped)
@@ -756,55 +846,157 @@ static int map_order(struct sql_source *s, struct cd_source_run *run, const stru
 	return cd_source_put_order(run, &o, keybuf, err);
 }
 
+/* Send the queries of the batch after (TIME, KEY): its orders, and its
+ * items on their own connection. */
+static int send_batch(struct sql_source *s, const char *time, const char *key,
+		      struct cd_error *err)
+{
+	int rc = run_query(s, &s->orders, time, key, NULL, err);
+
+	if (rc == 0 && s->items.stmt)
+		rc = run_query(s, &s->items, time, key, NULL, err);
+	return rc;
+}
+
 static int poll_orders(struct sql_source *s, struct cd_source_run *run, struct cd_error *err)
 {
-	const char *time, *key;
+	const char *time, *key, *lt, *lk;
 	struct ordercols k;
-	int rc, items = 0;
+	int rc = 0;
 	size_t n;
 
 	cd_source_run_cursor(run, "orders", &time, &key);
-	if (s->pending) {
-		s->pending = 0;
-		rc = s->c->driver->recv(s->orders.stmt, &s->rows, err);
-	} else {
-		rc = run_query(s, &s->orders, time, key, NULL, NULL, &s->rows, err);
-	}
-	if (rc < 0)
+	if (!s->pending && (rc = send_batch(s, time, key, err)) < 0)
+		return rc;
+	s->pending = 0;
+	if ((rc = s->c->driver->recv(s->orders.stmt, &s->rows, err)) < 0 ||
+	    (s->items.stmt && (rc = s->c->driver->recv(s->items.stmt, &s->irows, err)) < 0))
 		return rc;
 	find_cols(&s->rows, &k);
 	if (k.ctime < 0 || k.ckey < 0 || k.id < 0 || k.email < 0)
 		return cd_error_set(err, CD_EINVAL, NULL, 0,
 				    "the query must return order_id, email, cursor_time and cursor_key");
-	n = s->rows.nrows;
-	if (n == 0)
+	if ((n = s->rows.nrows) == 0)
 		return 0;
-	if (s->items.stmt) {
-		if ((rc = load_items(s, time, key, k.ckey, k.ctime, err)) < 0)
-			return rc;
-		items = 1;
-	}
-	/* a full batch: more wait after its last row. The server starts on
-	 * them now, while this batch is mapped and written. */
-	if (rc == 0 && n >= (size_t)s->c->batch && !cd_source_run_testing(run) &&
-	    sql_cell(&s->rows, n - 1, k.ctime) && sql_cell(&s->rows, n - 1, k.ckey) &&
-	    (rc = run_query(s, &s->orders, sql_cell(&s->rows, n - 1, k.ctime),
-			    sql_cell(&s->rows, n - 1, k.ckey), NULL, NULL, NULL, err)) == 0)
-		s->pending = 1;
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = map_order(s, run, &k, i, items && s->items_json[i].len ? s->items_json[i].data
-				 : NULL, err);
-	if (rc < 0)
+	if (s->items.stmt && (rc = match_items(s, k.ckey, err)) < 0)
 		return rc;
+	lt = sql_cell(&s->rows, n - 1, k.ctime);
+	lk = sql_cell(&s->rows, n - 1, k.ckey);
 	/* the batch's last row, good or bad, is where the next one starts */
-	if (!sql_cell(&s->rows, n - 1, k.ctime) || !sql_cell(&s->rows, n - 1, k.ckey))
+	if (!lt || !lk)
 		return cd_error_set(err, CD_EINVAL, NULL, 0,
 				    "cursor_time or cursor_key is NULL in row %s",
 				    sql_cell(&s->rows, n - 1, k.id) ? sql_cell(&s->rows, n - 1, k.id) : "?");
-	if ((rc = cd_source_commit(run, "orders", sql_cell(&s->rows, n - 1, k.ctime),
-				   sql_cell(&s->rows, n - 1, k.ckey), err)) < 0)
+	/* a full batch: more wait after its last row. The server starts on
+	 * them now, while this batch is mapped and written. */
+	if (n >= (size_t)s->c->batch && !cd_source_run_testing(run)) {
+		if ((rc = send_batch(s, lt, lk, err)) < 0)
+			return rc;
+		s->pending = 1;
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = map_order(s, run, &k, i, s->items.stmt && s->items_json[i].len
+				 ? s->items_json[i].data : NULL, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = cd_source_commit(run, "orders", lt, lk, err)) < 0)
 		return rc;
 	return n >= (size_t)s->c->batch;
+}
+
+/* Is the row (TIME, KEY) after the cursor (CT, CK)? Times as the
+ * server writes them compare as text; keys as numbers when both are. */
+static int after_cursor(const char *time, const char *key, const char *ct, const char *ck)
+{
+	int c = strcmp(time, ct);
+
+	if (c)
+		return c > 0;
+	if (whole_number(key) && whole_number(ck))
+		return strtoll(key, NULL, 10) > strtoll(ck, NULL, 10);
+	return strcmp(key, ck) > 0;
+}
+
+/* The settle window: read again the rows changed up to `settle` before
+ * the cursor, for those a long transaction in the shop committed after
+ * later rows were read (a cursor alone would skip them: their time is
+ * behind it). A row taken before as it is now is skipped (the order
+ * keeps the shop's change time it was read at); rows past the cursor
+ * are the next poll's. The cursor does not move. A row is taken to
+ * commit within `settle` of its change time: once a pass has run that
+ * long after the cursor's time, the window behind that cursor is final
+ * and is not read again (an idle shop costs one query a poll). */
+static int settle(struct sql_source *s, struct cd_source_run *run, struct cd_error *err)
+{
+	const char *t, *k;
+	char *ct = NULL, *ck = NULL, from[96], *fkey = NULL, secs[20], mark[256];
+	int64_t when;
+	int rc = 0, past = 0, final;
+
+	cd_source_run_cursor(run, "orders", &t, &k);
+	snprintf(mark, sizeof(mark), "%s/%s", t, k);
+	if (s->settled && strcmp(s->settled, mark) == 0)
+		return 0;
+	/* to the second: PostgreSQL may write microseconds and a zone */
+	snprintf(secs, sizeof(secs), "%s", t);
+	if (parse_date(secs, &when) < 0 || !when)
+		return 0;
+	final = cd_util_now() >= when + s->c->settle;
+	if (!(ct = strdup(t)) || !(ck = strdup(k)) || !(fkey = strdup(s->c->preset ? "0" : ""))) {
+		rc = cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+		goto out;
+	}
+	{
+		time_t w = (time_t)(when - s->c->settle);
+		struct tm tm;
+
+		gmtime_r(&w, &tm);
+		strftime(from, sizeof(from), "%Y-%m-%d %H:%M:%S", &tm);
+	}
+	while (!past) {
+		struct ordercols c;
+		size_t n;
+
+		if ((rc = send_batch(s, from, fkey, err)) < 0 ||
+		    (rc = s->c->driver->recv(s->orders.stmt, &s->rows, err)) < 0 ||
+		    (s->items.stmt && (rc = s->c->driver->recv(s->items.stmt, &s->irows, err)) < 0))
+			break;
+		find_cols(&s->rows, &c);
+		if ((n = s->rows.nrows) == 0 || c.ctime < 0 || c.ckey < 0 || c.id < 0)
+			break;
+		if (s->items.stmt && (rc = match_items(s, c.ckey, err)) < 0)
+			break;
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			const char *rt = sql_cell(&s->rows, i, c.ctime), *rk = sql_cell(&s->rows, i, c.ckey);
+
+			if (!rt || !rk || (past = after_cursor(rt, rk, ct, ck)))
+				break;
+			if ((rc = cd_source_seen(run, sql_cell(&s->rows, i, c.id), rt, err)) != 0)
+				continue; /* taken as it is: 1; or the store failed */
+			rc = map_order(s, run, &c, i, s->items.stmt && s->items_json[i].len
+				       ? s->items_json[i].data : NULL, err);
+		}
+		if (rc == 1)
+			rc = 0;
+		if (rc < 0 || (rc = cd_source_commit(run, NULL, NULL, NULL, err)) < 0 ||
+		    n < (size_t)s->c->batch)
+			break;
+		snprintf(from, sizeof(from), "%s", sql_cell(&s->rows, n - 1, c.ctime));
+		free(fkey);
+		if (!(fkey = strdup(sql_cell(&s->rows, n - 1, c.ckey)))) {
+			rc = cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+			break;
+		}
+	}
+	if (rc == 0 && final) {
+		free(s->settled);
+		s->settled = strdup(mark);
+	}
+out:
+	free(ct);
+	free(ck);
+	free(fkey);
+	return rc;
 }
 
 static int poll_feedback(struct sql_source *s, struct cd_source_run *run, struct cd_error *err)
@@ -814,7 +1006,7 @@ static int poll_feedback(struct sql_source *s, struct cd_source_run *run, struct
 	size_t n;
 
 	cd_source_run_cursor(run, "feedback", &time, &key);
-	if ((rc = run_query(s, &s->feedback, time, key, NULL, NULL, &s->rows, err)) < 0)
+	if ((rc = run_query(s, &s->feedback, time, key, &s->rows, err)) < 0)
 		return rc;
 	id = sql_col(&s->rows, "order_id");
 	rating = sql_col(&s->rows, "rating");
@@ -855,6 +1047,74 @@ static int poll_feedback(struct sql_source *s, struct cd_source_run *run, struct
 	return n >= (size_t)s->c->batch;
 }
 
+/* Which of the N keys IDS the shop still has, into S->rows. */
+static int ask_exists(struct sql_source *s, char **ids, size_t n, struct cd_error *err)
+{
+	const char *params[SQL_RECHECK_CHUNK];
+	char ints[SQL_RECHECK_CHUNK];
+	int k = 0;
+
+	if (s->exists.nparams != SQL_RECHECK_CHUNK)
+		return cd_error_set(err, CD_EINVAL, NULL, 0, "the re-check query takes no {keys}");
+	for (int i = 0; i < SQL_RECHECK_CHUNK; i++) {
+		params[i] = (size_t)k < n ? ids[k++] : NULL;
+		ints[i] = params[i] && !s->c->preset->text_keys && whole_number(params[i]);
+	}
+	return s->c->driver->exec(s->exists.stmt, params, ints, &s->rows, err);
+}
+
+/* A step of the walk over the orders this source read that could still
+ * be mailed, asking the shop which of them it still has: up to
+ * `recheck` keys a poll, SQL_RECHECK_CHUNK a query; the walk starts over
+ * when it reaches the end. An order the shop no longer has is cancelled.
+ * More than half of a good number gone at once looks like the wrong
+ * database or a restored backup, not deletions: nothing is cancelled. */
+static int recheck(struct sql_source *s, struct cd_source_run *run, struct cd_error *err)
+{
+	int budget = s->c->recheck, rc = 0, found;
+
+	while (rc == 0 && budget > 0) {
+		int want = budget < SQL_RECHECK_CHUNK ? budget : SQL_RECHECK_CHUNK;
+		char **ids;
+		size_t n, gone = 0;
+		char *gone_ids[SQL_RECHECK_CHUNK];
+
+		if ((rc = cd_source_pending(run, s->recheck_after ? s->recheck_after : "", want, &ids,
+					    &n, err)) < 0)
+			break;
+		if (n == 0 || (rc = ask_exists(s, ids, n, err)) < 0)
+			goto next;
+		found = sql_col(&s->rows, "order_id");
+		for (size_t i = 0; i < n; i++) {
+			size_t r = 0;
+
+			while (r < s->rows.nrows && (!sql_cell(&s->rows, r, found) ||
+						     strcmp(sql_cell(&s->rows, r, found), ids[i]) != 0))
+				r++;
+			if (r == s->rows.nrows)
+				gone_ids[gone++] = ids[i];
+		}
+		if (gone >= 20 && gone * 2 > n)
+			cd_source_note(run, "%zu of %zu orders re-checked are missing from the shop at once: "
+				       "none cancelled (the wrong database, or a restored backup?)", gone, n);
+		else
+			for (size_t i = 0; rc == 0 && i < gone; i++)
+				rc = cd_source_gone(run, gone_ids[i], err);
+next:
+		free(s->recheck_after);
+		s->recheck_after = rc == 0 && n == (size_t)want ? strdup(ids[n - 1]) : NULL;
+		for (size_t i = 0; i < n; i++)
+			free(ids[i]);
+		free(ids);
+		budget -= want;
+		if (!s->recheck_after)
+			break;
+	}
+	if (rc == 0)
+		rc = cd_source_commit(run, NULL, NULL, NULL, err);
+	return rc;
+}
+
 static int sql_poll(void *state, struct cd_source_run *run, struct cd_error *err)
 {
 	struct sql_source *s = state;
@@ -863,9 +1123,14 @@ static int sql_poll(void *state, struct cd_source_run *run, struct cd_error *err
 	if ((rc = connect_source(s, err)) < 0)
 		return rc;
 	more = rc = poll_orders(s, run, err);
+	if (rc == 0 && s->c->settle && !cd_source_run_testing(run))
+		rc = settle(s, run, err);
 	/* reviews once the orders have caught up: they name those orders */
 	if (rc == 0 && s->feedback.stmt)
 		rc = poll_feedback(s, run, err);
+	/* deleted orders once caught up: a backfill is no time to look back */
+	if (rc == 0 && s->exists.stmt)
+		rc = recheck(s, run, err);
 	if (rc < 0) {
 		/* after any failure the next poll connects afresh; a store
 		 * failure keeps the connection, unless a batch read ahead

@@ -31,6 +31,8 @@ struct sql_conf {
 	int64_t timeout;                    /* seconds, per connect and query */
 	int batch;                          /* rows per query */
 	int feedback;                       /* read the platform's reviews */
+	int recheck;                        /* keys re-checked per poll; 0 none */
+	int64_t settle;                     /* seconds read again behind the cursor */
 };
 
 /* A result: NCOLS names, NROWS rows of cells (NULL for SQL NULL). */
@@ -103,19 +105,27 @@ struct sql_preset {
 	 * names, with status as the platform writes it, plus cursor_time and
 	 * cursor_key (the platform's own order key). */
 	const char *orders;
-	/* Items of the orders after (:cursor_time, :cursor_key) up to the
-	 * batch's last row (:last_time, :last_key), in the orders' order:
-	 * order_key (their cursor_key), name, quantity, sku. */
+	/* Items of the orders the orders query reads with the same
+	 * :cursor_time, :cursor_key and :limit, in any order: order_key
+	 * (their cursor_key), item_key (a number: the items' order within
+	 * the order), name, quantity, sku. */
 	const char *items;
 	/* Reviews after the cursor: order_id (the matched order, or NULL),
 	 * rating, comment, received, cursor_time, cursor_key. NULL: none. */
 	const char *feedback;
+	/* Which of the keys {keys} (SQL_RECHECK_CHUNK of them, unused ones
+	 * NULL) the shop still has: order_id, as candor stores it. */
+	const char *exists;
+	int text_keys;                       /* order_id is text, not a number */
 	const struct sql_status *statuses;   /* ends with a NULL platform */
 };
 
 /* The candor status of the platform's status V under preset P, or NULL
  * when P does not map it. */
 const char *sql_status_find(const struct sql_preset *p, const char *v);
+
+/* Keys asked about in one query when re-checking for deleted orders. */
+#define SQL_RECHECK_CHUNK 100
 
 /* The preset named NAME, or NULL; the names, for messages. */
 const struct sql_preset *sql_preset_find(const char *name);

@@ -190,6 +190,9 @@ static const char *const migrations[] = {
 	"  source TEXT NOT NULL, file TEXT NOT NULL, size BIGINT NOT NULL,"
 	"  mtime BIGINT NOT NULL, result TEXT NOT NULL, at BIGINT NOT NULL,"
 	"  PRIMARY KEY (source, file, size, mtime));",
+	/* 5: the source that read an order (db_sqlite.c's migration 5) */
+	"ALTER TABLE orders ADD COLUMN source TEXT;"
+	"ALTER TABLE orders ADD COLUMN source_time TEXT;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -142,6 +142,13 @@ static const char *const migrations[] = {
 	"  source TEXT NOT NULL, file TEXT NOT NULL, size INTEGER NOT NULL,"
 	"  mtime INTEGER NOT NULL, result TEXT NOT NULL, at INTEGER NOT NULL,"
 	"  PRIMARY KEY (source, file, size, mtime)) WITHOUT ROWID;",
+	/* 5: the source that read an order (NULL: an import, or the shop
+	 * writing itself), so a source re-checks only its own orders for
+	 * rows the shop deleted outright; and the shop's change time of the
+	 * row as read, so a row read again behind the cursor (the settle
+	 * window) is taken only when it changed */
+	"ALTER TABLE orders ADD COLUMN source TEXT;"
+	"ALTER TABLE orders ADD COLUMN source_time TEXT;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

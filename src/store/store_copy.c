@@ -36,7 +36,7 @@ static const struct table tables[CD_STORE_COPY_TABLES] = {
 	  "key NOT IN ('schema_version', '" CD_STORE_MIGRATION_KEY "')", NULL },
 	{ "orders", "rowid, order_id, channel, customer_id, first_name, name, email, locale,"
 	  " country, timezone, items, total, currency, purchased, shipped, delivered, status,"
-	  " updated", 18, 1, NULL, "rowid" },
+	  " updated, source, source_time", 20, 1, NULL, "rowid" },
 	{ "feedback", "id, order_id, rating, comment, source, received", 6, 1, NULL, "id" },
 	{ "messages", "id, order_id, campaign, variant, kind, state, recipient, message_id, token,"
 	  " subject, created, updated, attempts, next_attempt, sent_at, reason, server_reply, mail",

@@ -10,6 +10,19 @@
 #include "candor/store_source.h"
 #include "db.h"
 
+/* *V with room for twice CAP (at least 64) strings; the new capacity, or
+ * 0 when out of memory (*V as it was). */
+static size_t grow(char ***v, size_t cap)
+{
+	size_t n = cap ? cap * 2 : 64;
+	char **nv = realloc(*v, n * sizeof(*nv));
+
+	if (!nv)
+		return 0;
+	*v = nv;
+	return n;
+}
+
 static char *dup_text(struct cd_db_stmt *s, int col)
 {
 	const char *v = cd_db_text(s, col);
@@ -135,6 +148,97 @@ void cd_store_source_status_free(struct cd_source_status *s)
 	free(s->state);
 	free(s->detail);
 	memset(s, 0, sizeof(*s));
+}
+
+int cd_store_source_seen(struct cd_store *st, const char *source, const char *id,
+			 const char *time)
+{
+	struct cd_db_stmt *s = cd_db_cached(st,
+		"SELECT 1 FROM orders WHERE order_id = ?1 AND source = ?2 AND source_time = ?3");
+	int rc;
+
+	if (!s)
+		return CD_ESTORE;
+	cd_db_bind_text(s, 1, id);
+	cd_db_bind_text(s, 2, source);
+	cd_db_bind_text(s, 3, time);
+	rc = cd_db_step(s);
+	cd_db_done(s);
+	return rc == CD_DB_ROW ? 1 : rc == CD_DB_DONE ? 0 : CD_ESTORE;
+}
+
+int cd_store_source_pending(struct cd_store *st, const char *source, const char *after,
+			    int64_t since, int limit, char ***ids, size_t *n)
+{
+	struct cd_db_stmt *s = cd_db_cached(st,
+		/* from the candidates in the window, by the time indexes: a
+		 * walk by key would read every order a poll */
+		"SELECT o.order_id FROM orders o WHERE o.rowid IN (SELECT rowid FROM orders"
+		"  WHERE shipped >= ?3 UNION SELECT rowid FROM orders WHERE delivered >= ?3)"
+		" AND o.source = ?1 AND o.order_id > ?2"
+		" AND o.status NOT IN ('returned','refunded','cancelled')"
+		" AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
+		"  AND m.kind = 'reminder')"
+		" AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.order_id = o.order_id)"
+		" ORDER BY o.order_id LIMIT ?4");
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (!s)
+		return CD_ESTORE;
+	cd_db_bind_text(s, 1, source);
+	cd_db_bind_text(s, 2, after);
+	cd_db_bind_int(s, 3, since);
+	cd_db_bind_int(s, 4, limit);
+	while ((rc = cd_db_step(s)) == CD_DB_ROW) {
+		char *id = dup_text(s, 0);
+
+		if (!id || (*n == cap && !(cap = grow(ids, cap)))) {
+			free(id);
+			rc = CD_ESTORE;
+			break;
+		}
+		(*ids)[(*n)++] = id;
+	}
+	cd_db_done(s);
+	if (rc != CD_DB_DONE) {
+		for (size_t i = 0; i < *n; i++)
+			free((*ids)[i]);
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return CD_ESTORE;
+	}
+	return 0;
+}
+
+int cd_store_source_order_gone(struct cd_store *st, const char *source, const char *id,
+			       int64_t at, struct cd_error *err)
+{
+	struct cd_db_stmt *s = cd_db_cached(st,
+		"UPDATE orders SET status = 'cancelled', updated = ?3"
+		" WHERE order_id = ?1 AND source = ?2 AND status <> 'cancelled'");
+	int rc;
+
+	if (s) {
+		cd_db_bind_text(s, 1, id);
+		cd_db_bind_text(s, 2, source);
+		cd_db_bind_int(s, 3, at);
+	}
+	if ((rc = cd_db_run(st, s, err, "cannot cancel a deleted order")) < 0)
+		return rc;
+	if (cd_db_changes(st) == 0)
+		return 0;
+	s = cd_db_cached(st, "INSERT INTO events(message, order_id, kind, detail, at)"
+			 " VALUES (NULL, ?1, 'order_deleted', ?2, ?3)");
+	if (s) {
+		cd_db_bind_text(s, 1, id);
+		cd_db_bind_text(s, 2, source);
+		cd_db_bind_int(s, 3, at);
+	}
+	return (rc = cd_db_run(st, s, err, "cannot record a deleted order")) < 0 ? rc : 1;
 }
 
 int cd_store_source_file_taken(struct cd_store *st, const char *source, const char *name,

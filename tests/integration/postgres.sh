@@ -91,7 +91,7 @@ check "init names the server, never the password" \
 "$CANDORCTL" -c pgs/candor.conf init > init2.out 2>&1
 check "init again keeps the secret" grep -q "token secret kept" init2.out
 check "the schema version is in meta" \
-	[ "$(psql_candor "SELECT convert_from(value, 'UTF8') FROM meta WHERE key = 'schema_version'")" = 4 ]
+	[ "$(psql_candor "SELECT convert_from(value, 'UTF8') FROM meta WHERE key = 'schema_version'")" = 5 ]
 check "the first cycle sent what was due" grep -q "cycle done: [1-9][0-9]* due, [1-9][0-9]* sent" pgs/candor.conf.once1
 check "the second sent nothing again" grep -q "cycle done: 0 due, 0 sent" pgs/candor.conf.once2
 check "six days later: the reminders" grep -q "reminder sent" pgs/candor.conf.once3

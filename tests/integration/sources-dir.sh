@@ -85,6 +85,34 @@ wait $PID 2>/dev/null
 "$CANDORCTL" -c candor.conf sources > list.out
 check "candorctl sources shows the folder's rows and files" grep -q '^drop  *directory  *ok .*files=.*/orders.csv' list.out
 
+# inotify wakes the daemon: with a poll interval of an hour, a file
+# renamed in or closed after writing is taken within moments (the poll
+# stays, for what inotify cannot see)
+mkdir wake
+write_config wake.conf "sources = ( { name = \"wake\"; type = \"directory\"; path = \"wake\"; poll_interval = \"1h\"; } );"
+sed -i 's|^database = .*|database = "wake.db";|' wake.conf
+"$CANDORCTL" -c wake.conf init >/dev/null
+"$CANDORD" -c wake.conf 2>wake.log &
+WPID=$!
+bg_started $WPID
+wait_for wake.log "cycle done" 10
+sleep 1
+cp "$D/orders-generic.csv" wake/.orders.csv
+t0=$(date +%s%N)
+mv wake/.orders.csv wake/orders.csv
+i=0; while [ ! -f wake/done/orders.csv ] && [ $i -lt 50 ]; do sleep 0.05; i=$((i + 1)); done
+t1=$(date +%s%N)
+check "inotify: a file renamed in is taken at once, not at the hourly poll ($(( (t1 - t0) / 1000000 )) ms)" \
+	[ -f wake/done/orders.csv ]
+cat "$D/orders.jsonl" > wake/orders.jsonl
+i=0; while [ ! -f wake/done/orders.jsonl ] && [ $i -lt 50 ]; do sleep 0.05; i=$((i + 1)); done
+check "inotify: a file closed after writing is taken at once" \
+	[ "$(sqlite3 wake.db "SELECT count(*) FROM orders WHERE order_id LIKE 'J-%'")" -eq 2 ]
+check "inotify: the daemon does not spin while it waits" \
+	[ "$(awk '{ print $14 + $15 }' /proc/$WPID/stat)" -lt 100 ]
+kill $WPID
+wait $WPID 2>/dev/null
+
 # a crash between the commit and the move: the file is recorded as
 # taken, so it is only moved, not imported again
 cp "$D/orders-generic.csv" incoming/again.csv

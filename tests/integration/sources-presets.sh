@@ -151,4 +151,23 @@ check "prestashop: locale from the order's language" [ "$(field presta 2 locale)
 check "prestashop: the product comment is feedback of Lea's order" [ "$(sqlite3 presta.db "SELECT order_id || ':' || rating FROM feedback")" = "1:1" ]
 check "prestashop: the grade of 1 starts the apology" [ "$(sqlite3 presta.db "SELECT count(*) FROM messages WHERE order_id = '1' AND campaign = 'apology'")" -eq 1 ]
 
+# ---- orders deleted outright: each preset's re-check finds them (by the
+# platform's own key) and cancels them; nothing else is touched. Each
+# preset's grants again (the user was dropped between them), as README
+# has them: the re-check reads nothing more.
+for g in legacy:woocommerce_legacy magento:magento2; do
+	sed "s/ON [a-z]*\./ON ${g%%:*}./" "$SRCDIR/tests/data/sources/grants-${g#*:}.sql" | my_root
+done
+legacy_order 505 wc-completed max@example.org "1 hour" "$(date -d '-1 hour' +%s)" | my_root legacy
+"$CANDORD" -c legacy.conf --once 2>>legacy.log
+my_root legacy -e "DELETE FROM wp_posts WHERE ID = 505"
+my_root magento -e "DELETE FROM sales_order WHERE increment_id = '000000101'"
+my_root presta -e "DELETE FROM ps_orders WHERE id_order = 2"
+for db in legacy magento presta; do "$CANDORD" -c $db.conf --once 2>>$db.log; done
+check "legacy: an order deleted in the shop is cancelled" [ "$(field legacy 505 status)/$(field legacy 501 status)" = cancelled/shipped ]
+check "magento: an order deleted in the shop is cancelled (by increment_id)" \
+	[ "$(field magento 000000101 status)/$(sqlite3 magento.db "SELECT count(*) FROM orders WHERE status = 'cancelled'")" = cancelled/3 ]
+check "prestashop: an order deleted in the shop is cancelled" [ "$(field presta 2 status)/$(field presta 1 status)" = cancelled/delivered ]
+check "no source failed on the way" sh -c '! grep -q "retrying" legacy.log magento.log presta.log'
+
 done_testing

@@ -6,11 +6,14 @@
 # nothing, incremental pickup, a status change after a mail went out (a
 # refund stops the reminder), trashed and deleted orders, a row with a
 # broken e-mail skipped without blocking the cursor, a review rated 1
-# starting the apology, a wrong password (logged once, no password in the
+# starting the apology, an order deleted outright in the shop (cancelled
+# before its reminder; an imported order is not the source's to judge),
+# a wrong password (logged once, no password in the
 # log), TLS verified, the server killed mid-poll and restarted, candord
 # killed -9 mid-poll (the cursor committed with its rows: none lost, none
 # twice); then PostgreSQL with the same preset (stopped between polls and
-# in the middle of a backfill) and with the shop's own query.
+# in the middle of a backfill, candord killed -9 mid-poll, an order
+# deleted) and with the shop's own query.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/dbservers.sh"
 
@@ -104,6 +107,7 @@ check "candorctl sources shows state, rows and cursor" \
 # deleted order, a review rated 1
 {
 	woo_order 7 wc-completed eve@example.org "2 hours" "1 hour"
+	woo_order 8 wc-completed gus@example.org "2 hours" "50 minutes"
 	woo_status 5 wc-refunded "30 minutes"
 	woo_status 6 trash "29 minutes"
 	echo "DELETE FROM wp_wc_orders WHERE id = 3;"
@@ -119,15 +123,79 @@ check "a trashed order is cancelled" [ "$(q "SELECT status FROM orders WHERE ord
 check "a deleted order stays as it was" [ "$(q "SELECT status FROM orders WHERE order_id='3'")" = paid ]
 check "the review is feedback of order 2" [ "$(q "SELECT rating FROM feedback WHERE order_id='2'")" = 1 ]
 check "a rating of 1 starts the apology, nothing imported" [ "$(q "SELECT count(*) FROM messages WHERE order_id='2' AND campaign='apology'")" -eq 1 ]
+check "order 8 got its request" [ "$(q "SELECT count(*) FROM messages WHERE order_id='8' AND kind='request'")" -eq 1 ]
+check "orders are marked with the source that read them" [ "$(q "SELECT source FROM orders WHERE order_id='8'")" = woo ]
+# order 8 deleted outright in the shop while its reminder is still to go;
+# an imported order the shop never had (no source) is not the source's to judge
+echo "DELETE FROM wp_wc_orders WHERE id = 8;" | my_root woo
+q "INSERT INTO orders (order_id, email, shipped, status) VALUES ('M-1', 'mo@example.org', unixepoch('now', '-1 hour'), 'shipped')"
+"$CANDORCTL" -c candor.conf sources --test woo > gone.out 2>&1
+check "--test shows the deleted order and cancels nothing" \
+	sh -c "grep -q '^gone: order 8 is no longer in the shop' gone.out && [ \"\$(sqlite3 candor.db \"SELECT status FROM orders WHERE order_id='8'\")\" = shipped ]"
 CANDOR_NOW=$(( $(date +%s) + 7200 )) "$CANDORD" -c candor.conf --once 2>run3.log
 check "the refunded order gets no reminder" [ "$(q "SELECT count(*) FROM messages WHERE order_id='5' AND kind='reminder'")" -eq 0 ]
 check "the cancelled order gets no reminder" [ "$(q "SELECT count(*) FROM messages WHERE order_id='6' AND kind='reminder'")" -eq 0 ]
 check "an order still shipped gets its reminder" [ "$(q "SELECT count(*) FROM messages WHERE order_id='7' AND kind='reminder'")" -eq 1 ]
+check "an order deleted in the shop is cancelled" [ "$(q "SELECT status FROM orders WHERE order_id='8'")" = cancelled ]
+check "the deleted order gets no reminder" [ "$(q "SELECT count(*) FROM messages WHERE order_id='8' AND kind='reminder'")" -eq 0 ]
+check "the deletion is an event and logged" \
+	sh -c "[ \"\$(sqlite3 candor.db \"SELECT count(*) FROM events WHERE order_id='8' AND kind='order_deleted'\")\" -eq 1 ] && grep -q 'source woo: order 8 was deleted in the shop' run3.log"
+check "an imported order the shop never had is left alone (and mailed)" \
+	[ "$(q "SELECT status FROM orders WHERE order_id='M-1'")/$(q "SELECT count(*) FROM messages WHERE order_id='M-1'")" = shipped/1 ]
 
 # ---- a poll with nothing new reads nothing and writes no order
 before=$(q "SELECT max(seq) FROM order_changes")
 "$CANDORD" -c candor.conf --once 2>/dev/null
 check "a poll with nothing changed writes no order" [ "$(q "SELECT max(seq) FROM order_changes")" = "$before" ]
+
+# ---- the settle window: a long shop transaction commits a row whose
+# change time is behind rows read meanwhile. A transaction held open on
+# MariaDB writes order 20 (changed 20 s ago); order 21 (changed 5 s ago)
+# commits and is read, moving the cursor past 20's time; then 20 commits.
+# With the default window (60 s) the next poll takes 20, and 21, read
+# again, is not processed twice; with settle = "0s" 20 is lost.
+for v in late late0; do
+	src_conf $v.conf mariadb "$MY_PORT" "$WORK/woo.pw" "feedback = false; recheck = 0; $( [ $v = late0 ] && echo 'settle = "0s";')"
+	sed -i "s|^database = .*|database = \"$v.db\";|" $v.conf
+	"$CANDORCTL" -c $v.conf init >/dev/null
+	"$CANDORD" -c $v.conf --once 2>/dev/null
+done
+mkfifo tx.fifo
+my_root woo < tx.fifo > tx.out 2>&1 &
+TXPID=$!
+bg_started $TXPID
+exec 3>tx.fifo
+{ echo "BEGIN;"; woo_order 20 wc-completed late@example.org "1 hour" "20 seconds"; } >&3
+i=0
+while [ "$(my_root -N -e "SELECT count(*) FROM information_schema.innodb_trx WHERE trx_rows_modified > 0")" -eq 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+# (without items: reading the item ids would wait for the open transaction's locks)
+my_root woo -e "INSERT INTO wp_wc_orders (id, status, currency, type, total_amount, customer_id,
+  billing_email, date_created_gmt, date_updated_gmt) VALUES (21, 'wc-completed', 'EUR', 'shop_order',
+  9.50, 0, 'next@example.org', '$(ago "1 hour")', '$(ago "5 seconds")')"
+check "settle: a transaction is open with order 20, invisible to others" \
+	[ "$(my_root woo -N -e 'SELECT count(*) FROM wp_wc_orders WHERE id = 20')" -eq 0 ]
+"$CANDORD" -c late.conf --once 2>late1.log
+"$CANDORD" -c late0.conf --once 2>/dev/null
+check "settle: the later order is read, the cursor past order 20's time" \
+	[ "$(sqlite3 late.db "SELECT count(*) FROM orders WHERE order_id = '21'")/$(sqlite3 late.db "SELECT key FROM source_cursors WHERE stream = 'orders'")" = 1/21 ]
+echo "COMMIT;" >&3
+exec 3>&-
+wait $TXPID
+sleep 1 # a second rewrite of order 21 would show in its updated time
+changes=$(sqlite3 late.db "SELECT updated FROM orders WHERE order_id = '21'")
+rows=$(sqlite3 late.db "SELECT rows FROM source_status")
+"$CANDORD" -c late.conf --once 2>late2.log
+"$CANDORD" -c late0.conf --once 2>/dev/null
+check "settle: the row committed late, behind the cursor, is taken with its items" \
+	[ "$(sqlite3 late.db "SELECT status || ' ' || items FROM orders WHERE order_id = '20'")" = 'shipped [{"name":"Green Tea","quantity":2}]' ]
+check "settle: and mailed once" [ "$(sqlite3 late.db "SELECT count(*) FROM messages WHERE order_id = '20'")" -eq 1 ]
+check "settle: rows read again in the window are not processed again (one row taken)" \
+	[ "$(sqlite3 late.db "SELECT updated FROM orders WHERE order_id = '21'")/$(sqlite3 late.db "SELECT rows FROM source_status")" = "$changes/$((rows + 1))" ]
+check "settle = 0s: the late row is lost (what the window is for)" \
+	[ "$(sqlite3 late0.db "SELECT count(*) FROM orders WHERE order_id = '20'")" -eq 0 ]
+rows=$(sqlite3 late.db "SELECT rows FROM source_status")
+"$CANDORD" -c late.conf --once 2>late3.log
+check "settle: a further poll takes nothing again" [ "$(sqlite3 late.db "SELECT rows FROM source_status")" = "$rows" ]
 
 # ---- a wrong password: logged once with the source's name, shown, sending goes on
 printf 'wrong-password\n' > bad.pw
@@ -216,6 +284,10 @@ check "PostgreSQL: the broken e-mail is reported and skipped" grep -q 'source wo
 echo "$(woo_status 2 wc-refunded '1 minute')" | pg_root -d woo
 "$CANDORD" -c pg.conf --once 2>>pg.log
 check "PostgreSQL: incremental pickup" [ "$(sqlite3 pg.db "SELECT status FROM orders WHERE order_id='2'")" = refunded ]
+pg_root -d woo -c "DELETE FROM wp_wc_orders WHERE id = 5"
+CANDOR_NOW=$(( $(date +%s) + 7200 )) "$CANDORD" -c pg.conf --once 2>>pg.log
+check "PostgreSQL: an order deleted in the shop is cancelled, no reminder" \
+	[ "$(sqlite3 pg.db "SELECT status FROM orders WHERE order_id='5'")/$(sqlite3 pg.db "SELECT count(*) FROM messages WHERE order_id='5' AND kind='reminder'")" = cancelled/0 ]
 kill_postgres
 "$CANDORD" -c pg.conf --once 2>pg-down.log
 check "PostgreSQL stopped: the source fails, the cycle goes on" sh -c "grep -q 'source woo: cannot connect' pg-down.log && grep -q 'cycle done' pg-down.log"
@@ -244,10 +316,15 @@ kill_postgres
 wait_for pgbig.log "source woo: .*retrying" 10
 check "PostgreSQL stopped mid-poll: the source fails, logged" grep -q "source woo: .*retrying in" pgbig.log
 start_postgres "$WORK/pg"
+# then candord killed -9 mid-poll, reading from PostgreSQL
 i=0
-while [ "$(sqlite3 pgbig.db "SELECT count(*) FROM orders WHERE CAST(order_id AS INTEGER) > 1000" 2>/dev/null || echo 0)" -lt $N2 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-kill $PGBIG
+while [ "$(sqlite3 pgbig.db "SELECT count(*) FROM orders WHERE CAST(order_id AS INTEGER) > 1000" 2>/dev/null || echo 0)" -lt 8000 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+kill -9 $PGBIG
 wait $PGBIG 2>/dev/null
+cur=$(sqlite3 pgbig.db "SELECT key FROM source_cursors WHERE source='woo' AND stream='orders'")
+n=$(sqlite3 pgbig.db "SELECT count(*) FROM orders WHERE CAST(order_id AS INTEGER) > 1000")
+check "PostgreSQL: after kill -9 the cursor covers exactly the orders written ($n, cursor $cur)" [ "$n" -eq "$((cur - 1000))" ]
+"$CANDORD" -c pgbig.conf --once 2>>pgbig.log
 check "PostgreSQL back: the backfill completes, every order once" \
 	[ "$(sqlite3 pgbig.db "SELECT count(*) FROM orders WHERE CAST(order_id AS INTEGER) > 1000")" -eq $N2 ]
 check "PostgreSQL back: rows taken = orders stored" \

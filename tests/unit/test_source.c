@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "candor/config.h"
+#include "candor/order.h"
 #include "candor/source.h"
 #include "candor/store.h"
 #include "candor/store_order.h"
@@ -184,6 +185,60 @@ static void test_cursor_and_state_are_kept(void **state)
 	cd_store_close(st);
 }
 
+static void put(struct cd_store *st, const char *id, const char *source, const char *status,
+		int64_t shipped, const char *when)
+{
+	struct cd_order o = { .id = id, .email = "a@x.example", .status = status,
+			      .shipped = shipped, .source = source, .source_time = when };
+	struct cd_error err;
+
+	assert_int_equal(cd_store_order_upsert(st, &o, 1, &err), 0);
+}
+
+static void test_recheck_sees_only_the_sources_pending_orders(void **state)
+{
+	struct cd_store *st = NULL;
+	struct cd_error err;
+	char db[128], **ids;
+	size_t n;
+
+	(void)state;
+	snprintf(db, sizeof(db), "%s/pending.db", dir);
+	assert_int_equal(cd_store_open(db, CD_STORE_CREATE, &st, &err), 0);
+	put(st, "1", "woo", "shipped", 1000, "t1");
+	put(st, "2", "woo", "shipped", 10, "t2");        /* older than the window */
+	put(st, "3", "woo", "refunded", 1000, "t3");     /* never mailed */
+	put(st, "4", NULL, "shipped", 1000, NULL);       /* imported: not the source's */
+	put(st, "5", "other", "shipped", 1000, "t5");
+	put(st, "6", "woo", "shipped", 1000, "t6");
+	put(st, "7", "woo", "paid", 0, "t7");            /* not shipped: nothing to mail */
+	assert_int_equal(cd_store_source_pending(st, "woo", "", 500, 10, &ids, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ids[0], "1");
+	assert_string_equal(ids[1], "6");
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	/* a page starts after the last key */
+	assert_int_equal(cd_store_source_pending(st, "woo", "1", 500, 1, &ids, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ids[0], "6");
+	free(ids[0]);
+	free(ids);
+	/* the same row read again is seen; a change of it is not */
+	assert_int_equal(cd_store_source_seen(st, "woo", "6", "t6"), 1);
+	assert_int_equal(cd_store_source_seen(st, "woo", "6", "t6b"), 0);
+	assert_int_equal(cd_store_source_seen(st, "other", "6", "t6"), 0);
+	/* gone: cancelled once, with an event; another source's order is not */
+	assert_int_equal(cd_store_source_order_gone(st, "woo", "6", 7, &err), 1);
+	assert_int_equal(cd_store_source_order_gone(st, "woo", "6", 8, &err), 0);
+	assert_int_equal(cd_store_source_order_gone(st, "woo", "5", 8, &err), 0);
+	assert_int_equal(cd_store_source_pending(st, "woo", "1", 500, 10, &ids, &n), 0);
+	assert_int_equal(n, 0);
+	free(ids);
+	cd_store_close(st);
+}
+
 static void test_directory_takes_a_file_once(void **state)
 {
 	struct cd_errors errs;
@@ -236,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_each_type_owns_its_settings),
 		cmocka_unit_test(test_bad_sources_are_named),
 		cmocka_unit_test(test_cursor_and_state_are_kept),
+		cmocka_unit_test(test_recheck_sees_only_the_sources_pending_orders),
 		cmocka_unit_test(test_directory_takes_a_file_once),
 	};
 

@@ -162,6 +162,8 @@ static void test_version_1_database_is_migrated(void **state)
 	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(raw, "ALTER TABLE messages DROP COLUMN mail;"
 				      "DROP TABLE replies; DROP TABLE inbox_seen;"
+				      "ALTER TABLE orders DROP COLUMN source;"
+				      "ALTER TABLE orders DROP COLUMN source_time;"
 				      "INSERT INTO meta(key, value) VALUES ('probe', 'kept');"
 				      "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(raw);
