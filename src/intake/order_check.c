@@ -219,7 +219,9 @@ const char *cd_order_clean(struct cd_order *o, struct cd_order_clean *c, char *w
 	    (bad = clean_field(c, "total", &o->total, CD_ORDER_MAX_SHORT, 0, why, len)) ||
 	    (bad = clean_field(c, "currency", &o->currency, CD_ORDER_MAX_SHORT, 0, why, len)))
 		return bad;
-	return clean_items(c, &o->items, why, len);
+	/* items a source built itself hold names it read as values, not text
+	 * to parse: they go into the body, escaped, never a header */
+	return o->items_built ? NULL : clean_items(c, &o->items, why, len);
 }
 
 const char *cd_feedback_clean(struct cd_feedback *f, struct cd_order_clean *c, char *why,

@@ -234,30 +234,37 @@ static void show_order(struct cd_source_run *r, const struct cd_order *o)
 	fputc('\n', r->out);
 }
 
+/* A shop's values go through the same cleaning as an import's (one line
+ * where one is meant, no control character, bounded): a name from the
+ * shop's database ends up in a header as surely as one from a file. */
 int cd_source_put_order(struct cd_source_run *r, const struct cd_order *o,
 			const char *key, struct cd_error *err)
 {
-	struct cd_order mine;
+	struct cd_order_clean c = { 0 };
+	struct cd_order mine = *o;
 	char why[256];
 	const char *bad;
-	int rc;
+	int rc = 0;
 
 	r->rows++;
 	r->total_rows++;
-	if ((bad = cd_order_check(o, why, sizeof(why)))) {
+	if ((bad = cd_order_clean(&mine, &c, why, sizeof(why))) ||
+	    (bad = cd_order_check(&mine, why, sizeof(why)))) {
 		cd_source_problem(r, key, "%s", bad);
-		return 0;
+		goto out;
 	}
 	r->orders++;
 	if (r->testing) {
-		show_order(r, o);
-		return 0;
+		show_order(r, &mine);
+		goto out;
 	}
 	if ((rc = begin(r, err)) < 0)
-		return rc;
-	mine = *o;
+		goto out;
 	mine.source = r->c->name;
-	return cd_store_order_upsert(r->st, &mine, r->now, err);
+	rc = cd_store_order_upsert(r->st, &mine, r->now, err);
+out:
+	cd_order_clean_free(&c);
+	return rc;
 }
 
 int cd_source_seen(struct cd_source_run *r, const char *id, const char *time,
@@ -308,34 +315,43 @@ int cd_source_gone(struct cd_source_run *r, const char *id, struct cd_error *err
 int cd_source_put_feedback(struct cd_source_run *r, const struct cd_feedback *f,
 			   const char *key, struct cd_error *err)
 {
+	struct cd_order_clean c = { 0 };
+	struct cd_feedback mine = *f;
 	char why[256];
 	const char *bad;
-	int rc;
+	int rc = 0;
 
 	r->rows++;
 	r->total_rows++;
-	if ((bad = cd_feedback_check(f, why, sizeof(why)))) {
+	if ((bad = cd_feedback_clean(&mine, &c, why, sizeof(why))) ||
+	    (bad = cd_feedback_check(&mine, why, sizeof(why)))) {
 		cd_source_problem(r, key, "%s", bad);
-		return 0;
+		goto out;
 	}
-	if (r->st && (rc = cd_store_order_exists(r->st, f->order_id)) <= 0) {
-		if (rc < 0)
-			return cd_store_fail(r->st, err, "cannot read orders");
+	if (r->st && (rc = cd_store_order_exists(r->st, mine.order_id)) <= 0) {
+		if (rc < 0) {
+			rc = cd_store_fail(r->st, err, "cannot read orders");
+			goto out;
+		}
 		if (!r->testing) {
 			cd_source_problem(r, key, "order %.100s is not in candor's store "
-					  "(older than since, or refused)", f->order_id);
-			return 0;
+					  "(older than since, or refused)", mine.order_id);
+			goto out;
 		}
 	}
+	rc = 0;
 	r->feedback++;
 	if (r->testing) {
 		if (r->shown++ < r->show)
-			fprintf(r->out, "feedback %s: order %s rating %d\n", key, f->order_id, f->rating);
-		return 0;
+			fprintf(r->out, "feedback %s: order %s rating %d\n", key, mine.order_id,
+				mine.rating);
+		goto out;
 	}
-	if ((rc = begin(r, err)) < 0)
-		return rc;
-	return cd_store_feedback_add(r->st, f, err);
+	if ((rc = begin(r, err)) == 0)
+		rc = cd_store_feedback_add(r->st, &mine, err);
+out:
+	cd_order_clean_free(&c);
+	return rc;
 }
 
 int cd_source_commit(struct cd_source_run *r, const char *stream, const char *time,

@@ -64,6 +64,8 @@ sed 's/ON wordpress\./ON woo./' "$SRCDIR/tests/data/sources/grants-woocommerce.s
 	woo_order 4 wc-completed "broken@" "1 day" "20 hours"
 	woo_order 5 wc-completed cid@example.org "1 day" "10 hours"
 	woo_order 6 wc-completed dan@example.org "1 day" "9 hours"
+	# a shop's value is as hostile as a file's: a line break in a name
+	echo "UPDATE wp_wc_order_addresses SET first_name = CONCAT('Dan', CHAR(13), CHAR(10), 'Bcc: x@evil.example') WHERE order_id = 6;"
 } | my_root woo
 printf 'shop-db-s3cret\n' > woo.pw
 chmod 600 woo.pw
@@ -95,6 +97,8 @@ check "candord --once with a source exits 0" [ $? -eq 0 ]
 check "first pickup takes the recent orders" [ "$(q "SELECT group_concat(order_id) FROM (SELECT order_id FROM orders ORDER BY order_id)")" = "2,3,5,6" ]
 check "no order from 2019, no mail for it" [ "$(q "SELECT count(*) FROM messages WHERE order_id = '1'")" -eq 0 ]
 check "the bad row is logged with its key" grep -q 'source woo: row 4 skipped: invalid email' run1.log
+check "a shop's name is cleaned as an import's is (one line)" \
+	[ "$(q "SELECT first_name FROM orders WHERE order_id='6'")" = "Dan Bcc: x@evil.example" ]
 check "statuses mapped (completed: shipped, processing: paid)" \
 	[ "$(q "SELECT status FROM orders WHERE order_id='2'")/$(q "SELECT status FROM orders WHERE order_id='3'")" = "shipped/paid" ]
 check "requests went out for the shipped orders" [ "$(q "SELECT count(*) FROM messages WHERE kind='request' AND campaign='review'")" -eq 3 ]
