@@ -16,6 +16,9 @@
 # With CANDORD_ALT=/path/to/another/candord the cases run for both
 # builds in turn, ROUNDS times (ABAB...), so the two are compared under
 # the same load; each case's figures are the median of its rounds.
+# ATTACH="strace -f -T -e trace=fdatasync,nanosleep -p" (a command the
+# web process's pid is appended to) runs along each window; KEEP=1 keeps
+# its output (CASE.attach), the logs and wrk's in the work directory.
 #
 # Last line: posts_per_s=... p50_ms=... p99_ms=... max_ms=... lost=...
 #   (while sending) idle_per_s=... idle_p50_ms=... idle_p99_ms=...
@@ -44,9 +47,9 @@ done
 work=$(mktemp -d /tmp/candor-webbench.XXXXXX)
 chmod 755 "$work"
 pids=""
-# KEEP=1 keeps the directory (logs, wrk's output) for a look afterwards
 trap 'for p in $pids; do kill $p 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cd "$work"
+[ -z "${KEEP:-}" ] || echo "web_bench: working in $work (kept)"
 freeport() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 smtp_port=$(freeport)
 web_port=$(freeport)
@@ -158,6 +161,12 @@ run_case() {
 	la=$(load)
 	s0=$(sent)
 	c0=$(cpu $web)
+	attached=
+	if [ -n "${ATTACH:-}" ]; then
+		$ATTACH $web > "$name.attach" 2>&1 &
+		attached=$!
+		sleep 1
+	fi
 	wrk -t1 -c"$CONNS" -d"${SECS}s" --latency -s post.lua "http://127.0.0.1:$web_port" > "$name.out" 2>&1 &
 	wrk=$!
 	# the daemon's progress, second by second, while wrk runs
@@ -167,6 +176,7 @@ run_case() {
 		sleep 1
 	done
 	wait $wrk
+	[ -z "$attached" ] || { kill -INT $attached; wait $attached 2>/dev/null || true; }
 	s1=$(sent)
 	c1=$(cpu $web)
 	answered=$(curl -s "http://127.0.0.1:$web_port/metrics" |
@@ -234,7 +244,8 @@ done
 
 # the median of each case's rounds, column by column
 med() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' results | sort -g |
-	awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
+	awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
+		else if (NR) printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2; else print 0 }'; }
 sum() { awk -v n="$1" -v c="$2" '$1 == n { s += $c } END { print s + 0 }' results; }
 if [ -n "${CANDORD_ALT:-}" ]; then
 	echo "web_bench: alt: idle_per_s=$(med alt-idle 2) idle_p99_ms=$(med alt-idle 4) per_s=$(med alt-sending 2) p99_ms=$(med alt-sending 4) max_ms=$(med alt-sending 5) lost=$(sum alt-sending 6)"

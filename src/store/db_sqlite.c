@@ -28,14 +28,15 @@
 #define ASIDE_CAP 4000        /* = the others' wal_autocheckpoint */
 #define RESTART_WAIT_MS 10
 
-/* How long a connection waits for a lock (busy_wait()). */
+/* How a connection waits for a lock (busy_wait()). */
 struct busy {
 	int64_t since_ms;        /* when the current wait began */
 	int64_t limit_ms;
+	long step_ns;            /* between tries */
 };
 
 /* The thread that checkpoints for a connection opened with
- * CD_STORE_CHECKPOINT_ASIDE, on a connection of its own. */
+ * CD_STORE_INTERACTIVE, on a connection of its own. */
 struct aside {
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -243,19 +244,21 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for a lock another connection holds, up to its limit, in
- * steps of 0.1 to 1 ms. SQLite's own busy timeout sleeps 1, 2, 5, 10,
- * 15, 20, 25 ms...: behind a writer that holds the lock for 3 ms it
- * waits 8, and a connection that keeps losing the race to a busy
- * neighbour sleeps 100 ms at a time. The web endpoint and the sending
- * daemon take turns with the lock hundreds of times a second; measured
- * (bench/web_bench.sh), those sleeps were a tail of up to 100 ms on both
- * sides. Trying again costs a lock call on the -shm file. */
+/* Wait for a lock another connection holds, up to its limit, trying
+ * again every step. SQLite's own busy timeout sleeps 1, 2, 5, 10, 15,
+ * 20, 25 ms...: behind a writer that holds the lock for 3 ms it waits 8,
+ * and one that keeps losing the race to a busy neighbour sleeps 100 ms
+ * at a time. The web endpoint and the sending daemon take turns with the
+ * lock hundreds of times a second; measured (bench/web_bench.sh), those
+ * sleeps were a tail of up to 100 ms on both sides. Trying again costs a
+ * lock call on the -shm file. A connection people wait for
+ * (CD_STORE_INTERACTIVE) tries every 0.1 ms, the others every 1 ms: when
+ * both wait, the web gets the lock first, and a mail waits a little. */
 static int busy_wait(void *arg, int count)
 {
 	struct busy *b = arg;
 	int64_t now = mono_ms();
-	struct timespec ts = { 0, count < 10 ? 100000 : count < 50 ? 250000 : 1000000 };
+	struct timespec ts = { 0, count < 50 ? b->step_ns : 1000000 };
 
 	if (count == 0)
 		b->since_ms = now;
@@ -268,6 +271,7 @@ static int busy_wait(void *arg, int count)
 static int configure(struct cd_db *db, int flags, struct cd_error *err)
 {
 	db->busy.limit_ms = BUSY_TIMEOUT_MS;
+	db->busy.step_ns = (flags & CD_STORE_INTERACTIVE) ? 100000 : 1000000;
 	sqlite3_busy_handler(db->h, busy_wait, &db->busy);
 	/* An 8 MB page cache keeps memory bounded. Statement journals, which
 	 * every upsert needs once the order_changes trigger exists, stay in
@@ -400,6 +404,7 @@ static int aside_start(struct cd_db *db, struct cd_error *err)
 	if (!a)
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
 	a->busy.limit_ms = BUSY_TIMEOUT_MS;
+	a->busy.step_ns = 100000;
 	/* a connection knows the file is in WAL mode only once it has read
 	 * it; until then its checkpoints do nothing */
 	if (sqlite3_open_v2(db->path, &a->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
@@ -467,7 +472,7 @@ static int db_open(const struct cd_store_target *t, const char *name, int flags,
 	if ((rc = configure(db, flags, err)) < 0)
 		goto fail;
 	rc = (flags & CD_STORE_READONLY) ? check_version(db, err) : migrate(db, err);
-	if (rc == 0 && (flags & CD_STORE_CHECKPOINT_ASIDE) && !(flags & CD_STORE_READONLY))
+	if (rc == 0 && (flags & CD_STORE_INTERACTIVE) && !(flags & CD_STORE_READONLY))
 		rc = aside_start(db, err);
 	if (rc < 0)
 		goto fail;

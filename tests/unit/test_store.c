@@ -217,7 +217,7 @@ static int count_at(const char *path, const char *sql)
 	return v;
 }
 
-/* With CD_STORE_CHECKPOINT_ASIDE (the web endpoint's store), commits
+/* With CD_STORE_INTERACTIVE (the web endpoint's store), commits
  * coming faster than a checkpoint and its sync - a flood of one-click
  * POSTs - still leave a WAL of bounded size: the store's thread
  * restarts it past 4000 pages (16 MB). Without that, the WAL only grows
@@ -238,7 +238,7 @@ static void test_checkpoint_aside_keeps_the_wal_bounded(void **state)
 	snprintf(wal, sizeof(wal), "%s-wal", path);
 	memset(detail, 'x', sizeof(detail) - 1);
 	detail[sizeof(detail) - 1] = '\0';
-	assert_int_equal(cd_store_open(path, CD_STORE_CREATE | CD_STORE_CHECKPOINT_ASIDE, &st, &err),
+	assert_int_equal(cd_store_open(path, CD_STORE_CREATE | CD_STORE_INTERACTIVE, &st, &err),
 			 0);
 	for (int c = 0; c < 3000; c++) {
 		assert_int_equal(cd_store_begin(st, &err), 0);
