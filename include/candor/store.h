@@ -32,7 +32,13 @@ enum cd_store_engine {
 enum cd_store_flags {
 	CD_STORE_CREATE = 1,   /* create the file if missing (candorctl init) */
 	CD_STORE_READONLY = 2, /* status, report, history */
-	CD_STORE_MIGRATING = 4 /* open a half-migrated store (cd_store_copy) */
+	CD_STORE_MIGRATING = 4, /* open a half-migrated store (cd_store_copy) */
+	/* People wait for this connection's commits (the web endpoint).
+	 * SQLite: a thread of the store's own, on a connection of its own,
+	 * checkpoints the WAL, never these commits; and a busy lock is tried
+	 * every 0.1 ms, where other connections try every 1 ms, so this one
+	 * gets it first. Other engines: nothing. */
+	CD_STORE_INTERACTIVE = 8
 };
 
 /* Message life cycle states, in the order DESIGN.md draws them. */

@@ -9,18 +9,48 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
 
+#define BUSY_TIMEOUT_MS 5000
+/* A checkpointer of our own starts at 1000 WAL pages (SQLite's default),
+ * before the 4000 at which a connection without one would do it in its
+ * own commit (configure()): while it runs, the others never have to. */
+#define ASIDE_PAGES 1000
+#define ASIDE_CAP 4000        /* = the others' wal_autocheckpoint */
+#define RESTART_WAIT_MS 10
+
+/* How a connection waits for a lock (busy_wait()). */
+struct busy {
+	int64_t since_ms;        /* when the current wait began */
+	int64_t limit_ms;
+	long step_ns;            /* between tries */
+};
+
+/* The thread that checkpoints for a connection opened with
+ * CD_STORE_INTERACTIVE, on a connection of its own. */
+struct aside {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	sqlite3 *h;
+	struct busy busy;
+	int wanted, stop;
+};
+
 struct cd_db {
 	sqlite3 *h;
 	char *path;
+	struct busy busy;
+	struct aside *aside;
 };
 
 struct stmt {
@@ -242,9 +272,43 @@ static void own_wal_files(const struct cd_db *db)
 	}
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for a lock another connection holds, up to its limit, trying
+ * again every step. SQLite's own busy timeout sleeps 1, 2, 5, 10, 15,
+ * 20, 25 ms...: behind a writer that holds the lock for 3 ms it waits 8,
+ * and one that keeps losing the race to a busy neighbour sleeps 100 ms
+ * at a time. The web endpoint and the sending daemon take turns with the
+ * lock hundreds of times a second; measured (bench/web_bench.sh), those
+ * sleeps were a tail of up to 100 ms on both sides. Trying again costs a
+ * lock call on the -shm file. A connection people wait for
+ * (CD_STORE_INTERACTIVE) tries every 0.1 ms, the others every 1 ms: when
+ * both wait, the web gets the lock first, and a mail waits a little. */
+static int busy_wait(void *arg, int count)
+{
+	struct busy *b = arg;
+	int64_t now = mono_ms();
+	struct timespec ts = { 0, count < 50 ? b->step_ns : 1000000 };
+
+	if (count == 0)
+		b->since_ms = now;
+	else if (now - b->since_ms >= b->limit_ms)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 static int configure(struct cd_db *db, int flags, struct cd_error *err)
 {
-	sqlite3_busy_timeout(db->h, 5000);
+	db->busy.limit_ms = BUSY_TIMEOUT_MS;
+	db->busy.step_ns = (flags & CD_STORE_INTERACTIVE) ? 100000 : 1000000;
+	sqlite3_busy_handler(db->h, busy_wait, &db->busy);
 	/* An 8 MB page cache keeps memory bounded. Statement journals, which
 	 * every upsert needs once the order_changes trigger exists, stay in
 	 * memory instead of costing a temporary file write per statement. */
@@ -270,10 +334,17 @@ static int configure(struct cd_db *db, int flags, struct cd_error *err)
 	return 0;
 }
 
+static void aside_stop(struct aside *a);
+
 static void db_close(struct cd_db *db)
 {
 	if (!db)
 		return;
+	/* the hook must not wake a thread that is gone */
+	if (db->aside) {
+		sqlite3_wal_hook(db->h, NULL, NULL);
+		aside_stop(db->aside);
+	}
 	sqlite3_close_v2(db->h);
 	free(db->path);
 	free(db);
@@ -290,6 +361,118 @@ static int check_version(struct cd_db *db, struct cd_error *err)
 				    "database schema is %d, expected %d; run candord or 'candorctl init' once to migrate",
 				    v, NMIGRATIONS);
 	return 0;
+}
+
+/* ---- checkpoints aside ---------------------------------------------- */
+
+/* PASSIVE copies what no reader still needs and syncs, taking no lock
+ * a writer waits for. But the WAL starts over only when a writer finds
+ * it all copied, which never happens while commits keep coming faster
+ * than a checkpoint and its sync: under a flood it grew by 16 MB a
+ * second. So past ASIDE_CAP pages, once a PASSIVE has copied nearly
+ * all, a RESTART copies the rest and makes the next writer start over:
+ * it holds the write lock for that rest and one sync, and waits for
+ * readers no longer than RESTART_WAIT_MS (then it is tried again). */
+static void aside_checkpoint(struct aside *a)
+{
+	int log = 0, done = 0;
+
+	if (sqlite3_wal_checkpoint_v2(a->h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
+	    SQLITE_OK || log < ASIDE_CAP)
+		return;
+	a->busy.limit_ms = RESTART_WAIT_MS;
+	sqlite3_wal_checkpoint_v2(a->h, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	a->busy.limit_ms = BUSY_TIMEOUT_MS;
+}
+
+static void *aside_run(void *arg)
+{
+	struct aside *a = arg;
+
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (!a->wanted && !a->stop)
+			pthread_cond_wait(&a->cv, &a->mu);
+		if (a->stop)
+			break;
+		a->wanted = 0;
+		pthread_mutex_unlock(&a->mu);
+		aside_checkpoint(a);
+		pthread_mutex_lock(&a->mu);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+/* Called by SQLite after each commit of the serving connection, with
+ * the pages now in the WAL (all connections'). Only wakes the thread. */
+static int aside_hook(void *arg, sqlite3 *h, const char *name, int pages)
+{
+	struct aside *a = arg;
+
+	(void)h;
+	(void)name;
+	if (pages >= ASIDE_PAGES) {
+		pthread_mutex_lock(&a->mu);
+		a->wanted = 1;
+		pthread_cond_signal(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+	}
+	return SQLITE_OK;
+}
+
+static void aside_stop(struct aside *a)
+{
+	pthread_mutex_lock(&a->mu);
+	a->stop = 1;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->thread, NULL);
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->mu);
+	sqlite3_close_v2(a->h);
+	free(a);
+}
+
+/* A second connection and a thread that checkpoints for DB, which then
+ * never checkpoints in its own commits: a checkpoint copies the WAL
+ * into the database and syncs it, tens of milliseconds that would
+ * otherwise fall on whichever request's commit crossed the threshold. */
+static int aside_start(struct cd_db *db, struct cd_error *err)
+{
+	struct aside *a = calloc(1, sizeof(*a));
+	int rc;
+
+	if (!a)
+		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
+	a->busy.limit_ms = BUSY_TIMEOUT_MS;
+	a->busy.step_ns = 100000;
+	/* a connection knows the file is in WAL mode only once it has read
+	 * it; until then its checkpoints do nothing */
+	if (sqlite3_open_v2(db->path, &a->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK ||
+	    sqlite3_busy_handler(a->h, busy_wait, &a->busy) != SQLITE_OK ||
+	    sqlite3_exec(a->h, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = cd_error_set(err, CD_ESTORE, db->path, 0, "cannot open database: %s",
+				  a->h ? sqlite3_errmsg(a->h) : "out of memory");
+		goto fail;
+	}
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	if (pthread_create(&a->thread, NULL, aside_run, a) != 0) {
+		rc = cd_error_set(err, CD_ESTORE, db->path, 0, "cannot start a thread");
+		pthread_cond_destroy(&a->cv);
+		pthread_mutex_destroy(&a->mu);
+		goto fail;
+	}
+	db->aside = a;
+	/* replaces the automatic checkpoint of wal_autocheckpoint */
+	sqlite3_wal_hook(db->h, aside_hook, a);
+	return 0;
+fail:
+	sqlite3_close_v2(a->h);
+	free(a);
+	return rc;
 }
 
 static int db_open(const struct cd_store_target *t, const char *name, int flags,
@@ -331,6 +514,8 @@ static int db_open(const struct cd_store_target *t, const char *name, int flags,
 	if ((rc = configure(db, flags, err)) < 0)
 		goto fail;
 	rc = (flags & CD_STORE_READONLY) ? check_version(db, err) : migrate(db, err);
+	if (rc == 0 && (flags & CD_STORE_INTERACTIVE) && !(flags & CD_STORE_READONLY))
+		rc = aside_start(db, err);
 	if (rc < 0)
 		goto fail;
 	*out = db;

@@ -8,7 +8,9 @@
  * only the path, which is fuzzed (tests/fuzz/fuzz_web.c).
  *
  * One thread: our loop polls MHD's epoll descriptor and calls
- * cd_web_serve(); SQLite is used from this thread only.
+ * cd_web_serve(); SQLite is used from this thread only (the store's
+ * checkpoints run on a thread and connection of their own, off the
+ * requests' path: CD_STORE_INTERACTIVE, README "The web endpoint").
  */
 #include "config.h"
 
@@ -762,7 +764,8 @@ static enum MHD_Result answer_one_click(struct cd_web *w, struct MHD_Connection 
 
 /* Write every one-click POST read in this round in one transaction (a
  * commit costs more than the rows in it, and the lock is shared with
- * candord), then let their connections answer. */
+ * candord), then let their connections answer: a 200 goes out only
+ * once its row is committed. */
 static void flush_batch(struct cd_web *w)
 {
 	int64_t now = cd_util_now();

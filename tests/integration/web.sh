@@ -259,6 +259,78 @@ kill $WEB
 wait $WEB 2>/dev/null
 check "SIGTERM stops it" sh -c "! kill -0 $WEB 2>/dev/null"
 
+# ---- bursts of one-click POSTs, and a crash in the middle of one -------------
+# Concurrent POSTs are written in batches (web.c) while a thread of the
+# store checkpoints aside (db_sqlite.c); a 200 must still mean that the
+# suppression is in the database, whatever happens to the process next.
+add_orders candor.db 100 400
+"$CANDORD" -c candor.conf --once 2>burst.log
+q "SELECT token FROM messages WHERE order_id GLOB 'o[12][0-9][0-9]'" > burst1.tok
+q "SELECT token FROM messages WHERE order_id GLOB 'o[34][0-9][0-9]'" > burst2.tok
+cat > burst.py <<'EOF'
+# burst.py PORT TOKENS OUT PID KILL_AFTER: POST one-click to every token
+# from 32 threads on keep-alive connections; after KILL_AFTER answers of
+# 200 (0: never) SIGKILL the endpoint. OUT: the tokens answered 200.
+import http.client, os, signal, sys, threading
+port, tokens, out = int(sys.argv[1]), open(sys.argv[2]).read().split(), sys.argv[3]
+pid, kill_after = int(sys.argv[4]), int(sys.argv[5])
+lock, ok, other = threading.Lock(), [], []
+def worker(mine):
+    c = None
+    for t in mine:
+        try:
+            c = c or http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("POST", "/u/" + t, body="List-Unsubscribe=One-Click",
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+            r = c.getresponse()
+            r.read()
+            with lock:
+                (ok if r.status == 200 else other).append(t)
+                if r.status == 200 and len(ok) == kill_after:
+                    os.kill(pid, signal.SIGKILL)
+        except Exception:
+            with lock:
+                other.append(t)
+            c = None
+threads = [threading.Thread(target=worker, args=(tokens[i::32],)) for i in range(32)]
+for t in threads: t.start()
+for t in threads: t.join()
+open(out, "w").write("".join(t + "\n" for t in ok))
+print(len(ok), len(other))
+EOF
+# burst_writes FILE: addresses suppressed/unsubscribe events of its tokens
+burst_writes() {
+	in=$(sed "s/.*/'&'/" "$1" | paste -sd, -)
+	q "SELECT (SELECT count(*) FROM suppressions WHERE email IN
+	     (SELECT recipient FROM messages WHERE token IN ($in))) || '/' ||
+	   (SELECT count(*) FROM events e JOIN messages m ON m.id = e.message
+	     WHERE e.kind = 'unsubscribed' AND m.token IN ($in))"
+}
+check "(400 more mails sent for the bursts)" [ "$(cat burst1.tok burst2.tok | wc -l)" -eq 400 ]
+new_port candor.conf
+"$CANDORD" -c candor.conf --web 2>burst-web.log &
+WEB=$!
+bg_started $WEB
+up "$BASE/healthz"
+"$SYSPY" burst.py "$PORT" burst1.tok burst1.ok $WEB 0 > burst1.out
+check "200 concurrent one-click POSTs are all answered 200 ($(cat burst1.out))" [ "$(cat burst1.out)" = "200 0" ]
+check "... every address is suppressed, with one event each" [ "$(burst_writes burst1.ok)" = "200/200" ]
+"$SYSPY" burst.py "$PORT" burst2.tok burst2.ok $WEB 100 > burst2.out
+wait $WEB 2>/dev/null
+nok=$(wc -l < burst2.ok)
+check "killed (SIGKILL) in the middle of a burst, after $nok answers of 200" \
+	sh -c "[ $nok -ge 100 ] && ! kill -0 $WEB 2>/dev/null"
+check "... every POST answered 200 before is suppressed, with one event" [ "$(burst_writes burst2.ok)" = "$nok/$nok" ]
+"$CANDORD" -c candor.conf --web 2>burst-web2.log &
+WEB=$!
+bg_started $WEB
+up "$BASE/healthz"
+"$SYSPY" burst.py "$PORT" burst2.tok burst2b.ok $WEB 0 > burst2b.out
+check "started again, it answers the whole burst 200 (the done ones idempotently)" [ "$(cat burst2b.out)" = "200 0" ]
+check "... and each address is suppressed once" [ "$(burst_writes burst2.tok)" = "200/200" ]
+kill $WEB
+wait $WEB 2>/dev/null
+
 # ---- a second listener: a token for /metrics, a low per-address limit ---------
 printf 'metrics-token-0123456789abcdef\n' > metrics.token
 chmod 600 metrics.token
