@@ -143,7 +143,7 @@ int cd_web_main(const char *config_path, int log_level)
 		rc = CD_EXIT_CONFIG;
 		goto out;
 	}
-	if (cd_store_open(cfg->database, CD_STORE_INTERACTIVE, &st, &err) < 0 ||
+	if (cd_store_open_config(cfg, CD_STORE_INTERACTIVE, &st, &err) < 0 ||
 	    cd_store_secret(st, secret, &err) < 0 ||
 	    cd_web_start(cfg, st, secret, fd, &w, &err) < 0) {
 		cd_log(CD_LOG_ERR, "%s", cd_error_format(&err, buf, sizeof(buf)));
