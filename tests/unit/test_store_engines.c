@@ -529,8 +529,8 @@ static void test_report_and_history(void **state)
 	assert_int_equal(cd_store_variant_counts(st, "review", 0, 30 * DAY, variant_row, &x), 0);
 	assert_true(x.sent >= 4);
 	assert_true(x.replied >= 1);
-	assert_int_equal(cd_store_apology_counts(st, "sorry", 0, 60 * DAY, &a), 0);
-	assert_int_equal(cd_store_apology_counts(st, "none", 0, 60 * DAY, &a), 0);
+	assert_int_equal(cd_store_apology_counts(st, "sorry", 0, 0, 60 * DAY, &a), 0);
+	assert_int_equal(cd_store_apology_counts(st, "none", 0, 0, 60 * DAY, &a), 0);
 	assert_int_equal(a.replied, 0);
 	assert_int_equal(cd_store_history_events(st, "r2", event_row, &events), 0);
 	assert_true(events >= 4);
