@@ -673,7 +673,7 @@ static void html_campaign(FILE *out, const struct cd_report_campaign *c)
 	html_text(out, c->name);
 	fputs("</h2>\n", out);
 	if (c->apology)
-		fprintf(out, "<p class=\"kind\">Campaign of %s.</p>\n", apology_words);
+		fputs("<p class=\"kind\">Apologies after negative feedback.</p>\n", out);
 	if (c->winner[0]) {
 		fputs("<p class=\"win\">Winner chosen automatically: <b>", out);
 		html_text(out, c->winner);
@@ -715,10 +715,10 @@ int cd_report_html(const struct cd_report *r, const char *shop, FILE *out)
 	      ".win{background:#eef6ee;padding:6px}.kind,.range{color:#555}section{margin-bottom:2.5em}"
 	      "</style>\n</head><body>\n<h1>", out);
 	html_text(out, shop);
-	fputs(" — feedback report</h1>\n<p class=\"range\">", out);
-	html_text(out, span_words(r, buf, sizeof(buf)));
-	fputs(".<br>", out);
+	fputs(" — feedback report</h1>\n<p class=\"range\">Covers ", out);
 	html_text(out, since_words(r, buf, sizeof(buf)));
+	fputs(": ", out);
+	html_text(out, span_words(r, buf, sizeof(buf)));
 	fputs(".</p>\n<p>The rate is feedback left within each campaign's window among delivered"
 	      " mails; the first variant is the control.</p>\n", out);
 	for (size_t i = 0; i < r->ncampaigns; i++)
