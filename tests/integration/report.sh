@@ -267,6 +267,40 @@ while i < len(d):
 px = zlib.decompress(raw)
 assert sum(1 for b in px if b < 200) > 20000, 'the page is (nearly) blank'
 "
+	# the first campaign's line chart is drawn: pixels of the control's
+	# line colour (#4a6fa5), which nothing else on the page uses
+	cat > pixels.py <<'EOF'
+import struct, sys, zlib
+d = open(sys.argv[1], 'rb').read()
+w, h, depth, kind = struct.unpack('>IIBB', d[16:26])
+assert depth == 8 and kind in (2, 6), (depth, kind)
+bpp = 3 if kind == 2 else 4
+raw, i = b'', 8
+while i < len(d):
+    n, t = struct.unpack('>I4s', d[i:i + 8])
+    if t == b'IDAT':
+        raw += d[i + 8:i + 8 + n]
+    i += 12 + n
+raw = zlib.decompress(raw)
+stride, prev, hits = w * bpp, bytearray(w * bpp), 0
+for y in range(h):
+    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    for x in range(stride):
+        a = line[x - bpp] if x >= bpp else 0
+        b, c = prev[x], prev[x - bpp] if x >= bpp else 0
+        if f == 1: line[x] = (line[x] + a) & 255
+        elif f == 2: line[x] = (line[x] + b) & 255
+        elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    for x in range(0, stride, bpp):
+        if abs(line[x] - 0x4a) < 12 and abs(line[x + 1] - 0x6f) < 12 and abs(line[x + 2] - 0xa5) < 12:
+            hits += 1
+    prev = line
+assert hits > 300, 'no line chart in the screenshot (%d pixels of its colour)' % hits
+EOF
+	check "... and the screenshot shows the line chart of the rate over time" "$SYSPY" pixels.py "$WORK/report.png"
 	cp "$WORK/report.png" "${top_builddir:-.}/report-screenshot.png" 2>/dev/null
 else
 	not_ok "chromium is not installed (scripts/install-deps installs it)"
