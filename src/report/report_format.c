@@ -17,8 +17,9 @@ static void day(int64_t t, char *buf, size_t len)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%d", &tm);
+	/* a time no calendar holds (a shop's stray value) is "?" */
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d", &tm))
+		snprintf(buf, len, "?");
 }
 
 /* T as "2026-11-30 14:05 UTC". */
@@ -27,8 +28,8 @@ static void minute(int64_t t, char *buf, size_t len)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm);
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm))
+		snprintf(buf, len, "?");
 }
 
 /* Which messages --since and --until chose; until is the exclusive end,
