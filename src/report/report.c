@@ -170,7 +170,7 @@ static struct slice *slice_add(struct slice **items, size_t *n, size_t *cap)
 static int request_group(struct groups *x, size_t arm, const struct cd_message_group *g)
 {
 	struct cd_report_arm *a = &x->c->arms[arm];
-	struct slice *sl = NULL;
+	struct slice *sl;
 	char key[36];
 
 	a->sent += g->sent;
@@ -181,11 +181,9 @@ static int request_group(struct groups *x, size_t arm, const struct cd_message_g
 	a->feedback += g->feedback;
 	a->positive += g->positive;
 	a->clicked += g->clicked;
+	/* merged by locales(), after a sort: a shop may hold thousands */
 	locale_key(g->locale, key, sizeof(key));
-	for (size_t i = 0; i < x->nlocales && !sl; i++)
-		if (x->locales[i].arm == arm && strcmp(x->locales[i].key, key) == 0)
-			sl = &x->locales[i];
-	if (!sl && !(sl = slice_add(&x->locales, &x->nlocales, &x->capl)))
+	if (!(sl = slice_add(&x->locales, &x->nlocales, &x->capl)))
 		return CD_ENOMEM;
 	memcpy(sl->key, key, sizeof(key));
 	sl->arm = arm;
@@ -236,25 +234,27 @@ static int by_size(const void *a, const void *b)
 	return strcmp(x->locale, y->locale);
 }
 
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(((const struct slice *)a)->key, ((const struct slice *)b)->key);
+}
+
 /* The locale slices as a table: one row per locale, one tally per arm,
  * the biggest first. */
 static int locales(struct groups *x)
 {
 	struct cd_report_campaign *c = x->c;
+	struct cd_report_locale *l = NULL;
+	size_t cap = 0;
 
+	qsort(x->locales, x->nlocales, sizeof(*x->locales), by_key);
 	for (size_t i = 0; i < x->nlocales; i++) {
 		struct slice *sl = &x->locales[i];
-		struct cd_report_locale *l = NULL;
+		struct cd_report_tally *t;
 
-		for (size_t k = 0; k < c->nlocales && !l; k++)
-			if (strcmp(c->locales[k].locale, sl->key) == 0)
-				l = &c->locales[k];
-		if (!l) {
-			void *p = realloc(c->locales, (c->nlocales + 1) * sizeof(*c->locales));
-
-			if (!p)
+		if (!l || strcmp(l->locale, sl->key) != 0) {
+			if (CD_GROW(c->locales, c->nlocales, cap) < 0)
 				return CD_ENOMEM;
-			c->locales = p;
 			l = &c->locales[c->nlocales];
 			memcpy(l->locale, sl->key, sizeof(l->locale));
 			/* one more tally in front: the row's total, for sorting */
@@ -263,15 +263,19 @@ static int locales(struct groups *x)
 			c->nlocales++;
 		}
 		l->arms[0].sent += sl->t.sent;
-		l->arms[sl->arm + 1] = sl->t;
+		t = &l->arms[sl->arm + 1];
+		t->sent += sl->t.sent;
+		t->bounced += sl->t.bounced;
+		t->delivered += sl->t.delivered;
+		t->feedback += sl->t.feedback;
 	}
 	qsort(c->locales, c->nlocales, sizeof(*c->locales), by_size);
 	for (size_t k = 0; k < c->nlocales; k++) {
-		struct cd_report_locale *l = &c->locales[k];
+		struct cd_report_locale *r = &c->locales[k];
 
-		memmove(l->arms, l->arms + 1, c->narms * sizeof(*l->arms));
+		memmove(r->arms, r->arms + 1, c->narms * sizeof(*r->arms));
 		for (size_t a = 0; a < c->narms; a++)
-			rate(&l->arms[a]);
+			rate(&r->arms[a]);
 	}
 	return 0;
 }

@@ -94,13 +94,21 @@ static void text_reminders(const struct cd_report_campaign *c, FILE *out)
 	}
 }
 
+/* The biggest locales a page or a terminal shows; JSON has them all. */
+#define SHOWN_LOCALES 25
+
+static size_t shown_locales(const struct cd_report_campaign *c)
+{
+	return c->nlocales < SHOWN_LOCALES ? c->nlocales : SHOWN_LOCALES;
+}
+
 static void text_locales(const struct cd_report_campaign *c, FILE *out)
 {
 	if (!c->nlocales)
 		return;
 	fprintf(out, "  %-10s %-10s %7s %9s %8s %7s\n", "locale", "variant", "sent", "delivered",
 		"feedback", "rate");
-	for (size_t i = 0; i < c->nlocales; i++)
+	for (size_t i = 0; i < shown_locales(c); i++)
 		for (size_t k = 0; k < c->narms; k++) {
 			const struct cd_report_tally *t = &c->locales[i].arms[k];
 
@@ -109,6 +117,8 @@ static void text_locales(const struct cd_report_campaign *c, FILE *out)
 				c->arms[k].name, (long long)t->sent, (long long)t->delivered,
 				(long long)t->feedback, t->rate * 100);
 		}
+	if (c->nlocales > shown_locales(c))
+		fprintf(out, "  and %zu smaller locales (all in JSON)\n", c->nlocales - shown_locales(c));
 }
 
 int cd_report_text(const struct cd_report *r, FILE *out)
@@ -611,7 +621,7 @@ static void html_locales(FILE *out, const struct cd_report_campaign *c)
 		fputs(" sent</th><th>delivered</th><th>feedback rate</th>", out);
 	}
 	fputs("</tr>\n", out);
-	for (size_t i = 0; i < c->nlocales; i++) {
+	for (size_t i = 0; i < shown_locales(c); i++) {
 		fputs("<tr><td>", out);
 		html_text(out, c->locales[i].locale[0] ? c->locales[i].locale : "unknown");
 		fputs("</td>", out);
@@ -625,6 +635,9 @@ static void html_locales(FILE *out, const struct cd_report_campaign *c)
 		fputs("</tr>\n", out);
 	}
 	fputs("</table>\n", out);
+	if (c->nlocales > shown_locales(c))
+		fprintf(out, "<p>And %zu smaller locales (all in the JSON report).</p>\n",
+			c->nlocales - shown_locales(c));
 }
 
 static void html_arms(FILE *out, const struct cd_report_campaign *c)

@@ -223,6 +223,29 @@ static void test_shop_values_escaped(void **state)
 	free(h);
 }
 
+static void test_page_shows_the_biggest_locales(void **state)
+{
+	struct cd_report_locale ls[30];
+	struct cd_report_tally t[60];
+	char *h;
+
+	(void)state;
+	setup_report("review", 0);
+	memset(t, 0, sizeof(t));
+	for (int i = 0; i < 30; i++) {
+		snprintf(ls[i].locale, sizeof(ls[i].locale), "x%d", i);
+		ls[i].arms = &t[2 * i];
+	}
+	camp.locales = ls;
+	camp.nlocales = 30;
+	h = render(html);
+	assert_int_equal(count(h, "<tr><td>x"), 25);
+	assert_non_null(strstr(h, "<tr><td>x24</td>"));
+	assert_null(strstr(h, "<tr><td>x25</td>"));
+	assert_non_null(strstr(h, "And 5 smaller locales"));
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_zero_rate_is_an_empty_track_without_whisker),
 		cmocka_unit_test(test_intervals_stay_on_the_track),
 		cmocka_unit_test(test_shop_values_escaped),
+		cmocka_unit_test(test_page_shows_the_biggest_locales),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
