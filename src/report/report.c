@@ -247,6 +247,8 @@ static int locales(struct groups *x)
 	struct cd_report_locale *l = NULL;
 	size_t cap = 0;
 
+	if (!x->nlocales)
+		return 0;   /* qsort may not see a NULL array */
 	qsort(x->locales, x->nlocales, sizeof(*x->locales), by_key);
 	for (size_t i = 0; i < x->nlocales; i++) {
 		struct slice *sl = &x->locales[i];
