@@ -89,6 +89,7 @@ struct cd_config {
 		char *footer;          /* plain text for every mail; "" */
 		char *footer_html;     /* the same as HTML, written by the admin */
 		char *unsubscribe_url; /* https one-click URL with {token}; "" */
+		char *locale;          /* the language of reports ("de"); "" English */
 	} shop;
 
 	/* where the store is (src/store/store_config.c); "" is unset */

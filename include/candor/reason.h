@@ -24,4 +24,9 @@ enum cd_reason cd_reason_classify(const char *comment);
  * "service" or "other". */
 const char *cd_reason_name(enum cd_reason r);
 
+/* R in words for a reader of LOCALE ("de", "pt-BR", "zh-Hant"; NULL or
+ * "" is English), in any of the 14 template languages; other languages
+ * get English. Static text. */
+const char *cd_reason_label(enum cd_reason r, const char *locale);
+
 #endif

@@ -34,6 +34,18 @@ struct cd_variant_counts {
 	int64_t clicked;            /* of those, with a review link clicked */
 };
 
+/* One group of a campaign's sent messages: one kind, variant, locale and
+ * day of sending, with the counts of cd_variant_counts. For a reminder,
+ * feedback is what came after the reminder within the window. */
+struct cd_message_group {
+	const char *kind;           /* "request" or "reminder" */
+	const char *variant;
+	const char *locale;         /* the order's as written; NULL unknown */
+	int64_t day;                /* UTC days since 1970-01-01 */
+	int64_t first, last;        /* the earliest and latest sending */
+	int64_t sent, bounced, replied, unsubscribed, feedback, positive, clicked;
+};
+
 /* What an apology campaign's sent messages brought within the window. */
 struct cd_apology_counts {
 	int64_t replied;
@@ -62,15 +74,24 @@ int cd_store_variant_counts(struct cd_store *st, const char *campaign, int64_t s
 			    int64_t window,
 			    int (*fn)(void *arg, const struct cd_variant_counts *c), void *arg);
 
-/* Into *OUT: what CAMPAIGN's request messages sent since SINCE brought
- * within WINDOW seconds. */
+/* FN for each group of CAMPAIGN's sent messages (requests and
+ * reminders) made at or after SINCE and before UNTIL (0: no end);
+ * feedback counts when received within WINDOW seconds after the mail.
+ * Groups come in no particular order. */
+int cd_store_campaign_groups(struct cd_store *st, const char *campaign, int64_t since,
+			     int64_t until, int64_t window,
+			     int (*fn)(void *arg, const struct cd_message_group *g), void *arg);
+
+/* Into *OUT: what CAMPAIGN's request messages made since SINCE and
+ * before UNTIL (0: no end) brought within WINDOW seconds. */
 int cd_store_apology_counts(struct cd_store *st, const char *campaign, int64_t since,
-			    int64_t window, struct cd_apology_counts *out);
+			    int64_t until, int64_t window, struct cd_apology_counts *out);
 
 /* FN with the comment (maybe NULL) of each feedback rated at most
- * MAX_RATING and received at or after SINCE. */
+ * MAX_RATING and received at or after SINCE and before UNTIL (0: no
+ * end). */
 int cd_store_negative_comments(struct cd_store *st, int max_rating, int64_t since,
-			       int (*fn)(void *arg, const char *comment), void *arg);
+			       int64_t until, int (*fn)(void *arg, const char *comment), void *arg);
 
 /* One order's history: the order (CD_ENOTFOUND when there is none; its
  * unknown times are 0), its feedback by time received, its messages in

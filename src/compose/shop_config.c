@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ static const struct cd_config_field shop_fields[] = {
 	{ "shop.reply_to", CD_CFG_STRING },
 	{ "shop.support", CD_CFG_STRING },
 	{ "shop.timezone", CD_CFG_STRING },
+	{ "shop.locale", CD_CFG_STRING },
 	{ "shop.footer", CD_CFG_STRING },
 	{ "shop.footer_html", CD_CFG_STRING },
 	{ "shop.unsubscribe_url", CD_CFG_STRING },
@@ -51,6 +53,17 @@ static void check_timezone(struct cd_config_loader *ld, const config_setting_t *
 		cd_cfg_report(ld, s, dp, "unknown time zone \"%s\" (not in the tz database)", v);
 }
 
+/* A language tag like "de" or "pt-BR": letters, digits, '-' and '_'. */
+static void check_locale(struct cd_config_loader *ld, const config_setting_t *group,
+			 const char *v)
+{
+	size_t n = v ? strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") : 0;
+
+	if (v && *v && (v[n] || n > 35 || !isalpha((unsigned char)v[0])))
+		cd_cfg_report(ld, config_setting_get_member(group, "locale"), "shop.locale",
+			      "\"%s\" is not a language tag like de or en-GB", v);
+}
+
 static void load_shop(struct cd_config_loader *ld, struct cd_config *c,
 		      const config_setting_t *root)
 {
@@ -72,6 +85,9 @@ static void load_shop(struct cd_config_loader *ld, struct cd_config *c,
 	cd_cfg_address(ld, g, "shop", "reply_to", c->shop.reply_to);
 	cd_cfg_address(ld, g, "shop", "support", c->shop.support);
 	check_timezone(ld, g, c->shop.timezone);
+	/* the language of reports; "" is the shipped templates' default, English */
+	c->shop.locale = cd_cfg_string(ld, g, "shop", "locale", "", 0);
+	check_locale(ld, g, c->shop.locale);
 	if (c->shop.domain && !strchr(c->shop.domain, '.'))
 		cd_cfg_report(ld, config_setting_get_member(g, "domain"), "shop.domain",
 		       "\"%s\" is not a domain name like shop.example", c->shop.domain);
@@ -140,6 +156,7 @@ static void print_shop(const struct cd_config *c, FILE *out)
 	cd_cfg_put_string(out, "  ", "reply_to", c->shop.reply_to);
 	cd_cfg_put_string(out, "  ", "support", c->shop.support);
 	cd_cfg_put_string(out, "  ", "timezone", c->shop.timezone);
+	cd_cfg_put_string(out, "  ", "locale", c->shop.locale);
 	cd_cfg_put_string(out, "  ", "footer", c->shop.footer);
 	cd_cfg_put_string(out, "  ", "footer_html", c->shop.footer_html);
 	cd_cfg_put_string(out, "  ", "unsubscribe_url", c->shop.unsubscribe_url);
@@ -170,6 +187,7 @@ static void free_shop(struct cd_config *c)
 	free(c->shop.reply_to);
 	free(c->shop.support);
 	free(c->shop.timezone);
+	free(c->shop.locale);
 	free(c->shop.footer);
 	free(c->shop.footer_html);
 	free(c->shop.unsubscribe_url);

@@ -16,13 +16,16 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: candorctl [-c FILE] report [--campaign NAME] [--since YYYY-MM-DD]\n"
-		"                                [--format text|json|csv|html]\n"
+		"                                [--until YYYY-MM-DD] [--format text|json|csv|html]\n"
 		"Per campaign and variant: sent, delivered, replied, unsubscribed, feedback left\n"
 		"in the campaign window, the feedback rate among delivered mails with a 95%%\n"
 		"interval, the lift against the control (the first variant), a p-value and a\n"
-		"verdict; why negative feedback was left; what apologies brought.\n\n"
+		"verdict; reminders apart from first requests; the rate per locale and over\n"
+		"time; why negative feedback was left (in shop.locale's language); what\n"
+		"apologies brought. The header gives the dates covered and when it was made.\n\n"
 		"  -C, --campaign NAME  one campaign (default: all)\n"
 		"  -s, --since DATE     messages made on or after DATE (UTC)\n"
+		"  -u, --until DATE     messages made on or before DATE (UTC)\n"
 		"  -f, --format FMT     text (default), json, csv or html (one self-contained page)\n"
 		"  -h, --help           show this help and exit\n");
 }
@@ -43,6 +46,7 @@ int ctl_cmd_report(const char *config, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "campaign", required_argument, NULL, 'C' },
 		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -52,11 +56,11 @@ int ctl_cmd_report(const char *config, int argc, char **argv)
 	struct cd_store *st = NULL;
 	struct cd_report r;
 	struct cd_error err;
-	int64_t since = 0;
+	int64_t since = 0, until = 0;
 	int ch, rc;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "C:s:f:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "C:s:u:f:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout);
@@ -69,6 +73,14 @@ int ctl_cmd_report(const char *config, int argc, char **argv)
 				fprintf(stderr, "candorctl report: --since takes YYYY-MM-DD, not \"%s\"\n", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'u':
+			/* the whole day: made before the next midnight */
+			if ((until = parse_day(optarg)) < 0) {
+				fprintf(stderr, "candorctl report: --until takes YYYY-MM-DD, not \"%s\"\n", optarg);
+				return EXIT_USAGE;
+			}
+			until += 86400;
 			break;
 		case 'f':
 			if (strcmp(optarg, "text") && strcmp(optarg, "json") && strcmp(optarg, "csv") &&
@@ -88,9 +100,13 @@ int ctl_cmd_report(const char *config, int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (until && until <= since) {
+		fprintf(stderr, "candorctl report: --until is before --since\n");
+		return EXIT_USAGE;
+	}
 	if ((rc = ctl_open_store(config, CD_STORE_READONLY, &cfg, &st)) != 0)
 		goto out;
-	if (cd_report_build(st, cfg, campaign, since, &r, &err) < 0) {
+	if (cd_report_build(st, cfg, campaign, since, until, &r, &err) < 0) {
 		rc = err.code == CD_ENOTFOUND ? (ctl_fail(&err), EXIT_USAGE) : ctl_fail(&err);
 		goto out;
 	}

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "candor/reason.h"
 
@@ -139,4 +140,59 @@ const char *cd_reason_name(enum cd_reason r)
 	};
 
 	return r < CD_REASON_COUNT ? names[r] : "other";
+}
+
+/* The reasons in words, per language: other, product quality, shipping,
+ * wrong item, not as described, service (the enum's order). */
+static const struct {
+	const char *lang;
+	const char *words[CD_REASON_COUNT];
+} labels[] = {
+	{ "en", { "Other", "Product quality", "Shipping and delivery", "Wrong or missing item",
+		  "Not as described", "Customer service" } },
+	{ "de", { "Sonstiges", "Produktqualität", "Versand und Lieferung",
+		  "Falscher oder fehlender Artikel", "Nicht wie beschrieben", "Kundenservice" } },
+	{ "fr", { "Autre", "Qualité du produit", "Expédition et livraison",
+		  "Article erroné ou manquant", "Non conforme à la description", "Service client" } },
+	{ "es", { "Otro", "Calidad del producto", "Envío y entrega", "Artículo erróneo o faltante",
+		  "No es como se describe", "Atención al cliente" } },
+	{ "it", { "Altro", "Qualità del prodotto", "Spedizione e consegna",
+		  "Articolo errato o mancante", "Non conforme alla descrizione", "Servizio clienti" } },
+	{ "nl", { "Overig", "Productkwaliteit", "Verzending en levering",
+		  "Verkeerd of ontbrekend artikel", "Niet zoals beschreven", "Klantenservice" } },
+	{ "pt", { "Outro", "Qualidade do produto", "Envio e entrega", "Artigo errado ou em falta",
+		  "Não corresponde à descrição", "Atendimento ao cliente" } },
+	{ "pl", { "Inne", "Jakość produktu", "Wysyłka i dostawa", "Zły lub brakujący artykuł",
+		  "Niezgodny z opisem", "Obsługa klienta" } },
+	{ "sv", { "Övrigt", "Produktkvalitet", "Frakt och leverans", "Fel eller saknad vara",
+		  "Inte som beskrivet", "Kundtjänst" } },
+	{ "ru", { "Другое", "Качество товара", "Доставка", "Не тот или недостающий товар",
+		  "Не соответствует описанию", "Обслуживание" } },
+	{ "tr", { "Diğer", "Ürün kalitesi", "Kargo ve teslimat", "Yanlış veya eksik ürün",
+		  "Açıklamaya uymuyor", "Müşteri hizmetleri" } },
+	{ "ja", { "その他", "品質", "配送", "商品違い・欠品", "説明と異なる", "対応" } },
+	{ "zh-Hans", { "其他", "产品质量", "物流配送", "发错或漏发", "与描述不符", "客服" } },
+	{ "zh-Hant", { "其他", "產品品質", "物流配送", "發錯或漏發", "與描述不符", "客服" } },
+};
+
+/* LOCALE's entry in labels: its language, and for Chinese its script
+ * (Traditional for -Hant, -TW, -HK, -MO); English when none. */
+static size_t label_lang(const char *locale)
+{
+	size_t n = locale ? strcspn(locale, "-_") : 0;
+	const char *rest = locale ? locale + n : "";
+
+	if (n == 2 && strncasecmp(locale, "zh", 2) == 0)
+		return strcasestr(rest, "hant") || strcasestr(rest, "tw") || strcasestr(rest, "hk") ||
+		       strcasestr(rest, "mo") ? sizeof(labels) / sizeof(labels[0]) - 1
+					      : sizeof(labels) / sizeof(labels[0]) - 2;
+	for (size_t i = 0; n == 2 && i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (strncasecmp(locale, labels[i].lang, 2) == 0)
+			return i;
+	return 0;
+}
+
+const char *cd_reason_label(enum cd_reason r, const char *locale)
+{
+	return labels[label_lang(locale)].words[r < CD_REASON_COUNT ? r : CD_REASON_OTHER];
 }

@@ -509,6 +509,31 @@ static int variant_row(void *arg, const struct cd_variant_counts *c)
 	return 0;
 }
 
+/* The groups summed: requests (as variant_row) and reminders apart. */
+struct groups_ctx {
+	int64_t sent, replied, reminders, first, last;
+	int days_ok;
+};
+
+static int group_row(void *arg, const struct cd_message_group *g)
+{
+	struct groups_ctx *x = arg;
+
+	assert_non_null(g->kind);
+	if (strcmp(g->kind, "reminder") == 0) {
+		x->reminders += g->sent;
+	} else {
+		x->sent += g->sent;
+		x->replied += g->replied;
+	}
+	if (!x->first || g->first < x->first)
+		x->first = g->first;
+	if (g->last > x->last)
+		x->last = g->last;
+	x->days_ok &= g->first / DAY == g->day && g->last / DAY == g->day && g->first <= g->last;
+	return 0;
+}
+
 static int event_row(void *arg, const struct cd_event_record *e)
 {
 	(*(int *)arg)++;
@@ -529,8 +554,21 @@ static void test_report_and_history(void **state)
 	assert_int_equal(cd_store_variant_counts(st, "review", 0, 30 * DAY, variant_row, &x), 0);
 	assert_true(x.sent >= 4);
 	assert_true(x.replied >= 1);
-	assert_int_equal(cd_store_apology_counts(st, "sorry", 0, 60 * DAY, &a), 0);
-	assert_int_equal(cd_store_apology_counts(st, "none", 0, 60 * DAY, &a), 0);
+	{
+		struct groups_ctx g = { .days_ok = 1 }, none = { .days_ok = 1 };
+
+		/* the report's grouped read agrees with the experiment's */
+		assert_int_equal(cd_store_campaign_groups(st, "review", 0, 0, 30 * DAY, group_row, &g), 0);
+		assert_true(g.sent == x.sent);
+		assert_true(g.replied == x.replied);
+		assert_true(g.days_ok);
+		assert_true(g.first > 0 && g.first <= g.last);
+		/* until is exclusive, on when the message was made */
+		assert_int_equal(cd_store_campaign_groups(st, "review", 0, 1, 30 * DAY, group_row, &none), 0);
+		assert_true(none.sent == 0 && none.reminders == 0);
+	}
+	assert_int_equal(cd_store_apology_counts(st, "sorry", 0, 0, 60 * DAY, &a), 0);
+	assert_int_equal(cd_store_apology_counts(st, "none", 0, 0, 60 * DAY, &a), 0);
 	assert_int_equal(a.replied, 0);
 	assert_int_equal(cd_store_history_events(st, "r2", event_row, &events), 0);
 	assert_true(events >= 4);
