@@ -38,12 +38,47 @@ int cd_store_message_insert(struct cd_store *st, const struct cd_msg_new *m, int
 	return rc;
 }
 
+/* PostgreSQL: the row and its event in one round trip, and nothing when
+ * another daemon's message for the order is there already */
+static int insert_sending_pg(struct cd_store *st, const struct cd_msg_new *m, int64_t *id,
+			     struct cd_error *err)
+{
+	struct cd_db_stmt *s;
+	int rc;
+
+	s = cd_db_cached(st, "WITH m AS (INSERT INTO messages(order_id, campaign, variant, kind,"
+			 " state, recipient, message_id, token, subject, created, updated, sent_at)"
+			 " VALUES (?1, ?2, ?3, ?9, 'sending', ?4, ?5, ?6, ?7, ?8, ?10, ?10)"
+			 " ON CONFLICT (order_id, campaign, kind) DO NOTHING RETURNING id, order_id)"
+			 " INSERT INTO events(message, order_id, kind, detail, at)"
+			 " SELECT id, order_id, 'sending', NULL, ?10 FROM m RETURNING message");
+	if (!s)
+		return cd_store_fail(st, err, "cannot record message");
+	cd_db_bind_text(s, 1, m->order_id);
+	cd_db_bind_text(s, 2, m->campaign);
+	cd_db_bind_text(s, 3, m->variant);
+	cd_db_bind_text(s, 4, m->recipient);
+	cd_db_bind_text(s, 5, m->message_id);
+	cd_db_bind_text(s, 6, m->token);
+	cd_db_bind_text(s, 7, m->subject);
+	cd_db_bind_int(s, 8, m->created);
+	cd_db_bind_text(s, 9, m->kind == CD_DUE_REMINDER ? "reminder" : "request");
+	cd_db_bind_int(s, 10, m->sent_at ? m->sent_at : m->created);
+	*id = 0;
+	if ((rc = cd_db_step(s)) == CD_DB_ROW)
+		*id = cd_db_int(s, 0);
+	cd_db_done(s);
+	return rc < 0 ? cd_store_fail(st, err, "cannot record message") : 0;
+}
+
 int cd_store_message_insert_sending(struct cd_store *st, const struct cd_msg_new *m,
 				    int64_t *id, struct cd_error *err)
 {
 	struct cd_db_stmt *s;
 	int rc;
 
+	if (cd_db_engine(st) == CD_STORE_POSTGRESQL)
+		return insert_sending_pg(st, m, id, err);
 	/* one row and one event, no detour through "rendered": this runs
 	 * for every message, inside the hand-off's transaction */
 	s = cd_db_cached(st, "INSERT INTO messages(order_id, campaign, variant, kind, state, recipient,"
@@ -65,6 +100,42 @@ int cd_store_message_insert_sending(struct cd_store *st, const struct cd_msg_new
 	*id = cd_db_last_id(st);
 	return cd_store_event_add(st, *id, m->order_id, "sending", NULL, m->created) < 0
 		? cd_store_fail(st, err, "cannot record message") : 0;
+}
+
+int cd_store_message_take(struct cd_store *st, int64_t id, int64_t now, struct cd_error *err)
+{
+	struct cd_db_stmt *s;
+	int64_t changed = 0;
+	int rc;
+
+	if ((rc = cd_store_begin(st, err)) < 0)
+		return rc;
+	/* as cd_store_message_change to "sending" does, but only from a
+	 * state it may be taken from: of two daemons, one takes it */
+	s = cd_db_cached(st, "UPDATE messages SET state = 'sending', reason = NULL, updated = ?2,"
+			 " next_attempt = NULL, mail = NULL, sent_at = ?2"
+			 " WHERE id = ?1 AND state IN ('queued','deferred')");
+	if (s) {
+		cd_db_bind_int(s, 1, id);
+		cd_db_bind_int(s, 2, now);
+	}
+	if ((rc = cd_db_run(st, s, err, "cannot take a message to send again")) == 0) {
+		changed = cd_db_changes(st);
+		s = changed ? cd_db_cached(st, "INSERT INTO events(message, order_id, kind, at)"
+					   " SELECT id, order_id, 'sending', ?2 FROM messages WHERE id = ?1")
+			: NULL;
+		if (s) {
+			cd_db_bind_int(s, 1, id);
+			cd_db_bind_int(s, 2, now);
+		}
+		if (changed)
+			rc = cd_db_run(st, s, err, "cannot take a message to send again");
+	}
+	if (rc < 0) {
+		cd_store_rollback(st);
+		return rc;
+	}
+	return (rc = cd_store_commit(st, err)) < 0 ? rc : changed > 0;
 }
 
 int cd_store_message_change(struct cd_store *st, int64_t id, const struct cd_msg_change *c,
@@ -279,6 +350,31 @@ int64_t cd_store_message_next_retry(struct cd_store *st)
 		v = cd_db_int(s, 0);
 	cd_db_done(s);
 	return v;
+}
+
+int64_t cd_store_message_left_sending(struct cd_store *st, int64_t after, int64_t upto,
+				      void (*each)(void *arg, const char *order_id,
+						   const char *message_id),
+				      void *arg, struct cd_error *err)
+{
+	struct cd_db_stmt *s;
+	int64_t n = 0;
+	int rc;
+
+	s = cd_db_prepare(st, "SELECT order_id, message_id FROM messages"
+			  " WHERE state = 'sending' AND sent_at > ?1 AND sent_at <= ?2 ORDER BY id");
+	if (!s)
+		return cd_store_fail(st, err, "cannot look for interrupted sends");
+	cd_db_bind_int(s, 1, after);
+	cd_db_bind_int(s, 2, upto);
+	while ((rc = cd_db_step(s)) == CD_DB_ROW) {
+		n++;
+		each(arg, cd_db_text(s, 0), cd_db_text(s, 1));
+	}
+	cd_db_done(s);
+	if (rc != CD_DB_DONE)
+		return cd_store_fail(st, err, "cannot look for interrupted sends");
+	return n;
 }
 
 int64_t cd_store_message_interrupted(struct cd_store *st,
