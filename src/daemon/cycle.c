@@ -111,6 +111,13 @@ static int take_ready(struct ready *m, const struct cd_due_order *o,
 	return m->order_id && m->email && (m->subject || !p->parts.subject) ? 0 : CD_ENOMEM;
 }
 
+/* Is any limit set? Without one, several daemons need no lock. */
+static int limited(const struct cd_config *cfg)
+{
+	return cfg->limits.global_rate.count || cfg->limits.daily_cap ||
+	       cfg->limits.per_customer || cfg->limits.domain_rate.count;
+}
+
 /* With several daemons: take the store's limits lock, the stamp, and the
  * counts of the global rate and the daily cap as every daemon left them. */
 static int room_open(struct run *r, struct room *rm, struct cd_error *err)
@@ -180,7 +187,7 @@ static int write_sending(struct run *r, struct room *rm, const struct ready *m, 
 	int rc;
 
 	*id = 0;
-	if (r->shared && (rc = room_for(r, rm, m, err)) != 0) {
+	if (r->shared && rm->stamp && (rc = room_for(r, rm, m, err)) != 0) {
 		if (rc == 2 && !r->full) {
 			cd_log(CD_LOG_NOTICE, "limits.global_rate or limits.daily_cap reached, counting "
 			       "every candord; due orders wait for the next cycle");
@@ -192,7 +199,7 @@ static int write_sending(struct run *r, struct room *rm, const struct ready *m, 
 		.order_id = m->order_id, .campaign = m->cp->name, .variant = m->variant,
 		.kind = m->kind, .recipient = m->email, .message_id = m->msgid,
 		.token = m->token, .subject = m->subject, .created = r->now,
-		.sent_at = r->shared ? rm->stamp : 0,
+		.sent_at = rm->stamp,
 	}, id, err);
 	if (rc == 0 && *id) {
 		rm->window++;
@@ -216,7 +223,7 @@ static int hand_over(struct run *r, size_t n, struct cd_error *err)
 	if (n > r->nready || n > sizeof(ids) / sizeof(ids[0]))
 		abort(); /* more than prepared, or than connections: a broken invariant */
 	rc = cd_sender_batch_begin(r->sender, err);
-	if (rc == 0 && r->shared)
+	if (rc == 0 && r->shared && limited(r->c->cfg))
 		rc = room_open(r, &rm, err);
 	for (size_t i = 0; i < n; i++)
 		ids[i] = 0;
