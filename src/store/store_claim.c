@@ -60,12 +60,15 @@ static void ids_json(struct cd_buf *b, const char *const *ids, const unsigned ch
 int cd_store_claim(struct cd_store *st, const char *campaign, enum cd_due_kind k,
 		   const char *const *ids, size_t n, unsigned char *got, struct cd_error *err)
 {
-	/* The CTE locks the rows (FOR UPDATE makes it run first, and once);
+	/* The CTE locks the rows (FOR UPDATE makes it run first, and once),
+	 * found by key: "= ANY (ARRAY(...))" is an index scan whatever the
+	 * planner guesses of the list, where "IN (SELECT ...)" may hash it
+	 * against the whole table;
 	 * the advisory lock is asked only for rows it returned, so no lock is
 	 * taken for a row the statement then drops. */
 	static const char sql[] =
 		"WITH c AS (SELECT o.order_id FROM orders o"
-		" WHERE o.order_id IN (SELECT json_array_elements_text(?1::json))"
+		" WHERE o.order_id = ANY (ARRAY(SELECT json_array_elements_text(?1::json)))"
 		" AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = o.order_id"
 		"  AND m.campaign = ?2 AND m.kind = ?3)"
 		" FOR UPDATE OF o SKIP LOCKED)"

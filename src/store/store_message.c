@@ -138,6 +138,36 @@ int cd_store_message_take(struct cd_store *st, int64_t id, int64_t now, struct c
 	return (rc = cd_store_commit(st, err)) < 0 ? rc : changed > 0;
 }
 
+/* PostgreSQL: the move and its event in one statement - atomic without
+ * a savepoint, and one round trip instead of four for every outcome */
+static int change_pg(struct cd_store *st, int64_t id, const struct cd_msg_change *c,
+		     const char *state, int64_t now, struct cd_error *err)
+{
+	struct cd_db_stmt *s = cd_db_cached(st,
+		"WITH u AS (UPDATE messages SET state = ?2, reason = ?3, updated = ?4,"
+		" server_reply = coalesce(?5, server_reply), attempts = attempts + ?6,"
+		" next_attempt = ?7, mail = ?8,"
+		" sent_at = CASE WHEN ?2 = 'sending' THEN ?4 WHEN ?2 = 'queued' THEN NULL"
+		" ELSE sent_at END WHERE id = ?1 RETURNING id, order_id)"
+		" INSERT INTO events(message, order_id, kind, detail, at)"
+		" SELECT id, order_id, ?2, coalesce(?3, ?5), ?4 FROM u");
+
+	if (s) {
+		cd_db_bind_int(s, 1, id);
+		cd_db_bind_text(s, 2, state);
+		cd_db_bind_text(s, 3, c->reason);
+		cd_db_bind_int(s, 4, now);
+		cd_db_bind_text(s, 5, c->reply);
+		cd_db_bind_int(s, 6, c->attempt);
+		cd_db_bind_int_or_null(s, 7, c->next_attempt);
+		if (c->mail)
+			cd_db_bind_blob(s, 8, c->mail, c->len);
+		else
+			cd_db_bind_null(s, 8);
+	}
+	return cd_db_run(st, s, err, "cannot record message state");
+}
+
 int cd_store_message_change(struct cd_store *st, int64_t id, const struct cd_msg_change *c,
 			    int64_t now, struct cd_error *err)
 {
@@ -157,6 +187,8 @@ int cd_store_message_change(struct cd_store *st, int64_t id, const struct cd_msg
 	if (c->state >= CD_MSG_NSTATES)
 		return cd_error_set(err, CD_ESTORE, NULL, 0, "message %lld: no such state",
 				    (long long)id);
+	if (cd_db_engine(st) == CD_STORE_POSTGRESQL)
+		return change_pg(st, id, c, state, now, err);
 	if (cd_store_begin(st, err) < 0)
 		return CD_ESTORE;
 	for (int i = 0; i < 2 && rc == 0; i++) {
