@@ -7,7 +7,10 @@
  * rows are written, and made "sending", only once their connections are
  * free, in one committed transaction (shared with the outcomes that freed
  * those connections: sender.h) before the transport sees them. A crash
- * loses at most what is in flight, and never doubles a send.
+ * loses at most what is in flight, and never doubles a send. With
+ * several daemons on one PostgreSQL store, each claims a chunk of due
+ * orders before it prepares them (store_claim.h), and checks the limits
+ * again, counting every daemon's mails, as it makes messages "sending".
  */
 #include "config.h"
 
