@@ -114,6 +114,20 @@ static int take_ready(struct ready *m, const struct cd_due_order *o,
 	return m->order_id && m->email && (m->subject || !p->parts.subject) ? 0 : CD_ENOMEM;
 }
 
+/* When an order is remembered as waiting. A complete pass forgets what
+ * waited since before it began (cd_due_save_scan): it has seen all of
+ * that. With several daemons, another's pass that began earlier may
+ * remember an order after this one read the list; stamped with the
+ * cycle's start, that entry would be forgotten unseen, so it gets the
+ * clock of its writing, which no pass that read the list before began
+ * after. */
+static int64_t seen_at(const struct run *r)
+{
+	int64_t now;
+
+	return r->shared && (now = cd_util_now()) > r->now ? now : r->now;
+}
+
 /* Is any limit set? Without one, several daemons need no lock. */
 static int limited(const struct cd_config *cfg)
 {
@@ -176,7 +190,7 @@ static int room_for(struct run *r, struct room *rm, const struct ready *m, struc
 	cd_log(CD_LOG_DEBUG, "order %s: %s %s waits: %s (counting every candord)", m->order_id,
 	       m->cp->name, cd_due_kind_name(m->kind), why);
 	if (cd_store_due_remember_waiting(r->c->store, m->cp->name, m->kind, m->order_id,
-					  r->now, err) < 0)
+					  seen_at(r), err) < 0)
 		return CD_ESTORE;
 	return 1;
 }
@@ -381,7 +395,7 @@ static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_du
 			return CD_ESTORE;
 		cd_log(CD_LOG_DEBUG, "order %s: %s %s waits: %s", id_of, cp->name,
 		       cd_due_kind_name(k), wait);
-		if (!r->c->plan_only && cd_due_remember_waiting(r->c->store, cp, k, id_of, r->now) < 0)
+		if (!r->c->plan_only && cd_due_remember_waiting(r->c->store, cp, k, id_of, seen_at(r)) < 0)
 			return cd_store_fail(r->c->store, err, "cannot remember a waiting order");
 		return 0;
 	}
@@ -472,7 +486,7 @@ static int run_shared(struct run *r, const struct cd_campaign *cp, enum cd_due_k
 			ids[j] = orders[i + j].order.id;
 		if ((rc = cd_store_claim(r->c->store, cp->name, k, ids, m, got, err)) < 0)
 			break;
-		rc = cd_store_claim_missed(r->c->store, cp->name, k, ids, got, m, r->now, err);
+		rc = cd_store_claim_missed(r->c->store, cp->name, k, ids, got, m, seen_at(r), err);
 		for (size_t j = 0; rc == 0 && j < m; j++) {
 			if (!got[j])
 				continue;
@@ -485,6 +499,10 @@ static int run_shared(struct run *r, const struct cd_campaign *cp, enum cd_due_k
 		rc = chunk_done(r, rc, err);
 		cd_store_claim_release(r->c->store, cp->name, k, ids, got, m);
 	}
+	/* a limit met in the last hand-over dropped what it did not write:
+	 * the pass has not seen those through */
+	if (r->full)
+		*complete = 0;
 	return rc;
 }
 

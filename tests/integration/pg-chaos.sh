@@ -3,7 +3,8 @@
 # once to one smtp-sink that keeps every mail (its Message-ID and
 # recipient): PG_CHAOS_ORDERS due orders (default 3000; the issue's
 # 20,000 with PG_CHAOS_ORDERS=20000), a random node killed with -9
-# every PG_CHAOS_EVERY seconds (default 1) until two thirds are sent and started again at once,
+# every PG_CHAOS_EVERY seconds (default 1) until two thirds are sent
+# and there were PG_CHAOS_KILLS kills (default 10) and started again at once,
 # and the PostgreSQL server itself restarted once mid-run. Afterwards:
 #   - no Message-ID and no recipient twice at the sink;
 #   - every row the store calls sent is at the sink;
@@ -30,6 +31,7 @@ start_sink sink || skip_all "smtp-sink did not start"
 
 N=${PG_CHAOS_ORDERS:-3000}
 EVERY=${PG_CHAOS_EVERY:-1}
+KILLS=${PG_CHAOS_KILLS:-10}
 SEED=${PG_CHAOS_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 GLOBAL=500      # mails a second, all nodes together
 DOMAIN=150      # mails a second to one domain (four domains: both can bind)
@@ -88,9 +90,9 @@ while [ $t -lt $limit ]; do
 	t=$((t + EVERY))
 	n=$(count)
 	[ "$n" -ge "$EXPECTED" ] && break
-	# the last third goes undisturbed (once there were ten kills): it
+	# the last third goes undisturbed (once there were KILLS kills): it
 	# shows nothing was lost, only late
-	[ "$n" -ge $((EXPECTED * 2 / 3)) ] && [ $kills -ge 10 ] && continue
+	[ "$n" -ge $((EXPECTED * 2 / 3)) ] && [ $kills -ge $KILLS ] && continue
 	if [ $restarted -eq 0 ] && [ "$n" -ge $((EXPECTED / 3)) ]; then
 		at_restart=$n
 		pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w restart >/dev/null 2>&1 && restarted=1
