@@ -3,9 +3,10 @@
 # once to one smtp-sink that keeps every mail (its Message-ID and
 # recipient): PG_CHAOS_ORDERS due orders (default 3000; the issue's
 # 20,000 with PG_CHAOS_ORDERS=20000), a random node killed with -9
-# every PG_CHAOS_EVERY seconds (default 1) until two thirds are sent
-# and there were PG_CHAOS_KILLS kills (default 10) and started again at once,
-# and the PostgreSQL server itself restarted once mid-run. Afterwards:
+# every PG_CHAOS_EVERY seconds (default 1) and started again at once,
+# until two thirds are sent and there were PG_CHAOS_KILLS kills (default
+# 10), the rest undisturbed; the PostgreSQL server itself restarted once
+# a third is sent. Afterwards:
 #   - no Message-ID and no recipient twice at the sink;
 #   - every row the store calls sent is at the sink;
 #   - no order lost: every due order has its one message, sent or left
