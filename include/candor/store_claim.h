@@ -40,9 +40,10 @@ int cd_store_claim(struct cd_store *st, const char *campaign, enum cd_due_kind k
 void cd_store_claim_release(struct cd_store *st, const char *campaign, enum cd_due_kind k,
 			    const char *const *ids, const unsigned char *got, size_t n);
 
-/* Remember the orders of IDS that GOT says were not claimed as waiting
- * for CAMPAIGN and K (seen at NOW), so a later pass looks at them again
- * should their holder die before it sends. Returns 0 or CD_ESTORE. */
+/* Remember the orders of IDS that GOT says were not claimed, and that
+ * have no message for CAMPAIGN and K yet, as waiting (seen at NOW), so a
+ * later pass looks at them again should their holder die before it
+ * sends. Returns 0 or CD_ESTORE. */
 int cd_store_claim_missed(struct cd_store *st, const char *campaign, enum cd_due_kind k,
 			  const char *const *ids, const unsigned char *got, size_t n,
 			  int64_t now, struct cd_error *err);

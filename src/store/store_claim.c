@@ -149,6 +149,8 @@ int cd_store_claim_missed(struct cd_store *st, const char *campaign, enum cd_due
 	static const char sql[] =
 		"INSERT INTO waiting(campaign, kind, order_id, seen)"
 		" SELECT ?2, ?3, x, ?4 FROM json_array_elements_text(?1::json) x"
+		" WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_id = x"
+		"  AND m.campaign = ?2 AND m.kind = ?3)"
 		" ON CONFLICT (campaign, kind, order_id) DO UPDATE SET seen = excluded.seen";
 	struct cd_buf json = { 0 };
 	struct cd_db_stmt *s = NULL;
