@@ -72,4 +72,14 @@ int64_t cd_cycle_next_due(const struct cd_config *cfg, struct cd_store *store,
 int64_t cd_cycle_report_interrupted(struct cd_store *store,
 				    struct cd_error *err);
 
+/* Several daemons on one store: log and count the messages made
+ * "sending" since the last such report that still are, now that every
+ * transfer of theirs must have ended under CFG's smtp timeouts (their
+ * daemon died, or lost the answer). Run by one daemon at a time; the
+ * position is kept in meta CD_CYCLE_LEFT_KEY. Returns their number, or
+ * a negative code. */
+#define CD_CYCLE_LEFT_KEY "left_sending_reported"
+int64_t cd_cycle_report_left(struct cd_store *store, const struct cd_config *cfg, int64_t now,
+			     struct cd_error *err);
+
 #endif

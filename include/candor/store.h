@@ -132,7 +132,7 @@ int cd_store_meta_set(struct cd_store *st, const char *key, const char *value,
 
 /* What one daemon at a time does when several share a PostgreSQL store. */
 enum cd_store_role {
-	CD_STORE_ROLE_SENDING,  /* cycles: until claims are made row by row */
+	CD_STORE_ROLE_SENDING,  /* SQLite: sending; PostgreSQL: the watch on interrupted sends */
 	CD_STORE_ROLE_INBOX,    /* reading the reply mailbox */
 	CD_STORE_ROLE_SOURCES,  /* polling the shop's order sources */
 	CD_STORE_NROLES

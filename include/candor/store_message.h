@@ -25,6 +25,7 @@ struct cd_msg_new {
 	const char *recipient;
 	const char *message_id, *token, *subject;
 	int64_t created;
+	int64_t sent_at;             /* insert_sending: the stamp; 0 is CREATED */
 };
 
 /* A move to another state, and what the attempt brought. */
@@ -57,9 +58,12 @@ struct cd_msg_retry {
 int cd_store_message_insert(struct cd_store *st, const struct cd_msg_new *m, int64_t *id,
 			    struct cd_error *err);
 
-/* Write message M straight as "sending" (sent_at = M->created), with
- * its event - what the hand-off to a connection does, inside the
- * caller's transaction. *ID gets its id. Returns 0 or CD_ESTORE. */
+/* Write message M straight as "sending" (sent_at = M->sent_at, else
+ * M->created), with its event - what the hand-off to a connection does,
+ * inside the caller's transaction. *ID gets its id; on PostgreSQL 0 when
+ * the order's message for M's campaign and kind is there already
+ * (another daemon made it: nothing is written, nothing must be sent).
+ * Returns 0 or CD_ESTORE. */
 int cd_store_message_insert_sending(struct cd_store *st, const struct cd_msg_new *m,
 				    int64_t *id, struct cd_error *err);
 
@@ -74,6 +78,11 @@ int cd_store_message_change(struct cd_store *st, int64_t id, const struct cd_msg
  * "failed" counts as an attempt. Returns 0 or CD_ESTORE. */
 int cd_store_message_set_state(struct cd_store *st, int64_t id, enum cd_msg_state state,
 			       const char *reason, int64_t now, struct cd_error *err);
+
+/* Make queued or deferred message ID "sending" at NOW for another
+ * attempt, with its event; one transaction. 1 when taken, 0 when it is
+ * in another state now (another daemon took it), or CD_ESTORE. */
+int cd_store_message_take(struct cd_store *st, int64_t id, int64_t now, struct cd_error *err);
 
 /* When message ID was made and how many attempts it had. Returns 0,
  * CD_ENOTFOUND or CD_ESTORE (then both stay 0). */
@@ -115,5 +124,13 @@ int64_t cd_store_message_interrupted(struct cd_store *st,
 				     void (*each)(void *arg, const char *order_id,
 						  const char *message_id),
 				     void *arg, struct cd_error *err);
+
+/* The same for the messages made "sending" after AFTER and up to UPTO
+ * (sent_at) that are still "sending": with several daemons, those older
+ * than the longest a transfer can take were left by one that died. */
+int64_t cd_store_message_left_sending(struct cd_store *st, int64_t after, int64_t upto,
+				      void (*each)(void *arg, const char *order_id,
+						   const char *message_id),
+				      void *arg, struct cd_error *err);
 
 #endif

@@ -111,6 +111,14 @@ int cd_store_winner(struct cd_store *st, const char *campaign, char *winner, siz
 int cd_store_winner_set(struct cd_store *st, const char *campaign, const char *variant,
 			struct cd_error *err);
 
+/* Decide CAMPAIGN's winner as VARIANT unless a decision is stored
+ * already (another daemon's, taken at the same moment): the first one
+ * written stays, and WINNER (LEN bytes) gets the one that stands. 1
+ * when VARIANT was written, 0 when another decision stands, or
+ * CD_ESTORE. */
+int cd_store_winner_decide(struct cd_store *st, const char *campaign, const char *variant,
+			   char *winner, size_t len, struct cd_error *err);
+
 /* When CAMPAIGN was last checked for a winner (CD_ENOTFOUND: never), and
  * noting a check at AT. */
 int cd_store_winner_checked(struct cd_store *st, const char *campaign, int64_t *at);

@@ -175,10 +175,16 @@ int cd_experiment_winner_get(struct cd_store *st, const struct cd_campaign *cp, 
 	if ((rc = cd_store_winner_checked_set(st, cp->name, now, err)) < 0 ||
 	    (rc = load_arms(st, cp, &arms, err)) < 0)
 		goto out;
+	/* several daemons may decide at the same moment: the first decision
+	 * written stands, and every one of them goes with it */
 	if ((w = cd_experiment_decide(cp, arms.a, arms.n)) >= 0 &&
-	    (rc = cd_store_winner_set(st, cp->name, arms.a[w].name, err)) == 0) {
-		snprintf(winner, len, "%s", arms.a[w].name);
-		log_decision(cp, &arms, (size_t)w);
+	    (rc = cd_store_winner_decide(st, cp->name, arms.a[w].name, winner, len, err)) >= 0) {
+		if (rc == 1)
+			log_decision(cp, &arms, (size_t)w);
+		else
+			cd_log(CD_LOG_INFO, "campaign %s: variant %s won, as another candord decided",
+			       cp->name, winner);
+		rc = 0;
 	}
 out:
 	free(arms.a);

@@ -7,7 +7,10 @@
  * rows are written, and made "sending", only once their connections are
  * free, in one committed transaction (shared with the outcomes that freed
  * those connections: sender.h) before the transport sees them. A crash
- * loses at most what is in flight, and never doubles a send.
+ * loses at most what is in flight, and never doubles a send. With
+ * several daemons on one PostgreSQL store, each claims a chunk of due
+ * orders before it prepares them (store_claim.h), and checks the limits
+ * again, counting every daemon's mails, as it makes messages "sending".
  */
 #include "config.h"
 
@@ -28,6 +31,7 @@
 #include "candor/schedule.h"
 #include "candor/sender.h"
 #include "candor/store.h"
+#include "candor/store_claim.h"
 #include "candor/store_due.h"
 #include "candor/store_message.h"
 #include "candor/template.h"
@@ -61,6 +65,18 @@ struct run {
 	char winner[64];        /* the campaign's decided variant, "" none */
 	int64_t seen_changes;   /* order_changes every request pass has read */
 	int changes_unread;     /* some request pass did not complete */
+	/* several candord may send from this store (PostgreSQL): orders are
+	 * claimed before they are prepared, the limits checked again under
+	 * the store's lock as messages become "sending" */
+	int shared;
+	int full;               /* that check found the global rate or daily cap reached */
+};
+
+/* What the messages of one hand-over add to the limits' counts, checked
+ * under the store's lock (several daemons). */
+struct room {
+	int64_t stamp;          /* sent_at of this hand-over */
+	int64_t window, today;  /* sent in the global rate's window, today */
 };
 
 static int insert_message(struct run *r, const struct ready *m, int64_t *id,
@@ -98,32 +114,144 @@ static int take_ready(struct ready *m, const struct cd_due_order *o,
 	return m->order_id && m->email && (m->subject || !p->parts.subject) ? 0 : CD_ENOMEM;
 }
 
+/* When an order is remembered as waiting. A complete pass forgets what
+ * waited since before it began (cd_due_save_scan): it has seen all of
+ * that. With several daemons, another's pass that began earlier may
+ * remember an order after this one read the list; stamped with the
+ * cycle's start, that entry would be forgotten unseen, so it gets the
+ * clock of its writing, which no pass that read the list before began
+ * after. */
+static int64_t seen_at(const struct run *r)
+{
+	int64_t now;
+
+	return r->shared && (now = cd_util_now()) > r->now ? now : r->now;
+}
+
+/* Is any limit set? Without one, several daemons need no lock. */
+static int limited(const struct cd_config *cfg)
+{
+	return cfg->limits.global_rate.count || cfg->limits.daily_cap ||
+	       cfg->limits.per_customer || cfg->limits.domain_rate.count;
+}
+
+/* With several daemons: take the store's limits lock, the stamp, and the
+ * counts of the global rate and the daily cap as every daemon left them. */
+static int room_open(struct run *r, struct room *rm, struct cd_error *err)
+{
+	const struct cd_config *cfg = r->c->cfg;
+	int rc;
+
+	*rm = (struct room){ 0 };
+	if ((rc = cd_store_limits_lock(r->c->store, cd_util_now(), &rm->stamp, err)) < 0)
+		return rc;
+	if (cfg->limits.global_rate.count &&
+	    (rm->window = cd_store_message_sent_since(
+		     r->c->store, rm->stamp - cfg->limits.global_rate.per_seconds + 1, err)) < 0)
+		return CD_ESTORE;
+	if (cfg->limits.daily_cap &&
+	    (rm->today = cd_store_message_sent_since(r->c->store, rm->stamp - rm->stamp % 86400,
+						     err)) < 0)
+		return CD_ESTORE;
+	return 0;
+}
+
+/* May M become "sending" now, counting what every daemon has made so
+ * far (this transaction's rows included)? 0 yes, 1 it waits (its order
+ * is remembered), 2 a cycle-wide limit is reached, or a negative code.
+ * The same rules as ratelimit.c's, checked where they cannot race. */
+static int room_for(struct run *r, struct room *rm, const struct ready *m, struct cd_error *err)
+{
+	const struct cd_config *cfg = r->c->cfg;
+	const char *at = strchr(m->email, '@'), *why = NULL;
+	int64_t n;
+
+	if ((cfg->limits.global_rate.count && rm->window >= cfg->limits.global_rate.count) ||
+	    (cfg->limits.daily_cap && rm->today >= cfg->limits.daily_cap))
+		return 2;
+	if (cfg->limits.per_customer) {
+		n = cd_store_message_customer_count(r->c->store, m->email,
+						    r->now - cfg->limits.per_customer_period, err);
+		if (n < 0)
+			return CD_ESTORE;
+		if (n >= cfg->limits.per_customer)
+			why = "per-customer cap reached";
+	}
+	if (!why && cfg->limits.domain_rate.count && at) {
+		n = cd_store_message_domain_sent_since(
+			r->c->store, at + 1, rm->stamp - cfg->limits.domain_rate.per_seconds + 1, err);
+		if (n < 0)
+			return CD_ESTORE;
+		if (n >= cfg->limits.domain_rate.count)
+			why = "limits.domain_rate reached for the recipient's domain";
+	}
+	if (!why)
+		return 0;
+	cd_log(CD_LOG_DEBUG, "order %s: %s %s waits: %s (counting every candord)", m->order_id,
+	       m->cp->name, cd_due_kind_name(m->kind), why);
+	if (cd_store_due_remember_waiting(r->c->store, m->cp->name, m->kind, m->order_id,
+					  seen_at(r), err) < 0)
+		return CD_ESTORE;
+	return 1;
+}
+
+/* Write the row of prepared message M as "sending" (inside the
+ * hand-over's transaction). *ID 0: it does not go (another daemon made
+ * it, or with several daemons a limit says it waits). */
+static int write_sending(struct run *r, struct room *rm, const struct ready *m, int64_t *id,
+			 struct cd_error *err)
+{
+	int rc;
+
+	*id = 0;
+	if (r->shared && rm->stamp && (rc = room_for(r, rm, m, err)) != 0) {
+		if (rc == 2 && !r->full) {
+			cd_log(CD_LOG_NOTICE, "limits.global_rate or limits.daily_cap reached, counting "
+			       "every candord; due orders wait for the next cycle");
+			r->full = 1;
+		}
+		return rc < 0 ? rc : 0;
+	}
+	rc = cd_store_message_insert_sending(r->c->store, &(struct cd_msg_new){
+		.order_id = m->order_id, .campaign = m->cp->name, .variant = m->variant,
+		.kind = m->kind, .recipient = m->email, .message_id = m->msgid,
+		.token = m->token, .subject = m->subject, .created = r->now,
+		.sent_at = rm->stamp,
+	}, id, err);
+	if (rc == 0 && *id) {
+		rm->window++;
+		rm->today++;
+	} else if (rc == 0) {
+		cd_log(CD_LOG_INFO, "order %s: %s %s was made by another candord; not sent from here",
+		       m->order_id, m->cp->name, cd_due_kind_name(m->kind));
+	}
+	return rc;
+}
+
 /* Hand the first N prepared messages over: their rows, "sending",
  * committed in one transaction with the outcomes that freed their
  * connections; then the transfers. Returns 0 or a negative code. */
 static int hand_over(struct run *r, size_t n, struct cd_error *err)
 {
 	int64_t ids[64];    /* smtp.connections is at most 64 */
+	struct room rm = { 0 };
 	int rc;
 
 	if (n > r->nready || n > sizeof(ids) / sizeof(ids[0]))
 		abort(); /* more than prepared, or than connections: a broken invariant */
 	rc = cd_sender_batch_begin(r->sender, err);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		const struct ready *m = &r->ready[i];
-
-		rc = cd_store_message_insert_sending(r->c->store, &(struct cd_msg_new){
-			.order_id = m->order_id, .campaign = m->cp->name, .variant = m->variant,
-			.kind = m->kind, .recipient = m->email, .message_id = m->msgid,
-			.token = m->token, .subject = m->subject, .created = r->now,
-		}, &ids[i], err);
-	}
+	if (rc == 0 && r->shared && limited(r->c->cfg))
+		rc = room_open(r, &rm, err);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = write_sending(r, &rm, &r->ready[i], &ids[i], err);
 	if (cd_sender_batch_end(r->sender, rc == 0, rc == 0 ? err : NULL) < 0 && rc == 0)
 		rc = CD_ESTORE;
 	for (size_t i = 0; i < n; i++) {
 		struct ready *m = &r->ready[i];
 
-		if (rc == 0) {
+		if (rc == 0 && ids[i]) {
 			rc = cd_sender_submit(r->sender, &(struct cd_sender_msg){
 				.id = ids[i], .kind = cd_due_kind_name(m->kind), .order_id = m->order_id,
 				.message_id = m->msgid, .recipient = m->email, .token = m->token,
@@ -265,7 +393,7 @@ static int process_order(struct run *r, const struct cd_campaign *cp, enum cd_du
 		r->stats->waiting[wait]++;
 		cd_log(CD_LOG_DEBUG, "order %s: %s %s waits: %s", id_of, cp->name,
 		       cd_due_kind_name(k), cd_wait_text(wait));
-		if (!r->c->plan_only && cd_due_remember_waiting(r->c->store, cp, k, id_of, r->now) < 0)
+		if (!r->c->plan_only && cd_due_remember_waiting(r->c->store, cp, k, id_of, seen_at(r)) < 0)
 			return cd_store_fail(r->c->store, err, "cannot remember a waiting order");
 		return 0;
 	}
@@ -315,7 +443,7 @@ static int may_continue(struct run *r)
 		r->stats->interrupted = 1;
 	if (r->sender && cd_sender_paused(r->sender))
 		r->paused = 1;
-	if (r->paused || r->stats->interrupted)
+	if (r->paused || r->stats->interrupted || r->full)
 		return 0;
 	/* a plan goes on, to count what the limit holds back */
 	if (cd_ratelimit_reached(r->limits)) {
@@ -334,6 +462,59 @@ static int may_retry(void *arg)
 		return 0;
 	cd_ratelimit_note_sent(r->limits);
 	return 1;
+}
+
+/* Hand over what the chunk prepared (unless the cycle stops), so its
+ * claims can go: 0 or a negative code. */
+static int chunk_done(struct run *r, int rc, struct cd_error *err)
+{
+	if (rc == 0 && r->nready && !r->stats->interrupted && !r->paused)
+		return (rc = hand_over_waiting(r, 1, err)) < 0 ? rc : 0;
+	drop_ready(r);
+	return rc;
+}
+
+/* Several daemons on one store: a batch of due orders a chunk at a time,
+ * each chunk claimed first, so no two daemons prepare the same mail and
+ * each gets its own share; the orders another daemon holds are
+ * remembered as waiting, for a later pass should it die before sending
+ * them. The claims go once the chunk's messages are "sending". */
+static int run_shared(struct run *r, const struct cd_campaign *cp, enum cd_due_kind k,
+		      struct cd_due_order *orders, size_t n, int *complete,
+		      struct cd_error *err)
+{
+	enum { CHUNK = 32 };
+	const char *ids[CHUNK];
+	unsigned char got[CHUNK];
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n && *complete; i += CHUNK) {
+		size_t m = n - i < CHUNK ? n - i : CHUNK;
+
+		if (!(*complete = may_continue(r)))
+			break;
+		for (size_t j = 0; j < m; j++)
+			ids[j] = orders[i + j].order.id;
+		if ((rc = cd_store_claim(r->c->store, cp->name, k, ids, m, got, err)) < 0)
+			break;
+		rc = cd_store_claim_missed(r->c->store, cp->name, k, ids, got, m, seen_at(r), err);
+		for (size_t j = 0; rc == 0 && j < m; j++) {
+			if (!got[j])
+				continue;
+			if (!(*complete = may_continue(r)))
+				break;
+			rc = process_order(r, cp, k, &orders[i + j], err);
+			if (r->c->tick)
+				r->c->tick(r->c->tick_arg);
+		}
+		rc = chunk_done(r, rc, err);
+		cd_store_claim_release(r->c->store, cp->name, k, ids, got, m);
+	}
+	/* a limit met in the last hand-over dropped what it did not write:
+	 * the pass has not seen those through */
+	if (r->full)
+		*complete = 0;
+	return rc;
 }
 
 /* Work through the due orders of one kind a batch at a time, so memory
@@ -362,6 +543,11 @@ static int run_kind(struct run *r, const struct cd_campaign *cp, enum cd_due_kin
 			break;
 		cd_ratelimit_new_batch(r->limits);
 		rc = cd_due_next_batch(r->c->store, cp, k, r->now, &sc, &pg, orders, &n, &more, err);
+		if (r->shared) {
+			if (rc == 0)
+				rc = run_shared(r, cp, k, orders, n, &complete, err);
+			i = n;
+		}
 		for (; rc == 0 && i < n; i++) {
 			if (!(complete = may_continue(r)))
 				break;
@@ -506,7 +692,8 @@ static int finish(struct run *r, int rc, struct cd_error *err)
 int cd_cycle_run(const struct cd_cycle *c, struct cd_cycle_stats *stats,
 		 struct cd_error *err)
 {
-	struct run r = { .c = c, .stats = stats, .now = cd_util_now() };
+	struct run r = { .c = c, .stats = stats, .now = cd_util_now(),
+			 .shared = !c->dry_run && !c->plan_only && cd_store_shared(c->store) };
 	int rc, outer = 0;
 	size_t i = 0;
 
@@ -589,4 +776,40 @@ char *cd_cycle_waiting(const struct cd_cycle_stats *s, char *buf, size_t len)
 	if (s->limit != CD_WAIT_NONE && off < len)
 		snprintf(buf + off, len - off, "%s%s", off ? "; " : "", cd_wait_text(s->limit));
 	return buf;
+}
+
+static void report_left(void *arg, const char *order_id, const char *message_id)
+{
+	int64_t *n = arg;
+
+	if ((*n)++ < 20)
+		cd_log(CD_LOG_WARNING,
+		       "order %s: message <%s> is still 'sending' long after its transfer must have "
+		       "ended: the candord sending it stopped or lost the answer; it is not sent again",
+		       order_id, message_id);
+}
+
+int64_t cd_cycle_report_left(struct cd_store *store, const struct cd_config *cfg, int64_t now,
+			     struct cd_error *err)
+{
+	/* no transfer lasts longer than this, nor waits longer for its
+	 * outcome to be committed */
+	int64_t longest = cfg->smtp.connect_timeout + cfg->smtp.timeout + cfg->smtp.stop_grace + 10;
+	int64_t after = 0, seen = 0, n;
+	char mark[32];
+
+	if (cd_store_meta_get(store, CD_CYCLE_LEFT_KEY, mark, sizeof(mark)) == 0)
+		after = strtoll(mark, NULL, 10);
+	if (now - longest <= after)
+		return 0;
+	if ((n = cd_store_message_left_sending(store, after, now - longest, report_left, &seen,
+					       err)) < 0)
+		return n;
+	if (n > 20)
+		cd_log(CD_LOG_WARNING, "... and %lld more interrupted sends (see 'candorctl status')",
+		       (long long)(n - 20));
+	snprintf(mark, sizeof(mark), "%lld", (long long)(now - longest));
+	if (cd_store_meta_set(store, CD_CYCLE_LEFT_KEY, mark, err) < 0)
+		return CD_ESTORE;
+	return n;
 }

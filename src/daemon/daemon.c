@@ -277,26 +277,45 @@ static void mark(struct daemon *d, const char *key, int64_t ms)
 }
 
 /* Does this daemon lead ROLE? Asked before each turn of that work, as a
- * lead moves when its holder dies; a change is logged. Whoever takes the
- * sending over reports what its predecessor left in "sending" (never
- * sent again). 1, 0, or -1 when that report could not be read (ERR). */
+ * lead moves when its holder dies; a change is logged. On SQLite the
+ * one daemon reports what a crash left in "sending" (never sent again)
+ * as it starts; on PostgreSQL every daemon sends, and the one leading
+ * CD_STORE_ROLE_SENDING watches for what a dead one left there
+ * (run_cycle). 1, 0, or -1 when that report could not be read (ERR). */
 static int leads(struct daemon *d, enum cd_store_role role, struct cd_error *err)
 {
-	static const char *const what[] = { "sending", "the inbox", "the order sources" };
+	static const char *const what[] = { "the watch on interrupted sends", "the inbox",
+					    "the order sources" };
 	int now = cd_store_lead(d->store, role) == 1;
+	int shared = cd_store_engine_of(d->store) == CD_STORE_POSTGRESQL;
 
 	if (now == d->leads[role])
 		return now;
-	if (cd_store_engine_of(d->store) == CD_STORE_POSTGRESQL)
+	if (shared)
 		cd_log(CD_LOG_NOTICE, now ? "this candord now leads %s"
-		       : "another candord leads %s; this one stands by", what[role]);
+		       : "another candord leads %s; this one leaves it to that one", what[role]);
 	d->leads[role] = now;
-	if (now && role == CD_STORE_ROLE_SENDING &&
+	if (now && role == CD_STORE_ROLE_SENDING && !shared &&
 	    cd_cycle_report_interrupted(d->store, err) < 0) {
 		d->leads[role] = -1;
 		return -1;
 	}
 	return now;
+}
+
+/* PostgreSQL: the daemon leading the watch reports what dead daemons
+ * left "sending". */
+static void watch_left(struct daemon *d)
+{
+	struct cd_error err;
+	char buf[1024];
+
+	if (cd_store_engine_of(d->store) != CD_STORE_POSTGRESQL || d->opts->dry_run ||
+	    leads(d, CD_STORE_ROLE_SENDING, NULL) != 1)
+		return;
+	if (cd_cycle_report_left(d->store, d->cfg, cd_util_now(), &err) < 0)
+		cd_log(CD_LOG_WARNING, "cannot look for interrupted sends: %s",
+		       cd_error_format(&err, buf, sizeof(buf)));
 }
 
 /* Read the reply mailbox. A failure is logged and retried later with
@@ -378,10 +397,8 @@ static int run_cycle(struct daemon *d)
 	int64_t began = cd_util_mono_ms();
 	int rc;
 
-	if (leads(d, CD_STORE_ROLE_SENDING, NULL) != 1) {
-		cd_notify_status("standing by: another candord sends from this database");
-		return run_tracking(d) < 0 && d->opts->once ? -1 : 0;
-	}
+	/* several daemons on PostgreSQL all send: each claims its own share */
+	watch_left(d);
 	cd_notify_status("running a cycle");
 	rc = d->transport ? 0 : cd_transport_open(d->cfg, d->opts->dry_run, &d->transport, &err);
 	c.transport = d->transport;

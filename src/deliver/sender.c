@@ -513,11 +513,12 @@ static int send_again(struct cd_sender *s, const struct cd_msg_retry *m, char *m
 	/* committed, with what came back meanwhile, before the transport
 	 * sees a byte: never twice */
 	if ((rc = cd_sender_batch_begin(s, err)) == 0) {
-		rc = cd_store_message_set_state(s->st, m->id, CD_MSG_SENDING, NULL, s->now, err);
-		if (cd_sender_batch_end(s, rc == 0, err) < 0 && rc == 0)
+		/* only from queued or deferred: of several daemons, one takes it */
+		rc = cd_store_message_take(s->st, m->id, s->now, err);
+		if (cd_sender_batch_end(s, rc >= 0, err) < 0 && rc >= 0)
 			rc = CD_ESTORE;
 	}
-	if (rc < 0) {
+	if (rc <= 0) {
 		free(mail);
 		return rc;
 	}

@@ -377,6 +377,29 @@ int cd_store_winner_set(struct cd_store *st, const char *campaign, const char *v
 	return cd_store_meta_set(st, k, variant, err);
 }
 
+int cd_store_winner_decide(struct cd_store *st, const char *campaign, const char *variant,
+			   char *winner, size_t len, struct cd_error *err)
+{
+	struct cd_db_stmt *s;
+	char k[128];
+	int rc;
+
+	key(k, sizeof(k), "winner", campaign);
+	/* the same text on both engines: a decision is only ever added */
+	s = cd_db_cached(st, "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING");
+	if (s) {
+		cd_db_bind_text(s, 1, k);
+		cd_db_bind_text(s, 2, variant);
+	}
+	if ((rc = cd_db_run(st, s, err, "cannot record the winner")) < 0)
+		return rc;
+	rc = cd_db_changes(st) > 0;
+	if (cd_store_meta_get(st, k, winner, len) < 0)
+		return cd_error_set(err, CD_ESTORE, NULL, 0, "cannot read back the winner of %s",
+				    campaign);
+	return rc;
+}
+
 int cd_store_winner_checked(struct cd_store *st, const char *campaign, int64_t *at)
 {
 	char k[128], v[32];

@@ -6,8 +6,8 @@
 # store verb, the due plans on indexes, a lost connection and a late
 # commit (test_store_engines against the server); candorctl migrate
 # with counts and checksums, a half-migrated store refused; the server
-# restarting under a running daemon; two daemons on one store, the lead
-# moving when its holder is killed; the store section's errors.
+# restarting under a running daemon; two daemons on one store sending
+# together, the leads moving when one is killed; the store section's errors.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/pglib.sh"
 
@@ -227,7 +227,7 @@ wait_exit $DPID 10
 check "... and stops cleanly" [ "$exit_status" = 0 ]
 cd .. || exit 1
 
-# ---- two daemons on one store: one leads, the other takes over ----------
+# ---- two daemons on one store: both send, leads move when one dies ------
 mkdir pgs2
 cp pgs/candor.conf pgs2/candor.conf
 (cd pgs && exec "$CANDORD" -c candor.conf 2> a.log) &
@@ -237,27 +237,36 @@ wait_for pgs/a.log "cycle done" 10
 (cd pgs2 && exec "$CANDORD" -c candor.conf 2> b.log) &
 BPID=$!
 bg_started $BPID
-check "a second daemon on the same database stands by" \
-	wait_for pgs2/b.log "another candord leads sending; this one stands by" 10
+check "a second daemon on the same database leaves the inbox, sources and watch to the first" \
+	wait_for pgs2/b.log "another candord leads the watch on interrupted sends" 10
+wait_for pgs2/b.log "cycle done" 10
 psql_candor "INSERT INTO orders(order_id, email, delivered, status)
-  VALUES ('lead1', 'lead1@example.org', $((T0 - 8 * DAY)), 'delivered')"
+  SELECT 'lead' || i, 'lead' || i || '@example.org', $((T0 - 8 * DAY)), 'delivered'
+  FROM generate_series(1, 200) i"
 kill -HUP $APID $BPID
-check "the leader sends" wait_for pgs/a.log "order lead1: request sent" 10
-check "... the one standing by does not" sh -c "! grep -q 'request sent' pgs2/b.log"
+i=0
+while [ $i -lt 40 ] && [ "$(psql_candor "SELECT count(*) FROM messages WHERE order_id LIKE 'lead%'")" -lt 200 ]; do
+	sleep 0.25
+	i=$((i + 1))
+done
+check "both daemons send: 200 orders, one message each" \
+	[ "$(psql_candor "SELECT count(*) || ' ' || count(DISTINCT order_id) FROM messages WHERE order_id LIKE 'lead%'")" = "200 200" ]
+check "... not all from one of them" \
+	sh -c "grep -q 'order lead[0-9]*: request sent' pgs/a.log && grep -q 'order lead[0-9]*: request sent' pgs2/b.log"
 kill -9 $APID
 wait $APID 2>/dev/null
 psql_candor "INSERT INTO orders(order_id, email, delivered, status)
-  VALUES ('lead2', 'lead2@example.org', $((T0 - 8 * DAY)), 'delivered')"
+  VALUES ('lead0', 'lead0@example.org', $((T0 - 8 * DAY)), 'delivered')"
 i=0
-while [ $i -lt 20 ] && ! grep -q "now leads sending" pgs2/b.log; do
+while [ $i -lt 20 ] && ! grep -q "now leads the watch" pgs2/b.log; do
 	kill -HUP $BPID
 	sleep 0.5
 	i=$((i + 1))
 done
-check "killed with -9, the leader's lead moves to the other daemon" grep -q "this candord now leads sending" pgs2/b.log
-check "... which sends what came in since" wait_for pgs2/b.log "order lead2: request sent" 10
+check "killed with -9, the first daemon's leads move to the other" grep -q "this candord now leads the watch on interrupted sends" pgs2/b.log
+check "... which sends what came in since" wait_for pgs2/b.log "order lead0: request sent" 10
 check "... and nothing twice" \
-	[ "$(psql_candor "SELECT count(*) FROM messages WHERE order_id IN ('lead1', 'lead2')")" -eq 2 ]
+	[ "$(psql_candor "SELECT count(*) FROM messages WHERE order_id LIKE 'lead%'")" -eq 201 ]
 kill -TERM $BPID
 wait_exit $BPID 10
 

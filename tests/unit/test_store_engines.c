@@ -22,6 +22,7 @@
 #include "candor/due.h"
 #include "candor/order.h"
 #include "candor/store.h"
+#include "candor/store_claim.h"
 #include "candor/store_due.h"
 #include "candor/store_inbox.h"
 #include "candor/store_message.h"
@@ -420,6 +421,43 @@ static void test_deferred_keeps_its_bytes(void **state)
 	assert_int_equal(cd_store_message_retry(st, id, &r, &err), 0);
 }
 
+/* Two daemons deciding a test's winner at the same moment: the first
+ * decision written stands, for both. */
+static void test_winner_decided_once(void **state)
+{
+	char w[64];
+	struct cd_error err;
+
+	(void)state;
+	assert_int_equal(cd_store_winner_decide(st, "ab", "B", w, sizeof(w), &err), 1);
+	assert_string_equal(w, "B");
+	assert_int_equal(cd_store_winner_decide(st, "ab", "A", w, sizeof(w), &err), 0);
+	assert_string_equal(w, "B");
+	assert_int_equal(cd_store_winner(st, "ab", w, sizeof(w)), 0);
+	assert_string_equal(w, "B");
+}
+
+/* A deferred message is taken for its next attempt once: a second
+ * daemon asking for the same row gets nothing. */
+static void test_retry_taken_once(void **state)
+{
+	struct cd_msg_change c = { .state = CD_MSG_DEFERRED, .reply = "451 later", .attempt = 1,
+				   .next_attempt = NOW + 60, .mail = "x", .len = 1 };
+	struct cd_error err;
+	int64_t id;
+
+	(void)state;
+	order("t1", "t1@x.example", NOW - 8 * DAY, NULL);
+	assert_int_equal(cd_store_message_insert(st, &(struct cd_msg_new){
+		.order_id = "t1", .campaign = "review", .variant = "A", .kind = CD_DUE_REQUEST,
+		.recipient = "t1@x.example", .message_id = "t1@shop.example", .token = "tok-t1",
+		.created = NOW }, &id, &err), 0);
+	assert_int_equal(cd_store_message_change(st, id, &c, NOW, &err), 0);
+	assert_int_equal(cd_store_message_take(st, id, NOW + 60, &err), 1);
+	assert_int_equal(cd_store_message_take(st, id, NOW + 60, &err), 0);
+	assert_int_equal(cd_store_message_set_state(st, id, CD_MSG_SENT, "250 ok", NOW + 61, &err), 0);
+}
+
 static void note_interrupted(void *arg, const char *order_id, const char *message_id)
 {
 	(void)message_id;
@@ -728,6 +766,60 @@ static void test_pg_lost_connection(void **state)
 	assert_int_equal(cd_store_unsuppress(st, "lost1@x.example", &err), CD_ENOTFOUND);
 }
 
+/* Two daemons on one store: an order one has claimed is not the
+ * other's until it lets go; once one has made its message "sending", the
+ * other's insert writes nothing and its claim finds nothing. */
+static void test_pg_claims_between_two_daemons(void **state)
+{
+	const char *ids[] = { "k1", "k2" };
+	unsigned char got[2], got2[2];
+	struct cd_store *st2;
+	struct cd_error err;
+	int64_t id, stamp;
+	struct cd_msg_new m = { .order_id = "k2", .campaign = "review", .variant = "A",
+				.kind = CD_DUE_REQUEST, .recipient = "k2@x.example",
+				.message_id = "k2@shop.example", .token = "tok-k2", .created = NOW,
+				.sent_at = NOW + 500 };
+
+	(void)state;
+	assert_int_equal(open_store(0, &st2), 0);
+	assert_true(cd_store_shared(st) && cd_store_shared(st2));
+	order("k1", "k1@x.example", NOW - 8 * DAY, NULL);
+	order("k2", "k2@x.example", NOW - 8 * DAY, NULL);
+	assert_int_equal(cd_store_claim(st, "review", CD_DUE_REQUEST, ids, 2, got, &err), 0);
+	assert_true(got[0] && got[1]);
+	assert_int_equal(cd_store_claim(st2, "review", CD_DUE_REQUEST, ids, 2, got2, &err), 0);
+	assert_true(!got2[0] && !got2[1]);
+	/* the same orders for another campaign are another claim */
+	assert_int_equal(cd_store_claim(st2, "other", CD_DUE_REQUEST, ids, 2, got2, &err), 0);
+	assert_true(got2[0] && got2[1]);
+	cd_store_claim_release(st2, "other", CD_DUE_REQUEST, ids, got2, 2);
+	/* the first makes k2's message "sending" and lets both go */
+	assert_int_equal(cd_store_message_insert_sending(st, &m, &id, &err), 0);
+	assert_true(id > 0);
+	cd_store_claim_release(st, "review", CD_DUE_REQUEST, ids, got, 2);
+	assert_int_equal(cd_store_claim(st2, "review", CD_DUE_REQUEST, ids, 2, got2, &err), 0);
+	assert_true(got2[0] && !got2[1]);
+	m.message_id = "k2-again@shop.example";
+	m.token = "tok-k2-again";
+	assert_int_equal(cd_store_message_insert_sending(st2, &m, &id, &err), 0);
+	assert_true(id == 0);
+	/* what the second could not claim waits for a later pass */
+	assert_int_equal(cd_store_claim_missed(st2, "review", CD_DUE_REQUEST, ids, got2, 2, NOW,
+					       &err), 0);
+	/* a daemon that dies lets go of its claims */
+	cd_store_close(st2);
+	usleep(100000);
+	assert_int_equal(cd_store_claim(st, "review", CD_DUE_REQUEST, ids, 2, got, &err), 0);
+	assert_true(got[0] && !got[1]);
+	cd_store_claim_release(st, "review", CD_DUE_REQUEST, ids, got, 2);
+	/* stamps never go back: the last sent_at is later than NOW */
+	assert_int_equal(cd_store_begin(st, &err), 0);
+	assert_int_equal(cd_store_limits_lock(st, NOW, &stamp, &err), 0);
+	assert_true(stamp >= NOW + 500);
+	assert_int_equal(cd_store_commit(st, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest common[] = {
@@ -740,6 +832,8 @@ int main(void)
 		cmocka_unit_test(test_apology_for_worst_feedback_once),
 		cmocka_unit_test(test_deferred_keeps_its_bytes),
 		cmocka_unit_test(test_sending_is_reported_and_counted),
+		cmocka_unit_test(test_winner_decided_once),
+		cmocka_unit_test(test_retry_taken_once),
 		cmocka_unit_test(test_inbox_verbs),
 		cmocka_unit_test(test_tracking_effects),
 		cmocka_unit_test(test_report_and_history),
@@ -749,6 +843,7 @@ int main(void)
 		cmocka_unit_test(test_pg_due_plans_use_indexes),
 		cmocka_unit_test(test_pg_late_commit_is_seen_by_the_next_pass),
 		cmocka_unit_test(test_pg_lost_connection),
+		cmocka_unit_test(test_pg_claims_between_two_daemons),
 	};
 	enum { NC = sizeof(common) / sizeof(common[0]), NP = sizeof(postgresql) / sizeof(postgresql[0]) };
 	struct CMUnitTest tests[NC + NP];
