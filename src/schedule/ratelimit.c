@@ -19,6 +19,11 @@
 
 #define MAILED_SLOTS 4096 /* > 2 * CD_DUE_BATCH: the set stays sparse */
 
+struct planned {
+	uint64_t hash;          /* 0: a free slot */
+	int64_t count;
+};
+
 struct cd_ratelimit {
 	const struct cd_config *cfg;
 	struct cd_store *st;
@@ -27,8 +32,9 @@ struct cd_ratelimit {
 	int64_t window_used;    /* sends in the global rate's window */
 	int64_t today_used;     /* sends since midnight UTC */
 	uint64_t mailed[MAILED_SLOTS]; /* hashes of who this batch mailed */
-	/* a plan writes nothing for the store to count: what it would send */
-	char **planned;
+	/* a plan writes nothing for the store to count: what it would send,
+	 * per address and per domain */
+	struct planned *planned;
 	size_t nplanned, planned_cap;
 };
 
@@ -58,35 +64,82 @@ fail:
 
 void cd_ratelimit_free(struct cd_ratelimit *rl)
 {
-	for (size_t i = 0; rl && i < rl->nplanned; i++)
-		free(rl->planned[i]);
 	if (rl)
 		free(rl->planned);
 	free(rl);
 }
 
-int cd_ratelimit_note_planned(struct cd_ratelimit *rl, const char *email)
+/* A plan's counts, per address and per domain, in one open-addressing
+ * table of (hash, count): a plan over a backlog of 100,000 orders must
+ * not compare each with all the others. The keys are hashed as
+ * mailed_hash() folds them; an address and a domain differ by the
+ * leading marker. */
+static uint64_t fold_hash(char mark, const char *s)
 {
-	char *copy;
+	uint64_t h = (1469598103934665603ULL ^ (unsigned char)mark) * 1099511628211ULL;
 
-	if (CD_GROW(rl->planned, rl->nplanned, rl->planned_cap) < 0 || !(copy = strdup(email)))
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ (unsigned char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p)) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+static struct planned *planned_slot(struct planned *t, size_t cap, uint64_t h)
+{
+	size_t i = (size_t)(h & (cap - 1));
+
+	while (t[i].hash && t[i].hash != h)
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+static int planned_grow(struct cd_ratelimit *rl)
+{
+	size_t cap = rl->planned_cap ? rl->planned_cap * 2 : 1024;
+	struct planned *t = calloc(cap, sizeof(*t));
+
+	if (!t)
 		return CD_ENOMEM;
-	rl->planned[rl->nplanned++] = copy;
+	for (size_t i = 0; i < rl->planned_cap; i++)
+		if (rl->planned[i].hash)
+			*planned_slot(t, cap, rl->planned[i].hash) = rl->planned[i];
+	free(rl->planned);
+	rl->planned = t;
+	rl->planned_cap = cap;
 	return 0;
 }
 
-/* Mails a plan would send to EMAIL, or with DOMAIN to its domain. */
-static int64_t planned_to(const struct cd_ratelimit *rl, const char *email, int domain)
+static int planned_add(struct cd_ratelimit *rl, uint64_t h)
 {
-	int64_t n = 0;
+	struct planned *e;
 
-	for (size_t i = 0; i < rl->nplanned; i++) {
-		const char *at = strchr(rl->planned[i], '@');
-
-		n += domain ? at && strcasecmp(at + 1, email) == 0
-			    : strcasecmp(rl->planned[i], email) == 0;
+	/* at most half full, so a probe ends soon */
+	if ((rl->nplanned + 1) * 2 > rl->planned_cap && planned_grow(rl) < 0)
+		return CD_ENOMEM;
+	e = planned_slot(rl->planned, rl->planned_cap, h);
+	if (!e->hash) {
+		e->hash = h;
+		rl->nplanned++;
 	}
-	return n;
+	e->count++;
+	return 0;
+}
+
+int cd_ratelimit_note_planned(struct cd_ratelimit *rl, const char *email)
+{
+	const char *at = strchr(email, '@');
+
+	if (planned_add(rl, fold_hash('<', email)) < 0 ||
+	    (at && planned_add(rl, fold_hash('@', at + 1)) < 0))
+		return CD_ENOMEM;
+	return 0;
+}
+
+/* Mails a plan would send to EMAIL, or with DOMAIN to that domain. */
+static int64_t planned_to(const struct cd_ratelimit *rl, const char *key, int domain)
+{
+	if (!rl->planned_cap)
+		return 0;
+	return planned_slot(rl->planned, rl->planned_cap, fold_hash(domain ? '@' : '<', key))->count;
 }
 
 static const struct { const char *name, *text; } waits[CD_WAIT_NREASONS] = {
