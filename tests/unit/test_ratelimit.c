@@ -242,6 +242,36 @@ static void test_no_limits_no_waiting(void **state)
 	cd_ratelimit_free(rl);
 }
 
+/* A plan writes nothing: what it would send counts through
+ * cd_ratelimit_note_planned, per address (any case) and per domain, and
+ * stays right past the table's first growth. */
+static void test_a_plan_counts_what_it_would_send(void **state)
+{
+	struct cd_config cfg = limits(0, 3, 0, 2);
+	struct cd_ratelimit *rl = open_at(&cfg, NOW);
+	char addr[64];
+
+	(void)state;
+	assert_int_equal(check(rl, "ann@plan.example", 0), 0);
+	assert_int_equal(cd_ratelimit_note_planned(rl, "Ann@Plan.Example"), 0);
+	assert_int_equal(check(rl, "ann@plan.example", 0), 0);
+	assert_int_equal(cd_ratelimit_note_planned(rl, "ann@plan.example"), 0);
+	/* her cap of 2 is reached by the plan alone */
+	assert_int_equal(check(rl, "ANN@plan.example", 0), 1);
+	/* the domain has had 2 of its 3 an hour */
+	assert_int_equal(check(rl, "bob@plan.example", 0), 0);
+	assert_int_equal(cd_ratelimit_note_planned(rl, "bob@plan.example"), 0);
+	assert_int_equal(check(rl, "cy@PLAN.example", 0), 1);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(addr, sizeof(addr), "c%d@d%d.example", i, i);
+		assert_int_equal(cd_ratelimit_note_planned(rl, addr), 0);
+	}
+	assert_int_equal(check(rl, "ann@plan.example", 0), 1);
+	assert_int_equal(check(rl, "c4999@d4999.example", 0), 0);
+	assert_int_equal(check(rl, "new@fresh.example", 0), 0);
+	cd_ratelimit_free(rl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +282,7 @@ int main(void)
 		WITH_STORE(test_customer_cap_counts_again_once_mailed),
 		WITH_STORE(test_customer_cap_ignores_held_and_failed),
 		WITH_STORE(test_no_limits_no_waiting),
+		WITH_STORE(test_a_plan_counts_what_it_would_send),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
