@@ -9,13 +9,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "candor/config.h"
 #include "candor/log.h"
 #include "candor/ratelimit.h"
 #include "candor/store_message.h"
-#include "candor/util.h"
 
 #define MAILED_SLOTS 4096 /* > 2 * CD_DUE_BATCH: the set stays sparse */
 
