@@ -554,8 +554,12 @@ static int woo_list(const char *json, size_t len, json_object **root, struct cd_
 	return 0;
 }
 
-int api_woo_orders_page(const char *json, size_t len, const struct api_map *m,
-			struct api_page *pg, struct cd_error *err)
+typedef int (*woo_item_fn)(const struct api_map *m, json_object *node, struct api_page *pg,
+			   int *skewed, struct cd_error *err);
+
+/* A WooCommerce list page, each element through ITEM. */
+static int woo_page(const char *json, size_t len, const struct api_map *m,
+		    struct api_page *pg, woo_item_fn item, struct cd_error *err)
 {
 	json_object *root;
 	int rc, skewed = 0;
@@ -566,10 +570,16 @@ int api_woo_orders_page(const char *json, size_t len, const struct api_map *m,
 		return rc;
 	n = json_object_array_length(root);
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = woo_order(m, json_object_array_get_idx(root, i), pg, &skewed, err);
+		rc = item(m, json_object_array_get_idx(root, i), pg, &skewed, err);
 	note_skew(m, skewed);
 	json_object_put(root);
 	return rc;
+}
+
+int api_woo_orders_page(const char *json, size_t len, const struct api_map *m,
+			struct api_page *pg, struct cd_error *err)
+{
+	return woo_page(json, len, m, pg, woo_order, err);
 }
 
 static int woo_review(const struct api_map *m, json_object *node, struct api_page *pg,
@@ -603,17 +613,5 @@ static int woo_review(const struct api_map *m, json_object *node, struct api_pag
 int api_woo_reviews_page(const char *json, size_t len, const struct api_map *m,
 			 struct api_page *pg, struct cd_error *err)
 {
-	json_object *root;
-	int rc, skewed = 0;
-	size_t n;
-
-	memset(pg, 0, sizeof(*pg));
-	if ((rc = woo_list(json, len, &root, err)) < 0)
-		return rc;
-	n = json_object_array_length(root);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = woo_review(m, json_object_array_get_idx(root, i), pg, &skewed, err);
-	note_skew(m, skewed);
-	json_object_put(root);
-	return rc;
+	return woo_page(json, len, m, pg, woo_review, err);
 }

@@ -204,4 +204,12 @@ static inline const void *cd_db_blob(struct cd_db_stmt *s, int col, size_t *len)
 	return s->ops->col_blob(s, col, len);
 }
 
+struct cd_buf;
+
+/* V[0..N) as a JSON array of strings into B, for a query that takes a
+ * list as one parameter (json_each, json_array_elements_text); with
+ * PICK, only the V[i] whose PICK[i] is WANT (0 or 1). */
+void cd_db_json_strings(struct cd_buf *b, const char *const *v, const unsigned char *pick,
+			int want, size_t n);
+
 #endif

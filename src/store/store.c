@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "candor/buf.h"
 #include "candor/store.h"
 #include "candor/util.h"
 #include "db.h"
@@ -413,4 +414,28 @@ int cd_store_meta_set(struct cd_store *st, const char *key, const char *value,
 			cd_db_bind_text(s, 2, value);
 	}
 	return cd_db_run(st, s, err, "cannot write meta");
+}
+
+void cd_db_json_strings(struct cd_buf *b, const char *const *v, const unsigned char *pick,
+			int want, size_t n)
+{
+	cd_buf_addc(b, '[');
+	for (size_t i = 0, first = 1; i < n; i++) {
+		if (pick && !!pick[i] != want)
+			continue;
+		if (!first)
+			cd_buf_addc(b, ',');
+		first = 0;
+		cd_buf_addc(b, '"');
+		for (const unsigned char *p = (const unsigned char *)v[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				cd_buf_printf(b, "\\%c", *p);
+			else if (*p < 0x20)
+				cd_buf_printf(b, "\\u%04x", *p);
+			else
+				cd_buf_addc(b, (char)*p);
+		}
+		cd_buf_addc(b, '"');
+	}
+	cd_buf_addc(b, ']');
 }

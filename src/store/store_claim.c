@@ -32,31 +32,6 @@ int cd_store_shared(struct cd_store *st)
 	return cd_db_engine(st) == CD_STORE_POSTGRESQL;
 }
 
-/* IDS[i] for which GOT[i] == WANT, as a JSON array into B. */
-static void ids_json(struct cd_buf *b, const char *const *ids, const unsigned char *got,
-		     int want, size_t n)
-{
-	cd_buf_addc(b, '[');
-	for (size_t i = 0, first = 1; i < n; i++) {
-		if (got && !!got[i] != want)
-			continue;
-		if (!first)
-			cd_buf_addc(b, ',');
-		first = 0;
-		cd_buf_addc(b, '"');
-		for (const unsigned char *p = (const unsigned char *)ids[i]; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				cd_buf_printf(b, "\\%c", *p);
-			else if (*p < 0x20)
-				cd_buf_printf(b, "\\u%04x", *p);
-			else
-				cd_buf_addc(b, (char)*p);
-		}
-		cd_buf_addc(b, '"');
-	}
-	cd_buf_addc(b, ']');
-}
-
 int cd_store_claim(struct cd_store *st, const char *campaign, enum cd_due_kind k,
 		   const char *const *ids, size_t n, unsigned char *got, struct cd_error *err)
 {
@@ -83,7 +58,7 @@ int cd_store_claim(struct cd_store *st, const char *campaign, enum cd_due_kind k
 		return 0;
 	}
 	memset(got, 0, n);
-	ids_json(&json, ids, NULL, 1, n);
+	cd_db_json_strings(&json, ids, NULL, 1, n);
 	if (json.oom) {
 		cd_buf_free(&json);
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
@@ -131,7 +106,7 @@ void cd_store_claim_release(struct cd_store *st, const char *campaign, enum cd_d
 		held += !!got[i];
 	if (!held)
 		return;
-	ids_json(&json, ids, got, 1, n);
+	cd_db_json_strings(&json, ids, got, 1, n);
 	if (!json.oom && (s = cd_db_cached(st, sql))) {
 		cd_db_bind_text(s, 1, json.data);
 		cd_db_bind_text(s, 2, campaign);
@@ -163,7 +138,7 @@ int cd_store_claim_missed(struct cd_store *st, const char *campaign, enum cd_due
 		missed += !got[i];
 	if (!missed)
 		return 0;
-	ids_json(&json, ids, got, 0, n);
+	cd_db_json_strings(&json, ids, got, 0, n);
 	if (json.oom) {
 		cd_buf_free(&json);
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");

@@ -27,27 +27,6 @@ static const char *trigger_column(enum cd_trigger t)
 	return t == CD_TRIGGER_SHIPPED ? "shipped" : "delivered";
 }
 
-/* The channel list as SQLite's json_each() reads it: ["amazon","ebay"]. */
-static void channels_json(struct cd_buf *b, const char *const *names, size_t n)
-{
-	cd_buf_addc(b, '[');
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			cd_buf_addc(b, ',');
-		cd_buf_addc(b, '"');
-		for (const unsigned char *p = (const unsigned char *)names[i]; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				cd_buf_printf(b, "\\%c", *p);
-			else if (*p < 0x20)
-				cd_buf_printf(b, "\\u%04x", *p);
-			else
-				cd_buf_addc(b, (char)*p);
-		}
-		cd_buf_addc(b, '"');
-	}
-	cd_buf_addc(b, ']');
-}
-
 /* scan_state.params: the rules, then the channel list when there is one
  * (positions saved before there was a list still count). NULL when out
  * of memory; the caller frees it. */
@@ -58,7 +37,7 @@ static char *position_params(const char *rules, const char *const *no_reminder, 
 	cd_buf_adds(&b, rules);
 	if (no_reminder) {
 		cd_buf_addc(&b, ' ');
-		channels_json(&b, no_reminder, nno);
+		cd_db_json_strings(&b, no_reminder, NULL, 0, nno);
 	}
 	if (b.oom) {
 		cd_buf_free(&b);
@@ -320,7 +299,8 @@ int cd_store_due_batch(struct cd_store *st, const struct cd_store_due_query *q,
 		due_sql_sqlite(q->kind, q->trigger, q->cap_since != 0, q->order_id != NULL, sql,
 			       sizeof(sql));
 	if (q->kind == CD_DUE_REMINDER) {
-		channels_json(&json, q->no_reminder, q->no_reminder ? q->nno_reminder : 0);
+		cd_db_json_strings(&json, q->no_reminder, NULL, 0,
+				   q->no_reminder ? q->nno_reminder : 0);
 		if (json.oom) {
 			cd_buf_free(&json);
 			return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");
@@ -404,7 +384,8 @@ int cd_store_due_facts(struct cd_store *st, const struct cd_store_due_query *q,
 
 	memset(f, 0, sizeof(*f));
 	facts_sql(q->kind, q->trigger, cd_db_engine(st) == CD_STORE_POSTGRESQL, sql, sizeof(sql));
-	channels_json(&json, q->no_reminder, q->no_reminder ? q->nno_reminder : 0);
+	cd_db_json_strings(&json, q->no_reminder, NULL, 0,
+				   q->no_reminder ? q->nno_reminder : 0);
 	if (json.oom) {
 		cd_buf_free(&json);
 		return cd_error_set(err, CD_ENOMEM, NULL, 0, "out of memory");

@@ -14,6 +14,20 @@
 #include "candor/store_message.h"
 #include "db.h"
 
+/* The columns every new message's statement takes as ?1 to ?9. */
+static void bind_new(struct cd_db_stmt *s, const struct cd_msg_new *m)
+{
+	cd_db_bind_text(s, 1, m->order_id);
+	cd_db_bind_text(s, 2, m->campaign);
+	cd_db_bind_text(s, 3, m->variant);
+	cd_db_bind_text(s, 4, m->recipient);
+	cd_db_bind_text(s, 5, m->message_id);
+	cd_db_bind_text(s, 6, m->token);
+	cd_db_bind_text(s, 7, m->subject);
+	cd_db_bind_int(s, 8, m->created);
+	cd_db_bind_text(s, 9, m->kind == CD_DUE_REMINDER ? "reminder" : "request");
+}
+
 int cd_store_message_insert(struct cd_store *st, const struct cd_msg_new *m, int64_t *id,
 			    struct cd_error *err)
 {
@@ -23,17 +37,8 @@ int cd_store_message_insert(struct cd_store *st, const struct cd_msg_new *m, int
 	s = cd_db_cached(st, "INSERT INTO messages(order_id, campaign, variant, kind, state, recipient,"
 			 " message_id, token, subject, created, updated)"
 			 " VALUES (?1, ?2, ?3, ?9, 'rendered', ?4, ?5, ?6, ?7, ?8, ?8)");
-	if (s) {
-		cd_db_bind_text(s, 1, m->order_id);
-		cd_db_bind_text(s, 2, m->campaign);
-		cd_db_bind_text(s, 3, m->variant);
-		cd_db_bind_text(s, 4, m->recipient);
-		cd_db_bind_text(s, 5, m->message_id);
-		cd_db_bind_text(s, 6, m->token);
-		cd_db_bind_text(s, 7, m->subject);
-		cd_db_bind_int(s, 8, m->created);
-		cd_db_bind_text(s, 9, m->kind == CD_DUE_REMINDER ? "reminder" : "request");
-	}
+	if (s)
+		bind_new(s, m);
 	if ((rc = cd_db_run(st, s, err, "cannot record message")) == 0)
 		*id = cd_db_last_id(st);
 	return rc;
@@ -55,15 +60,7 @@ static int insert_sending_pg(struct cd_store *st, const struct cd_msg_new *m, in
 			 " SELECT id, order_id, 'sending', NULL, ?10 FROM m RETURNING message");
 	if (!s)
 		return cd_store_fail(st, err, "cannot record message");
-	cd_db_bind_text(s, 1, m->order_id);
-	cd_db_bind_text(s, 2, m->campaign);
-	cd_db_bind_text(s, 3, m->variant);
-	cd_db_bind_text(s, 4, m->recipient);
-	cd_db_bind_text(s, 5, m->message_id);
-	cd_db_bind_text(s, 6, m->token);
-	cd_db_bind_text(s, 7, m->subject);
-	cd_db_bind_int(s, 8, m->created);
-	cd_db_bind_text(s, 9, m->kind == CD_DUE_REMINDER ? "reminder" : "request");
+	bind_new(s, m);
 	cd_db_bind_int(s, 10, m->sent_at ? m->sent_at : m->created);
 	*id = 0;
 	if ((rc = cd_db_step(s)) == CD_DB_ROW)
@@ -85,17 +82,8 @@ int cd_store_message_insert_sending(struct cd_store *st, const struct cd_msg_new
 	s = cd_db_cached(st, "INSERT INTO messages(order_id, campaign, variant, kind, state, recipient,"
 			 " message_id, token, subject, created, updated, sent_at)"
 			 " VALUES (?1, ?2, ?3, ?9, 'sending', ?4, ?5, ?6, ?7, ?8, ?8, ?8)");
-	if (s) {
-		cd_db_bind_text(s, 1, m->order_id);
-		cd_db_bind_text(s, 2, m->campaign);
-		cd_db_bind_text(s, 3, m->variant);
-		cd_db_bind_text(s, 4, m->recipient);
-		cd_db_bind_text(s, 5, m->message_id);
-		cd_db_bind_text(s, 6, m->token);
-		cd_db_bind_text(s, 7, m->subject);
-		cd_db_bind_int(s, 8, m->created);
-		cd_db_bind_text(s, 9, m->kind == CD_DUE_REMINDER ? "reminder" : "request");
-	}
+	if (s)
+		bind_new(s, m);
 	if ((rc = cd_db_run(st, s, err, "cannot record message")) < 0)
 		return rc;
 	*id = cd_db_last_id(st);
@@ -389,21 +377,16 @@ int64_t cd_store_message_next_retry(struct cd_store *st)
 	return v;
 }
 
-int64_t cd_store_message_left_sending(struct cd_store *st, int64_t after, int64_t upto,
-				      void (*each)(void *arg, const char *order_id,
-						   const char *message_id),
-				      void *arg, struct cd_error *err)
+/* Each row of S (order_id, message_id) to EACH; how many, or CD_ESTORE. */
+static int64_t each_sending(struct cd_store *st, struct cd_db_stmt *s,
+			    void (*each)(void *arg, const char *order_id, const char *message_id),
+			    void *arg, struct cd_error *err)
 {
-	struct cd_db_stmt *s;
 	int64_t n = 0;
 	int rc;
 
-	s = cd_db_prepare(st, "SELECT order_id, message_id FROM messages"
-			  " WHERE state = 'sending' AND sent_at > ?1 AND sent_at <= ?2 ORDER BY id");
 	if (!s)
 		return cd_store_fail(st, err, "cannot look for interrupted sends");
-	cd_db_bind_int(s, 1, after);
-	cd_db_bind_int(s, 2, upto);
 	while ((rc = cd_db_step(s)) == CD_DB_ROW) {
 		n++;
 		each(arg, cd_db_text(s, 0), cd_db_text(s, 1));
@@ -414,25 +397,28 @@ int64_t cd_store_message_left_sending(struct cd_store *st, int64_t after, int64_
 	return n;
 }
 
+int64_t cd_store_message_left_sending(struct cd_store *st, int64_t after, int64_t upto,
+				      void (*each)(void *arg, const char *order_id,
+						   const char *message_id),
+				      void *arg, struct cd_error *err)
+{
+	struct cd_db_stmt *s;
+
+	s = cd_db_prepare(st, "SELECT order_id, message_id FROM messages"
+			  " WHERE state = 'sending' AND sent_at > ?1 AND sent_at <= ?2 ORDER BY id");
+	if (s) {
+		cd_db_bind_int(s, 1, after);
+		cd_db_bind_int(s, 2, upto);
+	}
+	return each_sending(st, s, each, arg, err);
+}
+
 int64_t cd_store_message_interrupted(struct cd_store *st,
 				     void (*each)(void *arg, const char *order_id,
 						  const char *message_id),
 				     void *arg, struct cd_error *err)
 {
-	struct cd_db_stmt *s;
-	int64_t n = 0;
-	int rc;
-
-	s = cd_db_prepare(st, "SELECT order_id, message_id FROM messages"
-			  " WHERE state = 'sending' ORDER BY id");
-	if (!s)
-		return cd_store_fail(st, err, "cannot look for interrupted sends");
-	while ((rc = cd_db_step(s)) == CD_DB_ROW) {
-		n++;
-		each(arg, cd_db_text(s, 0), cd_db_text(s, 1));
-	}
-	cd_db_done(s);
-	if (rc != CD_DB_DONE)
-		return cd_store_fail(st, err, "cannot look for interrupted sends");
-	return n;
+	return each_sending(st, cd_db_prepare(st, "SELECT order_id, message_id FROM messages"
+					      " WHERE state = 'sending' ORDER BY id"),
+			    each, arg, err);
 }
