@@ -75,6 +75,7 @@ struct importer {
 	FILE *reject;
 	struct group g;
 	int64_t last_progress_ms, start_ms;
+	int64_t now;          /* the outlook's clock, read once */
 };
 
 static int nfields(const struct importer *im)
@@ -207,6 +208,8 @@ static void outlook_start(struct importer *im)
 	const struct cd_config *cfg = im->o->cfg;
 	struct cd_import_stats *s = im->stats;
 
+	im->now = im->o->now ? im->o->now : cd_util_now();
+
 	for (size_t i = 0; cfg && i < cfg->ncampaigns && s->noutlook < CD_IMPORT_MAX_OUTLOOK; i++)
 		if (cfg->campaigns[i].trigger != CD_TRIGGER_NEGATIVE_FEEDBACK)
 			s->outlook[s->noutlook++].campaign = &cfg->campaigns[i];
@@ -237,7 +240,7 @@ static void outlook_add(struct importer *im, const struct cd_order *o, const cha
 {
 	struct cd_import_stats *s = im->stats;
 	enum cd_order_status st = o->status ? cd_order_status_parse(o->status) : CD_ORDER_OPEN;
-	int64_t now = im->o->now ? im->o->now : cd_util_now();
+	int64_t now = im->now;
 
 	if (!given_locale)
 		*(o->locale || o->locale_guess ? &s->locale_from_country : &s->no_locale) += 1;
