@@ -61,6 +61,11 @@ struct cd_check_opts {
 	 * not decide whether the shop's wording goes out; the model judges
 	 * the templates as written, when they load, and lint. */
 	int no_model;
+	/* with no_model: judge as the packs do beside the model, whose rules
+	 * leave negated sentences to it ("defer"). For rendered mail, whose
+	 * template the model judged as written when it loaded; and for
+	 * training ("candorctl lint --rules-beside-model"). */
+	int defer;
 };
 
 /* Load every *.pack in DIR, or only those named in ONLY (NONLY names;

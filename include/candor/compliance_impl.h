@@ -67,6 +67,11 @@ struct cc_rule {
 	enum cc_kind kind;
 	int lists[RULE_MAX_LISTS], nlists;
 	int unless[RULE_MAX_LISTS], nunless;
+	/* beside the model, a match of DEFER in the finding's sentences, or of
+	 * DEFER_AROUND there or in the sentence before or after, leaves the
+	 * verdict to the model */
+	int defer[RULE_MAX_LISTS], ndefer;
+	int defer_around[RULE_MAX_LISTS], ndefer_around;
 	int within;             /* characters */
 	int sentence;           /* both ends must share a sentence */
 	char **allow;           /* links: host fragments allowed */

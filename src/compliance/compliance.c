@@ -438,6 +438,7 @@ struct doc {
 	const struct cc_matches *ms;
 	size_t *bounds;       /* sentence ends, sorted */
 	size_t nbounds;
+	int defer;            /* rules leave their "defer" sentences to the model */
 };
 
 static int is_boundary(const char *s, size_t len, size_t i)
@@ -526,17 +527,24 @@ static int in_lists(int list, const int *lists, int n)
 	return 0;
 }
 
-/* Is there a match of one of R's "unless" lists in bytes [A, B)? */
-static int excused(const struct doc *d, const struct cc_rule *r, size_t a, size_t b)
+/* Is there a match of one of LISTS in bytes [A, B)? */
+static int any_in(const struct doc *d, const int *lists, int n, size_t a, size_t b)
 {
 	size_t i;
 
-	if (!r->nunless)
+	if (!n)
 		return 0;
 	for (first_from(d, a, &i); i < d->ms->n && d->ms->m[i].start < b; i++)
-		if (in_lists(d->ms->m[i].list, r->unless, r->nunless))
+		if (in_lists(d->ms->m[i].list, lists, n))
 			return 1;
 	return 0;
+}
+
+/* Is a finding of R in bytes [A, B) excused: one of its "unless" lists
+ * says nothing depends on the review? */
+static int excused(const struct doc *d, const struct cc_rule *r, size_t a, size_t b)
+{
+	return any_in(d, r->unless, r->nunless, a, b);
 }
 
 /* The bytes of the sentences holding A and B. */
@@ -546,6 +554,29 @@ static void sentence_span(const struct doc *d, size_t a, size_t b, size_t *from,
 
 	*from = sa > 0 ? d->bounds[sa - 1] + 1 : 0;
 	*to = sb < d->nbounds ? d->bounds[sb] + 1 : d->n->len;
+}
+
+/* Beside the model, does R leave its finding in bytes [A, B) to it? When
+ * one of its "defer" lists (a negation) stands in the finding's sentences
+ * ("points are never tied to reviews", "reviews earn no points"; "don't
+ * forget" is no negation), or one of its "defer_around" lists (an
+ * apology) there or in the sentence before or after ("We're sorry. Your
+ * review was fair. We've refunded you."), the rule's words are unsure,
+ * and the model, which weighs them with everything else, judges the
+ * window instead. */
+static int deferred(const struct doc *d, const struct cc_rule *r, size_t a, size_t b)
+{
+	size_t sa = sentence_of(d, a), sb = sentence_of(d, b), from, to;
+
+	if (!d->defer || (!r->ndefer && !r->ndefer_around))
+		return 0;
+	from = sa > 0 ? d->bounds[sa - 1] + 1 : 0;
+	to = sb < d->nbounds ? d->bounds[sb] + 1 : d->n->len;
+	if (any_in(d, r->defer, r->ndefer, from, to))
+		return 1;
+	from = sa > 1 ? d->bounds[sa - 2] + 1 : 0;
+	to = sb + 1 < d->nbounds ? d->bounds[sb + 1] + 1 : d->n->len;
+	return any_in(d, r->defer_around, r->ndefer_around, from, to);
 }
 
 /* The end of the sentence after the one that ends at byte AT. */
@@ -629,7 +660,8 @@ static int judge_any(const struct doc *d, const struct cc_rule *r, struct cd_fin
 		if (!in_lists(m->list, r->lists, r->nlists))
 			continue;
 		sentence_span(d, m->start, m->start, &a, &b);
-		if (!excused(d, r, a, b) && add_finding(d, r, m->start, m->end, f) < 0)
+		if (!excused(d, r, a, b) && !deferred(d, r, m->start, m->end) &&
+		    add_finding(d, r, m->start, m->end, f) < 0)
 			return CD_ENOMEM;
 	}
 	return 0;
@@ -673,7 +705,7 @@ static int judge_near(const struct doc *d, const struct cc_rule *r, struct cd_fi
 			/* an excuse may come in the next sentence: "We've refunded
 			 * you after your review. It stays as it is; we never ask
 			 * for changes." */
-			if (excused(d, r, s0, next_sentence_end(d, s1)))
+			if (excused(d, r, s0, next_sentence_end(d, s1)) || deferred(d, r, lo, hi))
 				continue;
 			if (add_finding(d, r, lo, hi, f) < 0)
 				return CD_ENOMEM;
@@ -731,7 +763,7 @@ static int judge_all(const struct doc *d, const struct cc_rule *r, struct cd_fin
 		}
 		if (n < r->nlists || chars(d, lo, hi) > (size_t)r->within)
 			continue;
-		if (excused(d, r, back(lo, reach), hi + reach))
+		if (excused(d, r, back(lo, reach), hi + reach) || deferred(d, r, lo, hi))
 			continue;
 		if (add_finding(d, r, lo, hi, f) < 0)
 			return CD_ENOMEM;
@@ -811,11 +843,10 @@ static int judge(const struct cd_compliance *c, const struct doc *d,
 	return rc;
 }
 
-/* The model is the pack called "model": on unless a selection of packs
- * leaves it out. */
-static int model_applies(const struct cd_compliance *c, const struct cd_check_opts *o)
+/* Is the model among the selected packs (it is the pack "model")? */
+static int model_selected(const struct cd_compliance *c, const struct cd_check_opts *o)
 {
-	if (!c->model || (o && o->no_model))
+	if (!c->model)
 		return 0;
 	for (size_t i = 0; o && o->packs && i < o->npacks; i++)
 		if (strcmp(o->packs[i], CD_COMPLIANCE_MODEL_PACK) == 0)
@@ -823,12 +854,18 @@ static int model_applies(const struct cd_compliance *c, const struct cd_check_op
 	return !o || !o->packs;
 }
 
+static int model_applies(const struct cd_compliance *c, const struct cd_check_opts *o)
+{
+	return model_selected(c, o) && !(o && o->no_model);
+}
+
 int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t len,
 			const struct cd_check_opts *opts, struct cd_findings *f)
 {
 	struct cd_normtext n = { 0 };
 	struct cc_matches ms = { 0 };
-	struct doc d = { .orig = text, .olen = len, .n = &n, .ms = &ms };
+	struct doc d = { .orig = text, .olen = len, .n = &n, .ms = &ms,
+			 .defer = model_selected(c, opts) && (!opts || !opts->no_model || opts->defer) };
 	size_t before = f->count;
 	int rc;
 

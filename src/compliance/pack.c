@@ -253,7 +253,7 @@ static void check_rule_keys(struct loader *ld, const config_setting_t *r, const 
 {
 	static const char *const keys[] = {
 		"id", "family", "severity", "message", "suggestion", "any", "near", "all",
-		"within", "scope", "unless", "links", "channels", "reminders",
+		"within", "scope", "unless", "defer", "defer_around", "links", "channels", "reminders",
 	};
 
 	for (int i = 0; i < config_setting_length(r); i++) {
@@ -349,6 +349,12 @@ static void load_rule(struct loader *ld, const config_setting_t *r, const char *
 	u->nunless = get_lists(ld, r, "unless", u->unless, RULE_MAX_LISTS, u->id);
 	if (u->nunless < 0)
 		u->nunless = 0;
+	u->ndefer = get_lists(ld, r, "defer", u->defer, RULE_MAX_LISTS, u->id);
+	if (u->ndefer < 0)
+		u->ndefer = 0;
+	u->ndefer_around = get_lists(ld, r, "defer_around", u->defer_around, RULE_MAX_LISTS, u->id);
+	if (u->ndefer_around < 0)
+		u->ndefer_around = 0;
 	u->channels = get_strings(ld, r, "channels", &u->nchannels);
 	rule_kind(ld, r, u);
 }

@@ -313,7 +313,7 @@ static int check_wording(struct cd_message *p, const struct cd_templates *tpl,
 	const struct cd_compliance *c = cd_templates_compliance(tpl);
 	struct cd_check_opts opts = { .channel = o->order.channel ? o->order.channel : "web",
 				      .packs = cp->npacks ? cp->packs : NULL, .npacks = cp->npacks,
-				      .no_model = 1 };
+				      .no_model = 1, .defer = 1 };
 	struct cd_buf plain = { 0 }, html = { 0 }, esc = { 0 };
 	struct cd_findings f = { 0 };
 	char sum[400];

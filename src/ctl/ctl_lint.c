@@ -26,6 +26,7 @@ static int lint_usage(FILE *out)
 	fprintf(out, "Usage: candorctl lint [--format text|json] [--pack NAME]... [--packs-dir DIR]\n"
 		"                      [--model FILE | --no-model] [--channel NAME] [--whole] FILE|-\n"
 		"       candorctl lint [...] --stats [--no-misses] CORPUS.tsv\n"
+		"       candorctl lint [...] --rules-beside-model FILE\n"
 		"Check wording for bought, gated or pressured reviews. Each line of a text\n"
 		"file is checked on its own; files ending in .html, .htm or .mustache (or\n"
 		"any file with --whole) are checked as one document, HTML tags and\n"
@@ -36,6 +37,9 @@ static int lint_usage(FILE *out)
 		"this build's own packs: %s.\n"
 		"The learned model, DIR/%s unless --model names another, runs after\n"
 		"the packs (its pack name is \"%s\": a --pack list without it leaves it out).\n"
+		"Beside it, rules leave sentences with a negation to it (a pack's \"defer\").\n"
+		"--rules-beside-model gives the packs' verdicts so, without the model's: as\n"
+		"rendered mail is checked.\n"
 		"--stats checks every row of a labelled corpus (id, lang, label, family,\n"
 		"text) and prints recall and false alarms by language and family, then\n"
 		"the misses (--no-misses: the figures only).\n"
@@ -48,7 +52,7 @@ struct lint_args {
 	const char *format, *dir, *channel, *file, *model, *concepts;
 	char *packs[32];
 	size_t npacks;
-	int whole, stats, no_misses, no_model, features, scores;
+	int whole, stats, no_misses, no_model, features, scores, beside;
 };
 
 static int parse_lint_args(int argc, char **argv, struct lint_args *a)
@@ -67,6 +71,7 @@ static int parse_lint_args(int argc, char **argv, struct lint_args *a)
 		{ "features", no_argument, NULL, 'F' },
 		{ "concepts", required_argument, NULL, 'K' },
 		{ "scores", no_argument, NULL, 'R' },
+		{ "rules-beside-model", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -93,10 +98,13 @@ static int parse_lint_args(int argc, char **argv, struct lint_args *a)
 		case 'F': a->features = 1; break;
 		case 'K': a->concepts = optarg; break;
 		case 'R': a->scores = 1; break;
+		case 'B': a->beside = 1; break;
 		case 'h': return lint_usage(stdout);
 		default: return lint_usage(stderr);
 		}
 	}
+	if (a->beside && a->no_model)
+		return lint_usage(stderr);
 	if (optind != argc - 1 || (strcmp(a->format, "text") != 0 && strcmp(a->format, "json") != 0))
 		return lint_usage(stderr);
 	a->file = argv[optind];
@@ -271,6 +279,7 @@ int ctl_cmd_lint(const char *config, int argc, char **argv)
 	o.channel = a.channel;
 	o.packs = a.npacks ? a.packs : NULL;
 	o.npacks = a.npacks;
+	o.no_model = o.defer = a.beside;
 	if (a.features) {
 		rc = ctl_lint_features(c, a.file);
 		goto out;

@@ -422,6 +422,49 @@ static void test_model_is_selected_like_a_pack(void **state)
 	cd_findings_clear(&f);
 }
 
+/* The rule's findings for TEXT with options O (NULL: all packs, model on). */
+static int rule_holds(const char *text, const struct cd_check_opts *o, const char *rule)
+{
+	struct cd_findings f = { 0 };
+	int held = 0;
+
+	assert_int_equal(cd_compliance_check(checker, text, strlen(text), o, &f), 0);
+	for (size_t i = 0; i < f.count; i++)
+		held |= strcmp(f.items[i].rule, rule) == 0;
+	cd_findings_clear(&f);
+	return held;
+}
+
+/* Beside the model, a rule leaves a sentence with a negation, or an
+ * apology nearby, to the model: the honest texts pass, the rules alone
+ * still hold them, and "don't forget" is no negation. Rendered mail is
+ * checked without the model but with the rules as they stand beside it
+ * (defer), since the model judged its template. */
+static void test_rules_leave_negations_to_the_model(void **state)
+{
+	const char *honest[] = {
+		"Every order earns loyalty points. Points are never linked to reviews or ratings.",
+		"Las reseñas no influyen: envío gratis para todos los socios.",
+		"We're sorry about the leak. Your review was fair. We've refunded you in full.",
+	};
+	const char *bought = "Don't forget: a review with photos gets you a 10% coupon.";
+	char *generic[] = { "generic" };
+	struct cd_check_opts alone = { .packs = generic, .npacks = 1 };
+	struct cd_check_opts rendered = { .no_model = 1, .defer = 1 };
+	struct cd_check_opts no_model = { .no_model = 1 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(honest) / sizeof(honest[0]); i++) {
+		assert_true(rule_holds(honest[i], &alone, "generic.incentive"));
+		assert_true(rule_holds(honest[i], &no_model, "generic.incentive"));
+		assert_false(rule_holds(honest[i], &rendered, "generic.incentive"));
+		assert_false(rule_holds(honest[i], NULL, "generic.incentive"));
+	}
+	assert_true(rule_holds(bought, &alone, "generic.incentive"));
+	assert_true(rule_holds(bought, &rendered, "generic.incentive"));
+	assert_true(rule_holds(bought, NULL, "generic.incentive"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_long_mail_is_judged_by_its_worst_window),
 		cmocka_unit_test(test_model_is_selected_like_a_pack),
 		cmocka_unit_test(test_model_skips_what_the_packs_hold),
+		cmocka_unit_test(test_rules_leave_negations_to_the_model),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
