@@ -566,7 +566,8 @@ static void sentence_span(const struct doc *d, size_t a, size_t b, size_t *from,
  * window instead. */
 static int deferred(const struct doc *d, const struct cc_rule *r, size_t a, size_t b)
 {
-	size_t sa = sentence_of(d, a), sb = sentence_of(d, b), from, to;
+	/* B is past the finding: its last byte's sentence is the last one */
+	size_t sa = sentence_of(d, a), sb = sentence_of(d, b > a ? b - 1 : b), from, to;
 
 	if (!d->defer || (!r->ndefer && !r->ndefer_around))
 		return 0;
