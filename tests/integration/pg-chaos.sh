@@ -151,7 +151,11 @@ echo "# pg_chaos_orders=$N kills=$kills duplicates=$dups lost=$lost left_sending
 
 check "the nodes were killed ($kills times, $moving while mail was moving)" [ "$moving" -ge 3 ]
 check "the server restarted mid-run" sh -c "[ $restarted -eq 1 ] && [ $at_restart -gt 0 ] && [ $at_restart -lt $EXPECTED ]"
-check "every node sent some" sh -c "for n in $nodes_sent; do [ \$n -gt 0 ] || exit 1; done"
+# not every node: 3,000 mails go in seconds, and a node killed and
+# restarted at the wrong moments can find the queue claimed by the others
+# (seed 5712: 1608 0 1332); two show the work was shared
+check "at least two nodes sent some ($nodes_sent)" \
+	sh -c "k=0; for n in $nodes_sent; do [ \$n -gt 0 ] && k=\$((k + 1)); done; [ \$k -ge 2 ]"
 check "no duplicates: no Message-ID and no recipient twice at the sink" [ "$dups" -eq 0 ]
 check "every row the store calls sent is at the sink" [ "$missing" -eq 0 ]
 check "every due order got its one message, the capped twins none ($msgs of $EXPECTED)" \
