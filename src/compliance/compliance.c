@@ -556,6 +556,26 @@ static void sentence_span(const struct doc *d, size_t a, size_t b, size_t *from,
 	*to = sb < d->nbounds ? d->bounds[sb] + 1 : d->n->len;
 }
 
+/* The bytes of sentence K (0 to nbounds; the last runs to the end). */
+static void sentence_bytes(const struct doc *d, size_t k, size_t *from, size_t *to)
+{
+	*from = k > 0 ? d->bounds[k - 1] + 1 : 0;
+	*to = k < d->nbounds ? d->bounds[k] + 1 : d->n->len;
+}
+
+/* Does sentence K hold a word? "!!", ".\n\n" and "</p><p>" make empty
+ * ones, which must not count as the sentence before or after. */
+static int has_words(const struct doc *d, size_t k)
+{
+	size_t from, to;
+
+	sentence_bytes(d, k, &from, &to);
+	for (; from < to; from++)
+		if ((unsigned char)d->n->s[from] >= 0x80 || isalnum((unsigned char)d->n->s[from]))
+			return 1;
+	return 0;
+}
+
 /* Beside the model, does R leave its finding in bytes [A, B) to it? When
  * one of its "defer" lists (a negation) stands in the finding's sentences
  * ("points are never tied to reviews", "reviews earn no points"; "don't
@@ -567,16 +587,22 @@ static void sentence_span(const struct doc *d, size_t a, size_t b, size_t *from,
 static int deferred(const struct doc *d, const struct cc_rule *r, size_t a, size_t b)
 {
 	/* B is past the finding: its last byte's sentence is the last one */
-	size_t sa = sentence_of(d, a), sb = sentence_of(d, b > a ? b - 1 : b), from, to;
+	size_t sa = sentence_of(d, a), sb = sentence_of(d, b > a ? b - 1 : b), from, to, x;
 
 	if (!d->defer || (!r->ndefer && !r->ndefer_around))
 		return 0;
-	from = sa > 0 ? d->bounds[sa - 1] + 1 : 0;
-	to = sb < d->nbounds ? d->bounds[sb] + 1 : d->n->len;
+	sentence_bytes(d, sa, &from, &x);
+	sentence_bytes(d, sb, &x, &to);
 	if (any_in(d, r->defer, r->ndefer, from, to))
 		return 1;
-	from = sa > 1 ? d->bounds[sa - 2] + 1 : 0;
-	to = sb + 1 < d->nbounds ? d->bounds[sb + 1] + 1 : d->n->len;
+	if (!r->ndefer_around)
+		return 0;
+	while (sa > 0 && !has_words(d, --sa))
+		;
+	while (sb < d->nbounds && !has_words(d, ++sb))
+		;
+	sentence_bytes(d, sa, &from, &x);
+	sentence_bytes(d, sb, &x, &to);
 	return any_in(d, r->defer_around, r->ndefer_around, from, to);
 }
 
@@ -855,9 +881,19 @@ static int model_selected(const struct cd_compliance *c, const struct cd_check_o
 	return !o || !o->packs;
 }
 
+/* Does the model score this text? Not when the caller asks for the rules
+ * alone. */
 static int model_applies(const struct cd_compliance *c, const struct cd_check_opts *o)
 {
 	return model_selected(c, o) && !(o && o->no_model);
+}
+
+/* Do the rules stand as beside the model, leaving their "defer" sentences
+ * to it? When the model scores the text, and when the caller checks a
+ * rendered mail whose template the model judged (O->defer). */
+static int rules_defer(const struct cd_compliance *c, const struct cd_check_opts *o)
+{
+	return model_selected(c, o) && (!o || !o->no_model || o->defer);
 }
 
 int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t len,
@@ -866,7 +902,7 @@ int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t 
 	struct cd_normtext n = { 0 };
 	struct cc_matches ms = { 0 };
 	struct doc d = { .orig = text, .olen = len, .n = &n, .ms = &ms,
-			 .defer = model_selected(c, opts) && (!opts || !opts->no_model || opts->defer) };
+			 .defer = rules_defer(c, opts) };
 	size_t before = f->count;
 	int rc;
 

@@ -197,6 +197,16 @@ static int get_lists(struct loader *ld, const config_setting_t *r, const char *k
 	return n;
 }
 
+/* A rule's optional list of lists (KEY): how many, 0 when absent or
+ * broken (a broken one is reported). */
+static int optional_lists(struct loader *ld, const config_setting_t *r, const char *key, int *out,
+			  const char *id)
+{
+	int n = get_lists(ld, r, key, out, RULE_MAX_LISTS, id);
+
+	return n < 0 ? 0 : n;
+}
+
 static char **get_strings(struct loader *ld, const config_setting_t *r, const char *key,
 			  size_t *n)
 {
@@ -346,17 +356,14 @@ static void load_rule(struct loader *ld, const config_setting_t *r, const char *
 	if (strcmp(scope, "near") != 0 && strcmp(scope, "sentence") != 0)
 		report(ld, config_setting_get_member(r, "scope"), "rule %s: scope must be \"near\" or \"sentence\"", u->id);
 	u->sentence = strcmp(scope, "sentence") == 0;
-	u->nunless = get_lists(ld, r, "unless", u->unless, RULE_MAX_LISTS, u->id);
-	if (u->nunless < 0)
-		u->nunless = 0;
-	u->ndefer = get_lists(ld, r, "defer", u->defer, RULE_MAX_LISTS, u->id);
-	if (u->ndefer < 0)
-		u->ndefer = 0;
-	u->ndefer_around = get_lists(ld, r, "defer_around", u->defer_around, RULE_MAX_LISTS, u->id);
-	if (u->ndefer_around < 0)
-		u->ndefer_around = 0;
+	u->nunless = optional_lists(ld, r, "unless", u->unless, u->id);
+	u->ndefer = optional_lists(ld, r, "defer", u->defer, u->id);
+	u->ndefer_around = optional_lists(ld, r, "defer_around", u->defer_around, u->id);
 	u->channels = get_strings(ld, r, "channels", &u->nchannels);
 	rule_kind(ld, r, u);
+	if ((u->kind == CC_LINKS || u->kind == CC_REMINDERS) && (u->ndefer || u->ndefer_around))
+		report(ld, r, "rule %s: a links or reminders rule has no words to leave to the model "
+		       "(defer, defer_around)", u->id);
 }
 
 /* ---- files ----------------------------------------------------------- */

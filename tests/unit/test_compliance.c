@@ -416,6 +416,14 @@ static void test_broken_packs_are_refused_with_the_line(void **state)
 			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ]; },\n"
 			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ]; } );\n",
 			  5, "rule id \"a\" is used twice");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
+			  "  { id = \"a\"; family = \"links\"; message = \"m\"; links = [ \"x.example\" ];\n"
+			  "    defer = [ \"t\" ]; } );\n",
+			  4, "has no words to leave to the model");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
+			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ]; "
+			  "defer = [ \"nowhere\" ]; } );\n",
+			  0, "term list \"nowhere\" is named by a rule but no pack defines terms");
 }
 
 static void test_unknown_pack_name_is_refused(void **state)

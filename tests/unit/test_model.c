@@ -447,7 +447,23 @@ static void test_rules_leave_negations_to_the_model(void **state)
 		"Las reseñas no influyen: envío gratis para todos los socios.",
 		"We're sorry about the leak. Your review was fair. We've refunded you in full.",
 	};
-	const char *bought = "Don't forget: a review with photos gets you a 10% coupon.";
+	const char *bought[] = {
+		"Don't forget: a review with photos gets you a 10% coupon.",
+		/* the negation is in the sentence before */
+		"Points are never lost. Review us and get 10% off.",
+		/* the apology is two sentences away */
+		"We're sorry. The parcel was late. Our courier knows. Review us and get a refund.",
+		"Leave a review and get a 10% coupon, no minimum order.",
+		"非常感谢您的购买，写评价即送10元优惠券。",
+		"Every review earns a gift of your choice.",
+	};
+	/* paying to change a review after an apology: the change rule holds it */
+	const char *changed = "We apologise for the trouble. If you change your review we will send a full refund.";
+	/* empty sentences ("!!", a blank line) are not the sentence before */
+	const char *layout[] = {
+		"We're sorry about the leak!! Your review was fair. We've refunded you in full.",
+		"We're sorry about the leak.\n\nYour review was fair. We've refunded you in full.",
+	};
 	char *generic[] = { "generic" };
 	struct cd_check_opts alone = { .packs = generic, .npacks = 1 };
 	struct cd_check_opts rendered = { .no_model = 1, .defer = 1 };
@@ -460,9 +476,16 @@ static void test_rules_leave_negations_to_the_model(void **state)
 		assert_false(rule_holds(honest[i], &rendered, "generic.incentive"));
 		assert_false(rule_holds(honest[i], NULL, "generic.incentive"));
 	}
-	assert_true(rule_holds(bought, &alone, "generic.incentive"));
-	assert_true(rule_holds(bought, &rendered, "generic.incentive"));
-	assert_true(rule_holds(bought, NULL, "generic.incentive"));
+	for (size_t i = 0; i < sizeof(bought) / sizeof(bought[0]); i++) {
+		assert_true(rule_holds(bought[i], &alone, "generic.incentive"));
+		assert_true(rule_holds(bought[i], &rendered, "generic.incentive"));
+		assert_true(rule_holds(bought[i], NULL, "generic.incentive"));
+	}
+	assert_true(rule_holds(changed, &rendered, "generic.change_remove"));
+	for (size_t i = 0; i < sizeof(layout) / sizeof(layout[0]); i++) {
+		assert_true(rule_holds(layout[i], &no_model, "generic.incentive"));
+		assert_false(rule_holds(layout[i], &rendered, "generic.incentive"));
+	}
 }
 
 int main(void)
