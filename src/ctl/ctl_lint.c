@@ -122,6 +122,33 @@ static int is_document(const char *file)
 	return 0;
 }
 
+/* Check one line (N bytes at AT of the file, its line LINE) into F. Its
+ * findings go to a list of their own first: the checker keeps one finding
+ * per rule and place, and a line's places, before they are the file's,
+ * would meet an earlier line's ("the same violation on lines 1 and 2"). */
+static int check_line(const struct cd_compliance *c, const char *s, size_t n, size_t at, int line,
+		      const struct cd_check_opts *o, struct cd_findings *f)
+{
+	struct cd_findings one = { 0 };
+	int rc = cd_compliance_check(c, s, n, o, &one);
+
+	for (size_t i = 0; rc == 0 && i < one.count; i++) {
+		if (CD_GROW(f->items, f->count, f->cap) < 0) {
+			rc = CD_ENOMEM;
+			break;
+		}
+		f->items[f->count] = one.items[i];
+		f->items[f->count].line = line;
+		f->items[f->count].start += at;
+		f->items[f->count].end += at;
+		f->count++;
+	}
+	if (rc == 0)
+		f->errors += one.errors;
+	cd_findings_clear(&one);
+	return rc;
+}
+
 /* Check TEXT line by line (LINE_BY_LINE) or whole; findings' lines are
  * the file's. */
 static int check_text(const struct cd_compliance *c, const char *text, size_t len,
@@ -134,15 +161,10 @@ static int check_text(const struct cd_compliance *c, const char *text, size_t le
 		return cd_compliance_check(c, text, len, o, f);
 	while (at < len) {
 		const char *nl = memchr(text + at, '\n', len - at);
-		size_t n = nl ? (size_t)(nl - (text + at)) : len - at, before = f->count;
+		size_t n = nl ? (size_t)(nl - (text + at)) : len - at;
 
-		if (cd_compliance_check(c, text + at, n, o, f) < 0)
+		if (check_line(c, text + at, n, at, line, o, f) < 0)
 			return CD_ENOMEM;
-		for (size_t i = before; i < f->count; i++) {
-			f->items[i].line = line;
-			f->items[i].start += at;
-			f->items[i].end += at;
-		}
 		at += n + 1;
 		line++;
 	}

@@ -23,6 +23,10 @@ lint bad.txt >out 2>err; rc=$?
 check "a bought review: exit 1" [ $rc -eq 1 ]
 check "... text names file, line, column, rule" grep -q "^bad.txt:2:9: error generic.incentive: " out
 check "... with a suggestion" grep -q "^  suggestion: Ask for honest feedback" out
+printf 'Leave a review and get a $10 gift card.\nLeave a review and get a $10 gift card.\n' > twice.txt
+lint twice.txt >out 2>err
+check "the same violation on two lines: a finding on each" \
+	sh -c "grep -q '^twice.txt:1:9: error generic.incentive' out && grep -q '^twice.txt:2:9: error generic.incentive' out"
 lint --format json bad.txt >out.json 2>/dev/null
 check "JSON output has the contract's fields" python3 -c "
 import json,sys
