@@ -547,20 +547,18 @@ static int excused(const struct doc *d, const struct cc_rule *r, size_t a, size_
 	return any_in(d, r->unless, r->nunless, a, b);
 }
 
+/* The bytes of sentences KA to KB (0 to nbounds; the last runs to the
+ * end). */
+static void sentences_bytes(const struct doc *d, size_t ka, size_t kb, size_t *from, size_t *to)
+{
+	*from = ka > 0 ? d->bounds[ka - 1] + 1 : 0;
+	*to = kb < d->nbounds ? d->bounds[kb] + 1 : d->n->len;
+}
+
 /* The bytes of the sentences holding A and B. */
 static void sentence_span(const struct doc *d, size_t a, size_t b, size_t *from, size_t *to)
 {
-	size_t sa = sentence_of(d, a), sb = sentence_of(d, b);
-
-	*from = sa > 0 ? d->bounds[sa - 1] + 1 : 0;
-	*to = sb < d->nbounds ? d->bounds[sb] + 1 : d->n->len;
-}
-
-/* The bytes of sentence K (0 to nbounds; the last runs to the end). */
-static void sentence_bytes(const struct doc *d, size_t k, size_t *from, size_t *to)
-{
-	*from = k > 0 ? d->bounds[k - 1] + 1 : 0;
-	*to = k < d->nbounds ? d->bounds[k] + 1 : d->n->len;
+	sentences_bytes(d, sentence_of(d, a), sentence_of(d, b), from, to);
 }
 
 /* Does sentence K hold a word? "!!", ".\n\n" and "</p><p>" make empty
@@ -569,7 +567,7 @@ static int has_words(const struct doc *d, size_t k)
 {
 	size_t from, to;
 
-	sentence_bytes(d, k, &from, &to);
+	sentences_bytes(d, k, k, &from, &to);
 	for (; from < to; from++)
 		if ((unsigned char)d->n->s[from] >= 0x80 || isalnum((unsigned char)d->n->s[from]))
 			return 1;
@@ -587,12 +585,11 @@ static int has_words(const struct doc *d, size_t k)
 static int deferred(const struct doc *d, const struct cc_rule *r, size_t a, size_t b)
 {
 	/* B is past the finding: its last byte's sentence is the last one */
-	size_t sa = sentence_of(d, a), sb = sentence_of(d, b > a ? b - 1 : b), from, to, x;
+	size_t sa = sentence_of(d, a), sb = sentence_of(d, b > a ? b - 1 : b), from, to;
 
 	if (!d->defer || (!r->ndefer && !r->ndefer_around))
 		return 0;
-	sentence_bytes(d, sa, &from, &x);
-	sentence_bytes(d, sb, &x, &to);
+	sentences_bytes(d, sa, sb, &from, &to);
 	if (any_in(d, r->defer, r->ndefer, from, to))
 		return 1;
 	if (!r->ndefer_around)
@@ -601,17 +598,17 @@ static int deferred(const struct doc *d, const struct cc_rule *r, size_t a, size
 		;
 	while (sb < d->nbounds && !has_words(d, ++sb))
 		;
-	sentence_bytes(d, sa, &from, &x);
-	sentence_bytes(d, sb, &x, &to);
+	sentences_bytes(d, sa, sb, &from, &to);
 	return any_in(d, r->defer_around, r->ndefer_around, from, to);
 }
 
 /* The end of the sentence after the one that ends at byte AT. */
 static size_t next_sentence_end(const struct doc *d, size_t at)
 {
-	size_t k = sentence_of(d, at);
+	size_t k = sentence_of(d, at), from, to;
 
-	return k < d->nbounds ? d->bounds[k] + 1 : d->n->len;
+	sentences_bytes(d, k, k, &from, &to);
+	return to;
 }
 
 static size_t back(size_t at, size_t by)
