@@ -488,6 +488,36 @@ static void test_rules_leave_negations_to_the_model(void **state)
 	}
 }
 
+/* Honest words ("honest", "good or bad") weigh against a violation in the
+ * linear model, so the model never overrules a rule: these bribes, found
+ * by a second reader against a "veto" that let them through, stay held. */
+static void test_honest_words_do_not_excuse_a_bribe(void **state)
+{
+	static const char *const bought[] = {
+		"Any honest review, good or bad, gets you 10% off.",
+		"Be honest, good or bad: every review earns 500 points.",
+		"Don't forget to review us honestly, good or bad, for 10% off.",
+		"Honest feedback, good or bad, please reconsider your 1-star rating.",
+		"Rate us honestly with five stars.",
+		"Bon ou mauvais, votre avis honnête vous rapporte 5 € de remboursement.",
+		"Buena o mala, tu reseña honesta te da 5 € de reembolso.",
+		"Bewerten Sie uns ehrlich mit fünf Sternen.",
+		"Честный отзыв, хороший или плохой, и кешбэк 200 рублей.",
+		"好评返现5元，欢迎真实评价。",
+		"好評返現5元，歡迎真實評價。",
+		"良くても悪くても、正直なレビューごとに10%割引。",
+	};
+	struct cd_findings f = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bought) / sizeof(bought[0]); i++) {
+		assert_int_equal(cd_compliance_check(checker, bought[i], strlen(bought[i]), NULL, &f), 0);
+		if (f.errors == 0)
+			fail_msg("passed: %s", bought[i]);
+		cd_findings_clear(&f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_model_is_selected_like_a_pack),
 		cmocka_unit_test(test_model_skips_what_the_packs_hold),
 		cmocka_unit_test(test_rules_leave_negations_to_the_model),
+		cmocka_unit_test(test_honest_words_do_not_excuse_a_bribe),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
