@@ -584,11 +584,13 @@ static int has_words(const struct doc *d, size_t k)
  * window instead. */
 static int deferred(const struct doc *d, const struct cc_rule *r, size_t a, size_t b)
 {
-	/* B is past the finding: its last byte's sentence is the last one */
-	size_t sa = sentence_of(d, a), sb = sentence_of(d, b > a ? b - 1 : b), from, to;
+	size_t sa, sb, from, to;
 
 	if (!d->defer || (!r->ndefer && !r->ndefer_around))
 		return 0;
+	/* B is past the finding: its last byte's sentence is the last one */
+	sa = sentence_of(d, a);
+	sb = sentence_of(d, b > a ? b - 1 : b);
 	sentences_bytes(d, sa, sb, &from, &to);
 	if (any_in(d, r->defer, r->ndefer, from, to))
 		return 1;
