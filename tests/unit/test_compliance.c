@@ -21,6 +21,9 @@
 
 static struct cd_compliance *packs;   /* the rules alone */
 static struct cd_compliance *shipped; /* the rules and the model */
+
+/* per mille of tests/data/compliance-adversarial.tsv caught */
+#define ADVERSARIAL_FLOOR 780
 static char packs_dir[1024];
 
 static int setup(void **state)
@@ -194,6 +197,28 @@ static void test_own_sets_meet_the_quality_bar(void **state)
 		      100.0 * all.caught / all.violations, 100.0 * all.flagged / all.honest);
 	assert_true(all.caught * 100 >= all.violations * 97);
 	assert_true(all.flagged * 100 <= all.honest * 3);
+}
+
+/* Bribes, gating, positive-only asks, change requests and pressure
+ * dressed in independence and negation ("Whether or not you leave a
+ * review is up to you; reviewers get a $10 gift card."), in 14 languages:
+ * 1,059 lines an attacker wrote against the checker, black-box, in
+ * session 8, to defeat a model veto over the rules (which let 222 more of
+ * them through, and was not shipped). The floor is what the checker as
+ * shipped catches, less a little: a change that trusts such clauses more
+ * fails here. */
+static void test_independence_clauses_do_not_excuse_violations(void **state)
+{
+	const char *top = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
+	char path[1024];
+	struct score s = { 0 };
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tests/data/compliance-adversarial.tsv", top);
+	run_tsv(shipped, path, &s);
+	print_message("# compliance-adversarial.tsv: %d/%d caught\n", s.caught, s.violations);
+	assert_int_equal(s.violations, 1059);
+	assert_true(s.caught * 1000 >= s.violations * ADVERSARIAL_FLOOR);
 }
 
 /* What honest mail says in every language - nothing depends on a review,
@@ -444,6 +469,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_development_corpus_all_right),
 		cmocka_unit_test(test_own_sets_meet_the_quality_bar),
+		cmocka_unit_test(test_independence_clauses_do_not_excuse_violations),
 		cmocka_unit_test(test_disguises_are_seen_through),
 		cmocka_unit_test(test_honest_look_alikes_pass),
 		cmocka_unit_test(test_incentive_needs_the_review_nearby),
