@@ -58,6 +58,9 @@ struct cc_list {
 	uint8_t group;          /* 0: the packs', 1: the model's concepts; a
 				 * list shadows only lists of its group */
 	int shadows;            /* hides other lists' matches inside its own */
+	/* "include": a match of one of these lists counts as one of this
+	 * list's too (no copy of the terms, so no second match) */
+	int includes[RULE_MAX_LISTS], nincludes;
 };
 
 enum cc_kind { CC_ANY, CC_NEAR, CC_ALL, CC_LINKS, CC_REMINDERS };
@@ -72,8 +75,14 @@ struct cc_rule {
 	 * verdict to the model */
 	int defer[RULE_MAX_LISTS], ndefer;
 	int defer_around[RULE_MAX_LISTS], ndefer_around;
+	/* a match of UNLESS_CLAUSE in the finding's sentence, from a dash,
+	 * bracket, colon, semicolon or match of TURNS before it to a dash or
+	 * bracket after, excuses it, whether or not the model runs beside */
+	int unless_clause[RULE_MAX_LISTS], nunless_clause;
+	int turns[RULE_MAX_LISTS], nturns;
 	int within;             /* characters */
 	int sentence;           /* both ends must share a sentence */
+	int aliased;            /* one of LISTS has "include"s */
 	char **allow;           /* links: host fragments allowed */
 	size_t nallow;
 	char **channels;        /* the rule applies to these channels only */

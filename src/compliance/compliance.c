@@ -117,7 +117,10 @@ static int link_states(struct cd_compliance *c, struct build *b, uint32_t *queue
 	return 0;
 }
 
-#define DENSE_BYTES (256 * 1024)  /* the full rows, kept within L2 */
+/* the full rows, kept within L2 (2 MB a core on the 2-core machine here): at
+ * 256 KB, with session 9's exchange and duty terms, lint_bench read 19.5 MB/s
+ * with the model, at 1 MB 20.8 */
+#define DENSE_BYTES (1024 * 1024)
 
 /* The compact form: states renumbered breadth first (ORDER), full rows
  * for the shallow ones, trie edges for the rest. */
@@ -432,6 +435,7 @@ int cc_find(const struct cd_compliance *c, const char *s, size_t len, struct cc_
 /* ---- judging the rules ---------------------------------------------------- */
 
 struct doc {
+	const struct cd_compliance *c;
 	const char *orig;
 	size_t olen;
 	const struct cd_normtext *n;
@@ -456,12 +460,17 @@ static int is_boundary(const char *s, size_t len, size_t i)
 
 int cc_sentence_ends(const char *s, size_t len, size_t **bounds, size_t *n)
 {
+	/* the bytes a sentence end starts with: most bytes are none, and
+	 * this scan runs over every text twice (packs, model) */
+	static const unsigned char maybe[256] = {
+		['!'] = 1, ['?'] = 1, ['\n'] = 1, [';'] = 1, ['.'] = 1, [0xE3] = 1,
+	};
 	size_t cap = 0;
 
 	*bounds = NULL;
 	*n = 0;
 	for (size_t i = 0; i < len; i++) {
-		if (!is_boundary(s, len, i))
+		if (!maybe[(unsigned char)s[i]] || !is_boundary(s, len, i))
 			continue;
 		if (CD_GROW(*bounds, *n, cap) < 0)
 			return CD_ENOMEM;
@@ -519,10 +528,30 @@ static const struct cc_match *first_from(const struct doc *d, size_t from, size_
 	return lo < d->ms->n ? &d->ms->m[lo] : NULL;
 }
 
-static int in_lists(int list, const int *lists, int n)
+/* Does a match of list HAVE count as one of list WANT ("include")? */
+static int is_list(const struct doc *d, int have, int want)
+{
+	const struct cc_list *l = &d->c->lists[want];
+
+	if (have == want)
+		return 1;
+	for (int i = 0; i < l->nincludes; i++)
+		if (l->includes[i] == have)
+			return 1;
+	return 0;
+}
+
+/* Is match M one of rule R's list WANT? */
+static inline int rule_list(const struct doc *d, const struct cc_rule *r, const struct cc_match *m,
+			    int want)
+{
+	return m->list == want || (r->aliased && is_list(d, m->list, want));
+}
+
+static int in_lists(const struct doc *d, int list, const int *lists, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (lists[i] == list)
+		if (is_list(d, list, lists[i]))
 			return 1;
 	return 0;
 }
@@ -535,16 +564,9 @@ static int any_in(const struct doc *d, const int *lists, int n, size_t a, size_t
 	if (!n)
 		return 0;
 	for (first_from(d, a, &i); i < d->ms->n && d->ms->m[i].start < b; i++)
-		if (in_lists(d->ms->m[i].list, lists, n))
+		if (in_lists(d, d->ms->m[i].list, lists, n))
 			return 1;
 	return 0;
-}
-
-/* Is a finding of R in bytes [A, B) excused: one of its "unless" lists
- * says nothing depends on the review? */
-static int excused(const struct doc *d, const struct cc_rule *r, size_t a, size_t b)
-{
-	return any_in(d, r->unless, r->nunless, a, b);
 }
 
 /* The bytes of sentences KA to KB (0 to nbounds; the last runs to the
@@ -572,6 +594,92 @@ static int has_words(const struct doc *d, size_t k)
 		if ((unsigned char)d->n->s[from] >= 0x80 || isalnum((unsigned char)d->n->s[from]))
 			return 1;
 	return 0;
+}
+
+/* Does the normalized space at byte I stand for a dash (" - ", "—",
+ * "–")? Normalizing turns dashes to spaces and runs of spaces to one,
+ * placed where the next character was: the original since the character
+ * before tells. */
+static int dash_at(const struct doc *d, size_t i)
+{
+	const char *o = d->orig;
+
+	if (d->n->s[i] != ' ')
+		return 0;
+	for (size_t at = i > 0 ? d->n->map[i - 1] + 1 : 0; at < d->n->map[i + 1] && at < d->olen; at++) {
+		if (at + 2 < d->olen && (unsigned char)o[at] == 0xE2 && (unsigned char)o[at + 1] == 0x80 &&
+		    ((unsigned char)o[at + 2] == 0x93 || (unsigned char)o[at + 2] == 0x94))
+			return 1;
+		if (o[at] == '-' && at > 0 && at + 1 < d->olen && o[at - 1] == ' ' && o[at + 1] == ' ')
+			return 1;
+	}
+	return 0;
+}
+
+/* Does byte I end what a negation before it can reach: a sentence end, a
+ * bracket, a dash ("No pressure at all - leave a review and get 10% off")? */
+static int strong_break(const struct doc *d, size_t i)
+{
+	return is_boundary(d->n->s, d->n->len, i) || d->n->s[i] == '(' || d->n->s[i] == ')' ||
+	       dash_at(d, i);
+}
+
+/* ... or, looking back from the finding, a colon or a semicolon: "No
+ * obligation either way: reviewers get a gift card" (but "Reviewers get:
+ * nothing"). */
+static int back_break(const struct doc *d, size_t i)
+{
+	return strong_break(d, i) || d->n->s[i] == ':' || d->n->s[i] == ';';
+}
+
+/* What a negation before or after bytes [A, B) speaks for, with R's
+ * "turns": back over the sentence to a strong break, a colon or a
+ * semicolon, or the end of a match of a turn ("but", "or not", "whether
+ * or not"), and forward to a strong break (a verb that comes last may
+ * carry the negation). "We never offer refunds, gifts or discounts in
+ * exchange for reviews" and "reviewers get nothing" are honest; "whether
+ * you loved it or not, reviewers get a free gift" is not. */
+static void negation_reach(const struct doc *d, const struct cc_rule *r, size_t a, size_t b,
+			   size_t *from, size_t *to)
+{
+	size_t i;
+
+	*from = a;
+	while (*from > 0 && !back_break(d, *from - 1))
+		(*from)--;
+	for (first_from(d, *from, &i); i < d->ms->n && d->ms->m[i].start < a; i++)
+		if (in_lists(d, d->ms->m[i].list, r->turns, r->nturns) && d->ms->m[i].end <= a &&
+		    d->ms->m[i].end > *from)
+			*from = d->ms->m[i].end;
+	for (*to = b; *to < d->n->len && !strong_break(d, *to); (*to)++)
+		;
+}
+
+/* Is a finding of R at byte AT excused: one of its "unless" lists says,
+ * in bytes [A, B), that nothing depends on the review? With "turns", not
+ * from before a turn, a colon or a semicolon: "whether or not you review
+ * is up to you; unhappy customers should contact us instead". */
+static int excused(const struct doc *d, const struct cc_rule *r, size_t a, size_t b, size_t at)
+{
+	size_t from, to;
+
+	if (r->nturns) {
+		negation_reach(d, r, at, at, &from, &to);
+		a = from > a ? from : a;
+	}
+	return any_in(d, r->unless, r->nunless, a, b);
+}
+
+/* Is a finding of R over bytes [A, B) excused by one of its
+ * "unless_clause" lists within its reach? */
+static int excused_clause(const struct doc *d, const struct cc_rule *r, size_t a, size_t b)
+{
+	size_t from, to;
+
+	if (!r->nunless_clause)
+		return 0;
+	negation_reach(d, r, a, b, &from, &to);
+	return any_in(d, r->unless_clause, r->nunless_clause, from, to);
 }
 
 /* Beside the model, does R leave its finding in bytes [A, B) to it? When
@@ -602,6 +710,21 @@ static int deferred(const struct doc *d, const struct cc_rule *r, size_t a, size
 		;
 	sentences_bytes(d, sa, sb, &from, &to);
 	return any_in(d, r->defer_around, r->ndefer_around, from, to);
+}
+
+/* Does an earlier finding of FAMILY cover part of normalized bytes
+ * [A, B)? A rule with "unless_clause" restates, where a broader rule
+ * found something, what that one found. */
+static int covered(const struct doc *d, const char *family, size_t a, size_t b,
+		   const struct cd_findings *f)
+{
+	size_t oa = d->n->map[a], ob = d->n->map[b - 1] + 1;
+
+	for (size_t i = 0; i < f->count; i++)
+		if (strcmp(f->items[i].family, family) == 0 && f->items[i].start < ob &&
+		    oa < f->items[i].end)
+			return 1;
+	return 0;
 }
 
 /* The end of the sentence after the one that ends at byte AT. */
@@ -682,11 +805,15 @@ static int judge_any(const struct doc *d, const struct cc_rule *r, struct cd_fin
 	for (size_t i = 0; i < d->ms->n; i++) {
 		const struct cc_match *m = &d->ms->m[i];
 		size_t a, b;
+		int mine = 0;
 
-		if (!in_lists(m->list, r->lists, r->nlists))
+		for (int k = 0; k < r->nlists && !mine; k++)
+			mine = rule_list(d, r, m, r->lists[k]);
+		if (!mine)
 			continue;
 		sentence_span(d, m->start, m->start, &a, &b);
-		if (!excused(d, r, a, b) && !deferred(d, r, m->start, m->end) &&
+		if (!excused(d, r, a, b, m->start) && !deferred(d, r, m->start, m->end) &&
+		    !excused_clause(d, r, m->start, m->end) &&
 		    add_finding(d, r, m->start, m->end, f) < 0)
 			return CD_ENOMEM;
 	}
@@ -716,14 +843,14 @@ static int judge_near(const struct doc *d, const struct cc_rule *r, struct cd_fi
 		const struct cc_match *a = &d->ms->m[i];
 		size_t j;
 
-		if (a->list != r->lists[0])
+		if (!rule_list(d, r, a, r->lists[0]))
 			continue;
 		for (first_from(d, back(a->start, reach), &j); j < d->ms->n &&
 		     d->ms->m[j].start <= a->end + reach; j++) {
 			const struct cc_match *b = &d->ms->m[j];
 			size_t s0, s1, lo, hi;
 
-			if (b->list != r->lists[1] || !close_enough(d, r, a, b))
+			if (!rule_list(d, r, b, r->lists[1]) || !close_enough(d, r, a, b))
 				continue;
 			lo = a->start < b->start ? a->start : b->start;
 			hi = a->end > b->end ? a->end : b->end;
@@ -731,8 +858,11 @@ static int judge_near(const struct doc *d, const struct cc_rule *r, struct cd_fi
 			/* an excuse may come in the next sentence: "We've refunded
 			 * you after your review. It stays as it is; we never ask
 			 * for changes." */
-			if (excused(d, r, s0, next_sentence_end(d, s1)) || deferred(d, r, lo, hi))
+			if (excused(d, r, s0, next_sentence_end(d, s1), lo) || deferred(d, r, lo, hi) ||
+			    excused_clause(d, r, lo, hi))
 				continue;
+			if (r->nunless_clause && covered(d, r->family, lo, hi, f))
+				break;
 			if (add_finding(d, r, lo, hi, f) < 0)
 				return CD_ENOMEM;
 			break;
@@ -755,7 +885,7 @@ static const struct cc_match *nearest(const struct doc *d, int list, const struc
 						       : anchor->start - m->start;
 		int clash = 0;
 
-		if (m->list != list)
+		if (!is_list(d, m->list, list))
 			continue;
 		for (int u = 0; u < nused && !clash; u++)
 			clash = m->start < used[u]->end && used[u]->start < m->end;
@@ -776,7 +906,7 @@ static int judge_all(const struct doc *d, const struct cc_rule *r, struct cd_fin
 		size_t lo = used[0]->start, hi = used[0]->end;
 		int n = 1;
 
-		if (used[0]->list != r->lists[0])
+		if (!rule_list(d, r, used[0], r->lists[0]))
 			continue;
 		for (; n < r->nlists; n++) {
 			const struct cc_match *m = nearest(d, r->lists[n], used[0], reach, used, n);
@@ -789,7 +919,8 @@ static int judge_all(const struct doc *d, const struct cc_rule *r, struct cd_fin
 		}
 		if (n < r->nlists || chars(d, lo, hi) > (size_t)r->within)
 			continue;
-		if (excused(d, r, back(lo, reach), hi + reach) || deferred(d, r, lo, hi))
+		if (excused(d, r, back(lo, reach), hi + reach, lo) || deferred(d, r, lo, hi) ||
+		    excused_clause(d, r, lo, hi))
 			continue;
 		if (add_finding(d, r, lo, hi, f) < 0)
 			return CD_ENOMEM;
@@ -900,7 +1031,7 @@ int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t 
 {
 	struct cd_normtext n = { 0 };
 	struct cc_matches ms = { 0 };
-	struct doc d = { .orig = text, .olen = len, .n = &n, .ms = &ms,
+	struct doc d = { .c = c, .orig = text, .olen = len, .n = &n, .ms = &ms,
 			 .defer = rules_defer(c, opts) };
 	size_t before = f->count;
 	int rc;

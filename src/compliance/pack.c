@@ -104,6 +104,32 @@ static void add_term(struct loader *ld, int list, const char *written,
 	cd_normtext_free(&norm);
 }
 
+/* "include = [ NAME, ... ]": a match of one of the lists named counts
+ * as one of LIST's too. */
+static void include_lists(struct loader *ld, int list, const config_setting_t *inc, const char *name)
+{
+	if (config_setting_type(inc) != CONFIG_TYPE_ARRAY) {
+		report(ld, inc, "terms.%s.include must be an array of term list names", name);
+		return;
+	}
+	for (int k = 0; k < config_setting_length(inc); k++) {
+		const char *other = config_setting_get_string_elem(inc, (unsigned)k);
+		int from = other ? cc_list(ld->c, other) : -1;
+		struct cc_list *l = &ld->c->lists[list];
+
+		if (from < 0 && other) {
+			ld->oom = ld->failed = 1;
+			return;
+		}
+		if (!other || from == list || l->nincludes == RULE_MAX_LISTS) {
+			report(ld, inc, "terms.%s.include: up to %d term list names, not this list's own",
+			       name, RULE_MAX_LISTS);
+			continue;
+		}
+		l->includes[l->nincludes++] = from;
+	}
+}
+
 static void load_list(struct loader *ld, const config_setting_t *g)
 {
 	const char *name = config_setting_name(g);
@@ -134,6 +160,10 @@ static void load_list(struct loader *ld, const config_setting_t *g)
 
 		if (strcmp(ln, "shadows") == 0 && config_setting_type(lang) == CONFIG_TYPE_BOOL) {
 			ld->c->lists[list].shadows = config_setting_get_bool(lang);
+			continue;
+		}
+		if (strcmp(ln, "include") == 0) {
+			include_lists(ld, list, lang, name);
 			continue;
 		}
 		if (config_setting_type(lang) != CONFIG_TYPE_ARRAY) {
@@ -263,7 +293,8 @@ static void check_rule_keys(struct loader *ld, const config_setting_t *r, const 
 {
 	static const char *const keys[] = {
 		"id", "family", "severity", "message", "suggestion", "any", "near", "all",
-		"within", "scope", "unless", "defer", "defer_around", "links", "channels", "reminders",
+		"within", "scope", "unless", "unless_clause", "turns", "defer", "defer_around", "links",
+		"channels", "reminders",
 	};
 
 	for (int i = 0; i < config_setting_length(r); i++) {
@@ -357,6 +388,8 @@ static void load_rule(struct loader *ld, const config_setting_t *r, const char *
 		report(ld, config_setting_get_member(r, "scope"), "rule %s: scope must be \"near\" or \"sentence\"", u->id);
 	u->sentence = strcmp(scope, "sentence") == 0;
 	u->nunless = optional_lists(ld, r, "unless", u->unless, u->id);
+	u->nunless_clause = optional_lists(ld, r, "unless_clause", u->unless_clause, u->id);
+	u->nturns = optional_lists(ld, r, "turns", u->turns, u->id);
 	u->ndefer = optional_lists(ld, r, "defer", u->defer, u->id);
 	u->ndefer_around = optional_lists(ld, r, "defer_around", u->defer_around, u->id);
 	u->channels = get_strings(ld, r, "channels", &u->nchannels);
@@ -426,15 +459,23 @@ out:
 	config_destroy(&cf);
 }
 
-/* Every list a rule names must have terms by now. */
+/* Every list a rule names must have terms by now; a rule notes whether
+ * its lists include others (judging compares list numbers alone
+ * otherwise). */
 static void check_refs(struct loader *ld)
 {
+	for (size_t i = 0; i < ld->c->nrules; i++) {
+		struct cc_rule *r = &ld->c->rules[i];
+
+		for (int k = 0; k < r->nlists; k++)
+			r->aliased |= ld->c->lists[r->lists[k]].nincludes > 0;
+	}
 	for (size_t l = 0; l < ld->c->nlists; l++) {
 		size_t n = 0;
 
 		for (size_t t = 0; t < ld->c->nterms; t++)
 			n += ld->c->terms[t].list == (int)l;
-		if (n == 0) {
+		if (n == 0 && ld->c->lists[l].nincludes == 0) {
 			struct cd_error e = { .code = CD_ECONFIG };
 
 			snprintf(e.msg, sizeof(e.msg), "term list \"%s\" is named by a rule but no pack defines terms for it",

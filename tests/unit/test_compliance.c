@@ -23,7 +23,7 @@ static struct cd_compliance *packs;   /* the rules alone */
 static struct cd_compliance *shipped; /* the rules and the model */
 
 /* per mille of tests/data/compliance-adversarial.tsv caught */
-#define ADVERSARIAL_FLOOR 780
+#define ADVERSARIAL_FLOOR 850
 static char packs_dir[1024];
 
 static int setup(void **state)
@@ -253,6 +253,119 @@ static void test_honest_wording_is_excused_in_every_language(void **state)
 	expect_rule("Jeder Bestellung mit Bewertung liegt ein kleines Geschenk bei.", "generic.incentive");
 }
 
+/* The findings for TEXT as the shipped checker gives them (rules beside
+ * the model, leaving their negated sentences to it). */
+static int shipped_has(const char *text, const char *rule)
+{
+	struct cd_findings f = { 0 };
+	int has;
+
+	assert_int_equal(cd_compliance_check(shipped, text, strlen(text), NULL, &f), 0);
+	has = rule ? has_rule(&f, rule) : f.errors > 0;
+	cd_findings_clear(&f);
+	return has;
+}
+
+/* Words that name the exchange ("reviewers get", "in exchange for", 好评返)
+ * next to something of value: a negation or an excuse elsewhere in the
+ * sentence, before a turn, a dash or a colon, does not undo them, with
+ * or without the model; one after them, or before them when nothing
+ * turns, does ("we never offer refunds, gifts or discounts in exchange
+ * for reviews"). Beside the model, an apology leaves them to it, as it
+ * does the incentive rule. */
+static void test_exchange_words_are_not_excused_from_afar(void **state)
+{
+	static const char *const bought[] = {
+		"Whether you loved it or not, reviewers get a free gift.",
+		"No pressure at all \xE2\x80\x94 leave a review and get 10% off.",
+		"No pressure at all - leave a review and get 10% off.",
+		"There is no obligation, but everyone who writes a review receives a free sample.",
+		"Whether or not you leave a review is up to you; those who do get a $10 gift card for a review.",
+		"Keine Verpflichtung, ob Sie bewerten oder nicht: Rezensenten erhalten einen Gutschein.",
+		"Sans aucune obligation, avis positif ou non : en échange de votre avis, vous recevrez un cadeau.",
+		"Без каких-либо обязательств, понравилось вам или нет: за отзыв мы дарим подарок.",
+		"没有任何义务，无论满意与否，评论者可获赠小礼品。",
+		"Of je een review schrijft of niet, dat bepaal jij; voor je review krijg je 10% korting.",
+		"Czy wystawisz opinię, czy nie, zależy od Ciebie; recenzenci otrzymują prezent.",
+	};
+	static const char *const honest[] = {
+		"We never offer refunds, gifts or discounts in exchange for reviews.",
+		"Reviewers get nothing extra, and every order ships with a free sample.",
+		"Yorum karşılığında indirim, hediye ya da iade vermiyoruz.",
+		"Wir bieten keine Gutscheine, Rabatte oder Erstattungen im Austausch für Bewertungen an.",
+		"平台规定禁止好评返现，请按真实感受评价。",
+		"Thanks for your review, and sorry again: the refund is on its way.",
+		"Chaque colis contient un petit cadeau offert à tous, sans avis demandé en échange.",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bought) / sizeof(bought[0]); i++) {
+		struct cd_findings f = check(bought[i], NULL);
+
+		if (!shipped_has(bought[i], NULL) || !f.errors)
+			fail_msg("\"%s\" should break a rule, beside the model and without", bought[i]);
+		cd_findings_clear(&f);
+	}
+	for (size_t i = 0; i < sizeof(honest) / sizeof(honest[0]); i++) {
+		struct cd_findings f = check(honest[i], NULL);
+
+		if (shipped_has(honest[i], "generic.exchange") || has_rule(&f, "generic.exchange"))
+			fail_msg("\"%s\" should not break generic.exchange", honest[i]);
+		cd_findings_clear(&f);
+	}
+	/* one finding where the incentive rule already holds the place */
+	{
+		struct cd_findings f = check("Leave a review and get 10% off.", NULL);
+
+		assert_int_equal(f.count, 1);
+		assert_string_equal(f.items[0].rule, "generic.incentive");
+		cd_findings_clear(&f);
+	}
+}
+
+/* A review made a duty, a deadline or a threat to the account or
+ * warranty is pressure whatever the sentence before says about freedom;
+ * "a review is not required" and "keine Bewertung erforderlich" are
+ * not. Gating past a colon or a semicolon is not excused by "whether or
+ * not you review is up to you" before it. */
+static void test_duties_and_turned_excuses(void **state)
+{
+	static const char *const pressure[] = {
+		"No pressure, but you must leave a review within 24 hours.",
+		"Up to you, but your warranty is void unless you leave a review.",
+		"Reviewing is never required and entirely up to you. Your account will be closed unless you review within 3 days.",
+		"Whether or not you leave a review is up to you; reviews are mandatory for all customers.",
+		"Ob Sie bewerten oder nicht, ist Ihre Sache; eine Bewertung ist verpflichtend.",
+		"Le recensioni sono obbligatorie per tutti i clienti del programma.",
+	};
+	static const char *const honest[] = {
+		"A review is not required, and your warranty stays valid either way.",
+		"Newsletter abonnieren und einen Gutschein gewinnen! Kein Kauf und keine Bewertung erforderlich.",
+		"Inget köp eller omdöme krävs.",
+		"Sorteo para suscriptores: sin compra y sin reseña obligatoria.",
+		"Opinie są mile widziane, ale nie są obowiązkowe.",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pressure) / sizeof(pressure[0]); i++) {
+		struct cd_findings f = check(pressure[i], NULL);
+
+		if (!shipped_has(pressure[i], "generic.demand") || !has_rule(&f, "generic.demand"))
+			fail_msg("\"%s\" should break generic.demand", pressure[i]);
+		cd_findings_clear(&f);
+	}
+	for (size_t i = 0; i < sizeof(honest) / sizeof(honest[0]); i++) {
+		struct cd_findings f = check(honest[i], NULL);
+
+		if (shipped_has(honest[i], "generic.demand") || has_rule(&f, "generic.demand"))
+			fail_msg("\"%s\" should not break generic.demand", honest[i]);
+		cd_findings_clear(&f);
+	}
+	expect_rule("Whether or not you leave a review is up to you; if you're happy, leave a review; "
+		    "if not, contact us instead.", "generic.gating");
+	expect_clean("Whether you're happy or not, you can leave a review, and you can contact us any time.");
+}
+
 /* ---- disguises and positions -------------------------------------------------- */
 
 static void test_disguises_are_seen_through(void **state)
@@ -437,6 +550,14 @@ static void test_broken_packs_are_refused_with_the_line(void **state)
 			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ]; colour = 1; } );\n",
 			  4, "unknown setting \"colour\"");
 	expect_pack_error("name = \"x\";\nrules = ( { id = \"a\"\n", 3, "syntax error");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; };\n"
+			  "  u = { include = \"t\"; en = [ \"b\" ]; }; };\nrules = (\n"
+			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"u\" ]; } );\n", 3,
+			  "terms.u.include must be an array of term list names");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; };\n"
+			  "  u = { include = [ \"nowhere\" ]; }; };\nrules = (\n"
+			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"u\" ]; } );\n", 0,
+			  "term list \"nowhere\" is named by a rule but no pack defines terms");
 	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
 			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ]; },\n"
 			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ]; } );\n",
@@ -470,6 +591,8 @@ int main(void)
 		cmocka_unit_test(test_development_corpus_all_right),
 		cmocka_unit_test(test_own_sets_meet_the_quality_bar),
 		cmocka_unit_test(test_independence_clauses_do_not_excuse_violations),
+		cmocka_unit_test(test_exchange_words_are_not_excused_from_afar),
+		cmocka_unit_test(test_duties_and_turned_excuses),
 		cmocka_unit_test(test_disguises_are_seen_through),
 		cmocka_unit_test(test_honest_look_alikes_pass),
 		cmocka_unit_test(test_incentive_needs_the_review_nearby),
