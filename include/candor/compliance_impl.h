@@ -77,7 +77,8 @@ struct cc_rule {
 	int defer_around[RULE_MAX_LISTS], ndefer_around;
 	/* a match of UNLESS_CLAUSE in the finding's sentence, from a dash,
 	 * bracket, colon, semicolon or match of TURNS before it to a dash or
-	 * bracket after, excuses it, whether or not the model runs beside */
+	 * bracket after, excuses it, whether or not the model runs beside;
+	 * with TURNS, UNLESS lists excuse it only from that point on too */
 	int unless_clause[RULE_MAX_LISTS], nunless_clause;
 	int turns[RULE_MAX_LISTS], nturns;
 	int within;             /* characters */

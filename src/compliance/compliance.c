@@ -18,6 +18,11 @@
 #include "candor/util.h"
 
 #define SENTENCE_MAX 400  /* characters two terms of one sentence may be apart */
+#define REACH_MAX 400     /* bytes a negation may stand from the words it excuses */
+/* bytes an excuse or a deferring word may stand from a finding: sentences
+ * are shorter, and a text without punctuation must not make each
+ * candidate read all of it (220 KB of one "sentence" took 6 s) */
+#define EXCUSE_MAX 2000
 
 int cc_list(struct cd_compliance *c, const char *name)
 {
@@ -443,6 +448,7 @@ struct doc {
 	size_t *bounds;       /* sentence ends, sorted */
 	size_t nbounds;
 	int defer;            /* rules leave their "defer" sentences to the model */
+	size_t first;         /* the findings before this text's are not its own */
 };
 
 static int is_boundary(const char *s, size_t len, size_t i)
@@ -596,22 +602,59 @@ static int has_words(const struct doc *d, size_t k)
 	return 0;
 }
 
+/* Is there a dash at byte AT of the original, and how long is it: a
+ * Unicode dash or minus (U+2012-U+2015, U+2212), its HTML entity, "--",
+ * or a hyphen between blanks? */
+static size_t dash_len(const char *o, size_t olen, size_t at)
+{
+	static const char *const entities[] = { "&mdash;", "&ndash;", "&#8212;", "&#8211;",
+						"&#8213;", "&#x2014;", "&#x2013;", "&minus;" };
+	const unsigned char *u = (const unsigned char *)o;
+
+	if (at + 2 < olen && u[at] == 0xE2 && ((u[at + 1] == 0x80 && u[at + 2] >= 0x92 &&
+						 u[at + 2] <= 0x95) ||
+						(u[at + 1] == 0x88 && u[at + 2] == 0x92)))
+		return 3;
+	if (o[at] == '&')
+		for (size_t k = 0; k < sizeof(entities) / sizeof(entities[0]); k++)
+			if (olen - at >= strlen(entities[k]) &&
+			    strncasecmp(o + at, entities[k], strlen(entities[k])) == 0)
+				return strlen(entities[k]);
+	if (o[at] != '-')
+		return 0;
+	if (at + 1 < olen && o[at + 1] == '-')
+		return 2;
+	return at > 0 && at + 1 < olen && (o[at - 1] == ' ' || o[at - 1] == '\t') &&
+	       (o[at + 1] == ' ' || o[at + 1] == '\t');
+}
+
 /* Does the normalized space at byte I stand for a dash (" - ", "—",
- * "–")? Normalizing turns dashes to spaces and runs of spaces to one,
- * placed where the next character was: the original since the character
- * before tells. */
+ * "&mdash;")? Normalizing turns dashes into spaces and a run of spaces
+ * into one, so the original between the characters around it tells;
+ * tags and Mustache tags there, which normalizing drops, are skipped
+ * ("<i title="a - b">" is no dash). */
 static int dash_at(const struct doc *d, size_t i)
 {
 	const char *o = d->orig;
+	size_t at = i > 0 ? d->n->map[i - 1] + 1 : 0, end = d->n->map[i + 1];
 
 	if (d->n->s[i] != ' ')
 		return 0;
-	for (size_t at = i > 0 ? d->n->map[i - 1] + 1 : 0; at < d->n->map[i + 1] && at < d->olen; at++) {
-		if (at + 2 < d->olen && (unsigned char)o[at] == 0xE2 && (unsigned char)o[at + 1] == 0x80 &&
-		    ((unsigned char)o[at + 2] == 0x93 || (unsigned char)o[at + 2] == 0x94))
+	for (end = end < d->olen ? end : d->olen; at < end; at++) {
+		const char *close = o[at] == '<' ? ">" :
+				    o[at] == '{' && at + 1 < end && o[at + 1] == '{' ? "}}" : NULL;
+
+		if (close) {
+			size_t n = strlen(close);
+
+			while (at + n <= end && memcmp(o + at, close, n) != 0)
+				at++;
+			if (at + n > end)
+				return 0;
+			at += n - 1;
+		} else if (dash_len(o, d->olen, at)) {
 			return 1;
-		if (o[at] == '-' && at > 0 && at + 1 < d->olen && o[at - 1] == ' ' && o[at + 1] == ' ')
-			return 1;
+		}
 	}
 	return 0;
 }
@@ -642,17 +685,30 @@ static int back_break(const struct doc *d, size_t i)
 static void negation_reach(const struct doc *d, const struct cc_rule *r, size_t a, size_t b,
 			   size_t *from, size_t *to)
 {
-	size_t i;
+	/* a negation further off speaks for something else; and a text
+	 * without punctuation must not make each finding walk all of it */
+	size_t lo = a > REACH_MAX ? a - REACH_MAX : 0, hi = b + REACH_MAX < d->n->len ? b + REACH_MAX : d->n->len, i;
 
 	*from = a;
-	while (*from > 0 && !back_break(d, *from - 1))
+	while (*from > lo && !back_break(d, *from - 1))
 		(*from)--;
 	for (first_from(d, *from, &i); i < d->ms->n && d->ms->m[i].start < a; i++)
 		if (in_lists(d, d->ms->m[i].list, r->turns, r->nturns) && d->ms->m[i].end <= a &&
 		    d->ms->m[i].end > *from)
 			*from = d->ms->m[i].end;
-	for (*to = b; *to < d->n->len && !strong_break(d, *to); (*to)++)
+	for (*to = b; *to < hi && !strong_break(d, *to); (*to)++)
 		;
+}
+
+/* FROM, but no further than EXCUSE_MAX before AT; TO, no further after. */
+static size_t clamp_back(size_t from, size_t at)
+{
+	return at > EXCUSE_MAX && from < at - EXCUSE_MAX ? at - EXCUSE_MAX : from;
+}
+
+static size_t clamp_on(size_t to, size_t at)
+{
+	return to > at + EXCUSE_MAX ? at + EXCUSE_MAX : to;
 }
 
 /* Is a finding of R at byte AT excused: one of its "unless" lists says,
@@ -663,11 +719,13 @@ static int excused(const struct doc *d, const struct cc_rule *r, size_t a, size_
 {
 	size_t from, to;
 
+	if (!r->nunless)
+		return 0;
 	if (r->nturns) {
 		negation_reach(d, r, at, at, &from, &to);
 		a = from > a ? from : a;
 	}
-	return any_in(d, r->unless, r->nunless, a, b);
+	return any_in(d, r->unless, r->nunless, clamp_back(a, at), clamp_on(b, at));
 }
 
 /* Is a finding of R over bytes [A, B) excused by one of its
@@ -700,7 +758,7 @@ static int deferred(const struct doc *d, const struct cc_rule *r, size_t a, size
 	sa = sentence_of(d, a);
 	sb = sentence_of(d, b > a ? b - 1 : b);
 	sentences_bytes(d, sa, sb, &from, &to);
-	if (any_in(d, r->defer, r->ndefer, from, to))
+	if (any_in(d, r->defer, r->ndefer, clamp_back(from, a), clamp_on(to, b)))
 		return 1;
 	if (!r->ndefer_around)
 		return 0;
@@ -709,20 +767,22 @@ static int deferred(const struct doc *d, const struct cc_rule *r, size_t a, size
 	while (sb < d->nbounds && !has_words(d, ++sb))
 		;
 	sentences_bytes(d, sa, sb, &from, &to);
-	return any_in(d, r->defer_around, r->ndefer_around, from, to);
+	return any_in(d, r->defer_around, r->ndefer_around, clamp_back(from, a), clamp_on(to, b));
 }
 
-/* Does an earlier finding of FAMILY cover part of normalized bytes
- * [A, B)? A rule with "unless_clause" restates, where a broader rule
- * found something, what that one found. */
-static int covered(const struct doc *d, const char *family, size_t a, size_t b,
+/* Does an earlier error of R's family in this text cover part of
+ * normalized bytes [A, B)? A rule with "unless_clause" restates, where
+ * a broader rule found something, what that one found. Findings come in
+ * text order: looking back a little is enough. */
+static int covered(const struct doc *d, const struct cc_rule *r, size_t a, size_t b,
 		   const struct cd_findings *f)
 {
 	size_t oa = d->n->map[a], ob = d->n->map[b - 1] + 1;
+	size_t i = f->count > d->first + 32 ? f->count - 32 : d->first;
 
-	for (size_t i = 0; i < f->count; i++)
-		if (strcmp(f->items[i].family, family) == 0 && f->items[i].start < ob &&
-		    oa < f->items[i].end)
+	for (; i < f->count; i++)
+		if (strcmp(f->items[i].family, r->family) == 0 && f->items[i].start < ob &&
+		    oa < f->items[i].end && (strcmp(f->items[i].severity, "error") == 0 || !r->error))
 			return 1;
 	return 0;
 }
@@ -861,7 +921,7 @@ static int judge_near(const struct doc *d, const struct cc_rule *r, struct cd_fi
 			if (excused(d, r, s0, next_sentence_end(d, s1), lo) || deferred(d, r, lo, hi) ||
 			    excused_clause(d, r, lo, hi))
 				continue;
-			if (r->nunless_clause && covered(d, r->family, lo, hi, f))
+			if (r->nunless_clause && covered(d, r, lo, hi, f))
 				break;
 			if (add_finding(d, r, lo, hi, f) < 0)
 				return CD_ENOMEM;
@@ -1032,7 +1092,7 @@ int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t 
 	struct cd_normtext n = { 0 };
 	struct cc_matches ms = { 0 };
 	struct doc d = { .c = c, .orig = text, .olen = len, .n = &n, .ms = &ms,
-			 .defer = rules_defer(c, opts) };
+			 .defer = rules_defer(c, opts), .first = f->count };
 	size_t before = f->count;
 	int rc;
 

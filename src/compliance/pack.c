@@ -105,28 +105,37 @@ static void add_term(struct loader *ld, int list, const char *written,
 }
 
 /* "include = [ NAME, ... ]": a match of one of the lists named counts
- * as one of LIST's too. */
+ * as one of LIST's too. It does not chain (check_refs). */
 static void include_lists(struct loader *ld, int list, const config_setting_t *inc, const char *name)
 {
-	if (config_setting_type(inc) != CONFIG_TYPE_ARRAY) {
-		report(ld, inc, "terms.%s.include must be an array of term list names", name);
+	int n = config_setting_type(inc) == CONFIG_TYPE_ARRAY ? config_setting_length(inc) : 0;
+
+	if (ld->prefix) {
+		report(ld, inc, "terms.%s.include: only a pack's term lists may include others", name);
 		return;
 	}
-	for (int k = 0; k < config_setting_length(inc); k++) {
+	if (n < 1 || n > RULE_MAX_LISTS) {
+		report(ld, inc, "terms.%s.include must be an array of 1 to %d term list names", name,
+		       RULE_MAX_LISTS);
+		return;
+	}
+	for (int k = 0; k < n; k++) {
 		const char *other = config_setting_get_string_elem(inc, (unsigned)k);
 		int from = other ? cc_list(ld->c, other) : -1;
-		struct cc_list *l = &ld->c->lists[list];
 
-		if (from < 0 && other) {
+		if (!other) {
+			report(ld, inc, "terms.%s.include: every element must be a term list name", name);
+			continue;
+		}
+		if (from < 0) {
 			ld->oom = ld->failed = 1;
 			return;
 		}
-		if (!other || from == list || l->nincludes == RULE_MAX_LISTS) {
-			report(ld, inc, "terms.%s.include: up to %d term list names, not this list's own",
-			       name, RULE_MAX_LISTS);
+		if (from == list) {
+			report(ld, inc, "terms.%s.include: a list cannot include itself", name);
 			continue;
 		}
-		l->includes[l->nincludes++] = from;
+		ld->c->lists[list].includes[ld->c->lists[list].nincludes++] = from;
 	}
 }
 
@@ -459,11 +468,38 @@ out:
 	config_destroy(&cf);
 }
 
+/* A list that has no terms of its own, or includes others itself, can
+ * not be included: include does not chain. */
+static void check_includes(struct loader *ld)
+{
+	for (size_t l = 0; l < ld->c->nlists; l++) {
+		const struct cc_list *x = &ld->c->lists[l];
+
+		for (int k = 0; k < x->nincludes; k++) {
+			const struct cc_list *y = &ld->c->lists[x->includes[k]];
+			size_t n = 0;
+
+			for (size_t t = 0; t < ld->c->nterms; t++)
+				n += ld->c->terms[t].list == x->includes[k];
+			if (n == 0 || y->nincludes) {
+				struct cd_error e = { .code = CD_ECONFIG };
+
+				snprintf(e.msg, sizeof(e.msg), "term list \"%s\" includes \"%s\", which %s",
+					 x->name, y->name, y->nincludes ? "includes others (include does not chain)"
+									: "no pack defines terms for");
+				cd_errors_add(ld->errs, &e);
+				ld->failed = 1;
+			}
+		}
+	}
+}
+
 /* Every list a rule names must have terms by now; a rule notes whether
  * its lists include others (judging compares list numbers alone
  * otherwise). */
 static void check_refs(struct loader *ld)
 {
+	check_includes(ld);
 	for (size_t i = 0; i < ld->c->nrules; i++) {
 		struct cc_rule *r = &ld->c->rules[i];
 
@@ -475,6 +511,9 @@ static void check_refs(struct loader *ld)
 
 		for (size_t t = 0; t < ld->c->nterms; t++)
 			n += ld->c->terms[t].list == (int)l;
+		for (size_t o = 0; o < ld->c->nlists && n == 0; o++)
+			for (int k = 0; k < ld->c->lists[o].nincludes; k++)
+				n += ld->c->lists[o].includes[k] == (int)l; /* said above */
 		if (n == 0 && ld->c->lists[l].nincludes == 0) {
 			struct cd_error e = { .code = CD_ECONFIG };
 

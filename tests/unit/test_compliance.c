@@ -279,6 +279,8 @@ static void test_exchange_words_are_not_excused_from_afar(void **state)
 		"Whether you loved it or not, reviewers get a free gift.",
 		"No pressure at all \xE2\x80\x94 leave a review and get 10% off.",
 		"No pressure at all - leave a review and get 10% off.",
+		"No pressure at all &mdash; leave a review in exchange for a gift card.",
+		"No pressure at all -- leave a review in exchange for a gift card.",
 		"There is no obligation, but everyone who writes a review receives a free sample.",
 		"Whether or not you leave a review is up to you; those who do get a $10 gift card for a review.",
 		"Keine Verpflichtung, ob Sie bewerten oder nicht: Rezensenten erhalten einen Gutschein.",
@@ -296,6 +298,7 @@ static void test_exchange_words_are_not_excused_from_afar(void **state)
 		"平台规定禁止好评返现，请按真实感受评价。",
 		"Thanks for your review, and sorry again: the refund is on its way.",
 		"Chaque colis contient un petit cadeau offert à tous, sans avis demandé en échange.",
+		"We never <i title=\"a - b\">offer</i> gift cards in exchange for reviews.", /* no dash */
 	};
 
 	(void)state;
@@ -553,11 +556,18 @@ static void test_broken_packs_are_refused_with_the_line(void **state)
 	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; };\n"
 			  "  u = { include = \"t\"; en = [ \"b\" ]; }; };\nrules = (\n"
 			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"u\" ]; } );\n", 3,
-			  "terms.u.include must be an array of term list names");
+			  "terms.u.include must be an array of 1 to 8 term list names");
 	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; };\n"
 			  "  u = { include = [ \"nowhere\" ]; }; };\nrules = (\n"
 			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"u\" ]; } );\n", 0,
-			  "term list \"nowhere\" is named by a rule but no pack defines terms");
+			  "term list \"u\" includes \"nowhere\", which no pack defines terms for");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; };\n"
+			  "  u = { include = [ \"t\" ]; }; v = { include = [ \"u\" ]; }; };\nrules = (\n"
+			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"v\" ]; } );\n", 0,
+			  "term list \"v\" includes \"u\", which includes others (include does not chain)");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; include = [ \"t\" ]; }; };\n"
+			  "rules = (\n  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ]; } );\n",
+			  2, "terms.t.include: a list cannot include itself");
 	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
 			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ]; },\n"
 			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ]; } );\n",
