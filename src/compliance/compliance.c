@@ -624,8 +624,9 @@ static size_t dash_len(const char *o, size_t olen, size_t at)
 		return 0;
 	if (at + 1 < olen && o[at + 1] == '-')
 		return 2;
-	return at > 0 && at + 1 < olen && (o[at - 1] == ' ' || o[at - 1] == '\t') &&
-	       (o[at + 1] == ' ' || o[at + 1] == '\t');
+	/* a hyphen between blanks: spaces, tabs, "&nbsp;" */
+	return at > 0 && at + 1 < olen && o[at - 1] && o[at + 1] && strchr(" \t;", o[at - 1]) &&
+	       strchr(" \t&", o[at + 1]);
 }
 
 /* Does the normalized space at byte I stand for a dash (" - ", "—",
@@ -687,7 +688,8 @@ static void negation_reach(const struct doc *d, const struct cc_rule *r, size_t 
 {
 	/* a negation further off speaks for something else; and a text
 	 * without punctuation must not make each finding walk all of it */
-	size_t lo = a > REACH_MAX ? a - REACH_MAX : 0, hi = b + REACH_MAX < d->n->len ? b + REACH_MAX : d->n->len, i;
+	size_t lo = a > REACH_MAX ? a - REACH_MAX : 0, i;
+	size_t hi = b + REACH_MAX < d->n->len ? b + REACH_MAX : d->n->len;
 
 	*from = a;
 	while (*from > lo && !back_break(d, *from - 1))
