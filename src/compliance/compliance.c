@@ -602,10 +602,10 @@ static int has_words(const struct doc *d, size_t k)
 	return 0;
 }
 
-/* Is there a dash at byte AT of the original, and how long is it: a
- * Unicode dash or minus (U+2012-U+2015, U+2212), its HTML entity, "--",
- * or a hyphen between blanks? */
-static size_t dash_len(const char *o, size_t olen, size_t at)
+/* Does a dash start at byte AT of the original: a Unicode dash or minus
+ * (U+2012-U+2015, U+2212), its HTML entity, "--", or a hyphen between
+ * blanks? */
+static int is_dash(const char *o, size_t olen, size_t at)
 {
 	static const char *const entities[] = { "&mdash;", "&ndash;", "&#8212;", "&#8211;",
 						"&#8213;", "&#x2014;", "&#x2013;", "&minus;" };
@@ -614,16 +614,16 @@ static size_t dash_len(const char *o, size_t olen, size_t at)
 	if (at + 2 < olen && u[at] == 0xE2 && ((u[at + 1] == 0x80 && u[at + 2] >= 0x92 &&
 						 u[at + 2] <= 0x95) ||
 						(u[at + 1] == 0x88 && u[at + 2] == 0x92)))
-		return 3;
+		return 1;
 	if (o[at] == '&')
 		for (size_t k = 0; k < sizeof(entities) / sizeof(entities[0]); k++)
 			if (olen - at >= strlen(entities[k]) &&
 			    strncasecmp(o + at, entities[k], strlen(entities[k])) == 0)
-				return strlen(entities[k]);
+				return 1;
 	if (o[at] != '-')
 		return 0;
 	if (at + 1 < olen && o[at + 1] == '-')
-		return 2;
+		return 1;
 	/* a hyphen between blanks: spaces, tabs, "&nbsp;" */
 	return at > 0 && at + 1 < olen && o[at - 1] && o[at + 1] && strchr(" \t;", o[at - 1]) &&
 	       strchr(" \t&", o[at + 1]);
@@ -653,7 +653,7 @@ static int dash_at(const struct doc *d, size_t i)
 			if (at + n > end)
 				return 0;
 			at += n - 1;
-		} else if (dash_len(o, d->olen, at)) {
+		} else if (is_dash(o, d->olen, at)) {
 			return 1;
 		}
 	}
@@ -676,30 +676,36 @@ static int back_break(const struct doc *d, size_t i)
 	return strong_break(d, i) || d->n->s[i] == ':' || d->n->s[i] == ';';
 }
 
-/* What a negation before or after bytes [A, B) speaks for, with R's
+/* Where a negation before byte A stops speaking for it, with R's
  * "turns": back over the sentence to a strong break, a colon or a
  * semicolon, or the end of a match of a turn ("but", "or not", "whether
- * or not"), and forward to a strong break (a verb that comes last may
- * carry the negation). "We never offer refunds, gifts or discounts in
- * exchange for reviews" and "reviewers get nothing" are honest; "whether
- * you loved it or not, reviewers get a free gift" is not. */
-static void negation_reach(const struct doc *d, const struct cc_rule *r, size_t a, size_t b,
-			   size_t *from, size_t *to)
+ * or not"); at most REACH_MAX back (a negation further off speaks for
+ * something else, and a text without punctuation must not make each
+ * finding walk all of it). "We never offer refunds, gifts or discounts
+ * in exchange for reviews" is honest; "whether you loved it or not,
+ * reviewers get a free gift" is not. */
+static size_t reach_back(const struct doc *d, const struct cc_rule *r, size_t a)
 {
-	/* a negation further off speaks for something else; and a text
-	 * without punctuation must not make each finding walk all of it */
-	size_t lo = a > REACH_MAX ? a - REACH_MAX : 0, i;
+	size_t lo = a > REACH_MAX ? a - REACH_MAX : 0, from = a, i;
+
+	while (from > lo && !back_break(d, from - 1))
+		from--;
+	for (first_from(d, from, &i); i < d->ms->n && d->ms->m[i].start < a; i++)
+		if (in_lists(d, d->ms->m[i].list, r->turns, r->nturns) && d->ms->m[i].end <= a &&
+		    d->ms->m[i].end > from)
+			from = d->ms->m[i].end;
+	return from;
+}
+
+/* ... and after byte B: to a strong break, at most REACH_MAX on (a verb
+ * that comes last may carry the negation: "reviewers get nothing"). */
+static size_t reach_on(const struct doc *d, size_t b)
+{
 	size_t hi = b + REACH_MAX < d->n->len ? b + REACH_MAX : d->n->len;
 
-	*from = a;
-	while (*from > lo && !back_break(d, *from - 1))
-		(*from)--;
-	for (first_from(d, *from, &i); i < d->ms->n && d->ms->m[i].start < a; i++)
-		if (in_lists(d, d->ms->m[i].list, r->turns, r->nturns) && d->ms->m[i].end <= a &&
-		    d->ms->m[i].end > *from)
-			*from = d->ms->m[i].end;
-	for (*to = b; *to < hi && !strong_break(d, *to); (*to)++)
-		;
+	while (b < hi && !strong_break(d, b))
+		b++;
+	return b;
 }
 
 /* FROM, but no further than EXCUSE_MAX before AT; TO, no further after. */
@@ -719,12 +725,11 @@ static size_t clamp_on(size_t to, size_t at)
  * is up to you; unhappy customers should contact us instead". */
 static int excused(const struct doc *d, const struct cc_rule *r, size_t a, size_t b, size_t at)
 {
-	size_t from, to;
-
 	if (!r->nunless)
 		return 0;
 	if (r->nturns) {
-		negation_reach(d, r, at, at, &from, &to);
+		size_t from = reach_back(d, r, at);
+
 		a = from > a ? from : a;
 	}
 	return any_in(d, r->unless, r->nunless, clamp_back(a, at), clamp_on(b, at));
@@ -734,12 +739,8 @@ static int excused(const struct doc *d, const struct cc_rule *r, size_t a, size_
  * "unless_clause" lists within its reach? */
 static int excused_clause(const struct doc *d, const struct cc_rule *r, size_t a, size_t b)
 {
-	size_t from, to;
-
-	if (!r->nunless_clause)
-		return 0;
-	negation_reach(d, r, a, b, &from, &to);
-	return any_in(d, r->unless_clause, r->nunless_clause, from, to);
+	return r->nunless_clause &&
+	       any_in(d, r->unless_clause, r->nunless_clause, reach_back(d, r, a), reach_on(d, b));
 }
 
 /* Beside the model, does R leave its finding in bytes [A, B) to it? When
@@ -933,9 +934,10 @@ static int judge_near(const struct doc *d, const struct cc_rule *r, struct cd_fi
 	return 0;
 }
 
-/* For ALL: the nearest match of LIST to ANCHOR, not overlapping USED. */
-static const struct cc_match *nearest(const struct doc *d, int list, const struct cc_match *anchor,
-				   size_t reach, const struct cc_match **used, int nused)
+/* For ALL: the nearest match of R's LIST to ANCHOR, not overlapping USED. */
+static const struct cc_match *nearest(const struct doc *d, const struct cc_rule *r, int list,
+				   const struct cc_match *anchor, size_t reach,
+				   const struct cc_match **used, int nused)
 {
 	const struct cc_match *best = NULL;
 	size_t j, bestd = (size_t)-1;
@@ -947,7 +949,7 @@ static const struct cc_match *nearest(const struct doc *d, int list, const struc
 						       : anchor->start - m->start;
 		int clash = 0;
 
-		if (!is_list(d, m->list, list))
+		if (!rule_list(d, r, m, list))
 			continue;
 		for (int u = 0; u < nused && !clash; u++)
 			clash = m->start < used[u]->end && used[u]->start < m->end;
@@ -971,7 +973,7 @@ static int judge_all(const struct doc *d, const struct cc_rule *r, struct cd_fin
 		if (!rule_list(d, r, used[0], r->lists[0]))
 			continue;
 		for (; n < r->nlists; n++) {
-			const struct cc_match *m = nearest(d, r->lists[n], used[0], reach, used, n);
+			const struct cc_match *m = nearest(d, r, r->lists[n], used[0], reach, used, n);
 
 			if (!m)
 				break;

@@ -468,6 +468,16 @@ out:
 	config_destroy(&cf);
 }
 
+/* How many terms list L has of its own. */
+static size_t terms_of(const struct loader *ld, int l)
+{
+	size_t n = 0;
+
+	for (size_t t = 0; t < ld->c->nterms; t++)
+		n += ld->c->terms[t].list == l;
+	return n;
+}
+
 /* A list that has no terms of its own, or includes others itself, can
  * not be included: include does not chain. */
 static void check_includes(struct loader *ld)
@@ -477,11 +487,8 @@ static void check_includes(struct loader *ld)
 
 		for (int k = 0; k < x->nincludes; k++) {
 			const struct cc_list *y = &ld->c->lists[x->includes[k]];
-			size_t n = 0;
 
-			for (size_t t = 0; t < ld->c->nterms; t++)
-				n += ld->c->terms[t].list == x->includes[k];
-			if (n == 0 || y->nincludes) {
+			if (terms_of(ld, x->includes[k]) == 0 || y->nincludes) {
 				struct cd_error e = { .code = CD_ECONFIG };
 
 				snprintf(e.msg, sizeof(e.msg), "term list \"%s\" includes \"%s\", which %s",
@@ -507,10 +514,8 @@ static void check_refs(struct loader *ld)
 			r->aliased |= ld->c->lists[r->lists[k]].nincludes > 0;
 	}
 	for (size_t l = 0; l < ld->c->nlists; l++) {
-		size_t n = 0;
+		size_t n = terms_of(ld, (int)l);
 
-		for (size_t t = 0; t < ld->c->nterms; t++)
-			n += ld->c->terms[t].list == (int)l;
 		for (size_t o = 0; o < ld->c->nlists && n == 0; o++)
 			for (int k = 0; k < ld->c->lists[o].nincludes; k++)
 				n += ld->c->lists[o].includes[k] == (int)l; /* said above */

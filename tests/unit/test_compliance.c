@@ -266,6 +266,21 @@ static int shipped_has(const char *text, const char *rule)
 	return has;
 }
 
+/* Does TEXT break RULE (NULL: any rule) with the rules alone and beside
+ * the model, as WANT says: both or neither? */
+static void expect_both_ways(const char *text, const char *rule, int want)
+{
+	struct cd_findings f = check(text, NULL);
+	int alone = rule ? has_rule(&f, rule) : f.errors > 0;
+
+	cd_findings_clear(&f);
+	if (want && (!alone || !shipped_has(text, rule)))
+		fail_msg("\"%s\" should break %s, beside the model and without", text,
+			 rule ? rule : "a rule");
+	if (!want && (alone || shipped_has(text, rule)))
+		fail_msg("\"%s\" should not break %s", text, rule ? rule : "any rule");
+}
+
 /* Words that name the exchange ("reviewers get", "in exchange for", 好评返)
  * next to something of value: a negation or an excuse elsewhere in the
  * sentence, before a turn, a dash or a colon, does not undo them, with
@@ -302,20 +317,10 @@ static void test_exchange_words_are_not_excused_from_afar(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bought) / sizeof(bought[0]); i++) {
-		struct cd_findings f = check(bought[i], NULL);
-
-		if (!shipped_has(bought[i], NULL) || !f.errors)
-			fail_msg("\"%s\" should break a rule, beside the model and without", bought[i]);
-		cd_findings_clear(&f);
-	}
-	for (size_t i = 0; i < sizeof(honest) / sizeof(honest[0]); i++) {
-		struct cd_findings f = check(honest[i], NULL);
-
-		if (shipped_has(honest[i], "generic.exchange") || has_rule(&f, "generic.exchange"))
-			fail_msg("\"%s\" should not break generic.exchange", honest[i]);
-		cd_findings_clear(&f);
-	}
+	for (size_t i = 0; i < sizeof(bought) / sizeof(bought[0]); i++)
+		expect_both_ways(bought[i], NULL, 1);
+	for (size_t i = 0; i < sizeof(honest) / sizeof(honest[0]); i++)
+		expect_both_ways(honest[i], "generic.exchange", 0);
 	/* one finding where the incentive rule already holds the place */
 	{
 		struct cd_findings f = check("Leave a review and get 10% off.", NULL);
@@ -350,20 +355,10 @@ static void test_duties_and_turned_excuses(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(pressure) / sizeof(pressure[0]); i++) {
-		struct cd_findings f = check(pressure[i], NULL);
-
-		if (!shipped_has(pressure[i], "generic.demand") || !has_rule(&f, "generic.demand"))
-			fail_msg("\"%s\" should break generic.demand", pressure[i]);
-		cd_findings_clear(&f);
-	}
-	for (size_t i = 0; i < sizeof(honest) / sizeof(honest[0]); i++) {
-		struct cd_findings f = check(honest[i], NULL);
-
-		if (shipped_has(honest[i], "generic.demand") || has_rule(&f, "generic.demand"))
-			fail_msg("\"%s\" should not break generic.demand", honest[i]);
-		cd_findings_clear(&f);
-	}
+	for (size_t i = 0; i < sizeof(pressure) / sizeof(pressure[0]); i++)
+		expect_both_ways(pressure[i], "generic.demand", 1);
+	for (size_t i = 0; i < sizeof(honest) / sizeof(honest[0]); i++)
+		expect_both_ways(honest[i], "generic.demand", 0);
 	expect_rule("Whether or not you leave a review is up to you; if you're happy, leave a review; "
 		    "if not, contact us instead.", "generic.gating");
 	expect_clean("Whether you're happy or not, you can leave a review, and you can contact us any time.");
