@@ -42,6 +42,7 @@ struct cd_finding {
 	char excerpt[160];      /* the original wording, on one line */
 	char detail[160];       /* model findings: score and the concepts that
 				 * drove it, as found in the text; else "" */
+	int yields;             /* a rule's finding the model may overrule */
 };
 
 struct cd_findings {
@@ -62,10 +63,15 @@ struct cd_check_opts {
 	 * the templates as written, when they load, and lint. */
 	int no_model;
 	/* with no_model: judge as the packs do beside the model, whose rules
-	 * leave negated sentences to it ("defer"). For rendered mail, whose
-	 * template the model judged as written when it loaded; and for
-	 * training ("candorctl lint --rules-beside-model"). */
+	 * leave negated sentences to it ("defer") and, where it is sure the
+	 * text is honest, give way if they "yield" (the model is asked that
+	 * much). For rendered mail, whose template the model judged as
+	 * written when it loaded; and "candorctl lint --rules-beside-model". */
 	int defer;
+	/* keep the findings of rules that yield to a sure model ("yields")
+	 * whatever it says: for training, which weighs them with its own
+	 * scores ("candorctl lint --scores") */
+	int no_yield;
 };
 
 /* Load every *.pack in DIR, or only those named in ONLY (NONLY names;

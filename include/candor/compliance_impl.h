@@ -83,6 +83,8 @@ struct cc_rule {
 	int turns[RULE_MAX_LISTS], nturns;
 	int within;             /* characters */
 	int sentence;           /* both ends must share a sentence */
+	int yields;             /* gives way when the model is sure the text
+				 * is honest (its score below "yield_below") */
 	int aliased;            /* one of LISTS has "include"s */
 	char **allow;           /* links: host fragments allowed */
 	size_t nallow;
@@ -241,6 +243,14 @@ double cc_ngram_value(size_t ngrams);
 int cc_model_check(const struct cd_compliance *c, const char *orig, size_t olen,
 		   const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
 		   const struct cc_matches *all, size_t rules, struct cd_findings *f);
+
+/* model.c: whether C's model is sure the text N (as for cc_model_check)
+ * is honest: its best window scores below the model's "yield_below".
+ * *SURE is 0 without a model, without that setting, and for a text the
+ * model does not judge. Returns 0 or CD_ENOMEM. */
+int cc_model_sure_honest(const struct cd_compliance *c, const struct cd_normtext *n,
+			 const size_t *bounds, size_t nbounds, const struct cc_matches *all,
+			 int *sure);
 
 void cc_model_free(struct cc_model *m);
 

@@ -836,7 +836,7 @@ int cc_add_finding(const char *orig, size_t olen, const struct cc_rule *r, size_
 	x = &f->items[f->count++];
 	*x = (struct cd_finding){ .rule = r->id, .family = r->family, .severity = r->severity,
 				  .message = r->message, .suggestion = r->suggestion,
-				  .start = o_start, .end = o_end };
+				  .start = o_start, .end = o_end, .yields = r->yields };
 	f->errors += r->error;
 	line_col(orig, o_start, &x->line, &x->column);
 	n = o_end - o_start < sizeof(x->excerpt) - 1 ? o_end - o_start : sizeof(x->excerpt) - 1;
@@ -1090,6 +1090,37 @@ static int rules_defer(const struct cd_compliance *c, const struct cd_check_opts
 	return model_selected(c, o) && (!o || !o->no_model || o->defer);
 }
 
+/* Drop the findings of F from FIRST on whose rules yield to the model,
+ * when it is sure D's text is honest. Law and marketplace terms name
+ * what those rules look for only in part ("a review" near "change");
+ * the model has read tens of thousands of texts on both sides, and a
+ * text it scores far below its threshold is a free choice or an apology
+ * that happens to share a sentence with a review. Rendered mail asks it
+ * too, of the text as rendered: a footer from the configuration or a
+ * name from the order was never judged as written. */
+static int overrule(const struct cd_compliance *c, const struct doc *d, size_t first,
+		    struct cd_findings *f)
+{
+	size_t kept = first;
+	int any = 0, sure, rc;
+
+	for (size_t i = first; i < f->count && !any; i++)
+		any = f->items[i].yields;
+	if (!any)
+		return 0;
+	if ((rc = cc_model_sure_honest(c, d->n, d->bounds, d->nbounds, d->ms, &sure)) < 0 || !sure)
+		return rc;
+	for (size_t i = first; i < f->count; i++) {
+		if (f->items[i].yields) {
+			f->errors -= strcmp(f->items[i].severity, "error") == 0;
+			continue;
+		}
+		f->items[kept++] = f->items[i];
+	}
+	f->count = kept;
+	return 0;
+}
+
 int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t len,
 			const struct cd_check_opts *opts, struct cd_findings *f)
 {
@@ -1108,6 +1139,8 @@ int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t 
 	if ((rc = cc_find(c, n.s, n.len, &ms)) < 0 || (rc = find_bounds(&d)) < 0)
 		goto out;
 	if (ms.n > 0 && (rc = judge(c, &d, opts, f)) < 0)
+		goto out;
+	if (d.defer && !(opts && opts->no_yield) && (rc = overrule(c, &d, before, f)) < 0)
 		goto out;
 	if (model_applies(c, opts))
 		rc = cc_model_check(c, text, len, &n, d.bounds, d.nbounds, &ms, before, f);

@@ -58,6 +58,7 @@ struct cc_model {
 	char *path, label[65];
 	uint32_t nfeatures, nfamilies;
 	float bias, threshold;
+	double yield_below;     /* rules that yield give way below this score */
 	float fam_bias[MAX_FAMILIES];
 	struct cc_rule fam[MAX_FAMILIES];
 	float *fam_w;           /* nfeatures * nfamilies */
@@ -222,6 +223,30 @@ static int set_gate(struct cd_compliance *c, const config_t *cf, const char *pat
 	return 0;
 }
 
+/* The source's "yield_below" (CF) into M: the score under which the
+ * model is sure a text is honest and rules that yield give way. None:
+ * they never do. */
+static int set_yield(struct cc_model *m, const config_t *cf, const char *path,
+		     struct cd_errors *errs)
+{
+	config_setting_t *y = config_lookup(cf, "yield_below");
+
+	m->yield_below = -HUGE_VAL;
+	if (!y)
+		return 0;
+	if (config_setting_type(y) != CONFIG_TYPE_FLOAT &&
+	    config_setting_type(y) != CONFIG_TYPE_INT)
+		return model_error(errs, path, config_setting_source_line(y),
+				   "yield_below must be a number (a score, like the threshold)");
+	m->yield_below = config_setting_type(y) == CONFIG_TYPE_INT ? config_setting_get_int(y)
+								    : config_setting_get_float(y);
+	if (m->yield_below >= m->threshold)
+		return model_error(errs, path, config_setting_source_line(y),
+				   "yield_below (%g) must lie below the model's threshold (%g)",
+				   m->yield_below, (double)m->threshold);
+	return 0;
+}
+
 /* Drop C's lists and terms from NLISTS and NTERMS on (a model that
  * failed to load). */
 static void truncate_lists(struct cd_compliance *c, size_t nlists, size_t nterms)
@@ -269,7 +294,7 @@ static int load_source(struct cc_model *m, struct cd_compliance *c, const char *
 			goto out;
 	c->concept_base = nlists;
 	c->nconcepts = c->nlists - nlists;
-	if ((rc = set_gate(c, &cf, path, errs)) < 0)
+	if ((rc = set_gate(c, &cf, path, errs)) < 0 || (rc = set_yield(m, &cf, path, errs)) < 0)
 		goto out;
 	cc_unbuild(c);
 	rc = cc_build(c);
@@ -823,6 +848,24 @@ static int score_one(const struct window *w, void *arg)
 	if (s > x->best)
 		x->best = s;
 	return 0;
+}
+
+int cc_model_sure_honest(const struct cd_compliance *c, const struct cd_normtext *n,
+			 const size_t *bounds, size_t nbounds, const struct cc_matches *all,
+			 int *sure)
+{
+	struct check_ctx x = { .c = c, .n = n, .all = all, .best = -HUGE_VAL };
+	int rc;
+
+	*sure = 0;
+	if (!c->model || c->model->yield_below == -HUGE_VAL)
+		return 0;
+	rc = each_window(n, bounds, nbounds, score_one, &x);
+	cc_feats_free(&x.feats);
+	/* a text the model does not judge (no review word) is not one it is
+	 * sure of */
+	*sure = rc == 0 && x.best != -HUGE_VAL && x.best < c->model->yield_below;
+	return rc;
 }
 
 int cd_compliance_model_score(const struct cd_compliance *c, const char *text, size_t len,

@@ -303,7 +303,7 @@ static void check_rule_keys(struct loader *ld, const config_setting_t *r, const 
 	static const char *const keys[] = {
 		"id", "family", "severity", "message", "suggestion", "any", "near", "all",
 		"within", "scope", "unless", "unless_clause", "turns", "defer", "defer_around", "links",
-		"channels", "reminders",
+		"channels", "reminders", "yields",
 	};
 
 	for (int i = 0; i < config_setting_length(r); i++) {
@@ -355,6 +355,22 @@ static void rule_kind(struct loader *ld, const config_setting_t *r, struct cc_ru
 		report(ld, r, "rule %s: give exactly one of any, near, all, links or reminders", u->id);
 }
 
+/* Rule R's "yields" into U (its kind known): true or false, and only
+ * for a rule with wording for the model to judge. */
+static void load_yields(struct loader *ld, const config_setting_t *r, struct cc_rule *u)
+{
+	const config_setting_t *y = config_setting_get_member(r, "yields");
+
+	if (!y)
+		return;
+	if (config_setting_type(y) != CONFIG_TYPE_BOOL)
+		report(ld, y, "rule %s: yields must be true or false", u->id);
+	u->yields = config_setting_type(y) == CONFIG_TYPE_BOOL && config_setting_get_bool(y);
+	if ((u->kind == CC_LINKS || u->kind == CC_REMINDERS) && u->yields)
+		report(ld, r, "rule %s: a links or reminders rule has no wording for the model to "
+		       "judge (yields)", u->id);
+}
+
 static void load_rule(struct loader *ld, const config_setting_t *r, const char *pack)
 {
 	struct cc_rule *u;
@@ -403,6 +419,7 @@ static void load_rule(struct loader *ld, const config_setting_t *r, const char *
 	u->ndefer_around = optional_lists(ld, r, "defer_around", u->defer_around, u->id);
 	u->channels = get_strings(ld, r, "channels", &u->nchannels);
 	rule_kind(ld, r, u);
+	load_yields(ld, r, u);
 	if ((u->kind == CC_LINKS || u->kind == CC_REMINDERS) && (u->ndefer || u->ndefer_around))
 		report(ld, r, "rule %s: a links or reminders rule has no words to leave to the model "
 		       "(defer, defer_around)", u->id);

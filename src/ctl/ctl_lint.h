@@ -23,9 +23,11 @@ int ctl_lint_stats(const struct cd_compliance *c, const struct cd_check_opts *o,
  * scripts/train-compliance). Returns the exit code. */
 int ctl_lint_features(const struct cd_compliance *c, const char *file);
 
-/* Print the model's score of every row of corpus FILE: id, label, score
- * (for scripts/train-compliance and the regression test). Returns the
- * exit code. */
+/* Print the model's score of every row of corpus FILE: id, label, score,
+ * then the rules whose errors hold the row beside the model and those of
+ * them that would yield to a sure model, ","-separated ("-": none) (for
+ * scripts/train-compliance and the regression test). Returns the exit
+ * code. */
 int ctl_lint_scores(const struct cd_compliance *c, const char *file);
 
 #endif

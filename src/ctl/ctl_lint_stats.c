@@ -263,8 +263,42 @@ out:
 	return rc;
 }
 
+/* Whether finding I of F counts in a rule list: an error of a rule, not
+ * the model's, yielding or not as YIELDS, the first of its rule. */
+static int listed(const struct cd_findings *f, size_t i, int yields)
+{
+	const struct cd_finding *x = &f->items[i];
+
+	if (strcmp(x->severity, "error") != 0 || x->yields != yields ||
+	    strncmp(x->rule, "model.", 6) == 0)
+		return 0;
+	for (size_t k = 0; k < i; k++)
+		if (strcmp(f->items[k].rule, x->rule) == 0)
+			return 0;
+	return 1;
+}
+
+/* "generic.incentive,cn.cashback" into BUF: the rules of F with errors
+ * that yield to a sure model (YIELDS) or not; "-" for none. */
+static const char *rule_list(const struct cd_findings *f, int yields, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < f->count; i++) {
+		size_t n = strlen(f->items[i].rule);
+
+		if (listed(f, i, yields) && used + n + 2 < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "",
+						 f->items[i].rule);
+	}
+	return used ? buf : "-";
+}
+
 int ctl_lint_scores(const struct cd_compliance *c, const char *file)
 {
+	/* the rules as beside the model, before any yields to it */
+	const struct cd_check_opts beside = { .no_model = 1, .defer = 1, .no_yield = 1 };
 	char *text = NULL, *line, *save = NULL;
 	struct cd_error err;
 	int rc = 2;
@@ -279,16 +313,22 @@ int ctl_lint_scores(const struct cd_compliance *c, const char *file)
 	}
 	printf("# threshold=%.6f\n", cd_compliance_model_threshold(c));
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *field[5];
+		char *field[5], stand[256], yield[256];
+		struct cd_findings f = { 0 };
 		double s;
 
 		if (ctl_lint_split_row(line, field) < 0)
 			continue;
-		if (cd_compliance_model_score(c, field[4], strlen(field[4]), &s) < 0) {
+		if (cd_compliance_model_score(c, field[4], strlen(field[4]), &s) < 0 ||
+		    cd_compliance_check(c, field[4], strlen(field[4]), &beside, &f) < 0) {
+			cd_findings_clear(&f);
 			fprintf(stderr, "candorctl lint: out of memory\n");
 			goto out;
 		}
-		printf("%s\t%s\t%.6f\n", field[0], field[2], s);
+		printf("%s\t%s\t%.6f\t%s\t%s\n", field[0], field[2], s,
+		       rule_list(&f, 0, stand, sizeof(stand)),
+		       rule_list(&f, 1, yield, sizeof(yield)));
+		cd_findings_clear(&f);
 	}
 	rc = 0;
 out:

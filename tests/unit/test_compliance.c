@@ -572,6 +572,14 @@ static void test_broken_packs_are_refused_with_the_line(void **state)
 			  "    defer = [ \"t\" ]; } );\n",
 			  4, "has no words to leave to the model");
 	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
+			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ];\n"
+			  "    yields = 1; } );\n",
+			  5, "rule a: yields must be true or false");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
+			  "  { id = \"a\"; family = \"links\"; message = \"m\";\n"
+			  "    links = [ \"x.example\" ]; yields = true; } );\n",
+			  4, "has no wording for the model to judge (yields)");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
 			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ]; "
 			  "defer = [ \"nowhere\" ]; } );\n",
 			  0, "term list \"nowhere\" is named by a rule but no pack defines terms");

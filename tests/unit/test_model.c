@@ -57,6 +57,9 @@ static int teardown(void **state)
 
 /* ---- loading ------------------------------------------------------------ */
 
+/* The line of the last error of the last expect_model() that failed. */
+static int last_line;
+
 /* Load BYTES (LEN) as a model into fresh packs; the error, if any, must
  * name the file and contain WORDS (NULL: the load must succeed). */
 static void expect_model(const void *bytes, size_t len, const char *words)
@@ -82,6 +85,7 @@ static void expect_model(const void *bytes, size_t len, const char *words)
 		assert_int_equal(rc, CD_ECONFIG);
 		assert_true(errs.count > 0);
 		assert_string_equal(errs.items[errs.count - 1].file, path);
+		last_line = errs.items[errs.count - 1].line;
 		if (!strstr(errs.items[errs.count - 1].msg, words))
 			fail_msg("expected \"%s\", got \"%s\"", words, errs.items[errs.count - 1].msg);
 		/* the checker is as it was: rules work, no model */
@@ -180,6 +184,45 @@ static void test_damaged_model_is_refused(void **state)
 	memcpy(b + 676, "concepts = { oops", 17); /* a broken concepts source */
 	fix_checksum(b, model_len);
 	expect_model(b, model_len, "concepts");
+	free(b);
+}
+
+/* The MODEL_LEN bytes of the shipped model with the first FROM in its
+ * concepts source made TO (as long), the checksum fixed; freed by the
+ * caller. */
+static unsigned char *patched(const char *from, const char *to)
+{
+	unsigned char *b = malloc(model_len), *at;
+
+	assert_non_null(b);
+	assert_int_equal(strlen(from), strlen(to));
+	memcpy(b, model_bytes, model_len);
+	assert_non_null(at = memmem(b, model_len, from, strlen(from)));
+	memcpy(at, to, strlen(to));
+	fix_checksum(b, model_len);
+	return b;
+}
+
+/* "yield_below" must be a number below the threshold: a model whose
+ * rules would give way to a text it flags is refused, file named. */
+static void test_yield_below_is_checked(void **state)
+{
+	unsigned char *b;
+
+	(void)state;
+	b = patched("yield_below = -5.0;", "yield_below = 99.0;");
+	expect_model(b, model_len, "yield_below (99) must lie below the model's threshold");
+	assert_true(last_line > 0);     /* of the concepts source */
+	free(b);
+	b = patched("yield_below = -5.0;", "yield_below = \"ab\";");
+	expect_model(b, model_len, "yield_below must be a number");
+	free(b);
+	b = patched("yield_below = -5.0;", "yield_below = -6.0;");
+	expect_model(b, model_len, NULL);
+	free(b);
+	/* a model without one loads (its rules never yield) */
+	b = patched("yield_below = -5.0;", "#ield_below = -5.0;");
+	expect_model(b, model_len, NULL);
 	free(b);
 }
 
@@ -488,9 +531,75 @@ static void test_rules_leave_negations_to_the_model(void **state)
 	}
 }
 
+/* Check a bribe, then FREE_CHOICE into the same findings, as rendered
+ * mail checks its text and then its HTML: the bribe's error stays
+ * counted, the yielding finding is gone and not counted. */
+static void count_after_a_standing_error(const char *free_choice)
+{
+	const char *bribe = "Leave a review and get a $10 gift card.";
+	struct cd_check_opts no_yield = { .no_yield = 1 };
+	struct cd_findings f = { 0 };
+	size_t count;
+	int errors;
+
+	assert_int_equal(cd_compliance_check(checker, bribe, strlen(bribe), NULL, &f), 0);
+	count = f.count;
+	errors = f.errors;
+	assert_true(errors > 0);
+	assert_int_equal(cd_compliance_check(checker, free_choice, strlen(free_choice), NULL, &f),
+			 0);
+	assert_int_equal(f.count, count);
+	assert_int_equal(f.errors, errors);
+	assert_int_equal(cd_compliance_check(checker, free_choice, strlen(free_choice), &no_yield,
+					     &f), 0);
+	assert_int_equal(f.errors, errors + 1);
+	cd_findings_clear(&f);
+}
+
+/* A rule marked "yields" (the change rule: a review near "change" or
+ * "delete") gives way when the model is sure the text is honest, as an
+ * account page's "edit it or leave it" is, in rendered mail too (the
+ * model is asked there only for this). With no_yield, for training, and
+ * with the rules alone it stands; a request to change a review stands
+ * beside the model and in rendered mail, honest words and all. */
+static void test_a_sure_model_overrules_rules_that_yield(void **state)
+{
+	const char *free_choice = "You can edit or remove your own review whenever you like from "
+				  "your account page; whether you do is entirely your call.";
+	const char *asked[] = {
+		"Please change your 1-star review now that we have sent the refund.",
+		"Honest feedback matters to us, good or bad, and we respect your opinion: "
+		"please reconsider your 1-star rating.",
+		"Wir respektieren jede ehrliche Meinung, gut oder schlecht. Bitte ändern Sie Ihre "
+		"1-Stern-Bewertung.",
+	};
+	struct cd_check_opts no_yield = { .no_yield = 1 };
+	struct cd_check_opts rendered = { .no_model = 1, .defer = 1 };
+	struct cd_check_opts rules = { .no_model = 1 };
+	double s;
+
+	(void)state;
+	assert_int_equal(cd_compliance_model_score(checker, free_choice, strlen(free_choice), &s),
+			 0);
+	assert_true(s < -5);
+	assert_true(rule_holds(free_choice, &no_yield, "generic.change_remove"));
+	assert_true(rule_holds(free_choice, &rules, "generic.change_remove"));
+	assert_false(rule_holds(free_choice, NULL, "generic.change_remove"));
+	assert_false(rule_holds(free_choice, &rendered, "generic.change_remove"));
+	count_after_a_standing_error(free_choice);
+	for (size_t i = 0; i < sizeof(asked) / sizeof(asked[0]); i++) {
+		assert_true(rule_holds(asked[i], NULL, "generic.change_remove"));
+		assert_true(rule_holds(asked[i], &no_yield, "generic.change_remove"));
+		assert_true(rule_holds(asked[i], &rendered, "generic.change_remove"));
+	}
+}
+
 /* Honest words ("honest", "good or bad") weigh against a violation in the
- * linear model, so the model never overrules a rule: these bribes, found
- * by a second reader against a "veto" that let them through, stay held. */
+ * linear model, so the model never overrules a rule that names an offer
+ * or a rating: these bribes, found by a second reader against a "veto"
+ * that let them through, stay held (and found again against rules that
+ * yielded: the model scored "good or bad, your honest review earns 5 EUR"
+ * as sure as an apology). */
 static void test_honest_words_do_not_excuse_a_bribe(void **state)
 {
 	static const char *const bought[] = {
@@ -527,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_version_is_refused),
 		cmocka_unit_test(test_damaged_model_is_refused),
 		cmocka_unit_test(test_second_model_is_refused),
+		cmocka_unit_test(test_yield_below_is_checked),
 		cmocka_unit_test(test_regression_set_scores_as_trained),
 		cmocka_unit_test(test_findings_name_family_sentence_and_concepts),
 		cmocka_unit_test(test_gate_keeps_texts_without_a_review_act_clean),
@@ -535,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_model_is_selected_like_a_pack),
 		cmocka_unit_test(test_model_skips_what_the_packs_hold),
 		cmocka_unit_test(test_rules_leave_negations_to_the_model),
+		cmocka_unit_test(test_a_sure_model_overrules_rules_that_yield),
 		cmocka_unit_test(test_honest_words_do_not_excuse_a_bribe),
 	};
 
