@@ -56,11 +56,13 @@ struct cd_check_opts {
 	const char *channel;    /* the order's channel, for channel rules; NULL */
 	char *const *packs;     /* only these packs' rules; NULL: all */
 	size_t npacks;
-	/* rules only: the learned model is not asked. Rendered mail is
-	 * checked so, as the model's score moves with the words around it
-	 * and customer data (an order called "ok", a product's name) must
-	 * not decide whether the shop's wording goes out; the model judges
-	 * the templates as written, when they load, and lint. */
+	/* rules only: the model finds nothing. Rendered mail is checked
+	 * so, as the model's score moves with the words around it and
+	 * customer data (an order called "ok", a product's name) must not
+	 * make it hold the shop's wording; the model judges the templates
+	 * as written, when they load, and lint. With defer it is still
+	 * asked whether a rule that yields gives way, of the text as given,
+	 * so an order's data can make such a rule stand (the safe side). */
 	int no_model;
 	/* with no_model: judge as the packs do beside the model, whose rules
 	 * leave negated sentences to it ("defer") and, where it is sure the

@@ -775,8 +775,9 @@ static int deferred(const struct doc *d, const struct cc_rule *r, size_t a, size
 
 /* Does an earlier error of R's family in this text cover part of
  * normalized bytes [A, B)? A rule with "unless_clause" restates, where
- * a broader rule found something, what that one found. Findings come in
- * text order: looking back a little is enough. */
+ * a broader rule found something, what that one found; but not where
+ * only a rule that may yield to the model did, unless R yields too.
+ * Findings come in text order: looking back a little is enough. */
 static int covered(const struct doc *d, const struct cc_rule *r, size_t a, size_t b,
 		   const struct cd_findings *f)
 {
@@ -785,7 +786,9 @@ static int covered(const struct doc *d, const struct cc_rule *r, size_t a, size_
 
 	for (; i < f->count; i++)
 		if (strcmp(f->items[i].family, r->family) == 0 && f->items[i].start < ob &&
-		    oa < f->items[i].end && (strcmp(f->items[i].severity, "error") == 0 || !r->error))
+		    oa < f->items[i].end &&
+		    (strcmp(f->items[i].severity, "error") == 0 || !r->error) &&
+		    (!f->items[i].yields || r->yields))
 			return 1;
 	return 0;
 }

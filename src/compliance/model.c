@@ -230,16 +230,16 @@ static int set_yield(struct cc_model *m, const config_t *cf, const char *path,
 		     struct cd_errors *errs)
 {
 	config_setting_t *y = config_lookup(cf, "yield_below");
+	int type = y ? config_setting_type(y) : CONFIG_TYPE_NONE;
 
 	m->yield_below = -HUGE_VAL;
 	if (!y)
 		return 0;
-	if (config_setting_type(y) != CONFIG_TYPE_FLOAT &&
-	    config_setting_type(y) != CONFIG_TYPE_INT)
+	if (type != CONFIG_TYPE_FLOAT && type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
 		return model_error(errs, path, config_setting_source_line(y),
 				   "yield_below must be a number (a score, like the threshold)");
-	m->yield_below = config_setting_type(y) == CONFIG_TYPE_INT ? config_setting_get_int(y)
-								    : config_setting_get_float(y);
+	m->yield_below = type == CONFIG_TYPE_FLOAT ? config_setting_get_float(y)
+						    : (double)config_setting_get_int64(y);
 	if (m->yield_below >= m->threshold)
 		return model_error(errs, path, config_setting_source_line(y),
 				   "yield_below (%g) must lie below the model's threshold (%g)",

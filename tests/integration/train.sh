@@ -3,7 +3,7 @@
 # trains from the features candor computes, writes a model that candor
 # loads and scores as Python did (the script checks its regression rows
 # itself), refuses a hold-out writer and names what is wrong in its
-# arguments. The shipped model and regression set are never written.
+# arguments (a threshold the rules' yield_below would not lie below). The shipped model and regression set are never written.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
 PY=/usr/bin/python3
@@ -51,4 +51,9 @@ rc=$?
 	--decoy-concepts nosuch --output "$WORK/d.bin" --regression "$WORK/d.tsv" > d.out 2> d.err
 [ $? -ne 0 ] && grep -q 'has no concept "nosuch"' d.err && ! grep -q Traceback d.err &&
 	ok "an unknown --decoy-concepts name is a clear error" || not_ok "decoy concepts: $(cat d.err)"
+"$PY" "$TRAIN" train --candorctl "$CANDORCTL" --shared "$SHARED" --writers ca \
+	--threshold -6 --output "$WORK/y.bin" --regression "$WORK/y.tsv" > y.out 2> y.err
+[ $? -ne 0 ] && grep -q "yield_below (-5) .* must lie below --threshold (-6)" y.err &&
+	[ ! -e y.bin ] && ok "a threshold at or below yield_below is refused before training" ||
+	not_ok "threshold below yield_below: $(cat y.err)"
 done_testing

@@ -481,8 +481,8 @@ static int rule_holds(const char *text, const struct cd_check_opts *o, const cha
 /* Beside the model, a rule leaves a sentence with a negation, or an
  * apology nearby, to the model: the honest texts pass, the rules alone
  * still hold them, and "don't forget" is no negation. Rendered mail is
- * checked without the model but with the rules as they stand beside it
- * (defer), since the model judged its template. */
+ * checked without the model's findings but with the rules as they stand
+ * beside it (defer), since the model judged its template. */
 static void test_rules_leave_negations_to_the_model(void **state)
 {
 	const char *honest[] = {
