@@ -850,21 +850,34 @@ static int score_one(const struct window *w, void *arg)
 	return 0;
 }
 
+/* The score of N's worst window into *BEST (-HUGE_VAL: none the model
+ * judges). */
+static int best_window(const struct cd_compliance *c, const struct cd_normtext *n,
+		       const size_t *bounds, size_t nbounds, const struct cc_matches *all,
+		       double *best)
+{
+	struct check_ctx x = { .c = c, .n = n, .all = all, .best = -HUGE_VAL };
+	int rc = each_window(n, bounds, nbounds, score_one, &x);
+
+	cc_feats_free(&x.feats);
+	*best = x.best;
+	return rc;
+}
+
 int cc_model_sure_honest(const struct cd_compliance *c, const struct cd_normtext *n,
 			 const size_t *bounds, size_t nbounds, const struct cc_matches *all,
 			 int *sure)
 {
-	struct check_ctx x = { .c = c, .n = n, .all = all, .best = -HUGE_VAL };
+	double best;
 	int rc;
 
 	*sure = 0;
 	if (!c->model || c->model->yield_below == -HUGE_VAL)
 		return 0;
-	rc = each_window(n, bounds, nbounds, score_one, &x);
-	cc_feats_free(&x.feats);
+	rc = best_window(c, n, bounds, nbounds, all, &best);
 	/* a text the model does not judge (no review word) is not one it is
 	 * sure of */
-	*sure = rc == 0 && x.best != -HUGE_VAL && x.best < c->model->yield_below;
+	*sure = rc == 0 && best != -HUGE_VAL && best < c->model->yield_below;
 	return rc;
 }
 
@@ -873,14 +886,13 @@ int cd_compliance_model_score(const struct cd_compliance *c, const char *text, s
 {
 	struct cd_normtext n = { 0 };
 	struct cc_matches all = { 0 };
-	struct check_ctx x = { .c = c, .best = -HUGE_VAL, .all = &all };
 	size_t *bounds = NULL, nbounds = 0;
+	double best;
 	int rc;
 
 	*out = -HUGE_VAL;
 	if (!c->model)
 		return CD_EINVAL;
-	x.n = &n;
 	if ((rc = cd_normalize(text, len, 0, &n)) < 0 ||
 	    (rc = cc_sentence_ends(n.s, n.len, &bounds, &nbounds)) < 0 ||
 	    (rc = cc_find(c, n.s, n.len, &all)) < 0)
@@ -889,10 +901,9 @@ int cd_compliance_model_score(const struct cd_compliance *c, const char *text, s
 		*out = c->model->bias;
 		goto out;
 	}
-	if ((rc = each_window(&n, bounds, nbounds, score_one, &x)) == 0)
-		*out = x.best;
+	if ((rc = best_window(c, &n, bounds, nbounds, &all, &best)) == 0)
+		*out = best;
 out:
-	cc_feats_free(&x.feats);
 	free(all.m);
 	free(bounds);
 	cd_normtext_free(&n);

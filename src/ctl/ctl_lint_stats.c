@@ -263,14 +263,14 @@ out:
 	return rc;
 }
 
-/* Whether finding I of F counts in a rule list: an error of a rule, not
- * the model's, yielding or not as YIELDS, the first of its rule. */
+/* Whether finding I of F (the packs' alone: the model is not asked for
+ * findings) counts in a rule list: an error, yielding or not as YIELDS,
+ * the first of its rule. */
 static int listed(const struct cd_findings *f, size_t i, int yields)
 {
 	const struct cd_finding *x = &f->items[i];
 
-	if (strcmp(x->severity, "error") != 0 || x->yields != yields ||
-	    strncmp(x->rule, "model.", 6) == 0)
+	if (strcmp(x->severity, "error") != 0 || x->yields != yields)
 		return 0;
 	for (size_t k = 0; k < i; k++)
 		if (strcmp(f->items[k].rule, x->rule) == 0)
