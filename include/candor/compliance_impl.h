@@ -65,6 +65,11 @@ struct cc_list {
 
 enum cc_kind { CC_ANY, CC_NEAR, CC_ALL, CC_LINKS, CC_REMINDERS };
 
+/* A rule's "yields": never; always; or only a finding whose words lie in
+ * different sentences ("apart": "Refund sent. Your review stays up." is
+ * two statements, "a refund for your review" one offer) */
+enum cc_yields { CC_YIELDS_NEVER, CC_YIELDS_ALWAYS, CC_YIELDS_APART };
+
 struct cc_rule {
 	char *id, *family, *severity, *message, *suggestion, *pack;
 	enum cc_kind kind;
@@ -83,8 +88,12 @@ struct cc_rule {
 	int turns[RULE_MAX_LISTS], nturns;
 	int within;             /* characters */
 	int sentence;           /* both ends must share a sentence */
-	int yields;             /* gives way when the model is sure the text
-				 * is honest (its score below "yield_below") */
+	int yields;             /* CC_YIELDS_*: whether its finding gives way
+				 * when the model is sure the text is honest
+				 * (its score below "yield_below") */
+	/* a match of YIELDS_UNLESS in the finding's sentences keeps it
+	 * standing ("Refund sent. Leave a review." asks for one) */
+	int yields_unless[RULE_MAX_LISTS], nyields_unless;
 	int aliased;            /* one of LISTS has "include"s */
 	char **allow;           /* links: host fragments allowed */
 	size_t nallow;

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <utf8proc.h>
 
+#include "candor/branches.h"
 #include "candor/compliance_impl.h"
 #include "candor/normalize.h"
 #include "candor/util.h"
@@ -839,7 +840,8 @@ int cc_add_finding(const char *orig, size_t olen, const struct cc_rule *r, size_
 	x = &f->items[f->count++];
 	*x = (struct cd_finding){ .rule = r->id, .family = r->family, .severity = r->severity,
 				  .message = r->message, .suggestion = r->suggestion,
-				  .start = o_start, .end = o_end, .yields = r->yields };
+				  .start = o_start, .end = o_end,
+				  .yields = r->yields == CC_YIELDS_ALWAYS };
 	f->errors += r->error;
 	line_col(orig, o_start, &x->line, &x->column);
 	n = o_end - o_start < sizeof(x->excerpt) - 1 ? o_end - o_start : sizeof(x->excerpt) - 1;
@@ -859,11 +861,30 @@ static int add_finding_orig(const struct doc *d, const struct cc_rule *r, size_t
 	return cc_add_finding(d->orig, d->olen, r, o_start, o_end, f);
 }
 
+/* Whether R's finding over normalized bytes [A, B) may yield: always,
+ * or "apart" when it crosses a sentence end; never when a match of
+ * YIELDS_UNLESS lies in its sentences. */
+static int finding_yields(const struct doc *d, const struct cc_rule *r, size_t a, size_t b)
+{
+	size_t from, to;
+
+	if (r->yields == CC_YIELDS_NEVER ||
+	    (r->yields == CC_YIELDS_APART && sentence_of(d, a) == sentence_of(d, b - 1)))
+		return 0;
+	sentence_span(d, a, b - 1, &from, &to);
+	return !any_in(d, r->yields_unless, r->nyields_unless, from, to);
+}
+
 /* A finding over bytes [NSTART, NEND) of the normalized text. */
 static int add_finding(const struct doc *d, const struct cc_rule *r, size_t nstart, size_t nend,
 		       struct cd_findings *f)
 {
-	return add_finding_orig(d, r, d->n->map[nstart], d->n->map[nend - 1] + 1, f);
+	size_t before = f->count;
+	int rc = add_finding_orig(d, r, d->n->map[nstart], d->n->map[nend - 1] + 1, f);
+
+	if (rc == 0 && f->count > before)
+		f->items[before].yields = finding_yields(d, r, nstart, nend);
+	return rc;
 }
 
 static int judge_any(const struct doc *d, const struct cc_rule *r, struct cd_findings *f)
@@ -1124,6 +1145,78 @@ static int overrule(const struct cd_compliance *c, const struct doc *d, size_t f
 	return 0;
 }
 
+/* At most this many ways a template renders are judged one by one;
+ * beyond, it is judged whole (the denser, safer side). */
+#define BRANCHES_MAX 64
+
+/* Does an error from FIRST on already cover part of X's bytes? */
+static int error_there(const struct cd_findings *f, size_t first, const struct cd_finding *x)
+{
+	for (size_t i = first; i < f->count; i++)
+		if (strcmp(f->items[i].severity, "error") == 0 && f->items[i].start < x->end &&
+		    x->start < f->items[i].end)
+			return 1;
+	return 0;
+}
+
+/* The model's findings on variant V of template TEXT, placed in TEXT and
+ * added to F unless an error from FIRST on (the packs', or the model's in
+ * another variant) already covers their place. */
+static int model_variant(const struct cd_compliance *c, const struct cd_branch_variant *v,
+			 const char *text, size_t first, struct cd_findings *f)
+{
+	struct cd_normtext n = { 0 };
+	struct cc_matches ms = { 0 };
+	struct cd_findings mine = { 0 };
+	size_t *bounds = NULL, nbounds = 0;
+	int rc;
+
+	if ((rc = cd_normalize(v->text, v->len, 1, &n)) < 0 ||
+	    (rc = cc_find(c, n.s, n.len, &ms)) < 0 ||
+	    (rc = cc_sentence_ends(n.s, n.len, &bounds, &nbounds)) < 0 ||
+	    (rc = cc_model_check(c, v->text, v->len, &n, bounds, nbounds, &ms, 0, &mine)) < 0)
+		goto out;
+	for (size_t i = 0; i < mine.count; i++) {
+		struct cd_finding x = mine.items[i];
+
+		x.start = cd_branches_where(v, x.start);
+		x.end = cd_branches_where(v, x.end - 1) + 1;
+		if (error_there(f, first, &x))
+			continue;
+		line_col(text, x.start, &x.line, &x.column);
+		if (CD_GROW(f->items, f->count, f->cap) < 0) {
+			rc = CD_ENOMEM;
+			goto out;
+		}
+		f->items[f->count++] = x;
+		f->errors += strcmp(x.severity, "error") == 0;
+	}
+out:
+	cd_findings_clear(&mine);
+	free(bounds);
+	free(ms.m);
+	cd_normtext_free(&n);
+	return rc;
+}
+
+/* The model on template TEXT: on each way it can render when it has runs
+ * of sections side by side (see branches.h), else on the whole of D. */
+static int model_template(const struct cd_compliance *c, const char *text, size_t len,
+			  const struct doc *d, size_t first, struct cd_findings *f)
+{
+	struct cd_branches br;
+	int rc = cd_branches_split(text, len, BRANCHES_MAX, &br);
+
+	if (rc < 0)
+		return rc;
+	if (br.n == 0)
+		return cc_model_check(c, text, len, d->n, d->bounds, d->nbounds, d->ms, first, f);
+	for (size_t k = 0; k < br.n && rc == 0; k++)
+		rc = model_variant(c, &br.v[k], text, first, f);
+	cd_branches_free(&br);
+	return rc;
+}
+
 int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t len,
 			const struct cd_check_opts *opts, struct cd_findings *f)
 {
@@ -1145,7 +1238,9 @@ int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t 
 		goto out;
 	if (d.defer && !(opts && opts->no_yield) && (rc = overrule(c, &d, before, f)) < 0)
 		goto out;
-	if (model_applies(c, opts))
+	if (model_applies(c, opts) && opts && opts->mustache)
+		rc = model_template(c, text, len, &d, before, f);
+	else if (model_applies(c, opts))
 		rc = cc_model_check(c, text, len, &n, d.bounds, d.nbounds, &ms, before, f);
 out:
 	free(d.bounds);

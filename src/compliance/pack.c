@@ -303,7 +303,7 @@ static void check_rule_keys(struct loader *ld, const config_setting_t *r, const 
 	static const char *const keys[] = {
 		"id", "family", "severity", "message", "suggestion", "any", "near", "all",
 		"within", "scope", "unless", "unless_clause", "turns", "defer", "defer_around", "links",
-		"channels", "reminders", "yields",
+		"channels", "reminders", "yields", "yields_unless",
 	};
 
 	for (int i = 0; i < config_setting_length(r); i++) {
@@ -355,17 +355,26 @@ static void rule_kind(struct loader *ld, const config_setting_t *r, struct cc_ru
 		report(ld, r, "rule %s: give exactly one of any, near, all, links or reminders", u->id);
 }
 
-/* Rule R's "yields" into U (its kind known): true or false, and only
- * for a rule with wording for the model to judge. */
+/* Rule R's "yields" into U (its kind known): true, false or "apart"
+ * (a near or all rule only), and only for a rule with wording for the
+ * model to judge. */
 static void load_yields(struct loader *ld, const config_setting_t *r, struct cc_rule *u)
 {
 	const config_setting_t *y = config_setting_get_member(r, "yields");
+	const char *s;
 
 	if (!y)
 		return;
-	if (config_setting_type(y) != CONFIG_TYPE_BOOL)
-		report(ld, y, "rule %s: yields must be true or false", u->id);
-	u->yields = config_setting_type(y) == CONFIG_TYPE_BOOL && config_setting_get_bool(y);
+	if (config_setting_type(y) == CONFIG_TYPE_BOOL) {
+		u->yields = config_setting_get_bool(y) ? CC_YIELDS_ALWAYS : CC_YIELDS_NEVER;
+	} else if ((s = config_setting_get_string(y)) && strcmp(s, "apart") == 0) {
+		u->yields = CC_YIELDS_APART;
+		if (u->kind != CC_NEAR && u->kind != CC_ALL)
+			report(ld, y, "rule %s: yields = \"apart\" needs words in two places "
+			       "(a near or all rule)", u->id);
+	} else {
+		report(ld, y, "rule %s: yields must be true, false or \"apart\"", u->id);
+	}
 	if ((u->kind == CC_LINKS || u->kind == CC_REMINDERS) && u->yields)
 		report(ld, r, "rule %s: a links or reminders rule has no wording for the model to "
 		       "judge (yields)", u->id);
@@ -420,6 +429,10 @@ static void load_rule(struct loader *ld, const config_setting_t *r, const char *
 	u->channels = get_strings(ld, r, "channels", &u->nchannels);
 	rule_kind(ld, r, u);
 	load_yields(ld, r, u);
+	u->nyields_unless = optional_lists(ld, r, "yields_unless", u->yields_unless, u->id);
+	if (u->nyields_unless && !u->yields)
+		report(ld, config_setting_get_member(r, "yields_unless"),
+		       "rule %s: yields_unless needs a rule that yields", u->id);
 	if ((u->kind == CC_LINKS || u->kind == CC_REMINDERS) && (u->ndefer || u->ndefer_around))
 		report(ld, r, "rule %s: a links or reminders rule has no words to leave to the model "
 		       "(defer, defer_around)", u->id);

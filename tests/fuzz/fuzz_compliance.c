@@ -1,6 +1,8 @@
 /* fuzz_compliance.c - the normalizer and the checker: arbitrary bytes as
- * plain text and as a template, against every shipped pack, and the
- * normalized text's map must stay inside the input. */
+ * plain text and as a template, against every shipped pack and the
+ * model; the normalized text's map must stay inside the input, and each
+ * way a template renders (branches.c) must be its own bytes, mapped
+ * back to where they stand. */
 #include "config.h"
 
 #include <stdint.h>
@@ -8,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "candor/branches.h"
 #include "candor/compliance.h"
 #include "candor/normalize.h"
 
@@ -26,7 +29,30 @@ static void load_packs(void)
 		fprintf(stderr, "fuzz_compliance: cannot load %s\n", dir);
 		abort();
 	}
+	snprintf(dir, sizeof(dir), "%s/etc/packs/model.bin", top ? top : ".");
+	if (cd_compliance_load_model(packs, dir, &errs) < 0) {
+		fprintf(stderr, "fuzz_compliance: cannot load %s\n", dir);
+		abort();
+	}
 	cd_errors_clear(&errs);
+}
+
+static void check_branches(const char *data, size_t size)
+{
+	struct cd_branches b;
+
+	if (cd_branches_split(data, size, 64, &b) < 0)
+		return;
+	for (size_t k = 0; k < b.n; k++) {
+		const struct cd_branch_variant *v = &b.v[k];
+
+		if (v->len > size || cd_branches_where(v, v->len) > size)
+			abort();
+		for (size_t i = 0; i < v->len; i++)
+			if (cd_branches_where(v, i) >= size || data[cd_branches_where(v, i)] != v->text[i])
+				abort();
+	}
+	cd_branches_free(&b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -50,6 +76,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cd_findings_clear(&f);
 	o.mustache = 1;
 	cd_compliance_check(packs, (const char *)data, size, &o, &f);
+	for (size_t i = 0; i < f.count; i++)
+		if (f.items[i].start > f.items[i].end || f.items[i].end > size)
+			abort();
 	cd_findings_clear(&f);
+	check_branches((const char *)data, size);
 	return 0;
 }

@@ -574,7 +574,19 @@ static void test_broken_packs_are_refused_with_the_line(void **state)
 	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
 			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ];\n"
 			  "    yields = 1; } );\n",
-			  5, "rule a: yields must be true or false");
+			  5, "rule a: yields must be true, false or \"apart\"");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
+			  "  { id = \"a\"; family = \"other\"; message = \"m\"; any = [ \"t\" ];\n"
+			  "    yields = \"apart\"; } );\n",
+			  5, "rule a: yields = \"apart\" needs words in two places (a near or all rule)");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
+			  "  { id = \"a\"; family = \"other\"; message = \"m\"; near = [ \"t\", \"t\" ];\n"
+			  "    yields = \"sometimes\"; } );\n",
+			  5, "rule a: yields must be true, false or \"apart\"");
+	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
+			  "  { id = \"a\"; family = \"other\"; message = \"m\"; near = [ \"t\", \"t\" ];\n"
+			  "    yields_unless = [ \"t\" ]; } );\n",
+			  5, "rule a: yields_unless needs a rule that yields");
 	expect_pack_error("name = \"x\";\nterms = { t = { en = [ \"a\" ]; }; };\nrules = (\n"
 			  "  { id = \"a\"; family = \"links\"; message = \"m\";\n"
 			  "    links = [ \"x.example\" ]; yields = true; } );\n",

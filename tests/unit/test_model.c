@@ -594,6 +594,71 @@ static void test_a_sure_model_overrules_rules_that_yield(void **state)
 	}
 }
 
+/* The money rule yields "apart": a refund and a review in two statements
+ * ("Refund sent. Your review stays up.") give way to a sure model, in
+ * rendered mail too; an offer and a review in one sentence never do,
+ * nor two sentences that ask for a review (yields_unless: the model
+ * scored the gift-card one below -10 when the rule yielded without it),
+ * nor two sentences the model does not call honest. */
+static void test_apart_yields_only_across_sentences(void **state)
+{
+	const char *two = "We have refunded the lamp in full. Your one-star review was fair, and "
+			  "other buyers should read it.";
+	const char *bought[] = {
+		"Leave a review and get a full refund.",
+		"Leave a review. You will get a refund.",
+		"Please post your review today. A $10 gift card goes out to every reviewer.",
+		"Only 50 of these thank-you gift cards are left this month. Leave your honest "
+		"review by Friday and one of them is yours.",
+	};
+	struct cd_check_opts no_yield = { .no_yield = 1 };
+	struct cd_check_opts rendered = { .no_model = 1, .defer = 1 };
+	struct cd_check_opts rules = { .no_model = 1 };
+	double s;
+
+	(void)state;
+	assert_int_equal(cd_compliance_model_score(checker, two, strlen(two), &s), 0);
+	assert_true(s < -5);
+	assert_true(rule_holds(two, &rules, "generic.incentive"));
+	assert_true(rule_holds(two, &no_yield, "generic.incentive"));
+	assert_false(rule_holds(two, NULL, "generic.incentive"));
+	assert_false(rule_holds(two, &rendered, "generic.incentive"));
+	for (size_t i = 0; i < sizeof(bought) / sizeof(bought[0]); i++) {
+		if (!rule_holds(bought[i], NULL, "generic.incentive"))
+			fail_msg("passed beside the model: %s", bought[i]);
+		if (!rule_holds(bought[i], &rendered, "generic.incentive"))
+			fail_msg("passed in rendered mail: %s", bought[i]);
+	}
+}
+
+/* A template is judged by the model as it can render: one section of a
+ * run side by side at a time (src/compliance/branches.c). A finding in a
+ * section after one that was cut still names its line in the template. */
+static void test_templates_are_judged_as_they_render(void **state)
+{
+	const char *tpl = "Hello{{#name}} {{name}}{{/name}},\n"
+			  "{{#comment}}\nThank you for your note.\n{{/comment}}\n"
+			  "{{^comment}}\nShare your thoughts on the listing and we'll upgrade you to "
+			  "Gold member status.\n{{/comment}}\n"
+			  "Best wishes\n";
+	struct cd_check_opts o = { .mustache = 1 };
+	struct cd_findings f = { 0 };
+	int found = 0;
+
+	(void)state;
+	assert_int_equal(cd_compliance_check(checker, tpl, strlen(tpl), &o, &f), 0);
+	for (size_t i = 0; i < f.count; i++)
+		if (strncmp(f.items[i].rule, "model.", 6) == 0) {
+			assert_int_equal(f.items[i].line, 6);
+			assert_int_equal(f.items[i].column, 1);
+			assert_int_equal(strncmp(tpl + f.items[i].start, "Share your", 10), 0);
+			found++;
+		}
+	assert_int_equal(found, 1);
+	assert_int_equal(f.errors, 1);
+	cd_findings_clear(&f);
+}
+
 /* Honest words ("honest", "good or bad") weigh against a violation in the
  * linear model, so the model never overrules a rule that names an offer
  * or a rating: these bribes, found by a second reader against a "veto"
@@ -646,6 +711,8 @@ int main(void)
 		cmocka_unit_test(test_model_skips_what_the_packs_hold),
 		cmocka_unit_test(test_rules_leave_negations_to_the_model),
 		cmocka_unit_test(test_a_sure_model_overrules_rules_that_yield),
+		cmocka_unit_test(test_apart_yields_only_across_sentences),
+		cmocka_unit_test(test_templates_are_judged_as_they_render),
 		cmocka_unit_test(test_honest_words_do_not_excuse_a_bribe),
 	};
 
