@@ -24,12 +24,20 @@ struct scan {
 	size_t n, cap;
 };
 
-static int blank(const char *s, size_t a, size_t b)
+/* Do sections end at A and start at B side by side: nothing but blanks
+ * and at most one line break between them? A blank line starts a new
+ * paragraph, which may well render with the one before. */
+static int side_by_side(const char *s, size_t a, size_t b)
 {
-	for (; a < b; a++)
-		if (s[a] != ' ' && s[a] != '\t' && s[a] != '\n' && s[a] != '\r')
+	int lines = 0;
+
+	for (; a < b; a++) {
+		if (s[a] == '\n')
+			lines++;
+		else if (s[a] != ' ' && s[a] != '\t' && s[a] != '\r')
 			return 0;
-	return 1;
+	}
+	return lines <= 1;
 }
 
 /* The top-level sections of TEXT into S: 1 found (maybe none), 0 when
@@ -134,7 +142,7 @@ int cd_branches_split(const char *text, size_t len, size_t max, struct cd_branch
 		goto out;
 	}
 	for (size_t i = 0; i < s.n; i++) {
-		if (i > 0 && !blank(text, s.b[i - 1].end, s.b[i].start))
+		if (i > 0 && !side_by_side(text, s.b[i - 1].end, s.b[i].start))
 			groups++;
 		s.b[i].group = groups;
 		size[groups]++;
@@ -142,7 +150,7 @@ int cd_branches_split(const char *text, size_t len, size_t max, struct cd_branch
 	for (size_t g = 0; g <= groups && total <= max; g++)
 		total *= size[g];
 	rc = 0;
-	if (total < 2 || total > max)
+	if (total < 2 || total > max || total > CD_BRANCHES_MAX_BYTES / (len + 1))
 		goto out;
 	if (!(out->v = calloc(total, sizeof(*out->v)))) {
 		rc = CD_ENOMEM;
@@ -177,8 +185,29 @@ size_t cd_branches_where(const struct cd_branch_variant *v, size_t at)
 	return v->segs[lo].opos + (at - v->segs[lo].vpos);
 }
 
+int cd_branches_place(const struct cd_branch_variant *v, size_t a, size_t b, size_t *from,
+		      size_t *to)
+{
+	int any = 0;
+
+	for (size_t i = 0; i < v->nsegs; i++) {
+		const struct cd_branch_seg *s = &v->segs[i];
+		size_t lo = a > s->opos ? a : s->opos, hi = b < s->opos + s->len ? b : s->opos + s->len;
+
+		if (lo >= hi)
+			continue;
+		if (!any)
+			*from = s->vpos + (lo - s->opos);
+		*to = s->vpos + (hi - s->opos);
+		any = 1;
+	}
+	return any;
+}
+
 void cd_branches_free(struct cd_branches *b)
 {
+	if (!b)
+		return;
 	for (size_t i = 0; b->v && i < b->n; i++) {
 		free(b->v[i].text);
 		free(b->v[i].segs);

@@ -861,15 +861,35 @@ static int add_finding_orig(const struct doc *d, const struct cc_rule *r, size_t
 	return cc_add_finding(d->orig, d->olen, r, o_start, o_end, f);
 }
 
+/* Does one of sentences KA to KB hold a match of every list of R? The
+ * words of a finding may be paired across a sentence end while another
+ * sentence holds them all ("Thanks for your review. A refund goes to
+ * every customer with a review."). */
+static int together(const struct doc *d, const struct cc_rule *r, size_t ka, size_t kb)
+{
+	for (size_t k = ka; k <= kb; k++) {
+		size_t from, to;
+		int all = 1;
+
+		sentences_bytes(d, k, k, &from, &to);
+		for (int i = 0; i < r->nlists && all; i++)
+			all = any_in(d, &r->lists[i], 1, from, to);
+		if (all)
+			return 1;
+	}
+	return 0;
+}
+
 /* Whether R's finding over normalized bytes [A, B) may yield: always,
- * or "apart" when it crosses a sentence end; never when a match of
- * YIELDS_UNLESS lies in its sentences. */
+ * or "apart" when its words lie in two sentences and no sentence of
+ * them holds them all; never when a match of YIELDS_UNLESS lies in its
+ * sentences. */
 static int finding_yields(const struct doc *d, const struct cc_rule *r, size_t a, size_t b)
 {
-	size_t from, to;
+	size_t from, to, ka = sentence_of(d, a), kb = sentence_of(d, b - 1);
 
 	if (r->yields == CC_YIELDS_NEVER ||
-	    (r->yields == CC_YIELDS_APART && sentence_of(d, a) == sentence_of(d, b - 1)))
+	    (r->yields == CC_YIELDS_APART && (ka == kb || together(d, r, ka, kb))))
 		return 0;
 	sentence_span(d, a, b - 1, &from, &to);
 	return !any_in(d, r->yields_unless, r->nyields_unless, from, to);
@@ -1149,41 +1169,77 @@ static int overrule(const struct cd_compliance *c, const struct doc *d, size_t f
  * beyond, it is judged whole (the denser, safer side). */
 #define BRANCHES_MAX 64
 
-/* Does an error from FIRST on already cover part of X's bytes? */
-static int error_there(const struct cd_findings *f, size_t first, const struct cd_finding *x)
+/* Does an error from FIRST on hold byte AT? */
+static int error_at(const struct cd_findings *f, size_t first, size_t at)
 {
 	for (size_t i = first; i < f->count; i++)
-		if (strcmp(f->items[i].severity, "error") == 0 && f->items[i].start < x->end &&
-		    x->start < f->items[i].end)
+		if (strcmp(f->items[i].severity, "error") == 0 && f->items[i].start <= at &&
+		    at < f->items[i].end)
 			return 1;
 	return 0;
 }
 
+/* The errors of F from FIRST on (the packs', the model's in variants
+ * judged before) as they stand in variant V, into HELD: the model skips
+ * the windows they hold, as it does in a whole text. */
+static int held_in_variant(const struct cd_findings *f, size_t first,
+			   const struct cd_branch_variant *v, struct cd_findings *held)
+{
+	for (size_t i = first; i < f->count; i++) {
+		struct cd_finding x = f->items[i];
+
+		if (strcmp(x.severity, "error") != 0 ||
+		    !cd_branches_place(v, x.start, x.end, &x.start, &x.end))
+			continue;
+		if (CD_GROW(held->items, held->count, held->cap) < 0)
+			return CD_ENOMEM;
+		held->items[held->count++] = x;
+	}
+	return 0;
+}
+
+/* Model finding X of variant V, placed in template TEXT: from its first
+ * byte to the end of the stretch of the template that byte is in (a
+ * sentence that runs across a cut section ends where the cut starts). */
+static void place_in_template(const struct cd_branch_variant *v, const char *text,
+			      struct cd_finding *x)
+{
+	size_t from = cd_branches_where(v, x->start), to = cd_branches_where(v, x->end - 1) + 1;
+	size_t run = from;
+
+	while (run + 1 < to && cd_branches_where(v, x->start + (run + 1 - from)) == run + 1)
+		run++;
+	x->start = from;
+	x->end = run + 1;
+	line_col(text, x->start, &x->line, &x->column);
+}
+
 /* The model's findings on variant V of template TEXT, placed in TEXT and
  * added to F unless an error from FIRST on (the packs', or the model's in
- * another variant) already covers their place. */
+ * another variant) already holds their first byte. */
 static int model_variant(const struct cd_compliance *c, const struct cd_branch_variant *v,
 			 const char *text, size_t first, struct cd_findings *f)
 {
 	struct cd_normtext n = { 0 };
 	struct cc_matches ms = { 0 };
 	struct cd_findings mine = { 0 };
-	size_t *bounds = NULL, nbounds = 0;
+	size_t *bounds = NULL, nbounds = 0, held;
 	int rc;
 
-	if ((rc = cd_normalize(v->text, v->len, 1, &n)) < 0 ||
+	if ((rc = held_in_variant(f, first, v, &mine)) < 0 ||
+	    (rc = cd_normalize(v->text, v->len, 1, &n)) < 0 ||
 	    (rc = cc_find(c, n.s, n.len, &ms)) < 0 ||
-	    (rc = cc_sentence_ends(n.s, n.len, &bounds, &nbounds)) < 0 ||
-	    (rc = cc_model_check(c, v->text, v->len, &n, bounds, nbounds, &ms, 0, &mine)) < 0)
+	    (rc = cc_sentence_ends(n.s, n.len, &bounds, &nbounds)) < 0)
 		goto out;
-	for (size_t i = 0; i < mine.count; i++) {
+	held = mine.count;
+	if ((rc = cc_model_check(c, v->text, v->len, &n, bounds, nbounds, &ms, 0, &mine)) < 0)
+		goto out;
+	for (size_t i = held; i < mine.count; i++) {
 		struct cd_finding x = mine.items[i];
 
-		x.start = cd_branches_where(v, x.start);
-		x.end = cd_branches_where(v, x.end - 1) + 1;
-		if (error_there(f, first, &x))
+		place_in_template(v, text, &x);
+		if (error_at(f, first, x.start))
 			continue;
-		line_col(text, x.start, &x.line, &x.column);
 		if (CD_GROW(f->items, f->count, f->cap) < 0) {
 			rc = CD_ENOMEM;
 			goto out;
@@ -1238,10 +1294,10 @@ int cd_compliance_check(const struct cd_compliance *c, const char *text, size_t 
 		goto out;
 	if (d.defer && !(opts && opts->no_yield) && (rc = overrule(c, &d, before, f)) < 0)
 		goto out;
-	if (model_applies(c, opts) && opts && opts->mustache)
-		rc = model_template(c, text, len, &d, before, f);
-	else if (model_applies(c, opts))
-		rc = cc_model_check(c, text, len, &n, d.bounds, d.nbounds, &ms, before, f);
+	if (model_applies(c, opts))
+		rc = opts && opts->mustache ? model_template(c, text, len, &d, before, f)
+					    : cc_model_check(c, text, len, &n, d.bounds, d.nbounds,
+							     &ms, before, f);
 out:
 	free(d.bounds);
 	free(ms.m);

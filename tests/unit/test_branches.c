@@ -38,6 +38,8 @@ static void test_nothing_to_vary(void **state)
 	expect_none("Hello {{name}}, thank you.");
 	expect_none("Hello{{#name}} {{name}}{{/name}}, thank you.");
 	expect_none("{{#a}}A{{/a}} and then {{#b}}B{{/b}}.");
+	expect_none("{{#a}}A{{/a}}\n\n{{#b}}B{{/b}}");     /* a blank line: paragraphs */
+	expect_none("{{#a}}A{{/a}}\n \r\n{{#b}}B{{/b}}");
 	expect_none("{{#a}}A{{/a}}{{#b}}B");          /* unclosed */
 	expect_none("{{/a}}{{#a}}A{{/a}}{{#b}}B{{/b}}");  /* closed first */
 	expect_none("{{=<% %>=}}<%#a%>A<%/a%><%#b%>B<%/b%>");
@@ -63,6 +65,31 @@ static void test_a_run_is_a_switch(void **state)
 			 (size_t)(strstr(t, "thanks") - t));
 	assert_int_equal(cd_branches_where(&b.v[0], 0), 0);
 	assert_int_equal(cd_branches_where(&b.v[1], b.v[1].len), strlen(t));
+	cd_branches_free(&b);
+	cd_branches_free(NULL);
+}
+
+/* Template bytes into a variant: what was cut is nowhere, a stretch
+ * across a cut becomes the bytes that remain of it. */
+static void test_template_bytes_into_a_variant(void **state)
+{
+	const char *t = "ab{{#c}}CC{{/c}}\n{{^c}}DD{{/c}}ef";
+	struct cd_branches b = split(t, 64);
+	size_t from = 0, to = 0, cc = (size_t)(strstr(t, "CC") - t), dd = (size_t)(strstr(t, "DD") - t);
+
+	(void)state;
+	assert_int_equal(b.n, 2);
+	/* variant 0 keeps CC, cuts DD */
+	assert_true(cd_branches_place(&b.v[0], cc, cc + 2, &from, &to));
+	assert_memory_equal(b.v[0].text + from, "CC", 2);
+	assert_int_equal(to - from, 2);
+	assert_false(cd_branches_place(&b.v[0], dd, dd + 2, &from, &to));
+	/* "b" through "e" spans the cut: from "b" to "e" of what is left */
+	assert_true(cd_branches_place(&b.v[0], 1, strlen(t) - 1, &from, &to));
+	assert_int_equal(from, 1);
+	assert_int_equal(to, b.v[0].len - 1);
+	assert_true(cd_branches_place(&b.v[1], dd, dd + 2, &from, &to));
+	assert_memory_equal(b.v[1].text + from, "DD", 2);
 	cd_branches_free(&b);
 }
 
@@ -96,12 +123,12 @@ static void test_runs_multiply_up_to_a_cap(void **state)
 	cd_branches_free(&b);
 }
 
-/* Huge and hostile input: many runs stay whole (the cap), a long run is
- * split into that many variants, and no variant reads past the text. */
+/* Huge and hostile input: a run of 20,000 sections is judged whole (over
+ * the cap); empty sections are variants like any other. */
 static void test_hostile_templates(void **state)
 {
 	size_t n = 20000, len = 0;
-	char *t = malloc(n * 16 + 1);
+	char *t = malloc(CD_BRANCHES_MAX_BYTES);
 	struct cd_branches b;
 
 	(void)state;
@@ -110,6 +137,13 @@ static void test_hostile_templates(void **state)
 		len += (size_t)sprintf(t + len, "{{#s}}x{{/s}}%s", i % 2 ? "\n" : " ");
 	b = split(t, 64);
 	assert_int_equal(b.n, 0);   /* 20000 sections side by side: 20000 > 64 */
+	cd_branches_free(&b);
+	/* two variants of a template over half the byte cap: judged whole */
+	memset(t, 'x', CD_BRANCHES_MAX_BYTES / 2 + 10);
+	memcpy(t, "{{#a}}A{{/a}}{{#b}}B{{/b}}", 26);
+	t[CD_BRANCHES_MAX_BYTES / 2 + 10] = '\0';
+	b = split(t, 64);
+	assert_int_equal(b.n, 0);
 	cd_branches_free(&b);
 	b = split("{{#a}}{{/a}}{{#b}}{{/b}}", 64);
 	assert_int_equal(b.n, 2);
@@ -124,6 +158,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nothing_to_vary),
 		cmocka_unit_test(test_a_run_is_a_switch),
+		cmocka_unit_test(test_template_bytes_into_a_variant),
 		cmocka_unit_test(test_runs_multiply_up_to_a_cap),
 		cmocka_unit_test(test_hostile_templates),
 	};

@@ -610,6 +610,10 @@ static void test_apart_yields_only_across_sentences(void **state)
 		"Please post your review today. A $10 gift card goes out to every reviewer.",
 		"Only 50 of these thank-you gift cards are left this month. Leave your honest "
 		"review by Friday and one of them is yours.",
+		/* paired across the sentence end, but the second holds both
+		 * (found by a second reader) */
+		"Thank you for your honest review. A refund goes to every customer with a review.",
+		"Thank you for your honest review. A gift card goes to every customer with a review.",
 	};
 	struct cd_check_opts no_yield = { .no_yield = 1 };
 	struct cd_check_opts rendered = { .no_model = 1, .defer = 1 };
@@ -657,6 +661,33 @@ static void test_templates_are_judged_as_they_render(void **state)
 	assert_int_equal(found, 1);
 	assert_int_equal(f.errors, 1);
 	cd_findings_clear(&f);
+}
+
+/* Judged as it renders, a template's windows the packs hold are left to
+ * them, as in a whole text: a switch elsewhere adds no finding. */
+static void test_template_variants_skip_what_the_packs_hold(void **state)
+{
+	const char *body = "A review gets you a full refund.\n"
+			   "Share your thoughts on the listing and we will upgrade you to Gold member "
+			   "status.\nBest wishes\n";
+	const char *heads[] = { "Hello {{name}},\nThanks for your order.\n",
+				"Hello {{name}},\n{{#a}}\nThanks for your order.\n{{/a}}\n"
+				"{{^a}}\nThanks again.\n{{/a}}\n" };
+	struct cd_check_opts o = { .mustache = 1 };
+	size_t errors[2];
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct cd_findings f = { 0 };
+		char tpl[512];
+
+		snprintf(tpl, sizeof(tpl), "%s%s", heads[i], body);
+		assert_int_equal(cd_compliance_check(checker, tpl, strlen(tpl), &o, &f), 0);
+		errors[i] = f.errors;
+		cd_findings_clear(&f);
+	}
+	assert_true(errors[0] > 0);
+	assert_int_equal(errors[1], errors[0]);
 }
 
 /* Honest words ("honest", "good or bad") weigh against a violation in the
@@ -713,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_a_sure_model_overrules_rules_that_yield),
 		cmocka_unit_test(test_apart_yields_only_across_sentences),
 		cmocka_unit_test(test_templates_are_judged_as_they_render),
+		cmocka_unit_test(test_template_variants_skip_what_the_packs_hold),
 		cmocka_unit_test(test_honest_words_do_not_excuse_a_bribe),
 	};
 
