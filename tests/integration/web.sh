@@ -204,7 +204,15 @@ huge=$(head -c 100000 /dev/zero | tr '\0' a)
 c=$(code "$BASE/u/$huge")
 check "a 100 kB URL is a 4xx ($c)" sh -c "case $c in 4??) exit 0;; esac; exit 1"
 head -c 1000000 /dev/zero > big.bin
-check "a 1 MB body is 413" [ "$(code -X POST --data-binary @big.bin "$BASE/u/$T5")" = 413 ]
+# In session 12's CI (make -j2, beside other tests) this failed in both
+# runs, in one flavour or the other, and never alone (12 runs):
+# likely no answer in time. A try with no HTTP answer (000) is made
+# again, up to three; any answer must be 413; the status is in the name.
+for i in 1 2 3; do
+	c=$(code -X POST --data-binary @big.bin "$BASE/u/$T5")
+	[ "$c" != 000 ] && break
+done
+check "a 1 MB body is 413 ($c, try $i)" [ "$c" = 413 ]
 c=$(code -H "X-Long: $huge" "$BASE/healthz")
 check "100 kB of headers is a 4xx ($c)" sh -c "case $c in 4??) exit 0;; esac; exit 1"
 check "a request line that is not HTTP is refused" sh -c "printf 'HELLO\r\n\r\n' | timeout 5 \"$SYSPY\" -c \"
