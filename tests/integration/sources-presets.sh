@@ -118,9 +118,11 @@ ps_order() { # ID CUSTOMER STATE LANG UPDATED-AGO HISTORY-STATES...
 	echo "INSERT INTO ps_orders (id_order, reference, id_lang, id_customer, id_currency, id_address_delivery, id_address_invoice, current_state, total_paid, date_add, date_upd)
 	  VALUES ($id, 'REF$id', $lang, $cust, 1, $cust, $cust, $state, 25.5, '$(ago "5 days")', '$(ago "$upd")');
 	  INSERT INTO ps_order_detail (id_order, product_id, product_name, product_quantity, product_reference) VALUES ($id, 300, 'Matcha - 100g', 3, 'MAT-100');"
-	h=6
+	# one instant for the whole history: a second passing between two
+	# "ago" calls (session 12's CI, under ASan) made a day 86401 s
+	h=6 now=$(date -u +%s)
 	for s in "$@"; do
-		echo "INSERT INTO ps_order_history (id_order, id_order_state, date_add) VALUES ($id, $s, '$(ago "$h days")');"
+		echo "INSERT INTO ps_order_history (id_order, id_order_state, date_add) VALUES ($id, $s, '$(date -u -d "@$((now - h * 86400))" +"%Y-%m-%d %H:%M:%S")');"
 		h=$((h - 1))
 	done
 }
