@@ -364,34 +364,33 @@ static void test_duties_and_turned_excuses(void **state)
 	expect_clean("Whether you're happy or not, you can leave a review, and you can contact us any time.");
 }
 
-/* Guilt on a named member of staff, a small family shop's plea and
- * counted reminders are pressure, in the languages that had no word for
- * them too; apologies that name a review and a refund pass. */
-static void test_guilt_and_nagging_in_more_languages(void **state)
+/* A small family shop's plea and counted reminders are pressure in the
+ * languages that had no word for them, beside the model and without; a
+ * thank-you that was moved to tears by a review and an apology that
+ * hurts are not. */
+static void test_pleas_and_nagging_in_more_languages(void **state)
 {
 	static const char *const pressure[] = {
-		"Anna worked on your case every night; it would be really unfair to leave her a bad review.",
-		"Giulia ha lavorato al suo caso fino a tardi: sarebbe ingiusto lasciarle una recensione negativa.",
+		"Siamo una piccola azienda familiare e ogni recensione ci aiuta a sopravvivere.",
 		"Somos um pequeno negócio familiar: cada avaliação conta para a nossa sobrevivência.",
 		"Wij zijn een klein familiebedrijf en elke review helpt ons overleven.",
-		"Jesteśmy małą rodzinną firmą i każda opinia bardzo nas boli.",
+		"Jesteśmy małą rodzinną firmą i każda opinia pomaga nam przetrwać.",
 		"Vi är ett litet familjeföretag och varje omdöme hjälper oss att överleva.",
 		"Küçük bir aile işletmesiyiz; her yorum ayakta kalmamız için önemli.",
 		"Это уже третье напоминание: оставьте, пожалуйста, отзыв.",
-		"担当者は泣いていました。低い評価はあまりにも気の毒です。",
+		"3回目のご案内です。レビューをお願いします。",
 	};
 	static const char *const honest[] = {
-		"We are sorry the kettle failed, and the team that tested it is upset too. "
-		"Thank you for your review.",
-		"Siamo una piccola azienda e ci dispiace per il ritardo: la sua recensione ci aiuta "
-		"a migliorare, qualunque cosa scriva.",
+		"Your review had us in tears – thank you so much!",
+		"Es tut uns weh, das zu lesen; danke für Ihre ehrliche Bewertung.",
+		"Het doet ons pijn dat uw pakket beschadigd was. Dank voor uw eerlijke review.",
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(pressure) / sizeof(pressure[0]); i++)
-		expect_rule(pressure[i], "generic.pressure");
+		expect_both_ways(pressure[i], "generic.pressure", 1);
 	for (size_t i = 0; i < sizeof(honest) / sizeof(honest[0]); i++)
-		expect_both_ways(honest[i], NULL, 0);
+		expect_both_ways(honest[i], "generic.pressure", 0);
 }
 
 /* ---- disguises and positions -------------------------------------------------- */
@@ -648,7 +647,7 @@ int main(void)
 		cmocka_unit_test(test_independence_clauses_do_not_excuse_violations),
 		cmocka_unit_test(test_exchange_words_are_not_excused_from_afar),
 		cmocka_unit_test(test_duties_and_turned_excuses),
-		cmocka_unit_test(test_guilt_and_nagging_in_more_languages),
+		cmocka_unit_test(test_pleas_and_nagging_in_more_languages),
 		cmocka_unit_test(test_disguises_are_seen_through),
 		cmocka_unit_test(test_honest_look_alikes_pass),
 		cmocka_unit_test(test_incentive_needs_the_review_nearby),

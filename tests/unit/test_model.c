@@ -635,39 +635,36 @@ static void test_apart_yields_only_across_sentences(void **state)
 	}
 }
 
-/* The top-rating rule yields to a sure model too ("Thanks for your 5
- * stars!" beside a voucher every late order gets), but never where its
- * sentence asks for a review or wants "only" the top rating (the model
- * scored the independence clause below -5 in the second); 好评返现 with
- * a negation in its sentence ("we don't do cash-back for reviews") is
- * left to the model, and without one it stands. */
-static void test_top_rating_yields_unless_asked_or_only(void **state)
+/* The change rule stands where its sentence asks for something, sure
+ * as the model may be: an independence clause talks it below -5 in the
+ * development attacker's line. The top-rating rule never yields (a
+ * thank-you for five stars beside a voucher stays held, the model sure
+ * of it or not), nor does 好评返现 leave its sentence to the model for
+ * the 不 or 无 inside 不限 or 无线. */
+static void test_asked_changes_and_top_ratings_stand(void **state)
 {
+	const char *asked = "您可以自由選擇是否評論，請刪除您的負評。";
 	const char *thanks = "Danke für Ihre 5 Sterne! Der Gutschein für die verspätete Lieferung "
 			     "gehört Ihnen ohnehin.";
-	const char *wanted[] = {
-		"Please rate us 5 stars.",
-		"Whether or not you leave a review is up to you; we only want 5-star reviews.",
-		"Bewerten Sie uns ehrlich mit fünf Sternen.",
+	const char *paid[] = {
+		"好评返现5元，欢迎真实评价。",
+		"无线耳机好评返现10元。",
+		"好评返现5元，不限商品。",
 	};
-	const char *denied = "本店不做好评返现，请您按照真实体验评价。";
-	const char *paid = "好评返现5元，欢迎真实评价。";
-	struct cd_check_opts no_yield = { .no_yield = 1 };
-	struct cd_check_opts rules = { .no_model = 1 };
+	struct cd_check_opts rendered = { .no_model = 1, .defer = 1 };
 	double s;
 
 	(void)state;
+	assert_int_equal(cd_compliance_model_score(checker, asked, strlen(asked), &s), 0);
+	assert_true(s < -5);
+	assert_true(rule_holds(asked, NULL, "generic.change_remove"));
+	assert_true(rule_holds(asked, &rendered, "generic.change_remove"));
 	assert_int_equal(cd_compliance_model_score(checker, thanks, strlen(thanks), &s), 0);
 	assert_true(s < -5);
-	assert_true(rule_holds(thanks, &rules, "generic.positive_only"));
-	assert_true(rule_holds(thanks, &no_yield, "generic.positive_only"));
-	assert_false(rule_holds(thanks, NULL, "generic.positive_only"));
-	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
-		if (!rule_holds(wanted[i], NULL, "generic.positive_only"))
-			fail_msg("passed beside the model: %s", wanted[i]);
-	assert_true(rule_holds(denied, &rules, "cn.cashback"));
-	assert_false(rule_holds(denied, NULL, "cn.cashback"));
-	assert_true(rule_holds(paid, NULL, "cn.cashback"));
+	assert_true(rule_holds(thanks, NULL, "generic.positive_only"));
+	for (size_t i = 0; i < sizeof(paid) / sizeof(paid[0]); i++)
+		if (!rule_holds(paid[i], NULL, "cn.cashback"))
+			fail_msg("passed beside the model: %s", paid[i]);
 }
 
 /* A template is judged by the model as it can render: one section of a
@@ -778,7 +775,7 @@ int main(void)
 		cmocka_unit_test(test_rules_leave_negations_to_the_model),
 		cmocka_unit_test(test_a_sure_model_overrules_rules_that_yield),
 		cmocka_unit_test(test_apart_yields_only_across_sentences),
-		cmocka_unit_test(test_top_rating_yields_unless_asked_or_only),
+		cmocka_unit_test(test_asked_changes_and_top_ratings_stand),
 		cmocka_unit_test(test_templates_are_judged_as_they_render),
 		cmocka_unit_test(test_template_variants_skip_what_the_packs_hold),
 		cmocka_unit_test(test_honest_words_do_not_excuse_a_bribe),
