@@ -393,6 +393,31 @@ static void test_pleas_and_nagging_in_more_languages(void **state)
 		expect_both_ways(honest[i], "generic.pressure", 0);
 }
 
+/* 好评返现 with a negation in its clause denies the offer; without one,
+ * or with only a word that holds a negation character (不限, 无线),
+ * it is the offer, with or without the model. */
+static void test_cashback_denied_is_no_offer(void **state)
+{
+	static const char *const paid[] = {
+		"好评返现5元，不限商品。",
+		"无线耳机好评返现10元。",
+		"收到后晒图好评，返现8元到支付宝。",
+		"好評返現10元，不鏽鋼保溫杯限定。",
+	};
+	static const char *const denied[] = {
+		"本店不做好评返现，请您按照真实体验评价。",
+		"写评价没有返现也没有红包，就是想听听您的真话。",
+		"平台规定禁止好评返现，本店严格遵守。",
+		"本店不做好評返現，評價請您自由填寫。",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(paid) / sizeof(paid[0]); i++)
+		expect_both_ways(paid[i], "cn.cashback", 1);
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+		expect_both_ways(denied[i], "cn.cashback", 0);
+}
+
 /* ---- disguises and positions -------------------------------------------------- */
 
 static void test_disguises_are_seen_through(void **state)
@@ -648,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_exchange_words_are_not_excused_from_afar),
 		cmocka_unit_test(test_duties_and_turned_excuses),
 		cmocka_unit_test(test_pleas_and_nagging_in_more_languages),
+		cmocka_unit_test(test_cashback_denied_is_no_offer),
 		cmocka_unit_test(test_disguises_are_seen_through),
 		cmocka_unit_test(test_honest_look_alikes_pass),
 		cmocka_unit_test(test_incentive_needs_the_review_nearby),

@@ -667,6 +667,41 @@ static void test_asked_changes_and_top_ratings_stand(void **state)
 			fail_msg("passed beside the model: %s", paid[i]);
 }
 
+/* A Chinese or Japanese negation term matches inside any word, so words
+ * that hold one and deny nothing are listed (not_negation): an apology's
+ * 不好意思 or 申し訳ありません, the 无 of 无线, the 不 of 不锈钢 leave no
+ * sentence to the model; a real negation still does. */
+static void test_words_holding_a_cjk_negation_deny_nothing(void **state)
+{
+	static const char *const asked[] = {
+		"不好意思打扰您，麻烦给个五星好评哦。",
+		"不好意思，請給我們五星好評哦。",
+		"无线耳机收到后，麻烦给个五星好评。",
+		"不锈钢锅用得满意的话，请给五星好评。",
+		"申し訳ありませんが、星5つの高評価をお願いいたします。",
+		"すみません、★5のレビューをお願いします。",
+	};
+	static const char *const denied[] = {
+		"我们不要求五星好评，请如实评价。",
+		"星5つの評価をお願いするつもりはありません。",
+	};
+	/* the ございません of an apology is no "there is none" that frees
+	 * the rules of a whole sentence */
+	const char *paid = "ご迷惑をおかけして申し訳ございません、レビューを書いていただければ"
+			   "全額返金いたします。";
+	struct cd_check_opts rendered = { .no_model = 1, .defer = 1 };
+	struct cd_check_opts alone = { .no_model = 1 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(asked) / sizeof(asked[0]); i++)
+		if (!rule_holds(asked[i], &rendered, "generic.positive_only"))
+			fail_msg("left to the model: %s", asked[i]);
+	assert_true(rule_holds(paid, &alone, "generic.incentive"));
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+		if (rule_holds(denied[i], &rendered, "generic.positive_only"))
+			fail_msg("a negation not left to the model: %s", denied[i]);
+}
+
 /* A template is judged by the model as it can render: one section of a
  * run side by side at a time (src/compliance/branches.c). A finding in a
  * section after one that was cut still names its line in the template. */
@@ -776,6 +811,7 @@ int main(void)
 		cmocka_unit_test(test_a_sure_model_overrules_rules_that_yield),
 		cmocka_unit_test(test_apart_yields_only_across_sentences),
 		cmocka_unit_test(test_asked_changes_and_top_ratings_stand),
+		cmocka_unit_test(test_words_holding_a_cjk_negation_deny_nothing),
 		cmocka_unit_test(test_templates_are_judged_as_they_render),
 		cmocka_unit_test(test_template_variants_skip_what_the_packs_hold),
 		cmocka_unit_test(test_honest_words_do_not_excuse_a_bribe),
