@@ -23,6 +23,7 @@ struct out {
 	int space;      /* a space is pending */
 	int para;       /* a paragraph break is pending */
 	int oom;
+	int filled;     /* the run of stars last put holds a filled one */
 	unsigned seen;  /* SEEN_* of what was put, so later passes may skip */
 };
 
@@ -87,6 +88,29 @@ static int is_star(int32_t cp)
 	return cp == 0x2605 || cp == 0x2606 || cp == 0x2B50 || cp == 0x1F31F ||
 	       (cp >= 0x2729 && cp <= 0x2730) || cp == 0x272A || cp == 0x22C6 ||
 	       cp == 0x1F320 || cp == 0x2B51 || cp == 0x066D;
+}
+
+/* Outlined stars. After a filled one they are the empty slots of a
+ * drawn rating ("★☆☆☆☆" is one star of five, not five); a run of them
+ * alone is stars all the same (Japanese writes ☆5). */
+static int is_empty_star(int32_t cp)
+{
+	return cp == 0x2606 || cp == 0x2729 || cp == 0x2730;
+}
+
+/* Put star CP from offset AT as ★, or nothing where it is an empty slot
+ * in a run of stars that holds a filled one. */
+static void put_star(struct out *o, int32_t cp, size_t at)
+{
+	static const char star[] = "\xE2\x98\x85";
+	int after_star = o->len >= 3 && memcmp(o->s + o->len - 3, star, 3) == 0;
+
+	if (!after_star)
+		o->filled = 0;
+	if (is_empty_star(cp) && after_star && o->filled)
+		return;
+	o->filled |= !is_empty_star(cp);
+	put_utf8(o, 0x2605, at);
 }
 
 /* Pictographs that stand for a word in sales mail ("🎁 for a review",
@@ -182,7 +206,7 @@ static void put_cp(struct out *o, int32_t cp, size_t at)
 		return;
 	}
 	if (is_star(cp)) {
-		put_utf8(o, 0x2605, at);
+		put_star(o, cp, at);
 		return;
 	}
 	if (is_arrow(cp)) {

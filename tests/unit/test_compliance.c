@@ -393,9 +393,10 @@ static void test_pleas_and_nagging_in_more_languages(void **state)
 		expect_both_ways(honest[i], "generic.pressure", 0);
 }
 
-/* 好评返现 with a negation in its clause denies the offer; without one,
- * or with only a word that holds a negation character (不限, 无线),
- * it is the offer, with or without the model. */
+/* 好评返现 denied where it is named ("本店不做好评返现", "没有返现") is no
+ * offer; a negation elsewhere in its clause, or a word that holds a
+ * negation character (不限, 无线), leaves it the offer, with or without
+ * the model. */
 static void test_cashback_denied_is_no_offer(void **state)
 {
 	static const char *const paid[] = {
@@ -403,6 +404,11 @@ static void test_cashback_denied_is_no_offer(void **state)
 		"无线耳机好评返现10元。",
 		"收到后晒图好评，返现8元到支付宝。",
 		"好評返現10元，不鏽鋼保溫杯限定。",
+		/* a negation elsewhere in the clause denies nothing */
+		"好评返现，没有套路，绝对到账。",
+		"好评返现永不停止，欢迎参与。",
+		"好評返現10元，沒有任何門檻。",
+		"五星返現10元，不信可以問問老顧客。",
 	};
 	static const char *const denied[] = {
 		"本店不做好评返现，请您按照真实体验评价。",
@@ -446,6 +452,28 @@ static void test_disguises_are_seen_through(void **state)
 		    "generic.positive_only");
 	expect_rule("Please leave a five-star review", "generic.positive_only");
 	expect_rule("Please leave a 5\xE2\x80\x91star review", "generic.positive_only"); /* U+2011 */
+}
+
+/* A drawn rating counts its filled stars: "★☆☆☆☆" is one star, so
+ * "★☆☆☆☆ or ★★★★★" names a scale; outlined stars alone are stars. */
+static void test_drawn_ratings_count_filled_stars(void **state)
+{
+	static const char *const scales[] = {
+		"★☆☆☆☆ or ★★★★★: choose the one that matches your experience.",
+		"★☆☆☆☆ oder ★★★★★ – beides ist willkommen, wählen Sie frei.",
+		"★☆☆☆☆ 到 ★★★★★，请根据您的真实体验选择。",
+	};
+	static const char *const top[] = {
+		"Please leave a ☆☆☆☆☆ review",
+		"☆5のレビューをお願いします。",
+		"Your ★☆☆☆☆ could become ★★★★★ now, right? Please update it.",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(scales) / sizeof(scales[0]); i++)
+		expect_both_ways(scales[i], NULL, 0);
+	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+		expect_both_ways(top[i], NULL, 1);
 }
 
 static void test_honest_look_alikes_pass(void **state)
@@ -675,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_pleas_and_nagging_in_more_languages),
 		cmocka_unit_test(test_cashback_denied_is_no_offer),
 		cmocka_unit_test(test_disguises_are_seen_through),
+		cmocka_unit_test(test_drawn_ratings_count_filled_stars),
 		cmocka_unit_test(test_honest_look_alikes_pass),
 		cmocka_unit_test(test_incentive_needs_the_review_nearby),
 		cmocka_unit_test(test_positions_point_at_the_original),
