@@ -99,11 +99,13 @@ static int is_empty_star(int32_t cp)
 }
 
 /* Put star CP from offset AT as ★, or nothing where it is an empty slot
- * in a run of stars that holds a filled one. */
+ * in a run of stars that holds a filled one. A space ends a run ("★
+ * ☆☆☆☆☆" is one star and five). */
 static void put_star(struct out *o, int32_t cp, size_t at)
 {
 	static const char star[] = "\xE2\x98\x85";
-	int after_star = o->len >= 3 && memcmp(o->s + o->len - 3, star, 3) == 0;
+	int after_star = !o->space && !o->para && o->len >= 3 &&
+			 memcmp(o->s + o->len - 3, star, 3) == 0;
 
 	if (!after_star)
 		o->filled = 0;

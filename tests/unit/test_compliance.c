@@ -454,26 +454,24 @@ static void test_disguises_are_seen_through(void **state)
 	expect_rule("Please leave a 5\xE2\x80\x91star review", "generic.positive_only"); /* U+2011 */
 }
 
-/* A drawn rating counts its filled stars: "★☆☆☆☆" is one star, so
- * "★☆☆☆☆ or ★★★★★" names a scale; outlined stars alone are stars. */
+/* A drawn rating counts its filled stars: "★☆☆☆☆" is one star, not a
+ * top rating; outlined stars alone are stars ("☆☆☆☆☆", "☆5"). */
 static void test_drawn_ratings_count_filled_stars(void **state)
 {
-	static const char *const scales[] = {
-		"★☆☆☆☆ or ★★★★★: choose the one that matches your experience.",
-		"★☆☆☆☆ oder ★★★★★ – beides ist willkommen, wählen Sie frei.",
-		"★☆☆☆☆ 到 ★★★★★，请根据您的真实体验选择。",
+	static const char *const low[] = {
+		"Your ★☆☆☆☆ review was fair: we have changed our supplier.",
+		"Leave a ★☆☆☆☆ review if that is what it deserves.",
 	};
 	static const char *const top[] = {
 		"Please leave a ☆☆☆☆☆ review",
 		"☆5のレビューをお願いします。",
-		"Your ★☆☆☆☆ could become ★★★★★ now, right? Please update it.",
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(scales) / sizeof(scales[0]); i++)
-		expect_both_ways(scales[i], NULL, 0);
+	for (size_t i = 0; i < sizeof(low) / sizeof(low[0]); i++)
+		expect_both_ways(low[i], "generic.positive_only", 0);
 	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
-		expect_both_ways(top[i], NULL, 1);
+		expect_both_ways(top[i], "generic.positive_only", 1);
 }
 
 static void test_honest_look_alikes_pass(void **state)

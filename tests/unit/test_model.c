@@ -680,15 +680,13 @@ static void test_words_holding_a_cjk_negation_deny_nothing(void **state)
 		"不锈钢锅用得满意的话，请给五星好评。",
 		"申し訳ありませんが、星5つの高評価をお願いいたします。",
 		"すみません、★5のレビューをお願いします。",
-		"差评能不能改成五星好评呀？",
+		"差评可不可以改成五星好评呀？",
 	};
 	static const char *const denied[] = {
 		"我们不要求五星好评，请如实评价。",
 		"星5つの評価をお願いするつもりはありません。",
-		/* denials that hold a word listed as none (不限, 不同, 不便) */
-		"评价不限于五星好评，差评也同样欢迎。",
+		/* a denial that holds a word listed as none (不同) */
 		"我们不同意只要五星好评的做法。",
-		"我们不便要求您给五星好评。",
 	};
 	/* the ございません of an apology is no "there is none" that frees
 	 * the rules of a whole sentence */
