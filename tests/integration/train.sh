@@ -38,10 +38,10 @@ printf 'Thank you for your order!\n' > thanks.txt
 "$CANDORCTL" lint --packs-dir "$SRCDIR/etc/packs" --model "$WORK/m.bin" --pack model thanks.txt > /dev/null 2>&1
 [ $? -eq 0 ] && ok "... and passes a thank-you" || not_ok "a thank-you was held"
 
-"$PY" "$TRAIN" train --candorctl "$CANDORCTL" --shared "$SHARED" --writers ca,ga \
+"$PY" "$TRAIN" train --candorctl "$CANDORCTL" --shared "$SHARED" --writers ca,gc \
 	--output "$WORK/h.bin" --regression "$WORK/h.tsv" > hold.out 2> hold.err
 rc=$?
-[ $rc -ne 0 ] && grep -q "ga is a hold-out writer" hold.err && [ ! -e h.bin ] &&
+[ $rc -ne 0 ] && grep -q "gc is a hold-out writer" hold.err && [ ! -e h.bin ] &&
 	ok "refuses to train on a hold-out writer" || not_ok "hold-out writer: rc $rc, $(cat hold.err)"
 "$PY" "$TRAIN" train --candorctl "$CANDORCTL" --shared "$SHARED" --writers ca,zz \
 	--output "$WORK/z.bin" --regression "$WORK/z.tsv" > zz.out 2> zz.err

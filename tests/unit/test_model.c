@@ -636,14 +636,19 @@ static void test_apart_yields_only_across_sentences(void **state)
 }
 
 /* The change rule stands where its sentence asks for something, sure
- * as the model may be: an independence clause talks it below -5 in the
- * development attacker's line. The top-rating rule never yields (a
- * thank-you for five stars beside a voucher stays held, the model sure
- * of it or not), nor does 好评返现 leave its sentence to the model for
- * the 不 or 无 inside 不限 or 无线. */
+ * as the model may be: an independence clause talks it to about -5 in
+ * the development attacker's lines (which of them lies below depends on
+ * the training; one must, or this tests nothing). The top-rating rule
+ * never yields (a thank-you for five stars beside a voucher stays held,
+ * the model sure of it or not), nor does 好评返现 leave its sentence to
+ * the model for the 不 or 无 inside 不限 or 无线. */
 static void test_asked_changes_and_top_ratings_stand(void **state)
 {
-	const char *asked = "您可以自由選擇是否評論，請刪除您的負評。";
+	const char *asked[] = {
+		"您可以自由選擇是否評論，請刪除您的負評。",
+		"是否評論完全隨您，您可以自由選擇，請刪除您的負評。",
+	};
+	int sure = 0;
 	const char *thanks = "Danke für Ihre 5 Sterne! Der Gutschein für die verspätete Lieferung "
 			     "gehört Ihnen ohnehin.";
 	const char *paid[] = {
@@ -655,10 +660,15 @@ static void test_asked_changes_and_top_ratings_stand(void **state)
 	double s;
 
 	(void)state;
-	assert_int_equal(cd_compliance_model_score(checker, asked, strlen(asked), &s), 0);
-	assert_true(s < -5);
-	assert_true(rule_holds(asked, NULL, "generic.change_remove"));
-	assert_true(rule_holds(asked, &rendered, "generic.change_remove"));
+	for (size_t i = 0; i < sizeof(asked) / sizeof(asked[0]); i++) {
+		assert_int_equal(cd_compliance_model_score(checker, asked[i], strlen(asked[i]), &s),
+				 0);
+		sure += s < -5;
+		if (!rule_holds(asked[i], NULL, "generic.change_remove") ||
+		    !rule_holds(asked[i], &rendered, "generic.change_remove"))
+			fail_msg("passed: %s (%.2f)", asked[i], s);
+	}
+	assert_true(sure > 0);
 	assert_int_equal(cd_compliance_model_score(checker, thanks, strlen(thanks), &s), 0);
 	assert_true(s < -5);
 	assert_true(rule_holds(thanks, NULL, "generic.positive_only"));
