@@ -474,6 +474,35 @@ static void test_drawn_ratings_count_filled_stars(void **state)
 		expect_both_ways(top[i], "generic.positive_only", 1);
 }
 
+/* A scale names its low end in the forms shops write: German compounds
+ * ("1-Sterne-Bewertung"), French prepositions ("de 1 ou de 5"), stars
+ * drawn after the numbers; "points forts" are strengths, not points. A
+ * top rating asked for alone is still one. */
+static void test_scales_as_shops_write_them(void **state)
+{
+	static const char *const scales[] = {
+		"Eine 1-Sterne-Bewertung ist uns genauso wertvoll wie 5 Sterne.",
+		"Geben Sie uns einen Stern oder fünf Sterne, ganz wie Sie es erlebt haben.",
+		"Votre avis, qu'il soit de 1 ou de 5 étoiles, sera publié sans modification.",
+		"Nous lisons tous les avis, qu'ils soient à 1 ou à 5 étoiles.",
+		"Rate your lipstick from 1 to 5 ⭐, the good and the bad.",
+	};
+	static const char *const top[] = {
+		"Bitte geben Sie uns 5 Sterne.",
+		"Laissez-nous un avis 5 étoiles, s'il vous plaît !",
+		"Please rate us 5 ⭐ today.",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(scales) / sizeof(scales[0]); i++)
+		expect_both_ways(scales[i], "generic.positive_only", 0);
+	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+		expect_both_ways(top[i], "generic.positive_only", 1);
+	expect_both_ways("Racontez-le dans un avis, points forts et points faibles.",
+			 "generic.incentive", 0);
+	expect_both_ways("Laissez un avis et gagnez 100 points fidélité.", "generic.incentive", 1);
+}
+
 static void test_honest_look_alikes_pass(void **state)
 {
 	(void)state;
@@ -702,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_cashback_denied_is_no_offer),
 		cmocka_unit_test(test_disguises_are_seen_through),
 		cmocka_unit_test(test_drawn_ratings_count_filled_stars),
+		cmocka_unit_test(test_scales_as_shops_write_them),
 		cmocka_unit_test(test_honest_look_alikes_pass),
 		cmocka_unit_test(test_incentive_needs_the_review_nearby),
 		cmocka_unit_test(test_positions_point_at_the_original),
