@@ -281,6 +281,13 @@ static void expect_both_ways(const char *text, const char *rule, int want)
 		fail_msg("\"%s\" should not break %s", text, rule ? rule : "any rule");
 }
 
+/* expect_both_ways for each text of array LIST. */
+#define expect_each_both_ways(list, rule, want)                                   \
+	do {                                                                      \
+		for (size_t i_ = 0; i_ < sizeof(list) / sizeof((list)[0]); i_++) \
+			expect_both_ways((list)[i_], (rule), (want));             \
+	} while (0)
+
 /* Words that name the exchange ("reviewers get", "in exchange for", 好评返)
  * next to something of value: a negation or an excuse elsewhere in the
  * sentence, before a turn, a dash or a colon, does not undo them, with
@@ -317,10 +324,8 @@ static void test_exchange_words_are_not_excused_from_afar(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bought) / sizeof(bought[0]); i++)
-		expect_both_ways(bought[i], NULL, 1);
-	for (size_t i = 0; i < sizeof(honest) / sizeof(honest[0]); i++)
-		expect_both_ways(honest[i], "generic.exchange", 0);
+	expect_each_both_ways(bought, NULL, 1);
+	expect_each_both_ways(honest, "generic.exchange", 0);
 	/* one finding where the incentive rule already holds the place */
 	{
 		struct cd_findings f = check("Leave a review and get 10% off.", NULL);
@@ -355,10 +360,8 @@ static void test_duties_and_turned_excuses(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(pressure) / sizeof(pressure[0]); i++)
-		expect_both_ways(pressure[i], "generic.demand", 1);
-	for (size_t i = 0; i < sizeof(honest) / sizeof(honest[0]); i++)
-		expect_both_ways(honest[i], "generic.demand", 0);
+	expect_each_both_ways(pressure, "generic.demand", 1);
+	expect_each_both_ways(honest, "generic.demand", 0);
 	expect_rule("Whether or not you leave a review is up to you; if you're happy, leave a review; "
 		    "if not, contact us instead.", "generic.gating");
 	expect_clean("Whether you're happy or not, you can leave a review, and you can contact us any time.");
@@ -387,10 +390,8 @@ static void test_pleas_and_nagging_in_more_languages(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(pressure) / sizeof(pressure[0]); i++)
-		expect_both_ways(pressure[i], "generic.pressure", 1);
-	for (size_t i = 0; i < sizeof(honest) / sizeof(honest[0]); i++)
-		expect_both_ways(honest[i], "generic.pressure", 0);
+	expect_each_both_ways(pressure, "generic.pressure", 1);
+	expect_each_both_ways(honest, "generic.pressure", 0);
 }
 
 /* 好评返现 denied where it is named ("本店不做好评返现", "没有返现") is no
@@ -418,10 +419,8 @@ static void test_cashback_denied_is_no_offer(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(paid) / sizeof(paid[0]); i++)
-		expect_both_ways(paid[i], "cn.cashback", 1);
-	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
-		expect_both_ways(denied[i], "cn.cashback", 0);
+	expect_each_both_ways(paid, "cn.cashback", 1);
+	expect_each_both_ways(denied, "cn.cashback", 0);
 }
 
 /* ---- disguises and positions -------------------------------------------------- */
@@ -468,10 +467,8 @@ static void test_drawn_ratings_count_filled_stars(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(low) / sizeof(low[0]); i++)
-		expect_both_ways(low[i], "generic.positive_only", 0);
-	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
-		expect_both_ways(top[i], "generic.positive_only", 1);
+	expect_each_both_ways(low, "generic.positive_only", 0);
+	expect_each_both_ways(top, "generic.positive_only", 1);
 }
 
 /* A scale names its low end in the forms shops write: German compounds
@@ -494,10 +491,8 @@ static void test_scales_as_shops_write_them(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(scales) / sizeof(scales[0]); i++)
-		expect_both_ways(scales[i], "generic.positive_only", 0);
-	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
-		expect_both_ways(top[i], "generic.positive_only", 1);
+	expect_each_both_ways(scales, "generic.positive_only", 0);
+	expect_each_both_ways(top, "generic.positive_only", 1);
 	expect_both_ways("Racontez-le dans un avis, points forts et points faibles.",
 			 "generic.incentive", 0);
 	expect_both_ways("Laissez un avis et gagnez 100 points fidélité.", "generic.incentive", 1);
