@@ -118,6 +118,13 @@ int cd_compliance_load_concepts(const char *path, struct cd_compliance **out,
 int cd_compliance_features(const struct cd_compliance *c, const char *text, size_t len,
 			   struct cd_buf *out);
 
+/* For training: the features of each window candor scores in TEXT (see
+ * src/compliance/model.c), one line each as cd_compliance_features
+ * writes a text's, separated by newlines; nothing for a text without a
+ * word. Returns 0 or CD_ENOMEM. */
+int cd_compliance_window_features(const struct cd_compliance *c, const char *text, size_t len,
+				  struct cd_buf *out);
+
 
 /* Is pack NAME loaded? ("model": is a model loaded?) */
 int cd_compliance_has_pack(const struct cd_compliance *c, const char *name);

@@ -244,6 +244,19 @@ uint32_t cc_concept_id(const char *name);
  * n-gram occurrences (counts scaled by the square root of the length). */
 double cc_ngram_value(size_t ngrams);
 
+/* A window the model scores: normalized bytes [FROM, TO) of a text whose
+ * sentence ends are BOUNDS. */
+struct cc_window {
+	size_t from, to;
+	const size_t *bounds;
+	size_t nbounds;
+};
+
+/* model.c: call FN on each window of N (sentence ends BOUNDS) that the
+ * model scores, stopping at FN's first error, which it returns. */
+int cc_each_window(const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
+		   int (*fn)(const struct cc_window *w, void *arg), void *arg);
+
 /* model.c: score ORIG (OLEN bytes), normalized as N with sentence ends
  * BOUNDS and C's term matches ALL, with C's model; append a finding for
  * each window it holds to be a violation. A window that holds one of the

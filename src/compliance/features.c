@@ -607,41 +607,91 @@ static int by_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-int cd_compliance_features(const struct cd_compliance *c, const char *text, size_t len,
-			   struct cd_buf *out)
+/* The features of N's bytes [FROM, TO) as cd_compliance_features
+ * writes them, appended to OUT. */
+static int feature_line(const struct cd_compliance *c, const struct cd_normtext *n, size_t from,
+			size_t to, const size_t *bounds, size_t nbounds, const struct cc_matches *all,
+			struct cc_feats *f, struct cd_buf *out)
 {
-	struct cd_normtext n = { 0 };
-	struct cc_feats f = { 0 };
-	struct cc_matches all = { 0 };
-	size_t *bounds = NULL, nbounds = 0;
 	double v;
-	int rc;
 
-	if ((rc = cd_normalize(text, len, 0, &n)) < 0 ||
-	    (rc = cc_sentence_ends(n.s, n.len, &bounds, &nbounds)) < 0 ||
-	    (rc = cc_find(c, n.s, n.len, &all)) < 0 ||
-	    (rc = cc_featurize(c, &n, 0, n.len, bounds, nbounds, &all, &f)) < 0)
-		goto out;
-	v = cc_ngram_value(f.ngrams);
-	qsort(f.f, f.n, sizeof(*f.f), by_id);
-	for (size_t i = 0; i < f.n;) {
+	if (cc_featurize(c, n, from, to, bounds, nbounds, all, f) < 0)
+		return CD_ENOMEM;
+	v = cc_ngram_value(f->ngrams);
+	qsort(f->f, f->n, sizeof(*f->f), by_id);
+	for (size_t i = 0; i < f->n;) {
 		double sum = 0;
 		size_t j = i;
 
-		for (; j < f.n && f.f[j].id == f.f[i].id; j++)
-			sum += f.f[j].ngram ? v : 1.0;
+		for (; j < f->n && f->f[j].id == f->f[i].id; j++)
+			sum += f->f[j].ngram ? v : 1.0;
 		/* concepts marked ":c", so training may weigh the groups apart */
-		cd_buf_printf(out, "%s%u:%.6g%s", i ? " " : "", f.f[i].id, sum,
-			      f.f[i].ngram ? "" : ":c");
+		cd_buf_printf(out, "%s%u:%.6g%s", i ? " " : "", f->f[i].id, sum,
+			      f->f[i].ngram ? "" : ":c");
 		i = j;
 	}
 	/* whether the model judges this text at all (the gate) */
-	cd_buf_printf(out, "\t%d", f.gate);
-	rc = out->oom ? CD_ENOMEM : 0;
-out:
-	cc_feats_free(&f);
-	free(all.m);
-	free(bounds);
-	cd_normtext_free(&n);
+	cd_buf_printf(out, "\t%d", f->gate);
+	return out->oom ? CD_ENOMEM : 0;
+}
+
+struct text_feats {
+	const struct cd_compliance *c;
+	struct cd_normtext n;
+	struct cc_matches all;
+	size_t *bounds, nbounds;
+	struct cc_feats f;
+	struct cd_buf *out;
+};
+
+static int text_open(struct text_feats *t, const char *text, size_t len)
+{
+	int rc;
+
+	if ((rc = cd_normalize(text, len, 0, &t->n)) < 0 ||
+	    (rc = cc_sentence_ends(t->n.s, t->n.len, &t->bounds, &t->nbounds)) < 0)
+		return rc;
+	return cc_find(t->c, t->n.s, t->n.len, &t->all);
+}
+
+static void text_close(struct text_feats *t)
+{
+	cc_feats_free(&t->f);
+	free(t->all.m);
+	free(t->bounds);
+	cd_normtext_free(&t->n);
+}
+
+int cd_compliance_features(const struct cd_compliance *c, const char *text, size_t len,
+			   struct cd_buf *out)
+{
+	struct text_feats t = { .c = c, .out = out };
+	int rc;
+
+	if ((rc = text_open(&t, text, len)) == 0)
+		rc = feature_line(c, &t.n, 0, t.n.len, t.bounds, t.nbounds, &t.all, &t.f, out);
+	text_close(&t);
+	return rc;
+}
+
+static int window_line(const struct cc_window *w, void *arg)
+{
+	struct text_feats *t = arg;
+
+	if (t->out->len)
+		cd_buf_printf(t->out, "\n");
+	return feature_line(t->c, &t->n, w->from, w->to, w->bounds, w->nbounds, &t->all, &t->f,
+			    t->out);
+}
+
+int cd_compliance_window_features(const struct cd_compliance *c, const char *text, size_t len,
+				  struct cd_buf *out)
+{
+	struct text_feats t = { .c = c, .out = out };
+	int rc;
+
+	if ((rc = text_open(&t, text, len)) == 0)
+		rc = cc_each_window(&t.n, t.bounds, t.nbounds, window_line, &t);
+	text_close(&t);
 	return rc;
 }

@@ -33,6 +33,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <libconfig.h>
 #include <math.h>
 #include <stdarg.h>
@@ -622,13 +623,7 @@ static uint32_t family(const struct cc_model *m, const struct cc_feats *f)
 	return best;
 }
 
-struct window {
-	size_t from, to;          /* normalized bytes */
-	const size_t *bounds;
-	size_t nbounds;
-};
-
-static size_t sentence_index(const struct window *w, size_t at)
+static size_t sentence_index(const struct cc_window *w, size_t at)
 {
 	size_t lo = 0, hi = w->nbounds;
 
@@ -646,7 +641,7 @@ static size_t sentence_index(const struct window *w, size_t at)
 /* The sentence of window W that weighed most towards the verdict, as
  * normalized bytes [*FROM, *TO). */
 static void weightiest_sentence(const struct cc_model *m, const struct cc_feats *f,
-				const struct window *w, size_t *from, size_t *to)
+				const struct cc_window *w, size_t *from, size_t *to)
 {
 	size_t s0 = sentence_index(w, w->from), s1 = sentence_index(w, w->to ? w->to - 1 : 0);
 	size_t nsent = s1 - s0 + 1, best = 0;
@@ -711,7 +706,7 @@ static void describe(const struct cd_compliance *c, const struct cc_feats *f, do
 
 static int check_window(const struct cd_compliance *c, const char *orig, size_t olen,
 			const struct cd_normtext *n, const struct cc_matches *all,
-			const struct window *w, struct cc_feats *f, struct cd_findings *out)
+			const struct cc_window *w, struct cc_feats *f, struct cd_findings *out)
 {
 	const struct cc_model *m = c->model;
 	double s, p;
@@ -751,27 +746,40 @@ static size_t chars_between(const char *s, size_t a, size_t b)
 	return k;
 }
 
-/* Call FN on each window of N: the whole text when it is short, else
- * windows of whole sentences up to CC_WINDOW_CHARS, each starting one
- * sentence later, until one reaches the end. */
-static int each_window(const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
-		       int (*fn)(const struct window *w, void *arg), void *arg)
+/* Does the sentence of N from byte FROM to the next end hold a word?
+ * "!!", ".\n\n" and "</p><p>" make empty ones. */
+static int starts_a_word(const struct cd_normtext *n, size_t from, size_t to)
 {
-	struct window w = { .bounds = bounds, .nbounds = nbounds };
-	int rc = 0;
+	for (size_t i = from; i < to; i++)
+		if (((unsigned char)n->s[i] & 0x80) || isalnum((unsigned char)n->s[i]))
+			return 1;
+	return 0;
+}
 
-	if (n->len == 0)
-		return 0;
-	if (chars_between(n->s, 0, n->len) <= CC_WINDOW_CHARS) {
-		w.to = n->len;
-		return fn(&w, arg);
-	}
+/* Call FN on each window of N: windows of whole sentences up to
+ * CC_WINDOW_CHARS, each starting one sentence later (at a sentence that
+ * holds a word). In a short text (the first window is the whole text)
+ * one starts at every sentence, so a harmless opener ("We're sorry your
+ * parcel was late.") cannot talk down the request after it; no window
+ * ends early, so an excuse after a sentence ("...; it is up to you")
+ * still counts. In a long one they stop at the first that reaches the
+ * end: the tails of long honest mails, scored alone, read as offers
+ * (an apology's "we are reviewing the product page. Reply: a
+ * replacement, a repair or your money back" without the apology). */
+int cc_each_window(const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
+		   int (*fn)(const struct cc_window *w, void *arg), void *arg)
+{
+	struct cc_window w = { .bounds = bounds, .nbounds = nbounds };
+	int rc = 0, is_long = chars_between(n->s, 0, n->len) > CC_WINDOW_CHARS;
+
 	for (size_t s = 0; s <= nbounds && rc == 0; s++) {
 		size_t e = s;
 
 		w.from = s > 0 ? bounds[s - 1] + 1 : 0;
 		if (w.from >= n->len)
 			break;
+		if (!starts_a_word(n, w.from, s < nbounds ? bounds[s] + 1 : n->len))
+			continue;
 		w.to = e < nbounds ? bounds[e] + 1 : n->len;
 		while (e < nbounds) {
 			size_t next = e + 1 < nbounds ? bounds[e + 1] + 1 : n->len;
@@ -782,7 +790,7 @@ static int each_window(const struct cd_normtext *n, const size_t *bounds, size_t
 			e++;
 		}
 		rc = fn(&w, arg);
-		if (w.to >= n->len)
+		if (w.to >= n->len && is_long)
 			break;
 	}
 	return rc;
@@ -801,7 +809,7 @@ struct check_ctx {
 };
 
 /* Whether one of the packs' errors lies in window W. */
-static int held_by_rules(const struct check_ctx *x, const struct window *w)
+static int held_by_rules(const struct check_ctx *x, const struct cc_window *w)
 {
 	size_t o0 = x->n->map[w->from], o1 = x->n->map[w->to];
 
@@ -814,13 +822,32 @@ static int held_by_rules(const struct check_ctx *x, const struct window *w)
 	return 0;
 }
 
-static int check_one(const struct window *w, void *arg)
+/* Whether a finding of the model's before F's item I already holds its
+ * place: windows overlap, and two may weigh the same sentence most. */
+static int placed_before(const struct check_ctx *x, size_t i)
+{
+	const struct cd_finding *y = &x->f->items[i];
+
+	for (size_t k = x->rules + x->nrules; k < i; k++)
+		if (x->f->items[k].start < y->end && y->start < x->f->items[k].end)
+			return 1;
+	return 0;
+}
+
+static int check_one(const struct cc_window *w, void *arg)
 {
 	struct check_ctx *x = arg;
+	size_t before = x->f->count;
+	int rc;
 
 	if (held_by_rules(x, w))
 		return 0;
-	return check_window(x->c, x->orig, x->olen, x->n, x->all, w, &x->feats, x->f);
+	rc = check_window(x->c, x->orig, x->olen, x->n, x->all, w, &x->feats, x->f);
+	if (rc == 0 && x->f->count > before && placed_before(x, before)) {
+		x->f->errors -= strcmp(x->f->items[before].severity, "error") == 0;
+		x->f->count = before;
+	}
+	return rc;
 }
 
 int cc_model_check(const struct cd_compliance *c, const char *orig, size_t olen,
@@ -829,13 +856,13 @@ int cc_model_check(const struct cd_compliance *c, const char *orig, size_t olen,
 {
 	struct check_ctx x = { .c = c, .orig = orig, .olen = olen, .n = n, .all = all, .f = f,
 			       .rules = rules, .nrules = f->count - rules };
-	int rc = each_window(n, bounds, nbounds, check_one, &x);
+	int rc = cc_each_window(n, bounds, nbounds, check_one, &x);
 
 	cc_feats_free(&x.feats);
 	return rc;
 }
 
-static int score_one(const struct window *w, void *arg)
+static int score_one(const struct cc_window *w, void *arg)
 {
 	struct check_ctx *x = arg;
 	double s;
@@ -857,7 +884,7 @@ static int best_window(const struct cd_compliance *c, const struct cd_normtext *
 		       double *best)
 {
 	struct check_ctx x = { .c = c, .n = n, .all = all, .best = -HUGE_VAL };
-	int rc = each_window(n, bounds, nbounds, score_one, &x);
+	int rc = cc_each_window(n, bounds, nbounds, score_one, &x);
 
 	cc_feats_free(&x.feats);
 	*best = x.best;

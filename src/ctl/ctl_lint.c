@@ -56,7 +56,7 @@ struct lint_args {
 	const char *format, *dir, *channel, *file, *model, *concepts;
 	char *packs[32];
 	size_t npacks;
-	int whole, stats, no_misses, no_model, features, scores, beside;
+	int whole, stats, no_misses, no_model, features, windows, scores, beside;
 };
 
 static int parse_lint_args(int argc, char **argv, struct lint_args *a)
@@ -73,6 +73,7 @@ static int parse_lint_args(int argc, char **argv, struct lint_args *a)
 		{ "no-model", no_argument, NULL, 'M' },
 		/* for scripts/train-compliance: the features of each corpus row */
 		{ "features", no_argument, NULL, 'F' },
+		{ "windows", no_argument, NULL, 'W' },
 		{ "concepts", required_argument, NULL, 'K' },
 		{ "scores", no_argument, NULL, 'R' },
 		{ "rules-beside-model", no_argument, NULL, 'B' },
@@ -100,6 +101,7 @@ static int parse_lint_args(int argc, char **argv, struct lint_args *a)
 		case 'm': a->model = optarg; break;
 		case 'M': a->no_model = 1; break;
 		case 'F': a->features = 1; break;
+		case 'W': a->windows = 1; break;
 		case 'K': a->concepts = optarg; break;
 		case 'R': a->scores = 1; break;
 		case 'B': a->beside = 1; break;
@@ -307,7 +309,7 @@ int ctl_cmd_lint(const char *config, int argc, char **argv)
 	o.npacks = a.npacks;
 	o.no_model = o.defer = a.beside;
 	if (a.features) {
-		rc = ctl_lint_features(c, a.file);
+		rc = ctl_lint_features(c, a.file, a.windows);
 		goto out;
 	}
 	if (a.scores) {

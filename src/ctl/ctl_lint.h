@@ -20,8 +20,9 @@ int ctl_lint_stats(const struct cd_compliance *c, const struct cd_check_opts *o,
 
 /* Print the model's features of every row of corpus FILE, one line each:
  * id, lang, label, family, then "id:value" pairs (for
- * scripts/train-compliance). Returns the exit code. */
-int ctl_lint_features(const struct cd_compliance *c, const char *file);
+ * scripts/train-compliance); with WINDOWS, one line for each window the
+ * model scores, "ID#K". Returns the exit code. */
+int ctl_lint_features(const struct cd_compliance *c, const char *file, int windows);
 
 /* Print the model's score of every row of corpus FILE: id, label, score,
  * then the rules whose errors hold the row beside the model and those of

@@ -231,7 +231,20 @@ out:
 	return rc;
 }
 
-int ctl_lint_features(const struct cd_compliance *c, const char *file)
+/* Row FIELD's windows (cd_compliance_window_features' lines in OUT) as
+ * rows of their own, "ID#K", the first window K = 0. */
+static void print_windows(char *const *field, char *lines)
+{
+	char *save = NULL;
+	int k = 0;
+
+	if (!lines)
+		return; /* a text without a word has no window */
+	for (char *w = strtok_r(lines, "\n", &save); w; w = strtok_r(NULL, "\n", &save))
+		printf("%s#%d\t%s\t%s\t%s\t%s\n", field[0], k++, field[1], field[2], field[3], w);
+}
+
+int ctl_lint_features(const struct cd_compliance *c, const char *file, int windows)
 {
 	char *text = NULL, *line, *save = NULL;
 	struct cd_buf out = { 0 };
@@ -249,12 +262,16 @@ int ctl_lint_features(const struct cd_compliance *c, const char *file)
 		if (ctl_lint_split_row(line, field) < 0)
 			continue;
 		out.len = 0;
-		if (cd_compliance_features(c, field[4], strlen(field[4]), &out) < 0) {
+		if ((windows ? cd_compliance_window_features(c, field[4], strlen(field[4]), &out)
+			     : cd_compliance_features(c, field[4], strlen(field[4]), &out)) < 0) {
 			fprintf(stderr, "candorctl lint: out of memory\n");
 			goto out;
 		}
-		printf("%s\t%s\t%s\t%s\t%s\n", field[0], field[1], field[2], field[3],
-		       out.len ? out.data : "");
+		if (windows)
+			print_windows(field, out.len ? out.data : NULL);
+		else
+			printf("%s\t%s\t%s\t%s\t%s\n", field[0], field[1], field[2], field[3],
+			       out.len ? out.data : "");
 	}
 	rc = 0;
 out:

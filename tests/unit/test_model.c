@@ -397,6 +397,36 @@ static void test_long_mail_is_judged_by_its_worst_window(void **state)
 	cd_findings_clear(&f);
 }
 
+/* A harmless sentence before a violation does not talk it down: a
+ * window starts at every sentence, so the request is also scored
+ * without the apology in front of it (scored whole, each of these was
+ * below the threshold). Overlapping windows find it once. */
+static void test_an_opener_does_not_hide_what_follows(void **state)
+{
+	static const char *const bribes[] = {
+		"We're sorry your parcel arrived late. Leave us a review and we'll refund 10% of your order.",
+		"Es tut uns leid, dass Ihr Paket zu spät kam. Schreiben Sie uns eine Bewertung und Sie "
+		"erhalten 10 % zurück.",
+		"Sentimos mucho el retraso. Déjanos una reseña y te devolvemos el 10 % del pedido.",
+		"Ci scusiamo per il ritardo. Lasciaci una recensione e ti rimborsiamo il 10% dell'ordine.",
+	};
+	const char *honest = "We're sorry your parcel arrived late; we've refunded the shipping. If you "
+			     "have a moment, we'd welcome an honest review, good or bad.";
+	struct cd_findings f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bribes) / sizeof(bribes[0]); i++) {
+		f = check_model_only(bribes[i]);
+		if (f.count != 1)
+			fail_msg("one finding expected, %zu in: %s", f.count, bribes[i]);
+		assert_true(f.items[0].column > 1); /* the request, not the apology */
+		cd_findings_clear(&f);
+	}
+	f = check_model_only(honest);
+	assert_int_equal(f.errors, 0);
+	cd_findings_clear(&f);
+}
+
 /* All packs and the model. */
 static struct cd_findings check_all(const char *text)
 {
@@ -818,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_gate_keeps_texts_without_a_review_act_clean),
 		cmocka_unit_test(test_model_catches_what_no_rule_names),
 		cmocka_unit_test(test_long_mail_is_judged_by_its_worst_window),
+		cmocka_unit_test(test_an_opener_does_not_hide_what_follows),
 		cmocka_unit_test(test_model_is_selected_like_a_pack),
 		cmocka_unit_test(test_model_skips_what_the_packs_hold),
 		cmocka_unit_test(test_rules_leave_negations_to_the_model),
