@@ -250,10 +250,13 @@ struct cc_window {
 	size_t from, to;
 	const size_t *bounds;
 	size_t nbounds;
+	int suffix;     /* a short text's: every later window lies inside it */
 };
 
 /* model.c: call FN on each window of N (sentence ends BOUNDS) that the
- * model scores, stopping at FN's first error, which it returns. */
+ * model scores, stopping at FN's first error, which it returns, or when
+ * FN returns CC_WINDOWS_DONE (no later window can matter; returns 0). */
+#define CC_WINDOWS_DONE 1
 int cc_each_window(const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
 		   int (*fn)(const struct cc_window *w, void *arg), void *arg);
 

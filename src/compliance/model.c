@@ -772,6 +772,8 @@ int cc_each_window(const struct cd_normtext *n, const size_t *bounds, size_t nbo
 	struct cc_window w = { .bounds = bounds, .nbounds = nbounds };
 	int rc = 0, is_long = chars_between(n->s, 0, n->len) > CC_WINDOW_CHARS;
 
+	w.suffix = !is_long;
+
 	for (size_t s = 0; s <= nbounds && rc == 0; s++) {
 		size_t e = s;
 
@@ -793,7 +795,7 @@ int cc_each_window(const struct cd_normtext *n, const size_t *bounds, size_t nbo
 		if (w.to >= n->len && is_long)
 			break;
 	}
-	return rc;
+	return rc == CC_WINDOWS_DONE ? 0 : rc;
 }
 
 struct check_ctx {
@@ -847,7 +849,8 @@ static int check_one(const struct cc_window *w, void *arg)
 		x->f->errors -= strcmp(x->f->items[before].severity, "error") == 0;
 		x->f->count = before;
 	}
-	return rc;
+	/* without a review act here, none in the rest of a short text */
+	return rc == 0 && w->suffix && !x->feats.gate ? CC_WINDOWS_DONE : rc;
 }
 
 int cc_model_check(const struct cd_compliance *c, const char *orig, size_t olen,
@@ -874,7 +877,7 @@ static int score_one(const struct cc_window *w, void *arg)
 	s = x->feats.gate ? summed_score(x->c->model, &x->feats) : -HUGE_VAL;
 	if (s > x->best)
 		x->best = s;
-	return 0;
+	return w->suffix && !x->feats.gate ? CC_WINDOWS_DONE : 0;
 }
 
 /* The score of N's worst window into *BEST (-HUGE_VAL: none the model
