@@ -109,7 +109,7 @@ static int parse_lint_args(int argc, char **argv, struct lint_args *a)
 		default: return lint_usage(stderr);
 		}
 	}
-	if (a->beside && a->no_model)
+	if ((a->beside && a->no_model) || (a->windows && !a->features))
 		return lint_usage(stderr);
 	if (optind != argc - 1 || (strcmp(a->format, "text") != 0 && strcmp(a->format, "json") != 0))
 		return lint_usage(stderr);

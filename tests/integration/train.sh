@@ -34,9 +34,12 @@ grep -q "differ from Python's by at most" train.out &&
 printf 'id\tlang\tlabel\tfamily\ttext\nw1\ten\thonest\trequest\tSorry it was late. Leave a review. Thanks!\nw2\ten\thonest\trequest\t!!! ...\n' > win.tsv
 "$CANDORCTL" lint --features --windows --concepts "$SRCDIR/etc/model/concepts.conf" win.tsv > win.out 2> win.err
 rc=$?
-[ $rc -eq 0 ] && [ "$(cut -f1 win.out | grep -c '^w1#[0-9]')" -ge 3 ] && ! grep -q '^w2' win.out &&
+[ $rc -eq 0 ] && [ "$(cut -f1 win.out | grep -c '^w1#[0-9]')" -eq 3 ] && ! grep -q '^w2' win.out &&
 	ok "lint --features --windows: a window from each sentence, none without a word" ||
 	not_ok "windows: rc $rc, $(cut -f1 win.out | tr '\n' ' ') $(cat win.err)"
+"$CANDORCTL" lint --windows win.tsv > /dev/null 2>&1
+[ $? -eq 2 ] && ok "lint --windows without --features is a usage error" ||
+	not_ok "lint --windows alone was not refused"
 
 # the model alone (--pack model): the packs would hold the bribe anyway
 printf 'Share your thoughts on the listing and we will upgrade you to Gold status.\n' > bribe.txt
