@@ -704,9 +704,23 @@ static void describe(const struct cd_compliance *c, const struct cc_feats *f, do
 			*q = ' ';
 }
 
+/* Whether one of OUT's findings from FIRST on covers any of original
+ * bytes [START, END): windows overlap, and two may weigh the same
+ * sentence most, as different families. */
+static int placed_before(const struct cd_findings *out, size_t first, size_t start, size_t end)
+{
+	for (size_t k = first; k < out->count; k++)
+		if (out->items[k].start < end && start < out->items[k].end)
+			return 1;
+	return 0;
+}
+
+/* Score window W; where it is held, add a finding over its weightiest
+ * sentence unless a model finding (OUT's from FIRST on) is there. */
 static int check_window(const struct cd_compliance *c, const char *orig, size_t olen,
 			const struct cd_normtext *n, const struct cc_matches *all,
-			const struct cc_window *w, struct cc_feats *f, struct cd_findings *out)
+			const struct cc_window *w, struct cc_feats *f, size_t first,
+			struct cd_findings *out)
 {
 	const struct cc_model *m = c->model;
 	double s, p;
@@ -728,7 +742,7 @@ static int check_window(const struct cd_compliance *c, const char *orig, size_t 
 		from++;
 	while (to > from && (n->s[to - 1] == ' ' || n->s[to - 1] == '\n'))
 		to--;
-	if (to <= from)
+	if (to <= from || placed_before(out, first, n->map[from], n->map[to - 1] + 1))
 		return 0;
 	rc = cc_add_finding(orig, olen, &m->fam[family(m, f)], n->map[from], n->map[to - 1] + 1, out);
 	if (rc == 0 && out->count > before)
@@ -770,9 +784,9 @@ int cc_each_window(const struct cd_normtext *n, const size_t *bounds, size_t nbo
 		   int (*fn)(const struct cc_window *w, void *arg), void *arg)
 {
 	struct cc_window w = { .bounds = bounds, .nbounds = nbounds };
-	int rc = 0, is_long = chars_between(n->s, 0, n->len) > CC_WINDOW_CHARS;
+	int rc = 0;
 
-	w.suffix = !is_long;
+	w.suffix = chars_between(n->s, 0, n->len) <= CC_WINDOW_CHARS;
 
 	for (size_t s = 0; s <= nbounds && rc == 0; s++) {
 		size_t e = s;
@@ -792,7 +806,7 @@ int cc_each_window(const struct cd_normtext *n, const size_t *bounds, size_t nbo
 			e++;
 		}
 		rc = fn(&w, arg);
-		if (w.to >= n->len && is_long)
+		if (w.to >= n->len && !w.suffix)
 			break;
 	}
 	return rc == CC_WINDOWS_DONE ? 0 : rc;
@@ -824,31 +838,15 @@ static int held_by_rules(const struct check_ctx *x, const struct cc_window *w)
 	return 0;
 }
 
-/* Whether a finding of the model's before F's item I already holds its
- * place: windows overlap, and two may weigh the same sentence most. */
-static int placed_before(const struct check_ctx *x, size_t i)
-{
-	const struct cd_finding *y = &x->f->items[i];
-
-	for (size_t k = x->rules + x->nrules; k < i; k++)
-		if (x->f->items[k].start < y->end && y->start < x->f->items[k].end)
-			return 1;
-	return 0;
-}
-
 static int check_one(const struct cc_window *w, void *arg)
 {
 	struct check_ctx *x = arg;
-	size_t before = x->f->count;
 	int rc;
 
 	if (held_by_rules(x, w))
 		return 0;
-	rc = check_window(x->c, x->orig, x->olen, x->n, x->all, w, &x->feats, x->f);
-	if (rc == 0 && x->f->count > before && placed_before(x, before)) {
-		x->f->errors -= strcmp(x->f->items[before].severity, "error") == 0;
-		x->f->count = before;
-	}
+	rc = check_window(x->c, x->orig, x->olen, x->n, x->all, w, &x->feats,
+			  x->rules + x->nrules, x->f);
 	/* without a review act here, none in the rest of a short text */
 	return rc == 0 && w->suffix && !x->feats.gate ? CC_WINDOWS_DONE : rc;
 }
