@@ -24,6 +24,7 @@ struct tally {
 	char name[32];
 	int violations, caught, honest, flagged;
 	int by_rules, by_model;   /* violations caught by each stage */
+	int false_rules, false_model;   /* honest texts flagged by each */
 };
 
 struct stats {
@@ -54,6 +55,8 @@ static void count(struct tally *t, int violation, int flagged, int rules, int mo
 	} else {
 		t->honest++;
 		t->flagged += flagged;
+		t->false_rules += rules;
+		t->false_model += model;
 	}
 }
 
@@ -209,6 +212,9 @@ int ctl_lint_stats(const struct cd_compliance *c, const struct cd_check_opts *o,
 	       "(the model judges only what the packs do not hold)\n",
 	       st->all.by_rules, st->all.by_model,
 	       st->all.by_rules + st->all.by_model - st->all.caught);
+	printf("honest texts flagged by the rules: %d, by the model: %d, by both: %d\n",
+	       st->all.false_rules, st->all.false_model,
+	       st->all.false_rules + st->all.false_model - st->all.flagged);
 	if (list) {
 		fclose(list);
 		list = NULL;

@@ -96,6 +96,10 @@ check "... figures by language" grep -Eq '^en +2 +1 +50\.0% +1 +0 +0\.0%$' stats
 check "... and overall" grep -Eq '^all +3 +2 +66\.7% +2 +0 +0\.0%$' stats.out
 check "... by family" grep -Eq '^positive_only +1 +0 +0\.0% +0 +0 +-$' stats.out
 check "... which stage caught what" grep -q '^violations caught by the rules: [0-9]*, by the model: [0-9]*' stats.out
+check "... and which flagged an honest text" grep -q '^honest texts flagged by the rules: 0, by the model: 0, by both: 0$' stats.out
+printf 'id\tlang\tlabel\tfamily\ttext\nf1\ten\tok\trequest\tLeave a 5-star review and get a $10 gift card.\n' > flagged.tsv
+lint --stats flagged.tsv >flagged.out 2>&1
+check "... an honest text the packs hold counts for the rules" grep -q '^honest texts flagged by the rules: 1, by the model: 0, by both: 0$' flagged.out
 check "... the misses listed" grep -q "^missed	v2	en	positive_only	Hi! We hope you are well." stats.out
 check "... and a last line for scripts" grep -q '^recall=66.7 fpr=0.0 violations=3 caught=2 honest=2 flagged=0$' stats.out
 lint --stats --no-misses corpus.tsv >stats.out 2>&1
