@@ -250,14 +250,19 @@ struct cc_window {
 	size_t from, to;
 	const size_t *bounds;
 	size_t nbounds;
-	int suffix;     /* a short text's: every later window lies inside it */
+	int suffix;     /* a short text's: a later window adds to it at most
+			 * sentences without a concept, so none without a
+			 * review act here has one later */
 };
 
-/* model.c: call FN on each window of N (sentence ends BOUNDS) that the
- * model scores, stopping at FN's first error, which it returns, or when
- * FN returns CC_WINDOWS_DONE (no later window can matter; returns 0). */
+/* model.c: call FN on each window of N (sentence ends BOUNDS, C's term
+ * matches ALL) that the model scores, stopping at FN's first error,
+ * which it returns, or when FN returns CC_WINDOWS_DONE (no later window
+ * can matter; returns 0). A short text's window may come twice, the
+ * second time without its closing sentences. */
 #define CC_WINDOWS_DONE 1
-int cc_each_window(const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
+int cc_each_window(const struct cd_compliance *c, const struct cd_normtext *n,
+		   const size_t *bounds, size_t nbounds, const struct cc_matches *all,
 		   int (*fn)(const struct cc_window *w, void *arg), void *arg);
 
 /* model.c: score ORIG (OLEN bytes), normalized as N with sentence ends

@@ -691,7 +691,7 @@ int cd_compliance_window_features(const struct cd_compliance *c, const char *tex
 	int rc;
 
 	if ((rc = text_open(&t, text, len)) == 0)
-		rc = cc_each_window(&t.n, t.bounds, t.nbounds, window_line, &t);
+		rc = cc_each_window(c, &t.n, t.bounds, t.nbounds, &t.all, window_line, &t);
 	text_close(&t);
 	return rc;
 }

@@ -770,23 +770,61 @@ static int starts_a_word(const struct cd_normtext *n, size_t from, size_t to)
 	return 0;
 }
 
+/* The end of the last sentence of N (sentence ends BOUNDS) that holds
+ * one of C's concepts (in ALL); 0 if none does. */
+static size_t last_saying_end(const struct cd_compliance *c, const struct cd_normtext *n,
+			      const size_t *bounds, size_t nbounds, const struct cc_matches *all)
+{
+	size_t last = 0, k = 0, end;
+	int any = 0;
+
+	for (size_t i = 0; i < all->n; i++) {
+		const struct cc_match *m = &all->m[i];
+		size_t l = (size_t)m->list;
+
+		if (l >= c->concept_base && l < c->concept_base + c->nconcepts &&
+		    (!any || m->end - 1 > last)) {
+			last = m->end - 1;
+			any = 1;
+		}
+	}
+	if (!any)
+		return 0;
+	while (k < nbounds && bounds[k] < last)
+		k++;
+	end = k < nbounds ? bounds[k] + 1 : n->len;
+	/* a bound is the first byte of its mark: not inside a "。" */
+	while (end < n->len && ((unsigned char)n->s[end] & 0xC0) == 0x80)
+		end++;
+	return end;
+}
+
 /* Call FN on each window of N: windows of whole sentences up to
  * CC_WINDOW_CHARS, each starting one sentence later (at a sentence that
  * holds a word). In a short text (the first window is the whole text)
  * one starts at every sentence, so a harmless opener ("We're sorry your
- * parcel was late.") cannot talk down the request after it; no window
- * ends early, so an excuse after a sentence ("...; it is up to you")
- * still counts. In a long one they stop at the first that reaches the
- * end: the tails of long honest mails, scored alone, read as offers
+ * parcel was late.") cannot talk down the request after it; each runs
+ * to the end, so an excuse after a sentence ("...; it is up to you")
+ * still counts, and is scored once more without the last sentences if
+ * they hold words but none of C's concepts (in ALL): "Have a lovely
+ * weekend! The Team" says nothing of a review, and its words would thin
+ * out the words that do, while an excuse names one (independence,
+ * honesty, a scale). FN may so see two windows from one start, the
+ * second shorter. In a long text they stop at the first that reaches
+ * the end: the tails of long honest mails, scored alone, read as offers
  * (an apology's "we are reviewing the product page. Reply: a
  * replacement, a repair or your money back" without the apology). */
-int cc_each_window(const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
+int cc_each_window(const struct cd_compliance *c, const struct cd_normtext *n,
+		   const size_t *bounds, size_t nbounds, const struct cc_matches *all,
 		   int (*fn)(const struct cc_window *w, void *arg), void *arg)
 {
 	struct cc_window w = { .bounds = bounds, .nbounds = nbounds };
+	size_t says = 0;
 	int rc = 0;
 
 	w.suffix = chars_between(n->s, 0, n->len) <= CC_WINDOW_CHARS;
+	if (w.suffix)
+		says = last_saying_end(c, n, bounds, nbounds, all);
 
 	for (size_t s = 0; s <= nbounds && rc == 0; s++) {
 		size_t e = s;
@@ -808,6 +846,10 @@ int cc_each_window(const struct cd_normtext *n, const size_t *bounds, size_t nbo
 		rc = fn(&w, arg);
 		if (w.to >= n->len && !w.suffix)
 			break;
+		if (rc == 0 && says > w.from && says < w.to && starts_a_word(n, says, w.to)) {
+			w.to = says;
+			rc = fn(&w, arg);
+		}
 	}
 	return rc == CC_WINDOWS_DONE ? 0 : rc;
 }
@@ -857,7 +899,7 @@ int cc_model_check(const struct cd_compliance *c, const char *orig, size_t olen,
 {
 	struct check_ctx x = { .c = c, .orig = orig, .olen = olen, .n = n, .all = all, .f = f,
 			       .rules = rules, .nrules = f->count - rules };
-	int rc = cc_each_window(n, bounds, nbounds, check_one, &x);
+	int rc = cc_each_window(c, n, bounds, nbounds, all, check_one, &x);
 
 	cc_feats_free(&x.feats);
 	return rc;
@@ -885,7 +927,7 @@ static int best_window(const struct cd_compliance *c, const struct cd_normtext *
 		       double *best)
 {
 	struct check_ctx x = { .c = c, .n = n, .all = all, .best = -HUGE_VAL };
-	int rc = cc_each_window(n, bounds, nbounds, score_one, &x);
+	int rc = cc_each_window(c, n, bounds, nbounds, all, score_one, &x);
 
 	cc_feats_free(&x.feats);
 	*best = x.best;

@@ -30,12 +30,14 @@ grep -q "differ from Python's by at most" train.out &&
 	ok "the shipped model is untouched" || not_ok "the shipped model changed"
 
 # the windows the script scores a row by (--windows): one per sentence
-# a short text's windows start at; none for a text without a word
+# a short text's windows start at, and each of those that holds a review
+# act again without the closing "Thanks!" (no concept in it); none for a
+# text without a word
 printf 'id\tlang\tlabel\tfamily\ttext\nw1\ten\thonest\trequest\tSorry it was late. Leave a review. Thanks!\nw2\ten\thonest\trequest\t!!! ...\n' > win.tsv
 "$CANDORCTL" lint --features --windows --concepts "$SRCDIR/etc/model/concepts.conf" win.tsv > win.out 2> win.err
 rc=$?
-[ $rc -eq 0 ] && [ "$(cut -f1 win.out | grep -c '^w1#[0-9]')" -eq 3 ] && ! grep -q '^w2' win.out &&
-	ok "lint --features --windows: a window from each sentence, none without a word" ||
+[ $rc -eq 0 ] && [ "$(cut -f1 win.out | grep -c '^w1#[0-9]')" -eq 5 ] && ! grep -q '^w2' win.out &&
+	ok "lint --features --windows: a window from each sentence, again without the closing line, none without a word" ||
 	not_ok "windows: rc $rc, $(cut -f1 win.out | tr '\n' ' ') $(cat win.err)"
 "$CANDORCTL" lint --windows win.tsv > /dev/null 2>&1
 [ $? -eq 2 ] && ok "lint --windows without --features is a usage error" ||
@@ -50,10 +52,10 @@ printf 'Thank you for your order!\n' > thanks.txt
 "$CANDORCTL" lint --packs-dir "$SRCDIR/etc/packs" --model "$WORK/m.bin" --pack model thanks.txt > /dev/null 2>&1
 [ $? -eq 0 ] && ok "... and passes a thank-you" || not_ok "a thank-you was held"
 
-"$PY" "$TRAIN" train --candorctl "$CANDORCTL" --shared "$SHARED" --writers ca,gc \
+"$PY" "$TRAIN" train --candorctl "$CANDORCTL" --shared "$SHARED" --writers ca,ge \
 	--output "$WORK/h.bin" --regression "$WORK/h.tsv" > hold.out 2> hold.err
 rc=$?
-[ $rc -ne 0 ] && grep -q "gc is a hold-out writer" hold.err && [ ! -e h.bin ] &&
+[ $rc -ne 0 ] && grep -q "ge is a hold-out writer" hold.err && [ ! -e h.bin ] &&
 	ok "refuses to train on a hold-out writer" || not_ok "hold-out writer: rc $rc, $(cat hold.err)"
 "$PY" "$TRAIN" train --candorctl "$CANDORCTL" --shared "$SHARED" --writers ca,zz \
 	--output "$WORK/z.bin" --regression "$WORK/z.tsv" > zz.out 2> zz.err

@@ -60,6 +60,19 @@ static int teardown(void **state)
 /* The line of the last error of the last expect_model() that failed. */
 static int last_line;
 
+/* Write BYTES (LEN) to a new file DIR/model.bin (DIR a mkdtemp
+ * template) and name it in PATH. */
+static void write_model(const void *bytes, size_t len, char *dir, char *path, size_t size)
+{
+	FILE *fp;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, size, "%s/model.bin", dir);
+	assert_non_null(fp = fopen(path, "wb"));
+	assert_int_equal(fwrite(bytes, 1, len, fp), len);
+	fclose(fp);
+}
+
 /* Load BYTES (LEN) as a model into fresh packs; the error, if any, must
  * name the file and contain WORDS (NULL: the load must succeed). */
 static void expect_model(const void *bytes, size_t len, const char *words)
@@ -68,14 +81,9 @@ static void expect_model(const void *bytes, size_t len, const char *words)
 	struct cd_errors errs = { 0 };
 	struct cd_compliance *c = NULL;
 	struct cd_findings f = { 0 };
-	FILE *fp;
 	int rc;
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/model.bin", dir);
-	assert_non_null(fp = fopen(path, "wb"));
-	assert_int_equal(fwrite(bytes, 1, len, fp), len);
-	fclose(fp);
+	write_model(bytes, len, dir, path, sizeof(path));
 	assert_int_equal(cd_compliance_load(packs_dir, NULL, 0, &c, &errs), 0);
 	rc = cd_compliance_load_model(c, path, &errs);
 	if (!words) {
@@ -407,6 +415,8 @@ static void test_an_opener_does_not_hide_what_follows(void **state)
 		"We're sorry your parcel arrived late. Leave us a review and we'll refund 10% of your order.",
 		"Es tut uns leid, dass Ihr Paket zu spät kam. Schreiben Sie uns eine Bewertung und Sie "
 		"erhalten 10 % zurück.",
+		"Es tut uns leid, dass Ihr Paket zu spät kam. Schreiben Sie uns eine Bewertung und wir "
+		"erstatten Ihnen 10 % des Bestellwerts.",
 		"Sentimos mucho el retraso. Déjanos una reseña y te devolvemos el 10 % del pedido.",
 		"Ci scusiamo per il ritardo. Lasciaci una recensione e ti rimborsiamo il 10% dell'ordine.",
 	};
@@ -425,6 +435,36 @@ static void test_an_opener_does_not_hide_what_follows(void **state)
 	f = check_model_only(honest);
 	assert_int_equal(f.errors, 0);
 	cd_findings_clear(&f);
+}
+
+/* A short mail's closing lines that name none of the concepts ("Have a
+ * lovely day! The team") say nothing of a review: the text is scored
+ * without them as well, so they cannot talk a violation down. */
+static void test_a_closing_line_does_not_lower_a_score(void **state)
+{
+	static const char *const pairs[][2] = {
+		{ "Anyone who posts a photo review this month goes into our draw for a weekend trip.",
+		  " Have a wonderful weekend! Warm regards from all of us at Little Fern Toys." },
+		{ "Den som skriver ett omdöme får fri frakt på nästa beställning.",
+		  " Ha en fin dag! Hälsningar, teamet på Hem." },
+		{ "Quem deixar uma avaliação ganha frete grátis na próxima compra.",
+		  " Aproveite o seu novo sofá! Abraços, equipe Lume." },
+	};
+	char text[512];
+	double alone, closed;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", pairs[i][0], pairs[i][1]);
+		assert_int_equal(cd_compliance_model_score(checker, pairs[i][0], strlen(pairs[i][0]),
+							   &alone), 0);
+		assert_int_equal(cd_compliance_model_score(checker, text, strlen(text), &closed), 0);
+		/* a violation the model holds alone, or this tests no verdict */
+		if (!(alone >= cd_compliance_model_threshold(checker)))
+			fail_msg("not held alone (%.3f): %s", alone, pairs[i][0]);
+		if (closed < alone)
+			fail_msg("%.3f alone, %.3f with its closing line: %s", alone, closed, text);
+	}
 }
 
 /* All packs and the model. */
@@ -495,17 +535,25 @@ static void test_model_is_selected_like_a_pack(void **state)
 	cd_findings_clear(&f);
 }
 
-/* The rule's findings for TEXT with options O (NULL: all packs, model on). */
-static int rule_holds(const char *text, const struct cd_check_opts *o, const char *rule)
+/* Whether C's findings for TEXT with options O (NULL: all packs, model
+ * on) include RULE. */
+static int rule_holds_in(struct cd_compliance *c, const char *text, const struct cd_check_opts *o,
+			 const char *rule)
 {
 	struct cd_findings f = { 0 };
 	int held = 0;
 
-	assert_int_equal(cd_compliance_check(checker, text, strlen(text), o, &f), 0);
+	assert_int_equal(cd_compliance_check(c, text, strlen(text), o, &f), 0);
 	for (size_t i = 0; i < f.count; i++)
 		held |= strcmp(f.items[i].rule, rule) == 0;
 	cd_findings_clear(&f);
 	return held;
+}
+
+/* The same with the shipped checker. */
+static int rule_holds(const char *text, const struct cd_check_opts *o, const char *rule)
+{
+	return rule_holds_in(checker, text, o, rule);
 }
 
 /* Beside the model, a rule leaves a sentence with a negation, or an
@@ -665,20 +713,43 @@ static void test_apart_yields_only_across_sentences(void **state)
 	}
 }
 
+/* The shipped packs with the shipped model, its "yield_below" raised to
+ * 0.4 under its threshold (*SURE_BELOW): sure of every text it scores
+ * below that, so whether a rule yields no longer depends on how the
+ * model scores a line after retraining. */
+static struct cd_compliance *eager_checker(double *sure_below)
+{
+	char dir[] = "/tmp/candor-model.XXXXXX", path[256], to[32];
+	unsigned char *b;
+	struct cd_errors errs = { 0 };
+	struct cd_compliance *c = NULL;
+
+	*sure_below = cd_compliance_model_threshold(checker) - 0.4;
+	snprintf(to, sizeof(to), "yield_below = %4.2f;", *sure_below);
+	assert_int_equal(strlen(to), strlen("yield_below = -5.0;"));   /* 0 <= it < 10 */
+	b = patched("yield_below = -5.0;", to);
+	write_model(b, model_len, dir, path, sizeof(path));
+	assert_int_equal(cd_compliance_load(packs_dir, NULL, 0, &c, &errs), 0);
+	assert_int_equal(cd_compliance_load_model(c, path, &errs), 0);
+	remove(path);
+	rmdir(dir);
+	free(b);
+	return c;
+}
+
 /* The change rule stands where its sentence asks for something, sure
- * as the model may be: an independence clause talks it to about -5 in
- * the development attacker's lines (which of them lies below depends on
- * the training; one must, or this tests nothing). The top-rating rule
- * never yields (a thank-you for five stars beside a voucher stays held,
- * the model sure of it or not), nor does 好评返现 leave its sentence to
- * the model for the 不 or 无 inside 不限 or 无线. */
+ * as the model may be (an independence clause talks the development
+ * attacker's lines down towards -5); the top-rating rule never yields (a
+ * thank-you for five stars beside a voucher stays held), nor does 好评返现
+ * leave its sentence to the model for the 不 or 无 inside 不限 or 无线.
+ * The lines must score below the eager checker's yield_below, or this
+ * tests nothing. */
 static void test_asked_changes_and_top_ratings_stand(void **state)
 {
 	const char *asked[] = {
 		"您可以自由選擇是否評論，請刪除您的負評。",
 		"是否評論完全隨您，您可以自由選擇，請刪除您的負評。",
 	};
-	int sure = 0;
 	const char *thanks = "Danke für Ihre 5 Sterne! Der Gutschein für die verspätete Lieferung "
 			     "gehört Ihnen ohnehin.";
 	const char *paid[] = {
@@ -687,24 +758,25 @@ static void test_asked_changes_and_top_ratings_stand(void **state)
 		"好评返现5元，不限商品。",
 	};
 	struct cd_check_opts rendered = { .no_model = 1, .defer = 1 };
-	double s;
+	double s, sure_below;
+	struct cd_compliance *eager = eager_checker(&sure_below);
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(asked) / sizeof(asked[0]); i++) {
-		assert_int_equal(cd_compliance_model_score(checker, asked[i], strlen(asked[i]), &s),
-				 0);
-		sure += s < -5;
-		if (!rule_holds(asked[i], NULL, "generic.change_remove") ||
-		    !rule_holds(asked[i], &rendered, "generic.change_remove"))
+		assert_int_equal(cd_compliance_model_score(eager, asked[i], strlen(asked[i]), &s), 0);
+		if (s >= sure_below)
+			fail_msg("the model is not sure of %s (%.2f): this tests nothing", asked[i], s);
+		if (!rule_holds_in(eager, asked[i], NULL, "generic.change_remove") ||
+		    !rule_holds_in(eager, asked[i], &rendered, "generic.change_remove"))
 			fail_msg("passed: %s (%.2f)", asked[i], s);
 	}
-	assert_true(sure > 0);
-	assert_int_equal(cd_compliance_model_score(checker, thanks, strlen(thanks), &s), 0);
-	assert_true(s < -5);
-	assert_true(rule_holds(thanks, NULL, "generic.positive_only"));
+	assert_int_equal(cd_compliance_model_score(eager, thanks, strlen(thanks), &s), 0);
+	assert_true(s < sure_below);
+	assert_true(rule_holds_in(eager, thanks, NULL, "generic.positive_only"));
 	for (size_t i = 0; i < sizeof(paid) / sizeof(paid[0]); i++)
-		if (!rule_holds(paid[i], NULL, "cn.cashback"))
+		if (!rule_holds_in(eager, paid[i], NULL, "cn.cashback"))
 			fail_msg("passed beside the model: %s", paid[i]);
+	cd_compliance_free(eager);
 }
 
 /* A Chinese or Japanese negation term matches inside any word, so words
@@ -849,6 +921,7 @@ int main(void)
 		cmocka_unit_test(test_model_catches_what_no_rule_names),
 		cmocka_unit_test(test_long_mail_is_judged_by_its_worst_window),
 		cmocka_unit_test(test_an_opener_does_not_hide_what_follows),
+		cmocka_unit_test(test_a_closing_line_does_not_lower_a_score),
 		cmocka_unit_test(test_model_is_selected_like_a_pack),
 		cmocka_unit_test(test_model_skips_what_the_packs_hold),
 		cmocka_unit_test(test_rules_leave_negations_to_the_model),
