@@ -156,7 +156,8 @@ int cc_list(struct cd_compliance *c, const char *name);
 int cc_find(const struct cd_compliance *c, const char *s, size_t len, struct cc_matches *ms);
 
 /* compliance.c: the sentence ends of normalized text S, sorted, into
- * *BOUNDS (the caller frees it). Returns 0 or CD_ENOMEM. */
+ * *BOUNDS (the caller frees it): each the last byte of its mark, so the
+ * next sentence starts one past it. Returns 0 or CD_ENOMEM. */
 int cc_sentence_ends(const char *s, size_t len, size_t **bounds, size_t *n);
 
 /* pack.c: the term lists of SETTING (a group of named lists, as a pack's

@@ -481,6 +481,10 @@ int cc_sentence_ends(const char *s, size_t len, size_t **bounds, size_t *n)
 			continue;
 		if (CD_GROW(*bounds, *n, cap) < 0)
 			return CD_ENOMEM;
+		/* the last byte of the mark, so that one past a bound is where
+		 * the next sentence starts, never inside a "。" */
+		if ((unsigned char)s[i] == 0xE3)
+			i += 2;
 		(*bounds)[(*n)++] = i;
 	}
 	return 0;

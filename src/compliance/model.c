@@ -775,7 +775,7 @@ static int starts_a_word(const struct cd_normtext *n, size_t from, size_t to)
 static size_t last_saying_end(const struct cd_compliance *c, const struct cd_normtext *n,
 			      const size_t *bounds, size_t nbounds, const struct cc_matches *all)
 {
-	size_t last = 0, k = 0, end;
+	size_t last = 0, k = 0;
 	int any = 0;
 
 	for (size_t i = 0; i < all->n; i++) {
@@ -792,11 +792,7 @@ static size_t last_saying_end(const struct cd_compliance *c, const struct cd_nor
 		return 0;
 	while (k < nbounds && bounds[k] < last)
 		k++;
-	end = k < nbounds ? bounds[k] + 1 : n->len;
-	/* a bound is the first byte of its mark: not inside a "。" */
-	while (end < n->len && ((unsigned char)n->s[end] & 0xC0) == 0x80)
-		end++;
-	return end;
+	return k < nbounds ? bounds[k] + 1 : n->len;
 }
 
 /* Call FN on each window of N: windows of whole sentences up to

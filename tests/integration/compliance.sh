@@ -108,6 +108,13 @@ lint --stats nosuch.tsv >/dev/null 2>&1
 check "--stats on a missing file: exit 2" [ $? -eq 2 ]
 
 # ---- templates and mail ------------------------------------------------
+# every shipped template, with the shipped packs and model: a retrained
+# model that reads one as a violation stops every shop that uses it
+held=""
+for t in "$SRCDIR"/templates/*/*/*.mustache; do
+	lint "$t" >/dev/null 2>&1 || held="$held ${t#"$SRCDIR"/}"
+done
+check "every shipped template passes the shipped checker${held:+ (held:$held)}" [ -z "$held" ]
 mkdir -p tpl/bribe/default
 printf 'How was order {{order.id}}?\n' > tpl/bribe/default/subject.mustache
 printf 'Hi {{customer.first_name}},\n\nleave a review and we will send you a gift card!\n' > tpl/bribe/default/text.mustache
