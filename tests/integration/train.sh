@@ -32,11 +32,14 @@ grep -q "differ from Python's by at most" train.out &&
 # the windows the script scores a row by (--windows): one per sentence
 # a short text's windows start at, and each of those that holds a review
 # act again without the closing "Thanks!" (no concept in it); none for a
-# text without a word
-printf 'id\tlang\tlabel\tfamily\ttext\nw1\ten\thonest\trequest\tSorry it was late. Leave a review. Thanks!\nw2\ten\thonest\trequest\t!!! ...\n' > win.tsv
+# text without a word; after a "。" the next sentence starts after the
+# whole mark (w3: the text, without 谢谢。, and 谢谢。: not a window of the
+# mark's last bytes)
+printf 'id\tlang\tlabel\tfamily\ttext\nw1\ten\thonest\trequest\tSorry it was late. Leave a review. Thanks!\nw2\ten\thonest\trequest\t!!! ...\nw3\tzh-Hans\tok\trequest\t请留下评价。谢谢。\n' > win.tsv
 "$CANDORCTL" lint --features --windows --concepts "$SRCDIR/etc/model/concepts.conf" win.tsv > win.out 2> win.err
 rc=$?
 [ $rc -eq 0 ] && [ "$(cut -f1 win.out | grep -c '^w1#[0-9]')" -eq 5 ] && ! grep -q '^w2' win.out &&
+	[ "$(cut -f1 win.out | grep -c '^w3#[0-9]')" -eq 3 ] &&
 	ok "lint --features --windows: a window from each sentence, again without the closing line, none without a word" ||
 	not_ok "windows: rc $rc, $(cut -f1 win.out | tr '\n' ' ') $(cat win.err)"
 "$CANDORCTL" lint --windows win.tsv > /dev/null 2>&1
