@@ -95,6 +95,10 @@ struct cc_rule {
 	 * standing ("Refund sent. Leave a review." asks for one) */
 	int yields_unless[RULE_MAX_LISTS], nyields_unless;
 	int aliased;            /* one of LISTS has "include"s */
+	/* by list id: bit K set when a match of that list counts as one of
+	 * LISTS[K] (cc_build): the rules read every match of a text, the
+	 * model's concepts' too, and most are none of theirs */
+	uint8_t *member;
 	char **allow;           /* links: host fragments allowed */
 	size_t nallow;
 	char **channels;        /* the rule applies to these channels only */

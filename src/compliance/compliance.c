@@ -212,6 +212,38 @@ static int deep_in_trie_order(const struct cd_compliance *c, uint32_t *order)
 	return 0;
 }
 
+/* Does a match of list HAVE count as one of list WANT ("include")? */
+static int counts_as(const struct cd_compliance *c, int have, int want)
+{
+	const struct cc_list *l = &c->lists[want];
+
+	if (have == want)
+		return 1;
+	for (int i = 0; i < l->nincludes; i++)
+		if (l->includes[i] == have)
+			return 1;
+	return 0;
+}
+
+/* Each rule's MEMBER table, for the lists there are now. */
+static int rule_members(struct cd_compliance *c)
+{
+	for (size_t i = 0; i < c->nrules; i++) {
+		struct cc_rule *r = &c->rules[i];
+		uint8_t *m = calloc(c->nlists + 1, 1);
+
+		if (!m)
+			return CD_ENOMEM;
+		for (size_t l = 0; l < c->nlists; l++)
+			for (int k = 0; k < r->nlists; k++)
+				if (counts_as(c, (int)l, r->lists[k]))
+					m[l] |= (uint8_t)(1u << k);
+		free(r->member);
+		r->member = m;
+	}
+	return 0;
+}
+
 int cc_build(struct cd_compliance *c)
 {
 	struct build b = { 0 };
@@ -234,7 +266,7 @@ int cc_build(struct cd_compliance *c)
 		}
 		max += c->terms[t].len;
 	}
-	if ((rc = alloc_states(c, &b, max)) == 0 && !(order = malloc(max * sizeof(*order))))
+	if ((rc = rule_members(c)) == 0 && (rc = alloc_states(c, &b, max)) == 0 && !(order = malloc(max * sizeof(*order))))
 		rc = CD_ENOMEM;
 	if (rc == 0) {
 		build_trie(c, &b);
@@ -539,24 +571,15 @@ static const struct cc_match *first_from(const struct doc *d, size_t from, size_
 	return lo < d->ms->n ? &d->ms->m[lo] : NULL;
 }
 
-/* Does a match of list HAVE count as one of list WANT ("include")? */
 static int is_list(const struct doc *d, int have, int want)
 {
-	const struct cc_list *l = &d->c->lists[want];
-
-	if (have == want)
-		return 1;
-	for (int i = 0; i < l->nincludes; i++)
-		if (l->includes[i] == have)
-			return 1;
-	return 0;
+	return counts_as(d->c, have, want);
 }
 
-/* Is match M one of rule R's list WANT? */
-static inline int rule_list(const struct doc *d, const struct cc_rule *r, const struct cc_match *m,
-			    int want)
+/* Is match M one of rule R's LISTS[K]? */
+static inline int rule_list(const struct cc_rule *r, const struct cc_match *m, int k)
 {
-	return m->list == want || (r->aliased && is_list(d, m->list, want));
+	return r->member[m->list] >> k & 1;
 }
 
 static int in_lists(const struct doc *d, int list, const int *lists, int n)
@@ -916,11 +939,8 @@ static int judge_any(const struct doc *d, const struct cc_rule *r, struct cd_fin
 	for (size_t i = 0; i < d->ms->n; i++) {
 		const struct cc_match *m = &d->ms->m[i];
 		size_t a, b;
-		int mine = 0;
 
-		for (int k = 0; k < r->nlists && !mine; k++)
-			mine = rule_list(d, r, m, r->lists[k]);
-		if (!mine)
+		if (!r->member[m->list])
 			continue;
 		sentence_span(d, m->start, m->start, &a, &b);
 		if (!excused(d, r, a, b, m->start) && !deferred(d, r, m->start, m->end) &&
@@ -954,14 +974,14 @@ static int judge_near(const struct doc *d, const struct cc_rule *r, struct cd_fi
 		const struct cc_match *a = &d->ms->m[i];
 		size_t j;
 
-		if (!rule_list(d, r, a, r->lists[0]))
+		if (!rule_list(r, a, 0))
 			continue;
 		for (first_from(d, back(a->start, reach), &j); j < d->ms->n &&
 		     d->ms->m[j].start <= a->end + reach; j++) {
 			const struct cc_match *b = &d->ms->m[j];
 			size_t s0, s1, lo, hi;
 
-			if (!rule_list(d, r, b, r->lists[1]) || !close_enough(d, r, a, b))
+			if (!rule_list(r, b, 1) || !close_enough(d, r, a, b))
 				continue;
 			lo = a->start < b->start ? a->start : b->start;
 			hi = a->end > b->end ? a->end : b->end;
@@ -982,8 +1002,8 @@ static int judge_near(const struct doc *d, const struct cc_rule *r, struct cd_fi
 	return 0;
 }
 
-/* For ALL: the nearest match of R's LIST to ANCHOR, not overlapping USED. */
-static const struct cc_match *nearest(const struct doc *d, const struct cc_rule *r, int list,
+/* For ALL: the nearest match of R's LISTS[K] to ANCHOR, not overlapping USED. */
+static const struct cc_match *nearest(const struct doc *d, const struct cc_rule *r, int k,
 				   const struct cc_match *anchor, size_t reach,
 				   const struct cc_match **used, int nused)
 {
@@ -997,7 +1017,7 @@ static const struct cc_match *nearest(const struct doc *d, const struct cc_rule 
 						       : anchor->start - m->start;
 		int clash = 0;
 
-		if (!rule_list(d, r, m, list))
+		if (!rule_list(r, m, k))
 			continue;
 		for (int u = 0; u < nused && !clash; u++)
 			clash = m->start < used[u]->end && used[u]->start < m->end;
@@ -1018,10 +1038,10 @@ static int judge_all(const struct doc *d, const struct cc_rule *r, struct cd_fin
 		size_t lo = used[0]->start, hi = used[0]->end;
 		int n = 1;
 
-		if (!rule_list(d, r, used[0], r->lists[0]))
+		if (!rule_list(r, used[0], 0))
 			continue;
 		for (; n < r->nlists; n++) {
-			const struct cc_match *m = nearest(d, r, r->lists[n], used[0], reach, used, n);
+			const struct cc_match *m = nearest(d, r, n, used[0], reach, used, n);
 
 			if (!m)
 				break;
@@ -1366,6 +1386,7 @@ void cc_rule_free(struct cc_rule *r)
 	free(r->message);
 	free(r->suggestion);
 	free(r->pack);
+	free(r->member);
 	free_strings(r->allow, r->nallow);
 	free_strings(r->channels, r->nchannels);
 	memset(r, 0, sizeof(*r));

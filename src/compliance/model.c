@@ -751,13 +751,35 @@ static int check_window(const struct cd_compliance *c, const char *orig, size_t 
 	return rc;
 }
 
-static size_t chars_between(const char *s, size_t a, size_t b)
+/* The characters of S in bytes [A, B), counted up to MAX at most. */
+static size_t chars_between(const char *s, size_t a, size_t b, size_t max)
 {
 	size_t k = 0;
 
-	for (; a < b; a++)
+	for (; a < b && k < max; a++)
 		k += ((unsigned char)s[a] & 0xC0) != 0x80;
 	return k;
+}
+
+/* The end of the window of N that starts at sentence S: whole sentences
+ * up to CC_WINDOW_CHARS (a short text's windows all run to its end, and
+ * are not counted). */
+static size_t window_end(const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
+			 size_t s)
+{
+	size_t from = s > 0 ? bounds[s - 1] + 1 : 0, to = s < nbounds ? bounds[s] + 1 : n->len,
+	       have = chars_between(n->s, from, to, SIZE_MAX);
+
+	for (size_t e = s; e < nbounds; e++) {
+		size_t next = e + 1 < nbounds ? bounds[e + 1] + 1 : n->len,
+		       more = chars_between(n->s, to, next, SIZE_MAX);
+
+		if (have + more > CC_WINDOW_CHARS)
+			break;
+		have += more;
+		to = next;
+	}
+	return to;
 }
 
 /* Does the sentence of N from byte FROM to the next end hold a word?
@@ -818,27 +840,18 @@ int cc_each_window(const struct cd_compliance *c, const struct cd_normtext *n,
 	size_t says = 0;
 	int rc = 0;
 
-	w.suffix = chars_between(n->s, 0, n->len) <= CC_WINDOW_CHARS;
+	w.suffix = n->len <= CC_WINDOW_CHARS ||
+		   chars_between(n->s, 0, n->len, CC_WINDOW_CHARS + 1) <= CC_WINDOW_CHARS;
 	if (w.suffix)
 		says = last_saying_end(c, n, bounds, nbounds, all);
 
 	for (size_t s = 0; s <= nbounds && rc == 0; s++) {
-		size_t e = s;
-
 		w.from = s > 0 ? bounds[s - 1] + 1 : 0;
 		if (w.from >= n->len)
 			break;
 		if (!starts_a_word(n, w.from, s < nbounds ? bounds[s] + 1 : n->len))
 			continue;
-		w.to = e < nbounds ? bounds[e] + 1 : n->len;
-		while (e < nbounds) {
-			size_t next = e + 1 < nbounds ? bounds[e + 1] + 1 : n->len;
-
-			if (chars_between(n->s, w.from, next) > CC_WINDOW_CHARS)
-				break;
-			w.to = next;
-			e++;
-		}
+		w.to = w.suffix ? n->len : window_end(n, bounds, nbounds, s);
 		rc = fn(&w, arg);
 		if (w.to >= n->len && !w.suffix)
 			break;

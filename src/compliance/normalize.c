@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,6 +30,7 @@ struct out {
 
 #define SEEN_DIGIT 1u
 #define SEEN_HIGH 2u    /* a byte from 0x80 */
+#define SEEN_CJK 4u     /* a byte from 0xE3, where CJK characters start */
 
 static int reserve(struct out *o, size_t n)
 {
@@ -63,15 +65,21 @@ static void put_separator(struct out *o, size_t at)
 	o->space = o->para = 0;
 }
 
-/* Emit byte C that came from offset AT, after any pending separator. */
-static void put(struct out *o, char c, size_t at)
+/* put() with room for two bytes reserved. */
+static void put_reserved(struct out *o, char c, size_t at)
 {
-	if (reserve(o, 2) < 0)
-		return;
 	put_separator(o, at);
 	o->s[o->len] = c;
 	o->map[o->len++] = (uint32_t)at;
-	o->seen |= ((unsigned char)c >= 0x80 ? SEEN_HIGH : 0) | (c >= '0' && c <= '9' ? SEEN_DIGIT : 0);
+	o->seen |= ((unsigned char)c >= 0x80 ? SEEN_HIGH : 0) | ((unsigned char)c >= 0xE3 ? SEEN_CJK : 0) |
+		   (c >= '0' && c <= '9' ? SEEN_DIGIT : 0);
+}
+
+/* Emit byte C that came from offset AT, after any pending separator. */
+static void put(struct out *o, char c, size_t at)
+{
+	if (reserve(o, 2) == 0)
+		put_reserved(o, c, at);
 }
 
 static void put_utf8(struct out *o, int32_t cp, size_t at)
@@ -192,16 +200,140 @@ static void put_run(struct out *o, const char *text, size_t from, size_t to)
 	}
 }
 
-/* One decoded code point CP from offset AT. */
-static void put_cp(struct out *o, int32_t cp, size_t at)
+/* ASCII that separates words: blanks, controls, hyphens, underscores. */
+static int ascii_space(int32_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '-' ||
+	       c == '_' || c < 0x20 || c == 0x7f;
+}
+
+/* Ops of fold_ops(): a pending space, a pending paragraph; any other
+ * byte is put as it is. */
+#define OP_SPACE '\x01'
+#define OP_PARA '\x02'
+
+/* What the compatibility decomposition, case folding and mark stripping
+ * make of CP, as ops into OPS (at most MAX): the bytes to put, the
+ * separators to set. Returns the count, or -1 if they do not fit. */
+static int fold_ops(int32_t cp, char *ops, int max)
 {
 	utf8proc_int32_t dec[32];
 	utf8proc_ssize_t n;
-	const char *word;
+	int k = 0;
 
+	n = utf8proc_decompose_char(cp, dec, 32, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
+				    UTF8PROC_IGNORE | UTF8PROC_LUMP | UTF8PROC_STRIPMARK |
+				    UTF8PROC_STRIPNA, NULL);
+	for (utf8proc_ssize_t i = 0; i < n && i < 32; i++) {
+		utf8proc_category_t cat = utf8proc_category(dec[i]);
+		uint8_t buf[4];
+		int len = 0;
+
+		if (dec[i] < 0x80) {
+			int32_t c = dec[i];
+
+			if (ascii_space(c))
+				buf[len++] = OP_SPACE;
+			else
+				buf[len++] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		} else if (cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL ||
+			   cat == UTF8PROC_CATEGORY_PD || cat == UTF8PROC_CATEGORY_CC) {
+			buf[len++] = OP_SPACE;
+		} else if (cat == UTF8PROC_CATEGORY_ZP) {
+			buf[len++] = OP_PARA;
+		} else if (cat != UTF8PROC_CATEGORY_CF && cat != UTF8PROC_CATEGORY_MN &&
+			   cat != UTF8PROC_CATEGORY_ME) {
+			len = (int)utf8proc_encode_char(dec[i], buf);
+		}
+		if (k + len > max)
+			return -1;
+		memcpy(ops + k, buf, (size_t)len);
+		k += len;
+	}
+	return k;
+}
+
+/* fold_ops() of the Basic Multilingual Plane, each worked out the first
+ * time it is met: utf8proc's decomposition was the largest part of the
+ * checker's time on text that is not ASCII. An entry packs one more than
+ * the count in its low byte, the ops above it; 0 is "not yet", MEMO_SLOW
+ * "ask put_cp's special cases, or utf8proc: the ops do not fit". Threads
+ * that meet a code point at once store the same value, so relaxed
+ * atomics do. */
+#define MEMO_SLOW 0xFF
+static _Atomic uint64_t memo[0x10000];
+
+/* Code points put_cp treats apart from their decomposition. */
+static int special(int32_t cp)
+{
+	return cp < 0x80 || is_star(cp) || is_arrow(cp) || cp == 0x131 || cp == 0x141 ||
+	       cp == 0x142 || symbol_word(cp) != NULL;
+}
+
+static uint64_t memo_of(int32_t cp)
+{
+	uint64_t v = atomic_load_explicit(&memo[cp], memory_order_relaxed);
+	char ops[7];
+	int n;
+
+	if (v)
+		return v;
+	n = special(cp) ? -1 : fold_ops(cp, ops, (int)sizeof(ops));
+	v = n < 0 ? MEMO_SLOW : (uint64_t)n + 1;
+	for (int i = 0; i < n; i++)
+		v |= (uint64_t)(unsigned char)ops[i] << (8 * (i + 1));
+	atomic_store_explicit(&memo[cp], v, memory_order_relaxed);
+	return v;
+}
+
+/* The ops of a memo entry V, for a code point from offset AT. */
+static void put_memo(struct out *o, uint64_t v, size_t at)
+{
+	int n = (int)(v & 0xFF) - 1;
+
+	if (reserve(o, 2 * (size_t)n) < 0)
+		return;
+	for (int i = 1; i <= n; i++) {
+		char c = (char)(v >> (8 * i));
+
+		if (c == OP_SPACE)
+			o->space = 1;
+		else if (c == OP_PARA)
+			o->para = 1;
+		else
+			put_reserved(o, c, at);
+	}
+}
+
+static void put_ops(struct out *o, const char *ops, int n, size_t at)
+{
+	for (int i = 0; i < n; i++) {
+		if (ops[i] == OP_SPACE)
+			o->space = 1;
+		else if (ops[i] == OP_PARA)
+			o->para = 1;
+		else
+			put(o, ops[i], at);
+	}
+}
+
+/* One decoded code point CP from offset AT. */
+static void put_cp(struct out *o, int32_t cp, size_t at)
+{
+	char ops[128];
+	const char *word;
+	int n;
+
+	if (cp >= 0x80 && cp < 0x10000) {
+		uint64_t v = memo_of(cp);
+
+		if (v != MEMO_SLOW) {
+			put_memo(o, v, at);
+			return;
+		}
+	}
 	if (cp < 0x80) {
-		if (cp == ' ' || cp == '\t' || cp == '\r' || cp == '\f' || cp == '\v' ||
-		    cp == '-' || cp == '_' || cp < 0x20 || cp == 0x7f)
+		if (ascii_space(cp))
 			o->space = 1;
 		else
 			put(o, (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp), at);
@@ -230,23 +362,9 @@ static void put_cp(struct out *o, int32_t cp, size_t at)
 		o->space = 1;
 		return;
 	}
-	n = utf8proc_decompose_char(cp, dec, 32, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
-				    UTF8PROC_IGNORE | UTF8PROC_LUMP | UTF8PROC_STRIPMARK |
-				    UTF8PROC_STRIPNA, NULL);
-	for (utf8proc_ssize_t i = 0; i < n && i < 32; i++) {
-		utf8proc_category_t cat = utf8proc_category(dec[i]);
-
-		if (dec[i] < 0x80)
-			put_cp(o, dec[i], at);
-		else if (cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL ||
-			 cat == UTF8PROC_CATEGORY_PD || cat == UTF8PROC_CATEGORY_CC)
-			o->space = 1;
-		else if (cat == UTF8PROC_CATEGORY_ZP)
-			o->para = 1;
-		else if (cat != UTF8PROC_CATEGORY_CF && cat != UTF8PROC_CATEGORY_MN &&
-			 cat != UTF8PROC_CATEGORY_ME)
-			put_utf8(o, dec[i], at);
-	}
+	/* 32 code points of four bytes at most */
+	if ((n = fold_ops(cp, ops, (int)sizeof(ops))) > 0)
+		put_ops(o, ops, n, at);
 }
 
 /* ---- HTML ------------------------------------------------------------ */
@@ -411,14 +529,15 @@ static void first_pass(struct out *o, const char *text, size_t len, int mustache
 	}
 }
 
-/* What may stand between the letters of a spaced-out word. */
+/* What may stand between the letters of a spaced-out word: space . * ~
+ * / | + (a table: this is asked of nearly every byte). */
 static int spacer(char c)
 {
-	/* a bit per ASCII byte: space . * ~ / | + */
-	static const uint64_t bits[2] = { 0x0000cc0100000000ULL, 0x5000000000000000ULL };
-	unsigned char u = (unsigned char)c;
+	static const unsigned char is[256] = {
+		[' '] = 1, ['.'] = 1, ['*'] = 1, ['~'] = 1, ['/'] = 1, ['|'] = 1, ['+'] = 1,
+	};
 
-	return u < 0x80 && (bits[u >> 6] >> (u & 63)) & 1;
+	return is[(unsigned char)c];
 }
 
 /* Is S[I] a one-character word: a letter or a digit with a separator
@@ -490,6 +609,16 @@ static size_t join_run(struct out *o, const char *text, size_t r, size_t end, si
 	return w;
 }
 
+/* O's bytes [R, R + N) moved to W (W <= R): nothing to do until a
+ * join has made the text shorter, which is rare. */
+static void keep(struct out *o, size_t w, size_t r, size_t n)
+{
+	if (w == r)
+		return;
+	memmove(o->s + w, o->s + r, n);
+	memmove(o->map + w, o->map + r, n * sizeof(*o->map));
+}
+
 /* "r e f u n d", "r.e.f.u.n.d", "r 3 v 1 e w": four or more one-character
  * words in a row, one separator apart, starting with a letter and with at
  * least three letters, become one word. */
@@ -501,10 +630,17 @@ static void join_spaced(struct out *o, const char *text)
 		size_t i = r, count = 0, letters = 0, n;
 		int letter;
 
-		/* inside a word: no one-character word starts here */
+		/* inside a word: no one-character word starts here, nor
+		 * anywhere up to the next separator */
 		if (r > 0 && !spacer(o->s[r - 1])) {
-			o->s[w] = o->s[r];
-			o->map[w++] = o->map[r++];
+			size_t e = r;
+
+			while (e < o->len && !spacer(o->s[e]))
+				e++;
+			e += e < o->len;
+			keep(o, w, r, e - r);
+			w += e - r;
+			r = e;
 			continue;
 		}
 
@@ -598,16 +734,27 @@ static int word_cp(int32_t cp)
 
 static int32_t decode(const struct out *o, size_t i, size_t *n)
 {
+	const unsigned char *u = (const unsigned char *)o->s + i;
+	size_t left = o->len - i;
 	int32_t cp;
 	utf8proc_ssize_t k;
 
-	if ((unsigned char)o->s[i] < 0x80) {
+	if (u[0] < 0x80) {
 		*n = 1;
-		return (unsigned char)o->s[i];
+		return u[0];
 	}
-	k = utf8proc_iterate((const uint8_t *)o->s + i,
-					      (utf8proc_ssize_t)(o->len - i), &cp);
-
+	/* two and three bytes that cannot be overlong or a surrogate, done
+	 * here: this runs on every character of Chinese and Japanese text */
+	if (u[0] >= 0xC2 && u[0] <= 0xDF && left >= 2 && (u[1] & 0xC0) == 0x80) {
+		*n = 2;
+		return (int32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
+	}
+	if (u[0] >= 0xE1 && u[0] <= 0xEF && u[0] != 0xED && left >= 3 && (u[1] & 0xC0) == 0x80 &&
+	    (u[2] & 0xC0) == 0x80) {
+		*n = 3;
+		return (int32_t)(u[0] & 0x0F) << 12 | (int32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+	}
+	k = utf8proc_iterate(u, (utf8proc_ssize_t)left, &cp);
 	*n = k > 0 ? (size_t)k : 1;
 	return k > 0 ? cp : -1;
 }
@@ -744,10 +891,10 @@ static void join_cjk(struct out *o)
 			}
 		}
 		after_cjk = is_cjk(decode(o, r, &n));
-		for (size_t b = 0; b < n && r < o->len; b++) {
-			o->s[w] = o->s[r];
-			o->map[w++] = o->map[r++];
-		}
+		n = n < o->len - r ? n : o->len - r;
+		keep(o, w, r, n);
+		w += n;
+		r += n;
 	}
 	o->len = w;
 }
@@ -767,16 +914,6 @@ static int needs_folding(const struct out *o)
 		    (da && b >= 0x80) || (db && a >= 0x80))
 			return 1;
 	}
-	return 0;
-}
-
-/* Could join_cjk change anything: a CJK character at all (their UTF-8
- * starts at byte 0xE3)? */
-static int has_cjk(const struct out *o)
-{
-	for (size_t i = 0; i < o->len; i++)
-		if ((unsigned char)o->s[i] >= 0xE3)
-			return 1;
 	return 0;
 }
 
@@ -805,7 +942,8 @@ int cd_normalize(const char *text, size_t len, int mustache, struct cd_normtext 
 	}
 	if (reserve(&o, 1) < 0)
 		goto fail;
-	if ((o.seen & SEEN_HIGH) && has_cjk(&o))
+	/* join_cjk could change nothing without a CJK character */
+	if (o.seen & SEEN_CJK)
 		join_cjk(&o);
 	f = o;
 	f.s[f.len] = '\0';
