@@ -461,9 +461,20 @@ static void sort_matches(struct cc_matches *ms)
 
 int cc_find(const struct cd_compliance *c, const char *s, size_t len, struct cc_matches *ms)
 {
+	/* with the model's concepts, about a match every ten bytes: room
+	 * for them at once rather than by doubling from eight */
+	size_t want = 16 + len / 8;
 	int rc;
 
 	ms->n = 0;
+	if (ms->cap < want) {
+		struct cc_match *m = realloc(ms->m, want * sizeof(*m));
+
+		if (!m)
+			return CD_ENOMEM;
+		ms->m = m;
+		ms->cap = want;
+	}
 	if ((rc = scan(c, s, len, ms)) < 0 || ms->n == 0)
 		return rc;
 	sort_matches(ms);

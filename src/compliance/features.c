@@ -486,7 +486,7 @@ static int select_concepts(const struct cd_compliance *c, const struct cc_matche
 		if (m->start < from || m->end > to || l < c->concept_base ||
 		    l >= c->concept_base + c->nconcepts)
 			continue;
-		if (CD_GROW(out->m, out->n, out->cap) < 0)
+		if (out->n == out->cap && CD_GROW(out->m, out->n, out->cap) < 0)
 			return CD_ENOMEM;
 		out->m[out->n++] = (struct cc_match){ m->start, m->end, (int)(l - c->concept_base) };
 	}
