@@ -462,8 +462,9 @@ static void sort_matches(struct cc_matches *ms)
 int cc_find(const struct cd_compliance *c, const char *s, size_t len, struct cc_matches *ms)
 {
 	/* with the model's concepts, about a match every ten bytes: room
-	 * for them at once rather than by doubling from eight */
-	size_t want = 16 + len / 8;
+	 * for them at once rather than by doubling from eight (up to a
+	 * bound: add_match grows past it in a huge text) */
+	size_t want = 16 + (len < 512 * 1024 ? len : 512 * 1024) / 8;
 	int rc;
 
 	ms->n = 0;
