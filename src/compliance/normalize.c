@@ -4,7 +4,8 @@
  * second joins letter-spaced words. ASCII, most of any mail, takes a fast
  * path; everything else goes through utf8proc (NFKD with compatibility
  * mappings, case folding, marks and default-ignorables stripped), which
- * is why a Debian library does this rather than tables of our own.
+ * is why a Debian library does this rather than tables of our own; its
+ * answer for a code point of the BMP is kept once asked (memo_of).
  */
 #include "config.h"
 
