@@ -94,7 +94,6 @@ struct cc_rule {
 	/* a match of YIELDS_UNLESS in the finding's sentences keeps it
 	 * standing ("Refund sent. Leave a review." asks for one) */
 	int yields_unless[RULE_MAX_LISTS], nyields_unless;
-	int aliased;            /* one of LISTS has "include"s */
 	/* by list id: bit K set when a match of that list counts as one of
 	 * LISTS[K] (cc_build): the rules read every match of a text, the
 	 * model's concepts' too, and most are none of theirs */
@@ -145,7 +144,8 @@ struct cc_matches {
 	size_t n, cap;
 };
 
-/* compliance.c: build the automaton once the terms are in. */
+/* compliance.c: build the automaton and the rules' list tables once the
+ * terms and rules are in. */
 int cc_build(struct cd_compliance *c);
 
 /* compliance.c: free what rule R holds. */

@@ -266,7 +266,8 @@ int cc_build(struct cd_compliance *c)
 		}
 		max += c->terms[t].len;
 	}
-	if ((rc = rule_members(c)) == 0 && (rc = alloc_states(c, &b, max)) == 0 && !(order = malloc(max * sizeof(*order))))
+	if ((rc = rule_members(c)) == 0 && (rc = alloc_states(c, &b, max)) == 0 &&
+	    !(order = malloc(max * sizeof(*order))))
 		rc = CD_ENOMEM;
 	if (rc == 0) {
 		build_trie(c, &b);

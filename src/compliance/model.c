@@ -762,8 +762,8 @@ static size_t chars_between(const char *s, size_t a, size_t b, size_t max)
 }
 
 /* The end of the window of N that starts at sentence S: whole sentences
- * up to CC_WINDOW_CHARS (a short text's windows all run to its end, and
- * are not counted). */
+ * up to CC_WINDOW_CHARS, counted once each (a short text's windows all
+ * run to its end, and cc_each_window does not ask). */
 static size_t window_end(const struct cd_normtext *n, const size_t *bounds, size_t nbounds,
 			 size_t s)
 {

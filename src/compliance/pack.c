@@ -531,18 +531,11 @@ static void check_includes(struct loader *ld)
 	}
 }
 
-/* Every list a rule names must have terms by now; a rule notes whether
- * its lists include others (judging compares list numbers alone
- * otherwise). */
+/* Every list a rule names must have terms by now (cc_build then notes,
+ * for each rule, which lists count as its own, includes and all). */
 static void check_refs(struct loader *ld)
 {
 	check_includes(ld);
-	for (size_t i = 0; i < ld->c->nrules; i++) {
-		struct cc_rule *r = &ld->c->rules[i];
-
-		for (int k = 0; k < r->nlists; k++)
-			r->aliased |= ld->c->lists[r->lists[k]].nincludes > 0;
-	}
 	for (size_t l = 0; l < ld->c->nlists; l++) {
 		size_t n = terms_of(ld, (int)l);
 
