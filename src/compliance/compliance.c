@@ -584,11 +584,6 @@ static const struct cc_match *first_from(const struct doc *d, size_t from, size_
 	return lo < d->ms->n ? &d->ms->m[lo] : NULL;
 }
 
-static int is_list(const struct doc *d, int have, int want)
-{
-	return counts_as(d->c, have, want);
-}
-
 /* Is match M one of rule R's LISTS[K]? */
 static inline int rule_list(const struct cc_rule *r, const struct cc_match *m, int k)
 {
@@ -598,7 +593,7 @@ static inline int rule_list(const struct cc_rule *r, const struct cc_match *m, i
 static int in_lists(const struct doc *d, int list, const int *lists, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (is_list(d, list, lists[i]))
+		if (counts_as(d->c, list, lists[i]))
 			return 1;
 	return 0;
 }

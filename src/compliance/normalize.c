@@ -287,35 +287,30 @@ static uint64_t memo_of(int32_t cp)
 	return v;
 }
 
-/* The ops of a memo entry V, for a code point from offset AT. */
-static void put_memo(struct out *o, uint64_t v, size_t at)
-{
-	int n = (int)(v & 0xFF) - 1;
-
-	if (reserve(o, 2 * (size_t)n) < 0)
-		return;
-	for (int i = 1; i <= n; i++) {
-		char c = (char)(v >> (8 * i));
-
-		if (c == OP_SPACE)
-			o->space = 1;
-		else if (c == OP_PARA)
-			o->para = 1;
-		else
-			put_reserved(o, c, at);
-	}
-}
-
+/* N ops from offset AT, room for them reserved at once. */
 static void put_ops(struct out *o, const char *ops, int n, size_t at)
 {
+	if (reserve(o, 2 * (size_t)n) < 0)
+		return;
 	for (int i = 0; i < n; i++) {
 		if (ops[i] == OP_SPACE)
 			o->space = 1;
 		else if (ops[i] == OP_PARA)
 			o->para = 1;
 		else
-			put(o, ops[i], at);
+			put_reserved(o, ops[i], at);
 	}
+}
+
+/* The ops of a memo entry V, for a code point from offset AT. */
+static void put_memo(struct out *o, uint64_t v, size_t at)
+{
+	char ops[7];
+	int n = (int)(v & 0xFF) - 1;
+
+	for (int i = 0; i < n; i++)
+		ops[i] = (char)(v >> (8 * (i + 1)));
+	put_ops(o, ops, n, at);
 }
 
 /* One decoded code point CP from offset AT. */
